@@ -1,0 +1,311 @@
+//! Frames a client sends. Every frame but `hello` and `ack` carries an `id` that the relay's answer echoes.
+//! Frames that act for a handle carry `as`; it may be omitted when the connection acts for exactly one handle.
+//!
+//! Text fields that edit something (`activity`, `nickname`, ...) follow one rule: absent leaves the value as it is,
+//! an empty string clears it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DeletionAnswer, PresenceState, RequestAnswer};
+use crate::{Address, Handle, RequestId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// The first frame of a connection.
+    Hello {
+        version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
+    },
+    /// Creates an account with its first handle and logs in.
+    Register {
+        id: RequestId,
+        handle: Handle,
+        password: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invite: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+    },
+    /// Logs in with any handle of the account and its password; answered by `session` with a new token.
+    Login {
+        id: RequestId,
+        handle: Handle,
+        password: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presence: Option<PresenceState>,
+    },
+    /// Logs in with a session token from an earlier `session` answer.
+    LoginToken {
+        id: RequestId,
+        token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presence: Option<PresenceState>,
+    },
+    /// Revokes this connection's session; the connection goes back to unauthenticated.
+    Logout {
+        id: RequestId,
+    },
+    /// Changes the password; every other session of the account is revoked.
+    ChangePassword {
+        id: RequestId,
+        old_password: String,
+        new_password: String,
+    },
+    ListSessions {
+        id: RequestId,
+    },
+    RevokeSession {
+        id: RequestId,
+        session: String,
+    },
+    /// Adds a handle (identity) to the account; the connection acts for it at once.
+    AddHandle {
+        id: RequestId,
+        handle: Handle,
+    },
+    /// Removes a handle; it disappears from every friend list, with a notice to those friends.
+    RemoveHandle {
+        id: RequestId,
+        handle: Handle,
+    },
+    /// Sets this connection's availability for a handle and/or the handle's activity and location.
+    SetPresence {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<PresenceState>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        activity: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+    SetProfile {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        display_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bio: Option<String>,
+    },
+    /// Asks `to` to become a friend.
+    FriendRequest {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        to: Address,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        greeting: Option<String>,
+    },
+    /// Withdraws a pending request this handle sent.
+    CancelRequest {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        to: Address,
+    },
+    AnswerRequest {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        from: Address,
+        answer: RequestAnswer,
+    },
+    /// Step 1 of mutual deletion: removes `friend` from this handle's list and withdraws this handle's consent.
+    DeleteFriend {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        friend: Address,
+    },
+    /// Steps 2–3: tells `to` about an earlier deletion and, with `ask_delete`, asks them to delete this handle too.
+    /// May be sent again after a refusal.
+    NotifyDeletion {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        to: Address,
+        ask_delete: bool,
+    },
+    /// Answers a deletion request from `from`.
+    AnswerDeletion {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        from: Address,
+        answer: DeletionAnswer,
+    },
+    /// Edits the private nickname and/or note of an entry on this handle's list.
+    SetEntry {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        friend: Address,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nickname: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Block {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        target: Address,
+    },
+    Unblock {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        target: Address,
+    },
+    /// Asks for the handle's friend list again (it is also pushed at login and on every change).
+    GetFriends {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+    },
+    /// Sends a direct message. Resending with the same `client_msg_id` never duplicates it.
+    Send {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        to: Address,
+        body: String,
+        client_msg_id: String,
+    },
+    /// Asks for the stream items after `after`; until the answer says `more: false`, live items for this handle
+    /// are held back, so items always arrive in order and without gaps.
+    Sync {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        after: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Acknowledges every stream item up to and including `seq`. No answer unless it is invalid.
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        seq: u64,
+    },
+    /// Pages through the messages exchanged with `with`, newest first from `before` (or the end), or oldest first
+    /// from `after`.
+    History {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        with: Address,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+}
+
+impl ClientFrame {
+    /// Every `type` tag a client may send, for telling "unknown type" apart from "malformed frame".
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "register",
+        "login",
+        "login_token",
+        "logout",
+        "change_password",
+        "list_sessions",
+        "revoke_session",
+        "add_handle",
+        "remove_handle",
+        "set_presence",
+        "set_profile",
+        "friend_request",
+        "cancel_request",
+        "answer_request",
+        "delete_friend",
+        "notify_deletion",
+        "answer_deletion",
+        "set_entry",
+        "block",
+        "unblock",
+        "get_friends",
+        "send",
+        "sync",
+        "ack",
+        "history",
+    ];
+
+    /// The request id, if the frame has one.
+    pub fn id(&self) -> Option<RequestId> {
+        use ClientFrame::*;
+        match self {
+            Hello { .. } => None,
+            Ack { id, .. } => *id,
+            Register { id, .. }
+            | Login { id, .. }
+            | LoginToken { id, .. }
+            | Logout { id }
+            | ChangePassword { id, .. }
+            | ListSessions { id }
+            | RevokeSession { id, .. }
+            | AddHandle { id, .. }
+            | RemoveHandle { id, .. }
+            | SetPresence { id, .. }
+            | SetProfile { id, .. }
+            | FriendRequest { id, .. }
+            | CancelRequest { id, .. }
+            | AnswerRequest { id, .. }
+            | DeleteFriend { id, .. }
+            | NotifyDeletion { id, .. }
+            | AnswerDeletion { id, .. }
+            | SetEntry { id, .. }
+            | Block { id, .. }
+            | Unblock { id, .. }
+            | GetFriends { id, .. }
+            | Send { id, .. }
+            | Sync { id, .. }
+            | History { id, .. } => Some(*id),
+        }
+    }
+
+    /// The frame's `type` tag.
+    pub fn kind(&self) -> &'static str {
+        use ClientFrame::*;
+        match self {
+            Hello { .. } => "hello",
+            Register { .. } => "register",
+            Login { .. } => "login",
+            LoginToken { .. } => "login_token",
+            Logout { .. } => "logout",
+            ChangePassword { .. } => "change_password",
+            ListSessions { .. } => "list_sessions",
+            RevokeSession { .. } => "revoke_session",
+            AddHandle { .. } => "add_handle",
+            RemoveHandle { .. } => "remove_handle",
+            SetPresence { .. } => "set_presence",
+            SetProfile { .. } => "set_profile",
+            FriendRequest { .. } => "friend_request",
+            CancelRequest { .. } => "cancel_request",
+            AnswerRequest { .. } => "answer_request",
+            DeleteFriend { .. } => "delete_friend",
+            NotifyDeletion { .. } => "notify_deletion",
+            AnswerDeletion { .. } => "answer_deletion",
+            SetEntry { .. } => "set_entry",
+            Block { .. } => "block",
+            Unblock { .. } => "unblock",
+            GetFriends { .. } => "get_friends",
+            Send { .. } => "send",
+            Sync { .. } => "sync",
+            Ack { .. } => "ack",
+            History { .. } => "history",
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Every limit of the protocol. The relay enforces them and announces them in its `hello`; clients may rely on them.
+
+/// Largest WebSocket message (one frame's JSON text) a relay accepts, in bytes. Larger ones are refused with
+/// `frame_too_large` and the connection is closed (tungstenite cannot skip a message it refused to buffer).
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Largest message body, in bytes of UTF-8.
+pub const MAX_BODY_BYTES: usize = 8 * 1024;
+/// Longest friend-request greeting, in characters.
+pub const MAX_GREETING_CHARS: usize = 280;
+/// Longest activity text ("playing FFXI — waiting for a table"), in characters.
+pub const MAX_ACTIVITY_CHARS: usize = 64;
+/// Longest coarse location text ("Berlin, DE"), in characters.
+pub const MAX_LOCATION_CHARS: usize = 64;
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+/// Longest profile bio, in characters.
+pub const MAX_BIO_CHARS: usize = 280;
+/// Longest private nickname for a friend, in characters.
+pub const MAX_NICKNAME_CHARS: usize = 64;
+/// Longest private note on a friend entry, in characters.
+pub const MAX_NOTE_CHARS: usize = 1000;
+/// Longest device label of a session, in characters.
+pub const MAX_DEVICE_CHARS: usize = 64;
+/// Client message ids (for idempotent resends) are 1 to this many bytes of printable ASCII.
+pub const MAX_CLIENT_MSG_ID_BYTES: usize = 64;
+/// Passwords are 8 to 1024 bytes.
+pub const MIN_PASSWORD_BYTES: usize = 8;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Handles per account.
+pub const MAX_HANDLES_PER_ACCOUNT: usize = 4;
+/// Entries on one handle's friend list, plus its pending outgoing requests.
+pub const MAX_FRIENDS_PER_HANDLE: usize = 1000;
+/// Most items a `sync` answer carries; `more: true` says there are further items.
+pub const MAX_SYNC_PAGE: u32 = 500;
+/// Most messages a `history` answer carries.
+pub const MAX_HISTORY_PAGE: u32 = 200;

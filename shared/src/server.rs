@@ -1,0 +1,107 @@
+//! Frames a relay sends: answers (carrying the request's `id`) and pushes (no `id`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{FriendList, Limits, Message, Presence, Profile, RegistrationPolicy, SessionInfo, StreamItem};
+use crate::{Address, ErrorCode, Millis, RelayName, RequestId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// Answer to the client's `hello`.
+    Hello { version: u32, relay: RelayName, registration: RegistrationPolicy, limits: Limits },
+    /// Success of a request that returns nothing else.
+    Ok { id: RequestId },
+    /// A request failed (`id` set) or a frame could not be read at all (`id` null).
+    Error {
+        id: Option<RequestId>,
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Answer to `register`, `login` and `login_token`: the connection now acts for `handles`.
+    Session {
+        id: RequestId,
+        /// The session's public id (for `revoke_session`); not a secret.
+        session: String,
+        /// The secret token for `login_token`; only sent by `register` and `login`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        handles: Vec<HandleInfo>,
+    },
+    /// Answer to `list_sessions`.
+    Sessions { id: RequestId, sessions: Vec<SessionInfo> },
+    /// Answer to `add_handle` / `remove_handle`: the account's handles now.
+    Handles { id: RequestId, handles: Vec<HandleInfo> },
+    /// A handle's whole friend-list state: at login, on `get_friends` (with `id`), and pushed after any change.
+    Friends {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as")]
+        acting: Address,
+        list: FriendList,
+    },
+    /// Push: a friend's presence changed.
+    Presence {
+        #[serde(rename = "as")]
+        acting: Address,
+        of: Address,
+        presence: Presence,
+    },
+    /// Push: a friend's profile changed.
+    Profile {
+        #[serde(rename = "as")]
+        acting: Address,
+        of: Address,
+        profile: Profile,
+    },
+    /// Answer to `send`: the message is durably stored. `seq` is its place in the sender's own stream.
+    Stored { id: RequestId, message_id: String, seq: u64, sent_at: Millis },
+    /// Push: a new item of a handle's stream.
+    Deliver {
+        #[serde(rename = "as")]
+        acting: Address,
+        item: StreamItem,
+    },
+    /// Answer to `sync`. `head` is the stream's last sequence at the time of the answer.
+    Batch {
+        id: RequestId,
+        #[serde(rename = "as")]
+        acting: Address,
+        items: Vec<StreamItem>,
+        more: bool,
+        head: u64,
+    },
+    /// Answer to `history`, messages oldest first.
+    History { id: RequestId, with: Address, messages: Vec<Message>, more: bool },
+    /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
+    Bye { code: ErrorCode, message: String },
+}
+
+/// A handle of the logged-in account, with the state of its stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandleInfo {
+    pub address: Address,
+    /// The last sequence of the handle's stream.
+    pub head: u64,
+    /// The highest sequence any connection of the account acknowledged.
+    pub acked: u64,
+    pub profile: Profile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl ServerFrame {
+    /// Shorthand for an error answer with the code's standard sentence.
+    pub fn error(id: Option<RequestId>, code: ErrorCode) -> Self {
+        Self::Error { id, code, message: code.sentence().to_owned(), retry_after_ms: None }
+    }
+
+    /// An error answer with a sentence specific to the case.
+    pub fn error_with(id: Option<RequestId>, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Error { id, code, message: message.into(), retry_after_ms: None }
+    }
+}
