@@ -1,1 +1,2 @@
-pub fn x() {}
+//! The Huddle relay.
+pub mod storage;

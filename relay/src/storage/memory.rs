@@ -1,0 +1,160 @@
+//! In-memory storage for unit tests and the property test: the reference semantics of [`Storage`], with nothing
+//! durable. `commit` is a no-op because nothing survives the process anyway.
+
+use std::collections::{BTreeMap, HashMap};
+
+use huddle_shared::model::{ItemBody, Message, StreamItem};
+use huddle_shared::{Address, Handle};
+
+use super::{HistoryCursor, HistoryPage, Mutation, Snapshot, Storage, StorageError};
+
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    data: Snapshot,
+    /// Every message in arrival order; the index is the conversation order.
+    messages: Vec<Message>,
+    message_index: HashMap<String, usize>,
+    /// (sender, client_msg_id) -> (message index, sender's stream seq)
+    client_ids: HashMap<(Address, String), (usize, u64)>,
+    streams: BTreeMap<(Handle, u64), StreamItem>,
+}
+
+impl MemoryStorage {
+    fn upsert<T, K: PartialEq>(list: &mut Vec<T>, item: T, key: impl Fn(&T) -> K) {
+        let k = key(&item);
+        match list.iter_mut().find(|x| key(x) == k) {
+            Some(slot) => *slot = item,
+            None => list.push(item),
+        }
+    }
+
+    fn append(&mut self, handle: &Handle, item: StreamItem) {
+        match self.data.heads.iter_mut().find(|(h, _)| h == handle) {
+            Some((_, head)) => *head = (*head).max(item.seq),
+            None => self.data.heads.push((handle.clone(), item.seq)),
+        }
+        self.streams.insert((handle.clone(), item.seq), item);
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn load(&mut self) -> Result<Snapshot, StorageError> {
+        Ok(self.data.clone())
+    }
+
+    fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError> {
+        let d = &mut self.data;
+        match mutation.clone() {
+            Mutation::PutAccount(a) => Self::upsert(&mut d.accounts, a, |x| x.id.clone()),
+            Mutation::PutHandle(h) => Self::upsert(&mut d.handles, h, |x| x.handle.clone()),
+            Mutation::RemoveHandle(handle) => {
+                d.handles.retain(|h| h.handle != handle);
+                d.heads.retain(|(h, _)| *h != handle);
+                d.retired.push(handle.clone());
+                self.streams.retain(|(h, _), _| *h != handle);
+            }
+            Mutation::PutSession(s) => Self::upsert(&mut d.sessions, s, |x| x.id.clone()),
+            Mutation::DeleteSession { id } => d.sessions.retain(|s| s.id != id),
+            Mutation::PutInvite(i) => Self::upsert(&mut d.invites, i, |x| x.code.clone()),
+            Mutation::PutEntry(e) => Self::upsert(&mut d.entries, e, |x| (x.owner.clone(), x.peer.clone())),
+            Mutation::DeleteEntry { owner, peer } => d.entries.retain(|e| !(e.owner == owner && e.peer == peer)),
+            Mutation::PutRequest(r) => Self::upsert(&mut d.requests, r, |x| (x.from.clone(), x.to.clone())),
+            Mutation::DeleteRequest { from, to } => d.requests.retain(|r| !(r.from == from && r.to == to)),
+            Mutation::PutDeletion(r) => {
+                Self::upsert(&mut d.deletions, r, |x| (x.deleter.clone(), x.deleted.clone()))
+            }
+            Mutation::DeleteDeletion { deleter, deleted } => {
+                d.deletions.retain(|r| !(r.deleter == deleter && r.deleted == deleted))
+            }
+            Mutation::PutBlock(b) => Self::upsert(&mut d.blocks, b, |x| (x.owner.clone(), x.target.clone())),
+            Mutation::DeleteBlock { owner, target } => d.blocks.retain(|b| !(b.owner == owner && b.target == target)),
+            Mutation::StoreMessage { message, sender_seq, recipient_seq } => {
+                let index = self.messages.len();
+                self.message_index.insert(message.id.clone(), index);
+                self.client_ids
+                    .insert((message.from.clone(), message.client_msg_id.clone()), (index, sender_seq));
+                let item = |seq| StreamItem {
+                    seq,
+                    at: message.sent_at,
+                    body: ItemBody::Message { message: message.clone() },
+                };
+                self.append(&message.from.handle, item(sender_seq));
+                self.append(&message.to.handle, item(recipient_seq));
+                self.messages.push(message);
+            }
+            Mutation::AppendEvent { handle, item } => self.append(&handle, item),
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn stream_page(
+        &mut self,
+        handle: &Address,
+        after: u64,
+        upto: u64,
+        max_items: usize,
+    ) -> Result<Vec<StreamItem>, StorageError> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let range = (handle.handle.clone(), after + 1)..=(handle.handle.clone(), upto);
+        Ok(self.streams.range(range).take(max_items).map(|(_, item)| item.clone()).collect())
+    }
+
+    fn find_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(Message, u64)>, StorageError> {
+        Ok(self
+            .client_ids
+            .get(&(sender.clone(), client_msg_id.to_owned()))
+            .and_then(|&(index, seq)| self.messages.get(index).map(|m| (m.clone(), seq))))
+    }
+
+    fn history(
+        &mut self,
+        a: &Address,
+        b: &Address,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<HistoryPage>, StorageError> {
+        let in_conversation =
+            |m: &Message| (&m.from == a && &m.to == b) || (&m.from == b && &m.to == a);
+        let position = |id: &str| {
+            self.message_index.get(id).copied().filter(|&i| self.messages.get(i).is_some_and(in_conversation))
+        };
+        let conversation = self.messages.iter().enumerate().filter(|(_, m)| in_conversation(m));
+        let page = match cursor {
+            HistoryCursor::Latest | HistoryCursor::Before(_) => {
+                let bound = match cursor {
+                    HistoryCursor::Before(id) => match position(id) {
+                        Some(i) => i,
+                        None => return Ok(None),
+                    },
+                    _ => usize::MAX,
+                };
+                let mut older: Vec<&Message> = conversation.filter(|(i, _)| *i < bound).map(|(_, m)| m).collect();
+                let more = older.len() > limit;
+                let start = older.len().saturating_sub(limit);
+                let messages = older.drain(start..).cloned().collect();
+                HistoryPage { messages, more }
+            }
+            HistoryCursor::After(id) => {
+                let Some(bound) = position(id) else { return Ok(None) };
+                let newer: Vec<&Message> = conversation.filter(|(i, _)| *i > bound).map(|(_, m)| m).collect();
+                let more = newer.len() > limit;
+                HistoryPage { messages: newer.into_iter().take(limit).cloned().collect(), more }
+            }
+        };
+        Ok(Some(page))
+    }
+
+    fn external_change(&mut self) -> Result<bool, StorageError> {
+        Ok(false)
+    }
+}

@@ -1,0 +1,84 @@
+//! Persistence behind one trait, so the core never knows whether it talks to SQLite or memory.
+//!
+//! The core keeps the relationship data (accounts, handles, lists, requests, blocks, sessions, invites) in memory and
+//! writes every change through [`Storage::apply`]; it reads it back only at start and after an admin changed the
+//! database ([`Storage::external_change`]). Streams and messages live only in storage and are read page by page.
+//!
+//! Durability contract: a [`Mutation`] is durable once [`Storage::commit`] returns `Ok`. The relay acknowledges
+//! nothing (no `stored`, no `ok`) before the commit that contains it. Any storage error is fatal to the relay: the
+//! core stops instead of letting memory and disk disagree, and a restart reloads the last committed state.
+
+mod memory;
+mod records;
+mod sqlite;
+
+pub use memory::MemoryStorage;
+pub use records::*;
+pub use sqlite::SqliteStorage;
+
+use huddle_shared::model::{Message, StreamItem};
+use huddle_shared::Address;
+
+/// A storage failure. The relay treats it as fatal.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the database belongs to relay {stored:?}, but the config names this relay {configured:?}; addresses embed the relay name, so it cannot change")]
+    RelayNameMismatch { stored: String, configured: String },
+    #[error("the database schema version {0} is newer than this relay understands; upgrade huddle-relay")]
+    TooNew(i64),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+}
+
+/// Which slice of a conversation `history` wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryCursor<'a> {
+    /// The newest messages.
+    Latest,
+    /// Messages strictly older than this message id, newest first.
+    Before(&'a str),
+    /// Messages strictly newer than this message id, oldest first.
+    After(&'a str),
+}
+
+/// One page of history, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub messages: Vec<Message>,
+    /// There are further messages in the direction of travel.
+    pub more: bool,
+}
+
+pub trait Storage: Send {
+    /// Reads everything the core keeps in memory.
+    fn load(&mut self) -> Result<Snapshot, StorageError>;
+    /// Records one change; it becomes durable at the next [`Storage::commit`].
+    fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError>;
+    /// Makes every applied mutation durable.
+    fn commit(&mut self) -> Result<(), StorageError>;
+    /// Stream items of `handle` with `after < seq <= upto`, in order, at most `max_items`.
+    fn stream_page(
+        &mut self,
+        handle: &Address,
+        after: u64,
+        upto: u64,
+        max_items: usize,
+    ) -> Result<Vec<StreamItem>, StorageError>;
+    /// The message `sender` sent with this idempotency key, with its place in the sender's stream.
+    fn find_client_msg(&mut self, sender: &Address, client_msg_id: &str)
+    -> Result<Option<(Message, u64)>, StorageError>;
+    /// Messages between `a` and `b` (both directions). `None` if the cursor is not a message of this conversation.
+    fn history(
+        &mut self,
+        a: &Address,
+        b: &Address,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<HistoryPage>, StorageError>;
+    /// True when another process (the admin CLI) changed the data since the last call.
+    fn external_change(&mut self) -> Result<bool, StorageError>;
+}

@@ -1,0 +1,128 @@
+//! Plain records as stored, and the mutations that change them. These are storage's vocabulary, not wire types.
+
+use huddle_shared::model::{DeletionState, Message, Profile, StreamItem};
+use huddle_shared::{Address, Handle, Millis};
+
+/// Opaque, globally unique account id (UUIDv7 text), so that the admin CLI and the relay never collide.
+pub type AccountId = String;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRec {
+    pub id: AccountId,
+    /// Argon2id hash in PHC string format.
+    pub password_phc: String,
+    pub created_at: Millis,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleRec {
+    pub handle: Handle,
+    pub account: AccountId,
+    /// Order among the account's handles (the first, made at registration, is 0).
+    pub position: u32,
+    pub created_at: Millis,
+    pub profile: Profile,
+    pub activity: Option<String>,
+    pub location: Option<String>,
+    pub last_seen: Option<Millis>,
+    /// Highest stream sequence a connection of the account acknowledged.
+    pub acked: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRec {
+    /// Public id, shown in `list_sessions`.
+    pub id: String,
+    pub account: AccountId,
+    /// SHA-256 of the secret token, hex. The token itself is never stored.
+    pub token_hash: String,
+    pub device: Option<String>,
+    pub created_at: Millis,
+    pub last_used_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRec {
+    pub code: String,
+    pub created_at: Millis,
+    pub used_by: Option<AccountId>,
+    pub revoked: bool,
+}
+
+/// `peer` is on `owner`'s list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRec {
+    pub owner: Address,
+    pub peer: Address,
+    pub nickname: Option<String>,
+    pub note: Option<String>,
+    pub since: Millis,
+    /// `peer` deleted `owner` from their list.
+    pub removed_you: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRec {
+    pub from: Address,
+    pub to: Address,
+    pub greeting: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionRec {
+    pub deleter: Address,
+    pub deleted: Address,
+    pub state: DeletionState,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRec {
+    pub owner: Address,
+    pub target: Address,
+    pub at: Millis,
+}
+
+/// Everything the core holds in memory, as loaded at start.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub accounts: Vec<AccountRec>,
+    pub handles: Vec<HandleRec>,
+    /// Last sequence of each handle's stream (handles with an empty stream may be absent).
+    pub heads: Vec<(Handle, u64)>,
+    /// Names of removed handles, never given out again.
+    pub retired: Vec<Handle>,
+    pub sessions: Vec<SessionRec>,
+    pub invites: Vec<InviteRec>,
+    pub entries: Vec<EntryRec>,
+    pub requests: Vec<RequestRec>,
+    pub deletions: Vec<DeletionRec>,
+    pub blocks: Vec<BlockRec>,
+}
+
+/// One change. Upserts replace the whole record identified by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    PutAccount(AccountRec),
+    PutHandle(HandleRec),
+    /// Deletes the handle and its stream, and retires the name.
+    RemoveHandle(Handle),
+    PutSession(SessionRec),
+    DeleteSession { id: String },
+    PutInvite(InviteRec),
+    PutEntry(EntryRec),
+    DeleteEntry { owner: Address, peer: Address },
+    PutRequest(RequestRec),
+    DeleteRequest { from: Address, to: Address },
+    PutDeletion(DeletionRec),
+    DeleteDeletion { deleter: Address, deleted: Address },
+    PutBlock(BlockRec),
+    DeleteBlock { owner: Address, target: Address },
+    /// Stores a message and appends it to the sender's stream at `sender_seq` and the recipient's at
+    /// `recipient_seq` (both local handles).
+    StoreMessage { message: Message, sender_seq: u64, recipient_seq: u64 },
+    /// Appends an event item (its `body` is an event) to a local handle's stream.
+    AppendEvent { handle: Handle, item: StreamItem },
+}
