@@ -1,2 +1,4 @@
 //! The Huddle relay.
+pub mod core;
+pub mod password;
 pub mod storage;

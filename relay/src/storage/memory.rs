@@ -60,9 +60,7 @@ impl Storage for MemoryStorage {
             Mutation::DeleteEntry { owner, peer } => d.entries.retain(|e| !(e.owner == owner && e.peer == peer)),
             Mutation::PutRequest(r) => Self::upsert(&mut d.requests, r, |x| (x.from.clone(), x.to.clone())),
             Mutation::DeleteRequest { from, to } => d.requests.retain(|r| !(r.from == from && r.to == to)),
-            Mutation::PutDeletion(r) => {
-                Self::upsert(&mut d.deletions, r, |x| (x.deleter.clone(), x.deleted.clone()))
-            }
+            Mutation::PutDeletion(r) => Self::upsert(&mut d.deletions, r, |x| (x.deleter.clone(), x.deleted.clone())),
             Mutation::DeleteDeletion { deleter, deleted } => {
                 d.deletions.retain(|r| !(r.deleter == deleter && r.deleted == deleted))
             }
@@ -71,13 +69,9 @@ impl Storage for MemoryStorage {
             Mutation::StoreMessage { message, sender_seq, recipient_seq } => {
                 let index = self.messages.len();
                 self.message_index.insert(message.id.clone(), index);
-                self.client_ids
-                    .insert((message.from.clone(), message.client_msg_id.clone()), (index, sender_seq));
-                let item = |seq| StreamItem {
-                    seq,
-                    at: message.sent_at,
-                    body: ItemBody::Message { message: message.clone() },
-                };
+                self.client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, sender_seq));
+                let item =
+                    |seq| StreamItem { seq, at: message.sent_at, body: ItemBody::Message { message: message.clone() } };
                 self.append(&message.from.handle, item(sender_seq));
                 self.append(&message.to.handle, item(recipient_seq));
                 self.messages.push(message);
@@ -123,8 +117,7 @@ impl Storage for MemoryStorage {
         cursor: HistoryCursor<'_>,
         limit: usize,
     ) -> Result<Option<HistoryPage>, StorageError> {
-        let in_conversation =
-            |m: &Message| (&m.from == a && &m.to == b) || (&m.from == b && &m.to == a);
+        let in_conversation = |m: &Message| (&m.from == a && &m.to == b) || (&m.from == b && &m.to == a);
         let position = |id: &str| {
             self.message_index.get(id).copied().filter(|&i| self.messages.get(i).is_some_and(in_conversation))
         };

@@ -16,8 +16,8 @@ pub use memory::MemoryStorage;
 pub use records::*;
 pub use sqlite::SqliteStorage;
 
-use huddle_shared::model::{Message, StreamItem};
 use huddle_shared::Address;
+use huddle_shared::model::{Message, StreamItem};
 
 /// A storage failure. The relay treats it as fatal.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,9 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("the database belongs to relay {stored:?}, but the config names this relay {configured:?}; addresses embed the relay name, so it cannot change")]
+    #[error(
+        "the database belongs to relay {stored:?}, but the config names this relay {configured:?}; addresses embed the relay name, so it cannot change"
+    )]
     RelayNameMismatch { stored: String, configured: String },
     #[error("the database schema version {0} is newer than this relay understands; upgrade huddle-relay")]
     TooNew(i64),
@@ -69,8 +71,11 @@ pub trait Storage: Send {
         max_items: usize,
     ) -> Result<Vec<StreamItem>, StorageError>;
     /// The message `sender` sent with this idempotency key, with its place in the sender's stream.
-    fn find_client_msg(&mut self, sender: &Address, client_msg_id: &str)
-    -> Result<Option<(Message, u64)>, StorageError>;
+    fn find_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(Message, u64)>, StorageError>;
     /// Messages between `a` and `b` (both directions). `None` if the cursor is not a message of this conversation.
     fn history(
         &mut self,

@@ -110,19 +110,40 @@ pub enum Mutation {
     /// Deletes the handle and its stream, and retires the name.
     RemoveHandle(Handle),
     PutSession(SessionRec),
-    DeleteSession { id: String },
+    DeleteSession {
+        id: String,
+    },
     PutInvite(InviteRec),
     PutEntry(EntryRec),
-    DeleteEntry { owner: Address, peer: Address },
+    DeleteEntry {
+        owner: Address,
+        peer: Address,
+    },
     PutRequest(RequestRec),
-    DeleteRequest { from: Address, to: Address },
+    DeleteRequest {
+        from: Address,
+        to: Address,
+    },
     PutDeletion(DeletionRec),
-    DeleteDeletion { deleter: Address, deleted: Address },
+    DeleteDeletion {
+        deleter: Address,
+        deleted: Address,
+    },
     PutBlock(BlockRec),
-    DeleteBlock { owner: Address, target: Address },
+    DeleteBlock {
+        owner: Address,
+        target: Address,
+    },
     /// Stores a message and appends it to the sender's stream at `sender_seq` and the recipient's at
     /// `recipient_seq` (both local handles).
-    StoreMessage { message: Message, sender_seq: u64, recipient_seq: u64 },
+    StoreMessage {
+        message: Message,
+        sender_seq: u64,
+        recipient_seq: u64,
+    },
     /// Appends an event item (its `body` is an event) to a local handle's stream.
-    AppendEvent { handle: Handle, item: StreamItem },
+    AppendEvent {
+        handle: Handle,
+        item: StreamItem,
+    },
 }

@@ -1,0 +1,157 @@
+//! Direct messages that are never lost: store first, acknowledge after the commit, push to every connection of both
+//! sides, resume with `sync`, page with `history`.
+
+use huddle_shared::limits::{MAX_HISTORY_PAGE, MAX_SYNC_PAGE};
+use huddle_shared::model::{ItemBody, Message, StreamItem};
+use huddle_shared::text::{check_body, check_client_msg_id};
+use huddle_shared::{Address, ErrorCode, Handle, Millis, RequestId, ServerFrame};
+
+use super::routing::may_message;
+use super::{ConnId, Core, Outcome, refuse, refuse_with};
+use crate::storage::{HistoryCursor, Mutation, Storage};
+
+/// JSON overhead of one stream item beside its text fields, for sizing `batch` frames.
+const ITEM_OVERHEAD_BYTES: usize = 320;
+
+impl<S: Storage> Core<S> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_message(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        to: Address,
+        body: String,
+        client_msg_id: String,
+        now: Millis,
+    ) -> Outcome {
+        if !check_client_msg_id(&client_msg_id) {
+            return Err(refuse(ErrorCode::BadClientMsgId));
+        }
+        let me_addr = self.state.address(me);
+        let to = to.resolve(&self.state.relay);
+        // A resend of something already stored gets the same answer, whatever happened since.
+        if let Some((message, seq)) = self.store.find_client_msg(&me_addr, &client_msg_id)? {
+            if message.to != to || message.body != body {
+                return Err(refuse(ErrorCode::DuplicateClientMsgId));
+            }
+            self.send(conn, ServerFrame::Stored { id, message_id: message.id, seq, sent_at: message.sent_at });
+            return Ok(());
+        }
+        if let Err(e) = check_body(&body) {
+            return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));
+        }
+        if !to.is_local_to(&self.state.relay) {
+            return Err(refuse_with(
+                ErrorCode::FederationUnavailable,
+                format!("{to} is on another relay, and this relay cannot reach other relays yet."),
+            ));
+        }
+        if self.state.local_handle(&to).is_none() || !may_message(&self.state, &me_addr, &to) {
+            return Err(refuse_with(
+                ErrorCode::NotReachable,
+                format!("{to} cannot be reached from your handle: you need to be on each other's friend list."),
+            ));
+        }
+        let message = Message {
+            id: super::auth::new_account_id(now),
+            from: me_addr,
+            to: to.clone(),
+            body,
+            sent_at: now,
+            client_msg_id,
+        };
+        let sender_seq = self.state.head(me) + 1;
+        let recipient_seq = self.state.head(&to.handle) + 1;
+        self.write(Mutation::StoreMessage { message: message.clone(), sender_seq, recipient_seq })?;
+        self.send(conn, ServerFrame::Stored { id, message_id: message.id.clone(), seq: sender_seq, sent_at: now });
+        let item = |seq| StreamItem { seq, at: now, body: ItemBody::Message { message: message.clone() } };
+        self.deliver(&to.handle, item(recipient_seq), None);
+        self.deliver(me, item(sender_seq), Some(conn));
+        Ok(())
+    }
+
+    /// Pages through the part of the stream this connection did not get live: `after < seq <= live_from`.
+    pub(super) fn sync(&mut self, conn: ConnId, id: RequestId, me: &Handle, after: u64, limit: Option<u32>) -> Outcome {
+        let head = self.state.head(me);
+        if after > head {
+            return Err(refuse_with(
+                ErrorCode::BadCursor,
+                format!("Your stream ends at {head}, so there is nothing after {after}."),
+            ));
+        }
+        let live_from = self.conns.live_from(conn, me).unwrap_or(head);
+        let max_items = limit.unwrap_or(MAX_SYNC_PAGE).clamp(1, MAX_SYNC_PAGE) as usize;
+        let me_addr = self.state.address(me);
+        let mut items = self.store.stream_page(&me_addr, after, live_from, max_items)?;
+        // Keep each batch frame to a bounded size: stop before the byte budget, but always carry one item.
+        let mut budget = self.config.sync_batch_bytes;
+        let mut keep = 0;
+        for item in &items {
+            let size = ITEM_OVERHEAD_BYTES
+                + match &item.body {
+                    ItemBody::Message { message } => message.body.len(),
+                    ItemBody::Event { .. } => 300,
+                };
+            if keep > 0 && size > budget {
+                break;
+            }
+            budget = budget.saturating_sub(size);
+            keep += 1;
+        }
+        items.truncate(keep);
+        let last = items.last().map_or(live_from.max(after), |i| i.seq);
+        let more = last < live_from;
+        self.send(conn, ServerFrame::Batch { id, acting: me_addr, items, more, head });
+        Ok(())
+    }
+
+    pub(super) fn ack(&mut self, conn: ConnId, id: Option<RequestId>, me: &Handle, seq: u64) -> Outcome {
+        let head = self.state.head(me);
+        if seq > head {
+            return Err(refuse_with(
+                ErrorCode::BadCursor,
+                format!("You acknowledged {seq}, but your stream ends at {head}."),
+            ));
+        }
+        if let Some(mut record) = self.state.handles.get(me).cloned() {
+            if seq > record.acked {
+                record.acked = seq;
+                self.write(Mutation::PutHandle(record))?;
+            }
+        }
+        if let Some(id) = id {
+            self.ok(conn, id);
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn history(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        with: Address,
+        before: Option<String>,
+        after: Option<String>,
+        limit: Option<u32>,
+    ) -> Outcome {
+        let with = with.resolve(&self.state.relay);
+        let me_addr = self.state.address(me);
+        let cursor = match (&before, &after) {
+            (Some(_), Some(_)) => {
+                return Err(refuse_with(ErrorCode::BadFrame, "Give either \"before\" or \"after\", not both."));
+            }
+            (Some(b), None) => HistoryCursor::Before(b),
+            (None, Some(a)) => HistoryCursor::After(a),
+            (None, None) => HistoryCursor::Latest,
+        };
+        let limit = limit.unwrap_or(50).clamp(1, MAX_HISTORY_PAGE) as usize;
+        let Some(page) = self.store.history(&me_addr, &with, cursor, limit)? else {
+            return Err(refuse_with(ErrorCode::BadCursor, "That message is not part of this conversation."));
+        };
+        self.send(conn, ServerFrame::History { id, with, messages: page.messages, more: page.more });
+        Ok(())
+    }
+}

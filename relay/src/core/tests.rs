@@ -1,0 +1,258 @@
+//! Core tests without sockets: a harness feeds inputs, runs password jobs inline with cheap parameters, and keeps
+//! what each connection was sent.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use huddle_shared::model::*;
+use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, RelayName, ServerFrame};
+
+use super::*;
+use crate::password::{self, PasswordParams};
+use crate::storage::MemoryStorage;
+
+pub(crate) fn test_config(registration: RegistrationPolicy) -> CoreConfig {
+    CoreConfig {
+        registration,
+        limits: Limits {
+            max_frame_bytes: 16384,
+            max_body_bytes: 8192,
+            max_handles: 4,
+            max_sync_page: 500,
+            max_history_page: 200,
+            frames_per_second: 20,
+            frame_burst: 60,
+        },
+        dummy_phc: password::hash("dummy password", PasswordParams::insecure_for_tests()).unwrap(),
+        login_failures_per_account: 5,
+        login_failures_per_ip: 20,
+        login_failure_window_ms: 900_000,
+        registrations_per_ip_per_hour: 100,
+        friend_requests_per_hour: 30,
+        sync_batch_bytes: 256 * 1024,
+    }
+}
+
+pub(crate) struct Harness {
+    pub core: Core<MemoryStorage>,
+    pub now: Millis,
+    next_conn: u64,
+    next_id: u64,
+    pub inbox: HashMap<ConnId, Vec<ServerFrame>>,
+    pub closed: HashMap<ConnId, ErrorCode>,
+    /// The handle each connection logged in with.
+    pub handle_of: HashMap<ConnId, Handle>,
+}
+
+pub(crate) fn h(s: &str) -> Handle {
+    Handle::parse(s).unwrap()
+}
+
+pub(crate) fn addr(s: &str) -> Address {
+    Address::parse(&format!("{s}@test.relay")).unwrap()
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_policy(RegistrationPolicy::Open)
+    }
+
+    pub fn with_policy(policy: RegistrationPolicy) -> Self {
+        let relay = RelayName::parse("test.relay").unwrap();
+        Self {
+            core: Core::new(MemoryStorage::default(), relay, test_config(policy)).unwrap(),
+            now: 1_700_000_000_000,
+            next_conn: 0,
+            next_id: 100,
+            inbox: HashMap::new(),
+            closed: HashMap::new(),
+            handle_of: HashMap::new(),
+        }
+    }
+
+    pub fn input(&mut self, input: Input) {
+        self.now += 1;
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            for effect in self.core.handle(input, self.now).unwrap() {
+                match effect {
+                    Effect::Send { conn, frame } => self.inbox.entry(conn).or_default().push(frame),
+                    Effect::Close { conn, code } => {
+                        self.closed.insert(conn, code);
+                    }
+                    Effect::HashPassword { job, password } => {
+                        let phc = password::hash(&password, PasswordParams::insecure_for_tests()).ok();
+                        queue.push(Input::JobDone { job, outcome: JobOutcome::Hashed(phc) });
+                    }
+                    Effect::VerifyPassword { job, password, phc } => {
+                        let ok = password::verify(&password, &phc);
+                        queue.push(Input::JobDone { job, outcome: JobOutcome::Verified(ok) });
+                    }
+                }
+            }
+        }
+        self.core.commit().unwrap();
+    }
+
+    pub fn connect(&mut self) -> ConnId {
+        self.connect_from(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    pub fn connect_from(&mut self, ip: IpAddr) -> ConnId {
+        self.next_conn += 1;
+        let conn = ConnId(self.next_conn);
+        self.input(Input::Connected { conn, ip });
+        self.input(Input::Frame { conn, frame: ClientFrame::Hello { version: 1, client: None } });
+        assert!(matches!(self.take(conn).first(), Some(ServerFrame::Hello { .. })));
+        conn
+    }
+
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn send(&mut self, conn: ConnId, frame: ClientFrame) {
+        self.input(Input::Frame { conn, frame });
+    }
+
+    /// Everything `conn` was sent since the last take.
+    pub fn take(&mut self, conn: ConnId) -> Vec<ServerFrame> {
+        self.inbox.remove(&conn).unwrap_or_default()
+    }
+
+    pub fn clear(&mut self) {
+        self.inbox.clear();
+    }
+
+    /// Sends a request and returns the answer to it (the frame with its id).
+    pub fn request(&mut self, conn: ConnId, make: impl FnOnce(u64) -> ClientFrame) -> ServerFrame {
+        let id = self.id();
+        self.send(conn, make(id));
+        let frames = self.inbox.get_mut(&conn).map(std::mem::take).unwrap_or_default();
+        let (answer, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|f| answer_id(f) == Some(id));
+        self.inbox.insert(conn, rest);
+        answer.into_iter().next().unwrap_or_else(|| panic!("no answer to request {id}"))
+    }
+
+    pub fn ok(&mut self, conn: ConnId, make: impl FnOnce(u64) -> ClientFrame) {
+        let answer = self.request(conn, make);
+        assert!(matches!(answer, ServerFrame::Ok { .. }), "expected ok, got {answer:?}");
+    }
+
+    pub fn err(&mut self, conn: ConnId, make: impl FnOnce(u64) -> ClientFrame) -> ErrorCode {
+        match self.request(conn, make) {
+            ServerFrame::Error { code, .. } => code,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    pub fn register(&mut self, handle: &str) -> ConnId {
+        let conn = self.connect();
+        let answer = self.request(conn, |id| ClientFrame::Register {
+            id,
+            handle: h(handle),
+            password: format!("{handle}-password"),
+            invite: None,
+            device: None,
+        });
+        assert!(matches!(answer, ServerFrame::Session { token: Some(_), .. }), "{answer:?}");
+        self.handle_of.insert(conn, h(handle));
+        self.take(conn);
+        conn
+    }
+
+    pub fn login(&mut self, handle: &str) -> ConnId {
+        let conn = self.connect();
+        let answer = self.request(conn, |id| ClientFrame::Login {
+            id,
+            handle: h(handle),
+            password: format!("{handle}-password"),
+            device: None,
+            presence: None,
+        });
+        assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
+        self.handle_of.insert(conn, h(handle));
+        conn
+    }
+
+    pub fn disconnect(&mut self, conn: ConnId) {
+        self.input(Input::Disconnected { conn });
+    }
+
+    /// `from` asks `to`, and `to` answers.
+    pub fn befriend(&mut self, from: ConnId, to: ConnId, answer: RequestAnswer) {
+        let to_addr = self.core.state().address(&self.handle_of[&to]);
+        let from_addr = self.core.state().address(&self.handle_of[&from]);
+        self.ok(from, |id| ClientFrame::FriendRequest { id, acting: None, to: to_addr, greeting: None });
+        self.ok(to, |id| ClientFrame::AnswerRequest { id, acting: None, from: from_addr, answer });
+        self.clear();
+    }
+
+    pub fn dm(&mut self, from: ConnId, to: &str, body: &str) -> ServerFrame {
+        let cmid = format!("c{}", self.next_id);
+        self.request(from, |id| ClientFrame::Send {
+            id,
+            acting: None,
+            to: addr(to),
+            body: body.to_owned(),
+            client_msg_id: cmid,
+        })
+    }
+
+    pub fn last_friends(&mut self, conn: ConnId) -> FriendList {
+        self.take(conn)
+            .into_iter()
+            .rev()
+            .find_map(|f| match f {
+                ServerFrame::Friends { list, .. } => Some(list),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no friends frame for {conn:?}"))
+    }
+
+    pub fn events(&mut self, conn: ConnId) -> Vec<Event> {
+        self.take(conn)
+            .into_iter()
+            .filter_map(|f| match f {
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event }, .. }, .. } => Some(event),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn messages(&mut self, conn: ConnId) -> Vec<Message> {
+        self.take(conn)
+            .into_iter()
+            .filter_map(|f| match f {
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
+                    Some(message)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn answer_id(frame: &ServerFrame) -> Option<u64> {
+    match frame {
+        ServerFrame::Ok { id }
+        | ServerFrame::Session { id, .. }
+        | ServerFrame::Sessions { id, .. }
+        | ServerFrame::Handles { id, .. }
+        | ServerFrame::Stored { id, .. }
+        | ServerFrame::Batch { id, .. }
+        | ServerFrame::History { id, .. } => Some(*id),
+        ServerFrame::Error { id, .. } | ServerFrame::Friends { id, .. } => *id,
+        _ => None,
+    }
+}
+
+fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
+    list.entries.iter().find(|e| e.address == addr(who))
+}
+
+mod auth_tests;
+mod friend_tests;
+mod message_tests;
+mod routing_property;

@@ -1,0 +1,239 @@
+//! Accounts, sessions and handles.
+
+use super::*;
+
+#[test]
+fn frames_before_hello_and_before_login_are_refused() {
+    let mut t = Harness::new();
+    let conn = ConnId(99);
+    t.input(Input::Connected { conn, ip: IpAddr::V4(Ipv4Addr::LOCALHOST) });
+    t.send(conn, ClientFrame::GetFriends { id: 1, acting: None });
+    assert!(matches!(t.take(conn)[..], [ServerFrame::Error { code: ErrorCode::HelloRequired, id: Some(1), .. }]));
+    let conn = t.connect();
+    assert_eq!(t.err(conn, |id| ClientFrame::GetFriends { id, acting: None }), ErrorCode::NotAuthenticated);
+}
+
+#[test]
+fn wrong_protocol_version_is_refused_and_closed() {
+    let mut t = Harness::new();
+    let conn = ConnId(7);
+    t.input(Input::Connected { conn, ip: IpAddr::V4(Ipv4Addr::LOCALHOST) });
+    t.send(conn, ClientFrame::Hello { version: 99, client: None });
+    assert!(matches!(t.take(conn)[..], [ServerFrame::Error { code: ErrorCode::VersionMismatch, .. }]));
+    assert_eq!(t.closed.get(&conn), Some(&ErrorCode::VersionMismatch));
+}
+
+#[test]
+fn register_then_login_with_password_and_token() {
+    let mut t = Harness::new();
+    let conn = t.connect();
+    let answer = t.request(conn, |id| ClientFrame::Register {
+        id,
+        handle: h("Alice"),
+        password: "alice-password".into(),
+        invite: None,
+        device: Some("laptop".into()),
+    });
+    let ServerFrame::Session { token: Some(token), handles, .. } = answer else { panic!("{answer:?}") };
+    assert_eq!(handles[0].address, addr("alice"), "handles are folded to lowercase");
+    assert!(matches!(t.take(conn)[..], [ServerFrame::Friends { .. }]), "the friend list follows the session");
+    // The token is stored only hashed.
+    assert!(t.core.state().sessions.values().all(|s| s.token_hash != token && s.token_hash.len() == 64));
+
+    let again = t.connect();
+    assert_eq!(
+        t.err(again, |id| ClientFrame::Register {
+            id,
+            handle: h("ALICE"),
+            password: "x".repeat(9),
+            invite: None,
+            device: None
+        }),
+        ErrorCode::HandleTaken
+    );
+    assert_eq!(
+        t.err(again, |id| ClientFrame::Register {
+            id,
+            handle: h("bob"),
+            password: "short".into(),
+            invite: None,
+            device: None
+        }),
+        ErrorCode::WeakPassword
+    );
+    let answer = t.request(again, |id| ClientFrame::LoginToken { id, token: token.clone(), presence: None });
+    assert!(matches!(answer, ServerFrame::Session { token: None, .. }), "{answer:?}");
+    assert_eq!(
+        t.err(again, |id| ClientFrame::LoginToken { id, token: "nope".into(), presence: None }),
+        ErrorCode::AlreadyAuthenticated
+    );
+
+    let other = t.connect();
+    assert_eq!(
+        t.err(other, |id| ClientFrame::LoginToken { id, token: "forged".into(), presence: None }),
+        ErrorCode::TokenInvalid
+    );
+    t.login("alice");
+}
+
+#[test]
+fn unknown_handle_and_wrong_password_look_the_same_and_are_rate_limited() {
+    let mut t = Harness::new();
+    t.register("alice");
+    let conn = t.connect();
+    let wrong = |handle: &str| {
+        let handle = h(handle);
+        move |id| ClientFrame::Login { id, handle, password: "wrong-password".into(), device: None, presence: None }
+    };
+    let unknown = t.request(conn, wrong("nobody"));
+    let bad = t.request(conn, wrong("alice"));
+    match (unknown, bad) {
+        (ServerFrame::Error { code: c1, message: m1, .. }, ServerFrame::Error { code: c2, message: m2, .. }) => {
+            assert_eq!((c1, &m1), (ErrorCode::BadCredentials, &m2));
+            assert_eq!(c2, ErrorCode::BadCredentials);
+        }
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..4 {
+        assert_eq!(t.err(conn, wrong("alice")), ErrorCode::BadCredentials);
+    }
+    // Five failures for the account: even the right password now waits.
+    let answer = t.request(conn, |id| ClientFrame::Login {
+        id,
+        handle: h("alice"),
+        password: "alice-password".into(),
+        device: None,
+        presence: None,
+    });
+    assert!(
+        matches!(answer, ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(_), .. }),
+        "{answer:?}"
+    );
+    t.now += 900_001;
+    t.login("alice");
+}
+
+#[test]
+fn invite_and_closed_policies() {
+    let mut t = Harness::with_policy(RegistrationPolicy::Invite);
+    let conn = t.connect();
+    let reg = |invite: Option<&str>| {
+        let invite = invite.map(str::to_owned);
+        move |id| ClientFrame::Register {
+            id,
+            handle: h("dora"),
+            password: "dora-password".into(),
+            invite,
+            device: None,
+        }
+    };
+    assert_eq!(t.err(conn, reg(None)), ErrorCode::InviteInvalid);
+    assert_eq!(t.err(conn, reg(Some("made-up"))), ErrorCode::InviteInvalid);
+    let invite = crate::storage::InviteRec { code: "abc123".into(), created_at: 0, used_by: None, revoked: false };
+    t.core.write(Mutation::PutInvite(invite)).unwrap();
+    assert!(matches!(t.request(conn, reg(Some("abc123"))), ServerFrame::Session { .. }));
+    let other = t.connect();
+    let reuse = move |id| ClientFrame::Register {
+        id,
+        handle: h("eve"),
+        password: "eve-password".into(),
+        invite: Some("abc123".into()),
+        device: None,
+    };
+    assert_eq!(t.err(other, reuse), ErrorCode::InviteInvalid, "an invite is used once");
+
+    let mut closed = Harness::with_policy(RegistrationPolicy::Closed);
+    let conn = closed.connect();
+    assert_eq!(closed.err(conn, reg(None)), ErrorCode::RegistrationClosed);
+}
+
+#[test]
+fn logout_and_revoke_end_sessions_everywhere() {
+    let mut t = Harness::new();
+    let first = t.register("alice");
+    let second = t.login("alice");
+    let ServerFrame::Sessions { sessions, .. } = t.request(second, |id| ClientFrame::ListSessions { id }) else {
+        panic!()
+    };
+    assert_eq!(sessions.len(), 2);
+    let first_session = sessions.iter().find(|s| !s.current).unwrap().session.clone();
+    t.ok(second, |id| ClientFrame::RevokeSession { id, session: first_session });
+    assert_eq!(t.closed.get(&first), Some(&ErrorCode::SessionRevoked));
+    assert_eq!(
+        t.err(second, |id| ClientFrame::RevokeSession { id, session: "other".into() }),
+        ErrorCode::NoSuchSession
+    );
+    t.ok(second, |id| ClientFrame::Logout { id });
+    assert_eq!(t.err(second, |id| ClientFrame::GetFriends { id, acting: None }), ErrorCode::NotAuthenticated);
+    assert!(t.core.state().sessions.is_empty());
+}
+
+#[test]
+fn change_password_checks_the_old_one_and_revokes_other_sessions() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.login("alice");
+    let change = |old: &str| {
+        let old = old.to_owned();
+        move |id| ClientFrame::ChangePassword { id, old_password: old, new_password: "new-password".into() }
+    };
+    assert_eq!(t.err(a, change("wrong")), ErrorCode::BadCredentials);
+    t.ok(a, change("alice-password"));
+    assert_eq!(t.closed.get(&b), Some(&ErrorCode::SessionRevoked));
+    assert!(!t.closed.contains_key(&a));
+    let conn = t.connect();
+    let answer = t.request(conn, |id| ClientFrame::Login {
+        id,
+        handle: h("alice"),
+        password: "new-password".into(),
+        device: None,
+        presence: None,
+    });
+    assert!(matches!(answer, ServerFrame::Session { .. }));
+}
+
+#[test]
+fn handles_up_to_four_with_their_own_lists_and_removal_notifies_friends() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let bob = t.register("bob");
+    for name in ["alt1", "alt2", "alt3"] {
+        let answer = t.request(a, |id| ClientFrame::AddHandle { id, handle: h(name) });
+        assert!(matches!(answer, ServerFrame::Handles { .. }));
+    }
+    assert_eq!(t.err(a, |id| ClientFrame::AddHandle { id, handle: h("alt4") }), ErrorCode::HandleLimit);
+    assert_eq!(
+        t.err(a, |id| ClientFrame::GetFriends { id, acting: None }),
+        ErrorCode::NotYourHandle,
+        "several handles need `as`"
+    );
+    // alt1 befriends bob; alice's own list stays empty.
+    t.ok(a, |id| ClientFrame::FriendRequest { id, acting: Some(h("alt1")), to: addr("bob"), greeting: None });
+    t.ok(bob, |id| ClientFrame::AnswerRequest {
+        id,
+        acting: None,
+        from: addr("alt1"),
+        answer: RequestAnswer::AcceptMutual,
+    });
+    t.clear();
+    let ServerFrame::Friends { list, .. } = t.request(a, |id| ClientFrame::GetFriends { id, acting: Some(h("alice")) })
+    else {
+        panic!()
+    };
+    assert!(list.entries.is_empty());
+    // Removing alt1 takes it off bob's list with a notice, and retires the name.
+    assert!(matches!(
+        t.request(a, |id| ClientFrame::RemoveHandle { id, handle: h("alt1") }),
+        ServerFrame::Handles { .. }
+    ));
+    let events = t.events(bob);
+    assert_eq!(events, vec![Event::HandleRemoved { peer: addr("alt1") }]);
+    t.send(bob, ClientFrame::GetFriends { id: 1, acting: None });
+    assert!(t.last_friends(bob).entries.is_empty());
+    assert_eq!(t.err(a, |id| ClientFrame::AddHandle { id, handle: h("alt1") }), ErrorCode::HandleTaken);
+    for name in ["alt2", "alt3"] {
+        t.request(a, |id| ClientFrame::RemoveHandle { id, handle: h(name) });
+    }
+    assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle { id, handle: h("alice") }), ErrorCode::LastHandle);
+    assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle { id, handle: h("bob") }), ErrorCode::NotYourHandle);
+}

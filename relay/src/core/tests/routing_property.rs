@@ -1,0 +1,175 @@
+//! Property test: random sequences of requests, answers, deletions, notices, blocks, presence changes, reconnects
+//! and messages. After every step, nothing reached a handle the routing rule does not allow, a refused request
+//! reached nobody else, and both sides' lists are consistent.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::core::routing::{live_entry, may_message, sees};
+
+const USERS: [&str; 4] = ["ann", "ben", "cat", "dan"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Request(usize, usize),
+    Cancel(usize, usize),
+    Answer(usize, usize, RequestAnswer),
+    Delete(usize, usize),
+    Notify(usize, usize, bool),
+    AnswerDeletion(usize, usize, DeletionAnswer),
+    Block(usize, usize),
+    Unblock(usize, usize),
+    Send(usize, usize),
+    Presence(usize, PresenceState),
+    Profile(usize),
+    Reconnect(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let u = || 0..USERS.len();
+    let answer =
+        prop_oneof![Just(RequestAnswer::Accept), Just(RequestAnswer::AcceptMutual), Just(RequestAnswer::Reject)];
+    let dans = prop_oneof![Just(DeletionAnswer::Confirm), Just(DeletionAnswer::Refuse)];
+    let state = prop_oneof![
+        Just(PresenceState::Online),
+        Just(PresenceState::Away),
+        Just(PresenceState::Busy),
+        Just(PresenceState::Invisible)
+    ];
+    prop_oneof![
+        4 => (u(), u()).prop_map(|(a, b)| Op::Request(a, b)),
+        1 => (u(), u()).prop_map(|(a, b)| Op::Cancel(a, b)),
+        4 => (u(), u(), answer).prop_map(|(a, b, x)| Op::Answer(a, b, x)),
+        2 => (u(), u()).prop_map(|(a, b)| Op::Delete(a, b)),
+        2 => (u(), u(), any::<bool>()).prop_map(|(a, b, x)| Op::Notify(a, b, x)),
+        2 => (u(), u(), dans).prop_map(|(a, b, x)| Op::AnswerDeletion(a, b, x)),
+        1 => (u(), u()).prop_map(|(a, b)| Op::Block(a, b)),
+        1 => (u(), u()).prop_map(|(a, b)| Op::Unblock(a, b)),
+        5 => (u(), u()).prop_map(|(a, b)| Op::Send(a, b)),
+        2 => (u(), state).prop_map(|(a, s)| Op::Presence(a, s)),
+        1 => u().prop_map(Op::Profile),
+        1 => u().prop_map(Op::Reconnect),
+    ]
+}
+
+fn frame(op: &Op, id: u64) -> ClientFrame {
+    let a = |i: usize| addr(USERS[i]);
+    match op.clone() {
+        Op::Request(_, b) => ClientFrame::FriendRequest { id, acting: None, to: a(b), greeting: None },
+        Op::Cancel(_, b) => ClientFrame::CancelRequest { id, acting: None, to: a(b) },
+        Op::Answer(_, b, answer) => ClientFrame::AnswerRequest { id, acting: None, from: a(b), answer },
+        Op::Delete(_, b) => ClientFrame::DeleteFriend { id, acting: None, friend: a(b) },
+        Op::Notify(_, b, ask_delete) => ClientFrame::NotifyDeletion { id, acting: None, to: a(b), ask_delete },
+        Op::AnswerDeletion(_, b, answer) => ClientFrame::AnswerDeletion { id, acting: None, from: a(b), answer },
+        Op::Block(_, b) => ClientFrame::Block { id, acting: None, target: a(b) },
+        Op::Unblock(_, b) => ClientFrame::Unblock { id, acting: None, target: a(b) },
+        Op::Send(_, b) => {
+            ClientFrame::Send { id, acting: None, to: a(b), body: format!("msg {id}"), client_msg_id: format!("m{id}") }
+        }
+        Op::Presence(_, state) => ClientFrame::SetPresence {
+            id,
+            acting: None,
+            state: Some(state),
+            activity: Some(format!("doing {id}")),
+            location: None,
+        },
+        Op::Profile(_) => {
+            ClientFrame::SetProfile { id, acting: None, display_name: Some(format!("name {id}")), bio: None }
+        }
+        Op::Reconnect(_) => unreachable!("handled by the runner"),
+    }
+}
+
+fn actor(op: &Op) -> usize {
+    match *op {
+        Op::Request(a, _)
+        | Op::Cancel(a, _)
+        | Op::Answer(a, _, _)
+        | Op::Delete(a, _)
+        | Op::Notify(a, _, _)
+        | Op::AnswerDeletion(a, _, _)
+        | Op::Block(a, _)
+        | Op::Unblock(a, _)
+        | Op::Send(a, _)
+        | Op::Presence(a, _)
+        | Op::Profile(a)
+        | Op::Reconnect(a) => a,
+    }
+}
+
+fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: bool) {
+    let state = t.core.state();
+    for (conn, frames) in &t.inbox {
+        if refused {
+            assert_eq!(*conn, actor_conn, "a refused request reached another connection: {frames:?}");
+        }
+        let Some(i) = conns.iter().position(|c| c == conn) else { continue };
+        let me = addr(USERS[i]);
+        for f in frames {
+            match f {
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
+                    if message.from != me {
+                        assert!(may_message(state, &message.from, &me), "{me} got a message from {}", message.from);
+                    }
+                }
+                ServerFrame::Presence { of, presence, .. } if presence.state != ShownState::Offline => {
+                    assert!(sees(state, &me, of), "{me} saw presence of {of}");
+                }
+                ServerFrame::Profile { of, .. } => assert!(sees(state, &me, of), "{me} saw the profile of {of}"),
+                ServerFrame::Friends { list, .. } => {
+                    for e in &list.entries {
+                        if e.presence.state != ShownState::Offline || e.profile != Profile::default() {
+                            assert!(sees(state, &me, &e.address), "{me}'s list shows {} as visible", e.address);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn check_consistency(t: &Harness) {
+    let s = t.core.state();
+    for (owner, peer, e) in s.entries.iter() {
+        if e.removed_you {
+            assert!(
+                !s.entries.contains(peer, owner),
+                "{owner}'s entry for {peer} is marked, yet {peer} still lists {owner}"
+            );
+        }
+    }
+    for (deleter, deleted, _) in s.deletions.iter() {
+        assert!(!s.entries.contains(deleter, deleted), "{deleter} deleted {deleted} but still lists them");
+    }
+    for (from, to, _) in s.requests.iter() {
+        assert!(!live_entry(s, from, to), "a request from {from} to {to} who is already on the list");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn routing_rule_and_list_consistency_hold(ops in proptest::collection::vec(op(), 1..60)) {
+        let mut t = Harness::new();
+        let mut conns: Vec<ConnId> = USERS.iter().map(|u| t.register(u)).collect();
+        for op in &ops {
+            t.clear();
+            let who = actor(op);
+            if let Op::Reconnect(i) = op {
+                t.disconnect(conns[*i]);
+                conns[*i] = t.login(USERS[*i]);
+                check_routing(&t, &conns, conns[*i], false);
+                check_consistency(&t);
+                continue;
+            }
+            let id = t.id();
+            t.send(conns[who], frame(op, id));
+            let refused = t.inbox.get(&conns[who]).is_some_and(|frames| {
+                frames.iter().any(|f| matches!(f, ServerFrame::Error { id: Some(x), .. } if *x == id))
+            });
+            check_routing(&t, &conns, conns[who], refused);
+            check_consistency(&t);
+        }
+    }
+}
