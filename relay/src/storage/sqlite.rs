@@ -605,3 +605,6 @@ fn deletion_state_from_text(text: &str) -> Result<DeletionState, StorageError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| StorageError::Corrupt(format!("bad deletion state {text:?}: {e}")))
 }
+
+#[cfg(test)]
+mod tests;
