@@ -12,6 +12,9 @@ mod memory;
 mod records;
 mod sqlite;
 
+#[cfg(test)]
+mod conformance;
+
 pub use memory::MemoryStorage;
 pub use records::*;
 pub use sqlite::SqliteStorage;

@@ -1,38 +1,610 @@
-//! SQLite storage: to be written.
-use huddle_shared::Address;
-use huddle_shared::model::{Message, StreamItem};
+//! SQLite storage: the relay's durable [`Storage`], one file shared with the admin CLI.
+//!
+//! # Durability
+//! The relay acknowledges nothing before the commit that contains it, so a returned [`Storage::commit`] must survive
+//! SIGKILL and power loss. The file runs in WAL mode with `synchronous=FULL`: every commit fsyncs the WAL before it
+//! returns. (`NORMAL`, the usual companion of WAL, defers that fsync to checkpoints and may roll the last commits
+//! back after a power cut — acknowledged messages would be gone.) WAL rather than a rollback journal because readers
+//! and the single writer do not block each other, so the admin CLI can read while the relay writes, and a commit is
+//! one sequential append plus one fsync. `synchronous` is per connection, which is why everything — relay and admin
+//! CLI alike — opens the file through [`SqliteStorage::open`].
+//!
+//! # One connection
+//! The relay owns exactly one connection, and reads go through it too, so they see mutations that were applied but
+//! not yet committed. That is the behaviour of the in-memory reference (an applied mutation is visible at once); what
+//! is durable is decided by `commit` alone. One connection also makes `PRAGMA data_version` meaningful: it moves only
+//! for commits of *other* connections, which is exactly "the admin CLI changed something".
+//!
+//! # Batching
+//! `apply` opens a transaction lazily and `commit` ends it, so the core pays one fsync per batch of mutations rather
+//! than per mutation. The transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so a batch never fails
+//! halfway because another writer got in between its first read and its first write; a concurrent admin CLI write
+//! waits on `busy_timeout` instead. A mutation that takes several statements runs inside a savepoint, so a failing
+//! `apply` leaves nothing half done in the batch.
 
-use super::{HistoryCursor, HistoryPage, Mutation, Snapshot, Storage, StorageError};
+mod migrations;
+
+use std::path::Path;
+use std::time::Duration;
+
+use huddle_shared::model::{DeletionState, Event, ItemBody, Message, Profile, StreamItem};
+use huddle_shared::{Address, Handle, RelayName};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{
+    AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, HistoryCursor, HistoryPage, InviteRec, Mutation,
+    RequestRec, SessionRec, Snapshot, Storage, StorageError,
+};
+
+/// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Room for every distinct statement this module prepares, so that none is ever re-prepared.
+const STATEMENT_CACHE: usize = 64;
 
 #[derive(Debug)]
-pub struct SqliteStorage {}
+pub struct SqliteStorage {
+    conn: Connection,
+    /// `PRAGMA data_version` as last seen by [`Storage::external_change`].
+    data_version: i64,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`.
+    pub fn open(path: &Path, relay_name: &RelayName) -> Result<Self, StorageError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
+        }
+        Self::setup(Connection::open(path)?, relay_name)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory(relay_name: &RelayName) -> Result<Self, StorageError> {
+        Self::setup(Connection::open_in_memory()?, relay_name)
+    }
+
+    fn setup(conn: Connection, relay_name: &RelayName) -> Result<Self, StorageError> {
+        // First, so that even switching the journal mode waits for a concurrent opener instead of failing.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        // An in-memory database reports "memory"; a file that cannot do WAL (no shared memory, as on some network
+        // file systems) keeps a rollback journal, which is as durable with synchronous=FULL, only less concurrent.
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            tracing::warn!(
+                journal_mode = %mode,
+                "the database could not switch to WAL; the admin CLI's writes will block the relay's reads"
+            );
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrations::migrate(&conn)?;
+        migrations::check_relay_name(&conn, relay_name.as_str())?;
+        // Taken now rather than at the first `external_change`, so that an admin change landing between the core's
+        // `load` and its first poll is not mistaken for the baseline.
+        let data_version = data_version(&conn)?;
+        Ok(Self { conn, data_version })
+    }
+
+    fn in_transaction(&self) -> bool {
+        // The connection's own state rather than a flag of ours: after a failed COMMIT, SQLite decides whether the
+        // transaction is still open, and a flag could disagree.
+        !self.conn.is_autocommit()
+    }
+
+    /// Runs `f` so that either all of its statements take effect or none does, leaving the rest of the batch as is.
+    fn atomically(&self, f: impl FnOnce(&Connection) -> Result<(), StorageError>) -> Result<(), StorageError> {
+        self.conn.execute_batch("SAVEPOINT mutation")?;
+        match f(&self.conn) {
+            Ok(()) => Ok(self.conn.execute_batch("RELEASE mutation")?),
+            Err(e) => {
+                // The mutation's error is the one to report; should the rollback fail too, the relay stops on `e`
+                // anyway and the uncommitted batch dies with the connection.
+                let _ = self.conn.execute_batch("ROLLBACK TO mutation; RELEASE mutation");
+                Err(e)
+            }
+        }
+    }
+
+    fn load_accounts(&self) -> Result<Vec<AccountRec>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, password_phc, created_at, disabled FROM accounts ORDER BY id")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(AccountRec {
+                id: row.get(0)?,
+                password_phc: row.get(1)?,
+                created_at: row.get(2)?,
+                disabled: row.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_handles(&self) -> Result<Vec<HandleRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked
+             FROM handles ORDER BY handle",
+        )?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(HandleRec {
+                handle: handle_col(row, 0)?,
+                account: row.get(1)?,
+                position: row.get(2)?,
+                created_at: row.get(3)?,
+                profile: Profile { display_name: row.get(4)?, bio: row.get(5)? },
+                activity: row.get(6)?,
+                location: row.get(7)?,
+                last_seen: row.get(8)?,
+                acked: row.get(9)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_heads(&self) -> Result<Vec<(Handle, u64)>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT handle, MAX(seq) FROM stream GROUP BY handle ORDER BY handle")?;
+        let rows =
+            stmt.query_and_then([], |row| -> Result<_, StorageError> { Ok((handle_col(row, 0)?, row.get(1)?)) })?;
+        rows.collect()
+    }
+
+    fn load_retired(&self) -> Result<Vec<Handle>, StorageError> {
+        let mut stmt = self.conn.prepare_cached("SELECT handle FROM retired_handles ORDER BY handle")?;
+        let rows = stmt.query_and_then([], |row| handle_col(row, 0))?;
+        rows.collect()
+    }
+
+    fn load_sessions(&self) -> Result<Vec<SessionRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, account, token_hash, device, created_at, last_used_at FROM sessions ORDER BY id",
+        )?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(SessionRec {
+                id: row.get(0)?,
+                account: row.get(1)?,
+                token_hash: row.get(2)?,
+                device: row.get(3)?,
+                created_at: row.get(4)?,
+                last_used_at: row.get(5)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_invites(&self) -> Result<Vec<InviteRec>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT code, created_at, used_by, revoked FROM invites ORDER BY code")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(InviteRec { code: row.get(0)?, created_at: row.get(1)?, used_by: row.get(2)?, revoked: row.get(3)? })
+        })?;
+        rows.collect()
+    }
+
+    fn load_entries(&self) -> Result<Vec<EntryRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT owner, peer, nickname, note, since, removed_you FROM entries ORDER BY owner, peer",
+        )?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(EntryRec {
+                owner: address_col(row, 0)?,
+                peer: address_col(row, 1)?,
+                nickname: row.get(2)?,
+                note: row.get(3)?,
+                since: row.get(4)?,
+                removed_you: row.get(5)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_requests(&self) -> Result<Vec<RequestRec>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT from_addr, to_addr, greeting, at FROM requests ORDER BY from_addr, to_addr")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(RequestRec {
+                from: address_col(row, 0)?,
+                to: address_col(row, 1)?,
+                greeting: row.get(2)?,
+                at: row.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_deletions(&self) -> Result<Vec<DeletionRec>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT deleter, deleted, state, at FROM deletions ORDER BY deleter, deleted")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(DeletionRec {
+                deleter: address_col(row, 0)?,
+                deleted: address_col(row, 1)?,
+                state: deletion_state_from_text(&row.get::<_, String>(2)?)?,
+                at: row.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_blocks(&self) -> Result<Vec<BlockRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached("SELECT owner, target, at FROM blocks ORDER BY owner, target")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(BlockRec { owner: address_col(row, 0)?, target: address_col(row, 1)?, at: row.get(2)? })
+        })?;
+        rows.collect()
+    }
+
+    fn store_message(
+        conn: &Connection,
+        message: &Message,
+        sender_seq: u64,
+        recipient_seq: u64,
+    ) -> Result<(), StorageError> {
+        let from = message.from.to_string();
+        let to = message.to.to_string();
+        conn.prepare_cached(
+            "INSERT INTO messages (id, sender, recipient, conversation, body, sent_at, client_msg_id, sender_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            message.id,
+            from,
+            to,
+            conversation_key(&from, &to),
+            message.body,
+            message.sent_at,
+            message.client_msg_id,
+            sender_seq,
+        ])?;
+        let ord = conn.last_insert_rowid();
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO stream (handle, seq, at, kind, message_ord) VALUES (?1, ?2, ?3, 'message', ?4)",
+        )?;
+        stmt.execute(params![message.from.handle.as_str(), sender_seq, message.sent_at, ord])?;
+        stmt.execute(params![message.to.handle.as_str(), recipient_seq, message.sent_at, ord])?;
+        Ok(())
+    }
+
+    fn remove_handle(conn: &Connection, handle: &Handle) -> Result<(), StorageError> {
+        let h = handle.as_str();
+        conn.prepare_cached("DELETE FROM handles WHERE handle = ?1")?.execute([h])?;
+        conn.prepare_cached("DELETE FROM stream WHERE handle = ?1")?.execute([h])?;
+        // OR IGNORE: retiring is idempotent; the name stays retired once.
+        conn.prepare_cached("INSERT OR IGNORE INTO retired_handles (handle) VALUES (?1)")?.execute([h])?;
+        Ok(())
+    }
+
+    /// The conversation order (`ord`) of message `id` if it belongs to the conversation `key`.
+    fn position(&self, key: &str, id: &str) -> Result<Option<i64>, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT ord FROM messages WHERE id = ?1 AND conversation = ?2")?
+            .query_row(params![id, key], |row| row.get(0))
+            .optional()?)
+    }
+}
 
 impl Storage for SqliteStorage {
     fn load(&mut self) -> Result<Snapshot, StorageError> {
-        todo!()
+        Ok(Snapshot {
+            accounts: self.load_accounts()?,
+            handles: self.load_handles()?,
+            heads: self.load_heads()?,
+            retired: self.load_retired()?,
+            sessions: self.load_sessions()?,
+            invites: self.load_invites()?,
+            entries: self.load_entries()?,
+            requests: self.load_requests()?,
+            deletions: self.load_deletions()?,
+            blocks: self.load_blocks()?,
+        })
     }
-    fn apply(&mut self, _m: &Mutation) -> Result<(), StorageError> {
-        todo!()
+
+    fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError> {
+        if !self.in_transaction() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        let conn = &self.conn;
+        match mutation {
+            Mutation::PutAccount(a) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO accounts (id, password_phc, created_at, disabled) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![a.id, a.password_phc, a.created_at, a.disabled])?;
+            }
+            Mutation::PutHandle(h) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO handles
+                     (handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?
+                .execute(params![
+                    h.handle.as_str(),
+                    h.account,
+                    h.position,
+                    h.created_at,
+                    h.profile.display_name,
+                    h.profile.bio,
+                    h.activity,
+                    h.location,
+                    h.last_seen,
+                    h.acked,
+                ])?;
+            }
+            Mutation::RemoveHandle(handle) => self.atomically(|conn| Self::remove_handle(conn, handle))?,
+            Mutation::PutSession(s) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO sessions (id, account, token_hash, device, created_at, last_used_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    s.id,
+                    s.account,
+                    s.token_hash,
+                    s.device,
+                    s.created_at,
+                    s.last_used_at
+                ])?;
+            }
+            Mutation::DeleteSession { id } => {
+                conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([id])?;
+            }
+            Mutation::PutInvite(i) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO invites (code, created_at, used_by, revoked) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![i.code, i.created_at, i.used_by, i.revoked])?;
+            }
+            Mutation::PutEntry(e) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO entries (owner, peer, nickname, note, since, removed_you)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    e.owner.to_string(),
+                    e.peer.to_string(),
+                    e.nickname,
+                    e.note,
+                    e.since,
+                    e.removed_you
+                ])?;
+            }
+            Mutation::DeleteEntry { owner, peer } => {
+                conn.prepare_cached("DELETE FROM entries WHERE owner = ?1 AND peer = ?2")?
+                    .execute([owner.to_string(), peer.to_string()])?;
+            }
+            Mutation::PutRequest(r) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO requests (from_addr, to_addr, greeting, at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![r.from.to_string(), r.to.to_string(), r.greeting, r.at])?;
+            }
+            Mutation::DeleteRequest { from, to } => {
+                conn.prepare_cached("DELETE FROM requests WHERE from_addr = ?1 AND to_addr = ?2")?
+                    .execute([from.to_string(), to.to_string()])?;
+            }
+            Mutation::PutDeletion(d) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO deletions (deleter, deleted, state, at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    d.deleter.to_string(),
+                    d.deleted.to_string(),
+                    deletion_state_text(d.state)?,
+                    d.at
+                ])?;
+            }
+            Mutation::DeleteDeletion { deleter, deleted } => {
+                conn.prepare_cached("DELETE FROM deletions WHERE deleter = ?1 AND deleted = ?2")?
+                    .execute([deleter.to_string(), deleted.to_string()])?;
+            }
+            Mutation::PutBlock(b) => {
+                conn.prepare_cached("INSERT OR REPLACE INTO blocks (owner, target, at) VALUES (?1, ?2, ?3)")?
+                    .execute(params![b.owner.to_string(), b.target.to_string(), b.at])?;
+            }
+            Mutation::DeleteBlock { owner, target } => {
+                conn.prepare_cached("DELETE FROM blocks WHERE owner = ?1 AND target = ?2")?
+                    .execute([owner.to_string(), target.to_string()])?;
+            }
+            Mutation::StoreMessage { message, sender_seq, recipient_seq } => {
+                self.atomically(|conn| Self::store_message(conn, message, *sender_seq, *recipient_seq))?;
+            }
+            Mutation::AppendEvent { handle, item } => {
+                let ItemBody::Event { event } = &item.body else {
+                    // The messages table is the one copy of a message; a message item without it would be an
+                    // orphan that history never shows. The core stores messages with StoreMessage only.
+                    return Err(StorageError::Corrupt(format!(
+                        "AppendEvent for {handle} seq {} carries a message; messages go through StoreMessage",
+                        item.seq
+                    )));
+                };
+                let json = serde_json::to_string(event)
+                    .map_err(|e| StorageError::Corrupt(format!("cannot encode an event as JSON: {e}")))?;
+                conn.prepare_cached(
+                    "INSERT INTO stream (handle, seq, at, kind, event_json) VALUES (?1, ?2, ?3, 'event', ?4)",
+                )?
+                .execute(params![handle.as_str(), item.seq, item.at, json])?;
+            }
+        }
+        Ok(())
     }
+
     fn commit(&mut self) -> Result<(), StorageError> {
-        todo!()
+        if self.in_transaction() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
     }
-    fn stream_page(&mut self, _h: &Address, _a: u64, _u: u64, _m: usize) -> Result<Vec<StreamItem>, StorageError> {
-        todo!()
+
+    fn stream_page(
+        &mut self,
+        handle: &Address,
+        after: u64,
+        upto: u64,
+        max_items: usize,
+    ) -> Result<Vec<StreamItem>, StorageError> {
+        if upto <= after || max_items == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.seq, s.at, s.kind, s.event_json,
+                    m.id, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id
+             FROM stream s LEFT JOIN messages m ON m.ord = s.message_ord
+             WHERE s.handle = ?1 AND s.seq > ?2 AND s.seq <= ?3
+             ORDER BY s.seq
+             LIMIT ?4",
+        )?;
+        let rows = stmt.query_and_then(
+            params![handle.handle.as_str(), clamp(after), clamp(upto), clamp(max_items)],
+            |row| -> Result<_, StorageError> {
+                let seq: u64 = row.get(0)?;
+                let kind: String = row.get(2)?;
+                let body = match kind.as_str() {
+                    "event" => {
+                        let json: String = row.get(3)?;
+                        let event: Event = serde_json::from_str(&json).map_err(|e| {
+                            StorageError::Corrupt(format!(
+                                "stream item {}/{seq}: bad event {json:?}: {e}",
+                                handle.handle
+                            ))
+                        })?;
+                        ItemBody::Event { event }
+                    }
+                    "message" => {
+                        if row.get_ref(4)?.data_type() == rusqlite::types::Type::Null {
+                            return Err(StorageError::Corrupt(format!(
+                                "stream item {}/{seq} refers to a message that does not exist",
+                                handle.handle
+                            )));
+                        }
+                        ItemBody::Message { message: message_cols(row, 4)? }
+                    }
+                    other => {
+                        return Err(StorageError::Corrupt(format!(
+                            "stream item {}/{seq} has unknown kind {other:?}",
+                            handle.handle
+                        )));
+                    }
+                };
+                Ok(StreamItem { seq, at: row.get(1)?, body })
+            },
+        )?;
+        rows.collect()
     }
-    fn find_client_msg(&mut self, _s: &Address, _c: &str) -> Result<Option<(Message, u64)>, StorageError> {
-        todo!()
+
+    fn find_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(Message, u64)>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, sender, recipient, body, sent_at, client_msg_id, sender_seq
+             FROM messages WHERE sender = ?1 AND client_msg_id = ?2",
+        )?;
+        let mut rows = stmt.query_and_then(params![sender.to_string(), client_msg_id], |row| {
+            Ok::<_, StorageError>((message_cols(row, 0)?, row.get(6)?))
+        })?;
+        rows.next().transpose()
     }
+
     fn history(
         &mut self,
-        _a: &Address,
-        _b: &Address,
-        _c: HistoryCursor<'_>,
-        _l: usize,
+        a: &Address,
+        b: &Address,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
     ) -> Result<Option<HistoryPage>, StorageError> {
-        todo!()
+        let key = conversation_key(&a.to_string(), &b.to_string());
+        // One row beyond the page tells whether there are more.
+        let fetch = clamp(limit).saturating_add(1);
+        let (sql, bound, newest_first) = match cursor {
+            HistoryCursor::Latest => (HISTORY_OLDER, i64::MAX, true),
+            HistoryCursor::Before(id) => match self.position(&key, id)? {
+                Some(ord) => (HISTORY_OLDER, ord, true),
+                None => return Ok(None),
+            },
+            HistoryCursor::After(id) => match self.position(&key, id)? {
+                Some(ord) => (HISTORY_NEWER, ord, false),
+                None => return Ok(None),
+            },
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_and_then(params![key, bound, fetch], |row| message_cols(row, 0))?;
+        let mut messages = rows.collect::<Result<Vec<_>, _>>()?;
+        let more = messages.len() > limit;
+        messages.truncate(limit);
+        if newest_first {
+            // Fetched newest first to take the newest `limit`; pages are oldest first.
+            messages.reverse();
+        }
+        Ok(Some(HistoryPage { messages, more }))
     }
+
     fn external_change(&mut self) -> Result<bool, StorageError> {
-        todo!()
+        let now = data_version(&self.conn)?;
+        let changed = now != self.data_version;
+        self.data_version = now;
+        Ok(changed)
     }
 }
+
+/// The newest messages of a conversation older than a position, newest first.
+const HISTORY_OLDER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id FROM messages
+     WHERE conversation = ?1 AND ord < ?2 ORDER BY ord DESC LIMIT ?3";
+/// The oldest messages of a conversation newer than a position, oldest first.
+const HISTORY_NEWER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id FROM messages
+     WHERE conversation = ?1 AND ord > ?2 ORDER BY ord ASC LIMIT ?3";
+
+fn data_version(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
+}
+
+/// The key both directions of a conversation share. A space cannot occur in an address, so keys never collide.
+fn conversation_key(a: &str, b: &str) -> String {
+    if a <= b { format!("{a} {b}") } else { format!("{b} {a}") }
+}
+
+/// SQLite integers are signed; stream positions and limits beyond `i64::MAX` mean "no bound", which is what the
+/// clamped value says too (no stored seq can exceed it: binding one fails).
+fn clamp<T: TryInto<i64>>(n: T) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
+}
+
+fn address_col(row: &Row<'_>, index: usize) -> Result<Address, StorageError> {
+    let raw: String = row.get(index)?;
+    Address::parse(&raw).map_err(|e| StorageError::Corrupt(format!("bad address {raw:?}: {e}")))
+}
+
+fn handle_col(row: &Row<'_>, index: usize) -> Result<Handle, StorageError> {
+    let raw: String = row.get(index)?;
+    Handle::parse(&raw).map_err(|e| StorageError::Corrupt(format!("bad handle {raw:?}: {e}")))
+}
+
+/// A message from the columns id, sender, recipient, body, sent_at, client_msg_id starting at `first`.
+fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
+    Ok(Message {
+        id: row.get(first)?,
+        from: address_col(row, first + 1)?,
+        to: address_col(row, first + 2)?,
+        body: row.get(first + 3)?,
+        sent_at: row.get(first + 4)?,
+        client_msg_id: row.get(first + 5)?,
+    })
+}
+
+/// The snake_case name serde gives the state, so that the column reads like the wire protocol.
+fn deletion_state_text(state: DeletionState) -> Result<String, StorageError> {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(text)) => Ok(text),
+        other => Err(StorageError::Corrupt(format!("deletion state {state:?} does not encode as a string: {other:?}"))),
+    }
+}
+
+fn deletion_state_from_text(text: &str) -> Result<DeletionState, StorageError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| StorageError::Corrupt(format!("bad deletion state {text:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests;
