@@ -1,4 +1,21 @@
-//! The Huddle relay.
+//! The Huddle relay: accounts, consent-based friend lists, presence and never-lost message routing over WebSocket.
+//!
+//! # Layout
+//! - [`core`]: the logic, a state machine with no I/O (`Core::handle(input, now) -> effects`).
+//! - [`storage`]: the `Storage` trait, SQLite (default) and in-memory implementations.
+//! - [`net`]: the thin network shell: accept loop, TLS, one task per connection, the core thread, shutdown.
+//! - [`config`]: the TOML configuration (`assets/relay.toml` documents every key).
+//! - [`admin`]: the admin CLI's operations (users, invites) on the database.
+//! - [`password`]: Argon2id hashing and session tokens.
+//!
+//! Data flows one way: socket → connection task (decode, rate limit) → core thread (handle, commit) → per-connection
+//! outbound queue → socket.
+
+pub mod admin;
+pub mod config;
 pub mod core;
+pub mod net;
 pub mod password;
 pub mod storage;
+
+pub use net::{RelaySetup, RunningRelay, serve};

@@ -1,1 +1,307 @@
-fn main() {}
+//! `huddle-relay`: run a relay (`serve`, the default), write the default config (`init`), and administer users and
+//! invite codes. Admin commands work on the database directly, also while the relay runs.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use huddle_relay::admin::Admin;
+use huddle_relay::config::{Config, DEFAULT_CONFIG};
+use huddle_relay::net::now_millis;
+use huddle_relay::storage::SqliteStorage;
+use huddle_relay::{RelaySetup, password};
+use huddle_shared::Handle;
+
+#[derive(Parser)]
+#[command(
+    name = "huddle-relay",
+    version,
+    about = "A Huddle relay: chat for you and your friends, on one machine you run."
+)]
+struct Cli {
+    /// Config file. Default: ./relay.toml if it exists, else the platform config dir's huddle-relay/relay.toml if it
+    /// exists, else built-in defaults.
+    #[arg(long, global = true, env = "HUDDLE_RELAY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the database lives (overrides `data_dir` in the config).
+    #[arg(long, global = true, env = "HUDDLE_RELAY_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the relay (the default command).
+    Serve {
+        /// Address to listen on (overrides `listen` in the config), e.g. 127.0.0.1:7300.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Write the documented default config file.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "relay.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage invite codes (for `registration = "invite"`).
+    #[command(subcommand)]
+    Invite(InviteCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Prints a generated password unless --password-stdin is given.
+    Add {
+        handle: Handle,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts with their handles.
+    List,
+    /// Disable the account owning HANDLE and end its sessions.
+    Disable { handle: Handle },
+    /// Enable a disabled account again.
+    Enable { handle: Handle },
+    /// Set a new password for the account owning HANDLE and end its sessions.
+    ResetPassword {
+        handle: Handle,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Make new single-use invite codes.
+    Create {
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+    /// List invite codes and who used them.
+    List,
+    /// Revoke an unused invite code.
+    Revoke { code: String },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("huddle-relay: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve { listen: None });
+    if let Command::Init { path, force } = &command {
+        return init(path, *force);
+    }
+    let mut config = load_config(cli.config.as_deref())?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = Some(dir);
+    }
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config)
+        }
+        Command::User(cmd) => user(&config, cmd),
+        Command::Invite(cmd) => invite(&config, cmd),
+        Command::Init { .. } => Ok(()),
+    }
+}
+
+fn init(path: &Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        anyhow::bail!("{} already exists; pass --force to overwrite it", path.display());
+    }
+    std::fs::write(path, DEFAULT_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("Wrote {}. Edit `name` (your relay's DNS name) before the first start.", path.display());
+    Ok(())
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    let candidates: Vec<PathBuf> = match path {
+        Some(p) => vec![p.to_owned()],
+        None => {
+            let mut list = vec![PathBuf::from("relay.toml")];
+            if let Some(dirs) = directories::ProjectDirs::from("org", "huddle", "huddle-relay") {
+                list.push(dirs.config_dir().join("relay.toml"));
+            }
+            list.into_iter().filter(|p| p.exists()).collect()
+        }
+    };
+    let config = match candidates.first() {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
+    let dir = config.resolved_data_dir()?;
+    let path = dir.join("relay.db");
+    Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log))
+        .context("`log` in the config is not a valid filter")?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let storage = open_storage(&config)?;
+        tracing::info!(
+            name = %config.name,
+            data = %config.resolved_data_dir()?.display(),
+            registration = ?config.registration,
+            "starting huddle-relay {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let setup = RelaySetup { relay: config.relay_name()?, params: config.password_params(), storage, config };
+        huddle_relay::serve(setup, listener, shutdown_signal()).await
+    })
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        anyhow::ensure!(
+            (huddle_shared::limits::MIN_PASSWORD_BYTES..=huddle_shared::limits::MAX_PASSWORD_BYTES)
+                .contains(&password.len()),
+            "passwords must be 8 to 1024 bytes long"
+        );
+        Ok((password, false))
+    } else {
+        let generated = password::new_secret().map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+        Ok((generated[..20].to_owned(), true))
+    }
+}
+
+fn admin(config: &Config) -> anyhow::Result<Admin<SqliteStorage>> {
+    Ok(Admin::open(open_storage(config)?, config.relay_name()?)?)
+}
+
+fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let mut admin = admin(config)?;
+    let address = |h: &Handle| format!("{h}@{}", config.name);
+    match cmd {
+        UserCommand::Add { handle, password_stdin } => {
+            let (pw, generated) = read_or_generate_password(password_stdin)?;
+            let phc = password::hash(&pw, config.password_params()).map_err(|e| anyhow::anyhow!(e))?;
+            admin.add_user(&handle, phc, now_millis())?;
+            println!("Created {}.", address(&handle));
+            if generated {
+                println!("Password: {pw}\nGive it to its owner; they can change it from their client.");
+            }
+        }
+        UserCommand::List => {
+            let users = admin.list_users();
+            if users.is_empty() {
+                println!("No accounts yet.");
+            }
+            for u in users {
+                let handles: Vec<String> = u.handles.iter().map(&address).collect();
+                println!(
+                    "{}{}  ({} session{})",
+                    handles.join(", "),
+                    if u.disabled { "  [disabled]" } else { "" },
+                    u.sessions,
+                    if u.sessions == 1 { "" } else { "s" }
+                );
+            }
+        }
+        UserCommand::Disable { handle } => {
+            admin.set_disabled(&handle, true)?;
+            println!("Disabled the account of {}; its sessions are ended.", address(&handle));
+        }
+        UserCommand::Enable { handle } => {
+            admin.set_disabled(&handle, false)?;
+            println!("Enabled the account of {}.", address(&handle));
+        }
+        UserCommand::ResetPassword { handle, password_stdin } => {
+            let (pw, generated) = read_or_generate_password(password_stdin)?;
+            let phc = password::hash(&pw, config.password_params()).map_err(|e| anyhow::anyhow!(e))?;
+            admin.reset_password(&handle, phc)?;
+            println!("Reset the password of {}; its sessions are ended.", address(&handle));
+            if generated {
+                println!("New password: {pw}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn invite(config: &Config, cmd: InviteCommand) -> anyhow::Result<()> {
+    let mut admin = admin(config)?;
+    match cmd {
+        InviteCommand::Create { count } => {
+            for _ in 0..count.max(1) {
+                println!("{}", admin.create_invite(now_millis())?);
+            }
+        }
+        InviteCommand::List => {
+            let invites = admin.list_invites();
+            if invites.is_empty() {
+                println!("No invite codes yet. Make one with `huddle-relay invite create`.");
+            }
+            for i in invites {
+                let status = match (i.revoked, admin.invite_user(&i)) {
+                    (_, Some(h)) => format!("used by {h}"),
+                    (true, None) => "revoked".to_owned(),
+                    (false, None) => "unused".to_owned(),
+                };
+                println!("{}  {status}", i.code);
+            }
+        }
+        InviteCommand::Revoke { code } => {
+            admin.revoke_invite(&code)?;
+            println!("Revoked {code}.");
+        }
+    }
+    Ok(())
+}

@@ -60,6 +60,7 @@ impl<S: Storage> Core<S> {
         }
         check_password(&password)?;
         check_device(&device)?;
+        self.job_capacity()?;
         if !self.state.handle_free(&handle) {
             return Err(refuse_with(ErrorCode::HandleTaken, format!("The handle {handle} is taken; pick another.")));
         }
@@ -98,6 +99,7 @@ impl<S: Storage> Core<S> {
             return Err(refuse(ErrorCode::AlreadyAuthenticated));
         }
         check_device(&device)?;
+        self.job_capacity()?;
         let account = self.state.handles.get(&handle).map(|h| h.account.clone());
         self.check_login_limits(conn, account.as_deref(), now)?;
         // Unknown handles verify against a dummy hash, so they cost the same time and say the same thing.
@@ -391,6 +393,7 @@ impl<S: Storage> Core<S> {
         new_password: String,
     ) -> Outcome {
         check_password(&new_password)?;
+        self.job_capacity()?;
         let account = self.conns.account(conn).cloned().ok_or_else(|| refuse(ErrorCode::NotAuthenticated))?;
         let phc = self.state.accounts.get(&account).map(|a| a.password_phc.clone()).unwrap_or_default();
         let job = self.new_job(PendingJob::ChangePasswordCheck { conn, id, new_password });
@@ -542,7 +545,7 @@ impl<S: Storage> Core<S> {
 
 /// A UUIDv7 from the relay's clock: sortable by creation, unique without coordination (the admin CLI makes accounts
 /// too).
-pub(super) fn new_account_id(now: Millis) -> String {
+pub fn new_account_id(now: Millis) -> String {
     let secs = u64::try_from(now.div_euclid(1000)).unwrap_or(0);
     let nanos = u32::try_from(now.rem_euclid(1000) * 1_000_000).unwrap_or(0);
     uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos)).to_string()

@@ -28,12 +28,17 @@ use std::net::IpAddr;
 use huddle_shared::model::{ItemBody, RegistrationPolicy, StreamItem};
 use huddle_shared::{ClientFrame, ErrorCode, Handle, Millis, RequestId, ServerFrame};
 
+pub use auth::new_account_id;
 pub use conns::ConnId;
 use conns::Conns;
 use limiter::Limiter;
 use state::State;
 
 use crate::storage::{Mutation, Storage, StorageError};
+
+/// Password jobs (hash or verify) waiting or running at once. Beyond this, logins and registrations are refused
+/// with `server_busy` instead of queueing without bound.
+pub const MAX_PENDING_JOBS: usize = 256;
 
 /// What the core reacts to.
 #[derive(Debug)]
@@ -414,6 +419,15 @@ impl<S: Storage> Core<S> {
         self.store.apply(&mutation)?;
         self.state.apply(&mutation);
         Ok(())
+    }
+
+    /// Refuses new password work while too much is queued.
+    fn job_capacity(&self) -> Outcome {
+        if self.jobs.len() >= MAX_PENDING_JOBS {
+            Err(refuse_with(ErrorCode::ServerBusy, "The relay is busy checking passwords; try again in a moment."))
+        } else {
+            Ok(())
+        }
     }
 
     fn new_job(&mut self, pending: PendingJob) -> JobId {

@@ -280,7 +280,7 @@ fn presence_reaches_only_viewers_and_shows_the_most_available_state() {
             ServerFrame::Presence { presence, .. } => Some(presence),
             _ => None,
         })
-        .last()
+        .next_back()
         .unwrap();
     assert_eq!(last.state, ShownState::Offline);
     assert_eq!(last.activity, None, "no activity leaks while invisible");

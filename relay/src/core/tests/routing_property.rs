@@ -107,10 +107,10 @@ fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: boo
         let me = addr(USERS[i]);
         for f in frames {
             match f {
-                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
-                    if message.from != me {
-                        assert!(may_message(state, &message.from, &me), "{me} got a message from {}", message.from);
-                    }
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. }
+                    if message.from != me =>
+                {
+                    assert!(may_message(state, &message.from, &me), "{me} got a message from {}", message.from);
                 }
                 ServerFrame::Presence { of, presence, .. } if presence.state != ShownState::Offline => {
                     assert!(sees(state, &me, of), "{me} saw presence of {of}");

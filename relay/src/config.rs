@@ -1,0 +1,217 @@
+//! The relay's TOML configuration. Every key is optional and documented in `assets/relay.toml`; the raw file is
+//! read into [`Config`] with serde defaults, then checked once by [`Config::validate`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use huddle_shared::RelayName;
+use huddle_shared::model::RegistrationPolicy;
+use serde::Deserialize;
+
+use crate::password::PasswordParams;
+
+/// The documented default configuration, written by `huddle-relay init`.
+pub const DEFAULT_CONFIG: &str = include_str!("../../assets/relay.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub name: String,
+    pub listen: SocketAddr,
+    pub data_dir: Option<PathBuf>,
+    pub registration: RegistrationPolicy,
+    pub allow_insecure: bool,
+    pub max_connections: usize,
+    pub log: String,
+    pub tls: TlsConfig,
+    pub limits: LimitsConfig,
+    pub passwords: PasswordConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub frames_per_second: u32,
+    pub frame_burst: u32,
+    pub outbound_queue: usize,
+    pub ping_interval_secs: u64,
+    pub ping_misses: u32,
+    pub handshake_timeout_secs: u64,
+    pub login_failures_per_account: usize,
+    pub login_failures_per_address: usize,
+    pub login_failure_window_secs: u64,
+    pub registrations_per_address_per_hour: usize,
+    pub friend_requests_per_hour: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent_hashes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            name: "localhost".to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7300)),
+            data_dir: None,
+            registration: RegistrationPolicy::Open,
+            allow_insecure: false,
+            max_connections: 1024,
+            log: "info".to_owned(),
+            tls: TlsConfig::default(),
+            limits: LimitsConfig::default(),
+            passwords: PasswordConfig::default(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            frames_per_second: 20,
+            frame_burst: 60,
+            outbound_queue: 256,
+            ping_interval_secs: 20,
+            ping_misses: 3,
+            handshake_timeout_secs: 10,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_failure_window_secs: 900,
+            registrations_per_address_per_hour: 10,
+            friend_requests_per_hour: 30,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        let p = PasswordParams::default();
+        Self {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+            max_concurrent_hashes: 2,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Checks what serde cannot: names, paths that must come in pairs, ranges, and the TLS rule.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        RelayName::parse(&self.name)
+            .map_err(|e| ConfigError::Invalid(format!("`name` is not a valid relay name: {e}")))?;
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(ConfigError::Invalid("`tls.cert` and `tls.key` must be given together".to_owned()));
+        }
+        if !self.listen.ip().is_loopback() && !self.tls_enabled() && !self.allow_insecure {
+            return Err(ConfigError::Invalid(format!(
+                "refusing to listen on {} without TLS: passwords would cross the network in clear. Set `tls.cert` \
+                 and `tls.key`, or `allow_insecure = true` if a TLS proxy sits in front of the relay",
+                self.listen
+            )));
+        }
+        let l = &self.limits;
+        let positive = [
+            ("max_connections", self.max_connections as u64),
+            ("limits.frames_per_second", u64::from(l.frames_per_second)),
+            ("limits.frame_burst", u64::from(l.frame_burst)),
+            ("limits.outbound_queue", l.outbound_queue as u64),
+            ("limits.ping_interval_secs", l.ping_interval_secs),
+            ("limits.ping_misses", u64::from(l.ping_misses)),
+            ("limits.handshake_timeout_secs", l.handshake_timeout_secs),
+            ("passwords.max_concurrent_hashes", self.passwords.max_concurrent_hashes as u64),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
+        }
+        self.password_params();
+        Ok(())
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.cert.is_some() && self.tls.key.is_some()
+    }
+
+    pub fn relay_name(&self) -> Result<RelayName, ConfigError> {
+        RelayName::parse(&self.name).map_err(|e| ConfigError::Invalid(format!("`name`: {e}")))
+    }
+
+    pub fn password_params(&self) -> PasswordParams {
+        PasswordParams {
+            memory_kib: self.passwords.memory_kib,
+            iterations: self.passwords.iterations,
+            parallelism: self.passwords.parallelism,
+        }
+    }
+
+    /// The data directory: the configured one, else the platform's (`~/.local/share/huddle-relay` on Linux).
+    pub fn resolved_data_dir(&self) -> Result<PathBuf, ConfigError> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        directories::ProjectDirs::from("org", "huddle", "huddle-relay")
+            .map(|d| d.data_dir().to_owned())
+            .ok_or_else(|| ConfigError::Invalid("no home directory to keep data in; set `data_dir`".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_default_file_parses_to_the_defaults() {
+        let parsed = Config::parse(DEFAULT_CONFIG).unwrap();
+        let default = Config::default();
+        assert_eq!(parsed.name, default.name);
+        assert_eq!(parsed.listen, default.listen);
+        assert_eq!(parsed.limits.outbound_queue, default.limits.outbound_queue);
+        assert_eq!(parsed.passwords.memory_kib, 19 * 1024);
+        parsed.validate().unwrap();
+    }
+
+    #[test]
+    fn refuses_public_listen_without_tls_and_unknown_keys() {
+        let c = Config::parse("listen = \"0.0.0.0:7300\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("without TLS"));
+        let c = Config::parse("listen = \"0.0.0.0:7300\"\nallow_insecure = true").unwrap();
+        c.validate().unwrap();
+        assert!(Config::parse("lisen = \"x\"").unwrap_err().contains("unknown field"));
+        let c = Config::parse("[tls]\ncert = \"a.pem\"").unwrap();
+        assert!(c.validate().is_err());
+        let c = Config::parse("name = \"not valid!\"").unwrap();
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! One task per connection: reads frames, decodes them, applies the rate limit, forwards them to the core, and
+//! writes what the core queued for it. It also pings, and closes on shutdown, on a kill (slow reader), or when the
+//! peer stops answering.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use huddle_shared::codec::decode_client;
+use huddle_shared::{ErrorCode, ServerFrame};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::core_loop::{CoreMsg, Out, direct};
+use super::rate::TokenBucket;
+use crate::core::{ConnId, Input};
+
+#[derive(Debug, Clone)]
+pub struct ConnSettings {
+    pub outbound_queue: usize,
+    pub frames_per_second: u32,
+    pub frame_burst: u32,
+    pub ping_interval: Duration,
+    pub ping_misses: u32,
+}
+
+pub struct Connection<S> {
+    pub conn: ConnId,
+    pub peer: SocketAddr,
+    pub ws: WebSocketStream<S>,
+    pub core: mpsc::Sender<CoreMsg>,
+    pub shutdown: broadcast::Receiver<()>,
+    pub settings: ConnSettings,
+}
+
+/// Why the loop ended, for the log and the close frame.
+enum End {
+    /// The peer closed or vanished.
+    Peer,
+    Bye(ErrorCode),
+}
+
+fn close_code(code: ErrorCode) -> CloseCode {
+    match code {
+        ErrorCode::ShuttingDown => CloseCode::Away,
+        ErrorCode::FrameTooLarge => CloseCode::Size,
+        ErrorCode::ServerBusy => CloseCode::Again,
+        ErrorCode::Internal => CloseCode::Error,
+        ErrorCode::VersionMismatch => CloseCode::Protocol,
+        _ => CloseCode::Policy,
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
+    pub async fn run(mut self) {
+        let (tx, mut rx) = mpsc::channel(self.settings.outbound_queue);
+        let (kill_tx, mut kill_rx) = oneshot::channel();
+        let connect = CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, kill: kill_tx };
+        if self.core.send(connect).await.is_err() {
+            return;
+        }
+        let end = self.pump(&mut rx, &mut kill_rx).await;
+        if let End::Bye(code) = end {
+            tracing::debug!(conn = self.conn.0, %code, "closing connection");
+            bye(&mut self.ws, code).await;
+        }
+        let _ = self.core.send(CoreMsg::Input(Input::Disconnected { conn: self.conn })).await;
+        tracing::debug!(conn = self.conn.0, peer = %self.peer, "connection ended");
+    }
+
+    async fn pump(&mut self, rx: &mut mpsc::Receiver<Out>, kill: &mut oneshot::Receiver<ErrorCode>) -> End {
+        let mut bucket = TokenBucket::new(self.settings.frames_per_second, self.settings.frame_burst, Instant::now());
+        let mut ping = tokio::time::interval(self.settings.ping_interval);
+        ping.tick().await;
+        let mut missed = 0u32;
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
+                code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
+                out = rx.recv() => match out {
+                    Some(Out::Frame(text)) => {
+                        if self.ws.send(Message::text(text)).await.is_err() {
+                            return End::Peer;
+                        }
+                    }
+                    Some(Out::Close(code)) => return End::Bye(code),
+                    None => return End::Peer,
+                },
+                incoming = self.ws.next() => match incoming {
+                    None | Some(Ok(Message::Close(_))) => return End::Peer,
+                    Some(Err(WsError::Capacity(_))) => return End::Bye(ErrorCode::FrameTooLarge),
+                    Some(Err(e)) => {
+                        tracing::debug!(conn = self.conn.0, error = %e, "read failed");
+                        return End::Peer;
+                    }
+                    Some(Ok(Message::Pong(_))) => missed = 0,
+                    Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
+                    Some(Ok(Message::Binary(_))) => {
+                        let frame = ServerFrame::error_with(None, ErrorCode::BadFrame, "Frames are JSON in WebSocket text messages, not binary.");
+                        if self.ws.send(Message::text(direct(&frame))).await.is_err() {
+                            return End::Peer;
+                        }
+                    }
+                    Some(Ok(Message::Text(text))) => {
+                        missed = 0;
+                        if let Err(end) = self.incoming(text.as_str(), &mut bucket).await {
+                            return end;
+                        }
+                    }
+                },
+                _ = ping.tick() => {
+                    if missed >= self.settings.ping_misses {
+                        return End::Bye(ErrorCode::PingTimeout);
+                    }
+                    missed += 1;
+                    if self.ws.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        return End::Peer;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One text frame from the peer: rate limit, decode, hand to the core.
+    async fn incoming(&mut self, text: &str, bucket: &mut TokenBucket) -> Result<(), End> {
+        let refusal = match bucket.take(Instant::now()) {
+            Err(wait) => {
+                let id = decode_client(text).ok().and_then(|f| f.id());
+                let mut frame = ServerFrame::error_with(
+                    id,
+                    ErrorCode::RateLimited,
+                    "You are sending too fast; that frame was not carried out.",
+                );
+                if let ServerFrame::Error { retry_after_ms, .. } = &mut frame {
+                    *retry_after_ms = Some(wait);
+                }
+                Some(frame)
+            }
+            Ok(()) => match decode_client(text) {
+                Ok(frame) => {
+                    let input = CoreMsg::Input(Input::Frame { conn: self.conn, frame });
+                    return self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown));
+                }
+                Err(e) => Some(e.to_frame()),
+            },
+        };
+        if let Some(frame) = refusal {
+            self.ws.send(Message::text(direct(&frame))).await.map_err(|_| End::Peer)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends `bye` and a close frame, without waiting long for a peer that does not read.
+pub async fn bye<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: ErrorCode) {
+    let frame = ServerFrame::Bye { code, message: code.sentence().to_owned() };
+    let close = CloseFrame { code: close_code(code), reason: code.as_str().into() };
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = ws.send(Message::text(direct(&frame))).await;
+        let _ = ws.close(Some(close)).await;
+    })
+    .await;
+}

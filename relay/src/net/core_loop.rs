@@ -1,0 +1,175 @@
+//! The thread that owns the [`Core`] and its storage. It takes inputs in batches, handles each, commits the batch
+//! once (group commit: one fsync for many messages), and only then performs the batch's effects — so every `stored`
+//! and `ok` a client sees is already durable.
+//!
+//! It is a plain OS thread, not a tokio task, because SQLite calls block; nothing else in the relay touches storage.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use huddle_shared::codec::encode_server;
+use huddle_shared::{ErrorCode, Millis, ServerFrame};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::core::{ConnId, Core, Effect, Input, JobOutcome};
+use crate::password::{self, PasswordParams};
+use crate::storage::{Storage, StorageError};
+
+/// Most inputs handled per commit. Bounds the latency a batch adds to the first `stored` in it.
+const MAX_BATCH: usize = 256;
+
+/// What a connection task receives from the core.
+#[derive(Debug)]
+pub enum Out {
+    Frame(String),
+    /// Send `bye` with this code and close.
+    Close(ErrorCode),
+}
+
+/// What the core thread receives.
+pub enum CoreMsg {
+    Connect {
+        conn: ConnId,
+        ip: std::net::IpAddr,
+        tx: mpsc::Sender<Out>,
+        kill: oneshot::Sender<ErrorCode>,
+    },
+    Input(Input),
+    /// Commit and stop.
+    Shutdown,
+}
+
+struct Registered {
+    tx: mpsc::Sender<Out>,
+    kill: Option<oneshot::Sender<ErrorCode>>,
+}
+
+pub struct CoreLoop<S: Storage> {
+    pub core: Core<S>,
+    pub rx: mpsc::Receiver<CoreMsg>,
+    /// For password jobs to report back.
+    pub tx: mpsc::Sender<CoreMsg>,
+    pub runtime: tokio::runtime::Handle,
+    pub hash_slots: Arc<Semaphore>,
+    pub params: PasswordParams,
+}
+
+pub fn now_millis() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl<S: Storage> CoreLoop<S> {
+    /// Runs until [`CoreMsg::Shutdown`] or a storage failure.
+    pub fn run(mut self) -> Result<(), StorageError> {
+        let mut conns: HashMap<ConnId, Registered> = HashMap::new();
+        let mut effects = Vec::new();
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let Some(first) = self.rx.blocking_recv() else { break };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(msg) => batch.push(msg),
+                    Err(_) => break,
+                }
+            }
+            let mut stop = false;
+            let now = now_millis();
+            for msg in batch.drain(..) {
+                let result = match msg {
+                    CoreMsg::Connect { conn, ip, tx, kill } => {
+                        conns.insert(conn, Registered { tx, kill: Some(kill) });
+                        self.core.handle(Input::Connected { conn, ip }, now)
+                    }
+                    CoreMsg::Input(input) => {
+                        let gone = if let Input::Disconnected { conn } = &input { Some(*conn) } else { None };
+                        let result = self.core.handle(input, now);
+                        if let Some(conn) = gone {
+                            conns.remove(&conn);
+                        }
+                        result
+                    }
+                    CoreMsg::Shutdown => {
+                        stop = true;
+                        Ok(Vec::new())
+                    }
+                };
+                match result {
+                    Ok(more) => effects.extend(more),
+                    Err(e) => return Err(self.fail(e, &mut conns)),
+                }
+            }
+            if let Err(e) = self.core.commit() {
+                return Err(self.fail(e, &mut conns));
+            }
+            for effect in effects.drain(..) {
+                self.perform(effect, &mut conns);
+            }
+            if stop {
+                break;
+            }
+        }
+        self.core.commit()
+    }
+
+    /// Ends every connection without acknowledging the failed batch, and hands the error up.
+    fn fail(&mut self, error: StorageError, conns: &mut HashMap<ConnId, Registered>) -> StorageError {
+        tracing::error!(%error, "storage failed; stopping the relay without acknowledging the current batch");
+        for (_, mut reg) in conns.drain() {
+            if let Some(kill) = reg.kill.take() {
+                let _ = kill.send(ErrorCode::Internal);
+            }
+        }
+        error
+    }
+
+    fn perform(&mut self, effect: Effect, conns: &mut HashMap<ConnId, Registered>) {
+        match effect {
+            Effect::Send { conn, frame } => Self::enqueue(conns, conn, Out::Frame(encode_server(&frame))),
+            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code)),
+            Effect::HashPassword { job, password } => {
+                let params = self.params;
+                self.spawn_job(job, move || JobOutcome::Hashed(password::hash(&password, params).ok()));
+            }
+            Effect::VerifyPassword { job, password, phc } => {
+                self.spawn_job(job, move || JobOutcome::Verified(password::verify(&password, &phc)));
+            }
+        }
+    }
+
+    /// Queues a frame for a connection. A full queue means a slow reader: it is closed (`slow_consumer`) instead of
+    /// being allowed to hold memory; it catches up from storage when it reconnects.
+    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out) {
+        let Some(reg) = conns.get_mut(&conn) else { return };
+        match reg.tx.try_send(out) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::info!(conn = conn.0, "slow consumer: outbound queue full, closing");
+                if let Some(kill) = reg.kill.take() {
+                    let _ = kill.send(ErrorCode::SlowConsumer);
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    fn spawn_job(&self, job: crate::core::JobId, work: impl FnOnce() -> JobOutcome + Send + 'static) {
+        let slots = Arc::clone(&self.hash_slots);
+        let tx = self.tx.clone();
+        self.runtime.spawn(async move {
+            // The semaphore caps concurrent Argon2 runs (each takes memory_kib of RAM and a core for ~50 ms).
+            let Ok(_permit) = slots.acquire_owned().await else { return };
+            let outcome = match tokio::task::spawn_blocking(work).await {
+                Ok(outcome) => outcome,
+                Err(_) => JobOutcome::Hashed(None),
+            };
+            let _ = tx.send(CoreMsg::Input(Input::JobDone { job, outcome })).await;
+        });
+    }
+}
+
+/// A frame to send straight from a connection task (decode errors, rate limits), outside the core.
+pub fn direct(frame: &ServerFrame) -> String {
+    encode_server(frame)
+}

@@ -1,0 +1,287 @@
+//! The network shell around the core: accept loop, TLS, WebSocket handshake, one task per connection, the core
+//! thread, and graceful shutdown. Only this module knows about sockets and WebSocket.
+//!
+//! Bounds (each queue is bounded; see also `assets/relay.toml`):
+//! - connections: `max_connections`, a semaphore acquired *before* the handshake; excess connections get
+//!   `server_busy` (at most [`MAX_REJECTING`] such answers in flight; beyond that the TCP connection is dropped);
+//! - core inbox: [`CORE_QUEUE`] inputs; connection tasks wait when it is full, which stops them reading their socket
+//!   (TCP backpressure) instead of buffering;
+//! - per-connection outbound queue: `limits.outbound_queue` frames; full means slow reader → closed with
+//!   `slow_consumer`, and it resumes from storage on reconnect;
+//! - WebSocket buffers: 4 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`, write buffer capped at 1 MiB;
+//! - password jobs: `passwords.max_concurrent_hashes` at once, at most `core::MAX_PENDING_JOBS` queued.
+
+mod connection;
+mod core_loop;
+mod rate;
+mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use huddle_shared::limits::MAX_FRAME_BYTES;
+use huddle_shared::{ErrorCode, RelayName};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use connection::{ConnSettings, Connection};
+pub use core_loop::now_millis;
+use core_loop::{CoreLoop, CoreMsg};
+
+use crate::config::Config;
+use crate::core::{ConnId, Core, CoreConfig};
+use crate::password::{self, PasswordParams};
+use crate::storage::Storage;
+
+/// Inputs waiting for the core thread.
+pub const CORE_QUEUE: usize = 1024;
+/// Connections being told `server_busy` at once.
+pub const MAX_REJECTING: usize = 32;
+/// How long shutdown waits for connections to close before the final commit.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything [`serve`] needs besides the listener.
+pub struct RelaySetup<S: Storage + 'static> {
+    pub config: Config,
+    pub relay: RelayName,
+    pub storage: S,
+    pub params: PasswordParams,
+}
+
+/// Builds the core's settings from the config. Computes the dummy hash, so it takes as long as one login.
+pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<CoreConfig> {
+    let dummy_secret = password::new_secret().map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    let dummy_phc =
+        password::hash(&dummy_secret, params).map_err(|e| anyhow::anyhow!("password hashing does not work: {e}"))?;
+    let l = &config.limits;
+    Ok(CoreConfig {
+        registration: config.registration,
+        limits: huddle_shared::model::Limits {
+            max_frame_bytes: MAX_FRAME_BYTES,
+            max_body_bytes: huddle_shared::limits::MAX_BODY_BYTES,
+            max_handles: huddle_shared::limits::MAX_HANDLES_PER_ACCOUNT,
+            max_sync_page: huddle_shared::limits::MAX_SYNC_PAGE,
+            max_history_page: huddle_shared::limits::MAX_HISTORY_PAGE,
+            frames_per_second: l.frames_per_second,
+            frame_burst: l.frame_burst,
+        },
+        dummy_phc,
+        login_failures_per_account: l.login_failures_per_account,
+        login_failures_per_ip: l.login_failures_per_address,
+        login_failure_window_ms: i64::try_from(l.login_failure_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+        registrations_per_ip_per_hour: l.registrations_per_address_per_hour,
+        friend_requests_per_hour: l.friend_requests_per_hour,
+        sync_batch_bytes: 256 * 1024,
+    })
+}
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+}
+
+/// Serves until `shutdown` resolves (or storage fails), then closes every connection with `shutting_down`, commits,
+/// and returns. Returns an error only for a storage failure.
+pub async fn serve<S: Storage + 'static>(
+    setup: RelaySetup<S>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let RelaySetup { config, relay, storage, params } = setup;
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let core_config = core_config(&config, params)?;
+    let core = Core::new(storage, relay, core_config).context("cannot load the relay's data")?;
+    let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
+    let core_loop = CoreLoop {
+        core,
+        rx: core_rx,
+        tx: core_tx.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        hash_slots: Arc::new(Semaphore::new(config.passwords.max_concurrent_hashes)),
+        params,
+    };
+    let (fatal_tx, mut fatal_rx) = tokio::sync::oneshot::channel::<String>();
+    let core_thread = std::thread::Builder::new().name("huddle-core".to_owned()).spawn(move || {
+        let result = core_loop.run();
+        if let Err(e) = &result {
+            let _ = fatal_tx.send(e.to_string());
+        }
+        result
+    })?;
+
+    let (shutdown_tx, _) = broadcast::channel::<()>(1);
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let rejecting = Arc::new(Semaphore::new(MAX_REJECTING));
+    let settings = ConnSettings {
+        outbound_queue: config.limits.outbound_queue,
+        frames_per_second: config.limits.frames_per_second,
+        frame_burst: config.limits.frame_burst,
+        ping_interval: Duration::from_secs(config.limits.ping_interval_secs),
+        ping_misses: config.limits.ping_misses,
+    };
+    let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);
+    let ticker = tokio::spawn(tick(core_tx.clone()));
+    tokio::pin!(shutdown);
+    let mut next_conn = 0u64;
+    let mut backoff = Duration::from_millis(5);
+    let mut fatal = None;
+    tracing::info!(listen = %listener.local_addr()?, tls = tls.is_some(), "relay listening");
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            message = &mut fatal_rx => {
+                fatal = Some(message.unwrap_or_else(|_| "the core stopped".to_owned()));
+                break;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => {
+                backoff = Duration::from_millis(5);
+                pair
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed; backing off {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            if let Ok(permit) = Arc::clone(&rejecting).try_acquire_owned() {
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    reject_busy(stream, tls, handshake_timeout).await;
+                });
+            }
+            continue;
+        };
+        next_conn += 1;
+        let conn = ConnId(next_conn);
+        let core = core_tx.clone();
+        let shutdown_rx = shutdown_tx.subscribe();
+        let settings = settings.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            match tls {
+                Some(acceptor) => {
+                    let handshake = async {
+                        let stream = acceptor.accept(stream).await?;
+                        Ok::<_, anyhow::Error>(
+                            tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await?,
+                        )
+                    };
+                    match tokio::time::timeout(handshake_timeout, handshake).await {
+                        Ok(Ok(ws)) => Connection { conn, peer, ws, core, shutdown: shutdown_rx, settings }.run().await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "handshake timed out"),
+                    }
+                }
+                None => {
+                    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
+                    match tokio::time::timeout(handshake_timeout, handshake).await {
+                        Ok(Ok(ws)) => Connection { conn, peer, ws, core, shutdown: shutdown_rx, settings }.run().await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+
+    tracing::info!("shutting down: closing connections");
+    drop(listener);
+    let _ = shutdown_tx.send(());
+    // Every connection holds a slot; having them all back means every task has ended.
+    let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all)).await.is_err() {
+        tracing::warn!("some connections did not close in time");
+    }
+    ticker.abort();
+    let _ = core_tx.send(CoreMsg::Shutdown).await;
+    drop(core_tx);
+    let joined = tokio::task::spawn_blocking(move || core_thread.join()).await;
+    match (fatal, joined) {
+        (Some(message), _) => anyhow::bail!("storage failed: {message}"),
+        (None, Ok(Ok(Ok(())))) => {
+            tracing::info!("storage flushed; bye");
+            Ok(())
+        }
+        (None, Ok(Ok(Err(e)))) => Err(e).context("storage failed during shutdown"),
+        (None, _) => anyhow::bail!("the core thread panicked"),
+    }
+}
+
+async fn tick(core: mpsc::Sender<CoreMsg>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        if core.send(CoreMsg::Input(crate::core::Input::Tick)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn reject_busy(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, timeout: Duration) {
+    let _ = tokio::time::timeout(timeout, async {
+        match tls {
+            Some(acceptor) => {
+                if let Ok(stream) = acceptor.accept(stream).await {
+                    if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
+                        connection::bye(&mut ws, ErrorCode::ServerBusy).await;
+                    }
+                }
+            }
+            None => {
+                if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
+                    connection::bye(&mut ws, ErrorCode::ServerBusy).await;
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// A relay started in the background, for embedding (the client's personal relay) and tests.
+pub struct RunningRelay {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningRelay {
+    /// Binds `setup.config.listen` and serves in a background task.
+    pub async fn start<S: Storage + 'static>(setup: RelaySetup<S>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(setup.config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", setup.config.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(setup, listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self { addr, stop: Some(stop), task })
+    }
+
+    /// Graceful shutdown; returns once storage is flushed.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.context("the relay task panicked")?
+    }
+}
