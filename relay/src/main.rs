@@ -54,6 +54,11 @@ enum Command {
     /// Manage invite codes (for `registration = "invite"`).
     #[command(subcommand)]
     Invite(InviteCommand),
+    /// Write a consistent copy of the database to FILE, also while the relay runs.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,15 +117,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(dir) = cli.data_dir {
         config.data_dir = Some(dir);
     }
+    if let Command::Serve { listen: Some(listen) } = &command {
+        config.listen = *listen;
+    }
+    // Validated after the command-line overrides, so `--listen` cannot slip past the TLS rule.
+    config.validate()?;
     match command {
-        Command::Serve { listen } => {
-            if let Some(listen) = listen {
-                config.listen = listen;
-            }
-            serve(config)
-        }
+        Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
         Command::Invite(cmd) => invite(&config, cmd),
+        Command::Backup { file } => {
+            anyhow::ensure!(!file.exists(), "{} already exists; choose a new file name", file.display());
+            open_storage(&config)?.backup_to(&file).with_context(|| format!("cannot write {}", file.display()))?;
+            println!("Wrote a consistent copy of the relay's data to {}.", file.display());
+            Ok(())
+        }
         Command::Init { .. } => Ok(()),
     }
 }
@@ -145,12 +156,10 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
             list.into_iter().filter(|p| p.exists()).collect()
         }
     };
-    let config = match candidates.first() {
+    Ok(match candidates.first() {
         Some(p) => Config::load(p)?,
         None => Config::default(),
-    };
-    config.validate()?;
-    Ok(config)
+    })
 }
 
 fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
