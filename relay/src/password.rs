@@ -1,8 +1,15 @@
-//! Password hashing (Argon2id) and session tokens. These functions block for tens of milliseconds by design; the
-//! shell runs them on the blocking pool, a few at a time.
+//! Password hashing (Argon2id) and session tokens. Hashing blocks for tens of milliseconds by design; the relay runs
+//! it on a fixed pool of threads (`net::hash_pool`).
+//!
+//! Memory: Argon2id needs `memory_kib` of working memory per hash. Each thread keeps one such buffer and reuses it,
+//! because allocating and freeing 19 MiB per login made glibc keep the freed buffers around (its mmap threshold
+//! adapts upwards), and the relay's memory grew with the number of logins. With the fixed pool, the relay holds at
+//! most `max_concurrent_hashes × memory_kib`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -26,28 +33,79 @@ impl PasswordParams {
         Self { memory_kib: 8, iterations: 1, parallelism: 1 }
     }
 
-    fn argon2(&self) -> Result<Argon2<'static>, argon2::Error> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    fn params(&self) -> Result<Params, String> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(OUTPUT_BYTES)).map_err(|e| e.to_string())
     }
 }
 
-/// Hashes a password into a PHC string (algorithm, parameters and salt included).
+const OUTPUT_BYTES: usize = 32;
+const SALT_BYTES: usize = 16;
+
+thread_local! {
+    /// This thread's Argon2 working memory, grown to the largest cost seen and reused.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn compute(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let blocks = argon2.params().block_count();
+    MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]).map_err(|e| e.to_string())
+    })
+}
+
+fn phc(params: &PasswordParams, salt: &[u8], output: &[u8]) -> Result<String, String> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    let output = Output::new(output).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        salt.as_str(),
+        output
+    ))
+}
+
+/// Hashes a password into a PHC string (algorithm, parameters, salt and hash).
 pub fn hash(password: &str, params: PasswordParams) -> Result<String, String> {
-    let mut salt_bytes = [0u8; 16];
-    getrandom::fill(&mut salt_bytes).map_err(|e| e.to_string())?;
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
-    let argon2 = params.argon2().map_err(|e| e.to_string())?;
-    argon2.hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    let mut salt = [0u8; SALT_BYTES];
+    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.params()?);
+    let mut out = [0u8; OUTPUT_BYTES];
+    compute(&argon2, password.as_bytes(), &salt, &mut out)?;
+    phc(&params, &salt, &out)
 }
 
-/// Checks a password against a PHC string. The parameters come from the string, so old hashes keep working when
-/// the configured cost changes.
+/// A PHC string with the given cost that no password matches (random salt and output). Verifying against it costs
+/// as much as a real check, so logins for unknown handles take the same time as real ones.
+pub fn dummy(params: PasswordParams) -> Result<String, String> {
+    let mut bytes = [0u8; SALT_BYTES + OUTPUT_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    phc(&params, &bytes[..SALT_BYTES], &bytes[SALT_BYTES..])
+}
+
+/// Checks a password against a PHC string. The cost comes from the string, so old hashes keep working when the
+/// configured cost changes. The comparison is constant-time.
 pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(phc) else { return false };
+    if parsed.algorithm != argon2::ARGON2ID_IDENT {
+        return false;
     }
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let Ok(params) = Params::try_from(&parsed) else { return false };
+    let version = parsed.version.and_then(|v| Version::try_from(v).ok()).unwrap_or(Version::V0x13);
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let argon2 = Argon2::new(Algorithm::Argon2id, version, params);
+    let mut out = vec![0u8; expected.len()];
+    if compute(&argon2, password.as_bytes(), salt, &mut out).is_err() {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 /// A fresh secret: 32 random bytes, base64url without padding.
@@ -73,14 +131,29 @@ pub fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     #[test]
     fn hash_and_verify() {
         let phc = hash("correct horse", PasswordParams::insecure_for_tests()).unwrap();
-        assert!(phc.starts_with("$argon2id$"));
+        assert!(phc.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{phc}");
         assert!(verify("correct horse", &phc));
         assert!(!verify("wrong horse", &phc));
         assert!(!verify("correct horse", "not a phc"));
+        assert!(!verify("correct horse", &dummy(PasswordParams::insecure_for_tests()).unwrap()));
+    }
+
+    #[test]
+    fn compatible_with_the_argon2_crates_own_phc_strings() {
+        let params = Params::new(16, 1, 1, None).unwrap();
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let standard =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(verify("pw", &standard));
+        assert!(!verify("px", &standard));
+        // And ours parses as a standard PHC string.
+        let ours = hash("pw", PasswordParams { memory_kib: 16, iterations: 1, parallelism: 1 }).unwrap();
+        assert!(PasswordHash::new(&ours).is_ok());
     }
 
     #[test]

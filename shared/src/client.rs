@@ -178,8 +178,9 @@ pub enum ClientFrame {
         body: String,
         client_msg_id: String,
     },
-    /// Asks for the stream items after `after`; until the answer says `more: false`, live items for this handle
-    /// are held back, so items always arrive in order and without gaps.
+    /// Asks for the stream items after `after`, up to the handle's head at login (`session.handles[].head`). Items
+    /// after that head arrive as `deliver` pushes, so between the two every item reaches the connection exactly once;
+    /// order them by `seq`.
     Sync {
         id: RequestId,
         #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +189,8 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
-    /// Acknowledges every stream item up to and including `seq`. No answer unless it is invalid.
+    /// Acknowledges every stream item up to and including `seq`. Answered with `ok` only when it carries an `id`;
+    /// an invalid one is always answered with an error.
     Ack {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<RequestId>,

@@ -57,7 +57,7 @@ error_codes! {
     AccountDisabled => "account_disabled", "This account has been disabled by the relay's admin.";
     /// Too many attempts or frames; see `retry_after_ms`.
     RateLimited => "rate_limited", "Too many attempts; wait a moment and try again.";
-    /// The session token is unknown, revoked or expired.
+    /// The session token is unknown or was revoked (logout, password change, admin).
     TokenInvalid => "token_invalid", "Your session has ended; log in again with your password.";
     /// `as` names a handle this connection does not act for, or is missing while it acts for several.
     NotYourHandle => "not_your_handle", "This connection does not act for that handle.";

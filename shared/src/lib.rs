@@ -28,7 +28,7 @@ pub use codec::DecodeError;
 pub use error::ErrorCode;
 pub use server::ServerFrame;
 
-/// The protocol version spoken by this build. A relay refuses a `hello` with another major version.
+/// The protocol version spoken by this build. A relay refuses a `hello` with any other version (`version_mismatch`).
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// A client-chosen request id, echoed by the answer. Integers up to 2^53 − 1 so that JavaScript clients are exact.

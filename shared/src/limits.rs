@@ -1,4 +1,5 @@
-//! Every limit of the protocol. The relay enforces them and announces them in its `hello`; clients may rely on them.
+//! Every fixed limit of the protocol. The relay enforces them; the sizes a client needs at run time (and the rate
+//! limits, which are configurable) are also announced in the relay's `hello`.
 
 /// Largest WebSocket message (one frame's JSON text) a relay accepts, in bytes. Larger ones are refused with
 /// `frame_too_large` and the connection is closed (tungstenite cannot skip a message it refused to buffer).

@@ -186,8 +186,8 @@ pub enum Event {
     /// `peer` withdrew the friend request they had sent you.
     RequestCancelled { peer: Address },
     /// `peer` deleted you from their list. With `asks_delete`, they ask you to delete them too: answer with
-    /// `answer_deletion` (only possible while they are on your list, see `can_answer`).
-    DeletionNotice { peer: Address, asks_delete: bool, can_answer: bool },
+    /// `answer_deletion`. (`asks_delete` is false when `peer` is not on your list: then there is nothing to delete.)
+    DeletionNotice { peer: Address, asks_delete: bool },
     /// `peer` answered your deletion request. `confirm`: mutual deletion complete. `refuse`: they kept you.
     DeletionAnswered { peer: Address, answer: DeletionAnswer },
     /// The handle `peer` no longer exists (its owner removed it); it was taken off your list.

@@ -32,8 +32,13 @@ pub enum ServerFrame {
     },
     /// Answer to `list_sessions`.
     Sessions { id: RequestId, sessions: Vec<SessionInfo> },
-    /// Answer to `add_handle` / `remove_handle`: the account's handles now.
-    Handles { id: RequestId, handles: Vec<HandleInfo> },
+    /// Answer to `add_handle` / `remove_handle` (with `id`), and pushed to the account's other connections (without
+    /// `id`): the account's handles now.
+    Handles {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        handles: Vec<HandleInfo>,
+    },
     /// A handle's whole friend-list state: at login, on `get_friends` (with `id`), and pushed after any change.
     Friends {
         #[serde(default, skip_serializing_if = "Option::is_none")]

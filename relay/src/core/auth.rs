@@ -101,14 +101,16 @@ impl<S: Storage> Core<S> {
         check_device(&device)?;
         self.job_capacity()?;
         let account = self.state.handles.get(&handle).map(|h| h.account.clone());
-        self.check_login_limits(conn, account.as_deref(), now)?;
+        // Unknown handles are limited like real accounts, so the limit itself reveals nothing.
+        let limit_key = account.clone().unwrap_or_else(|| format!("unknown:{handle}"));
+        self.check_login_limits(conn, Some(&limit_key), now)?;
         // Unknown handles verify against a dummy hash, so they cost the same time and say the same thing.
         let phc = account
             .as_ref()
             .and_then(|a| self.state.accounts.get(a))
             .map_or_else(|| self.config.dummy_phc.clone(), |a| a.password_phc.clone());
         self.conns.set_authenticating(conn, true);
-        let job = self.new_job(PendingJob::Login { conn, id, account, device, presence });
+        let job = self.new_job(PendingJob::Login { conn, id, account, limit_key, device, presence });
         self.out.push(Effect::VerifyPassword { job, password, phc });
         Ok(())
     }
@@ -180,8 +182,8 @@ impl<S: Storage> Core<S> {
             (PendingJob::Register { handle, invite, device, .. }, JobOutcome::Hashed(Some(phc))) => {
                 self.finish_register(conn, id, handle, phc, invite, device, now)
             }
-            (PendingJob::Login { account, device, presence, .. }, JobOutcome::Verified(ok)) => {
-                self.finish_login(conn, id, account, ok, device, presence, now)
+            (PendingJob::Login { account, limit_key, device, presence, .. }, JobOutcome::Verified(ok)) => {
+                self.finish_login(conn, id, account, &limit_key, ok, device, presence, now)
             }
             (PendingJob::ChangePasswordCheck { new_password, .. }, JobOutcome::Verified(true)) => {
                 let job = self.new_job(PendingJob::ChangePasswordHash { conn, id });
@@ -189,6 +191,12 @@ impl<S: Storage> Core<S> {
                 Ok(())
             }
             (PendingJob::ChangePasswordCheck { .. }, JobOutcome::Verified(false)) => {
+                let account = self.conns.account(conn).cloned();
+                let (account_key, ip_key) = self.login_keys(conn, account.as_deref());
+                if let Some(key) = account_key {
+                    self.login_failures.record(&key, self.config.login_failures_per_account, now);
+                }
+                self.login_failures.record(&ip_key, self.config.login_failures_per_ip, now);
                 Err(refuse_with(ErrorCode::BadCredentials, "Your current password is not right."))
             }
             (PendingJob::ChangePasswordHash { .. }, JobOutcome::Hashed(Some(phc))) => {
@@ -260,12 +268,13 @@ impl<S: Storage> Core<S> {
         conn: ConnId,
         id: RequestId,
         account: Option<String>,
+        limit_key: &str,
         ok: bool,
         device: Option<String>,
         presence: Option<PresenceState>,
         now: Millis,
     ) -> Outcome {
-        let (account_key, ip_key) = self.login_keys(conn, account.as_deref());
+        let (account_key, ip_key) = self.login_keys(conn, Some(limit_key));
         let record = match account.as_ref().and_then(|a| self.state.accounts.get(a)) {
             Some(record) if ok => record.clone(),
             _ => {
@@ -350,6 +359,15 @@ impl<S: Storage> Core<S> {
             .collect()
     }
 
+    /// Answers an add/remove handle request and tells the account's other connections.
+    fn announce_handles(&mut self, conn: ConnId, id: RequestId, account: &str) {
+        let handles = self.handle_infos(account);
+        for other in self.conns.conns_of_account(account) {
+            let id = if other == conn { Some(id) } else { None };
+            self.send(other, ServerFrame::Handles { id, handles: handles.clone() });
+        }
+    }
+
     pub(super) fn logout(&mut self, conn: ConnId, id: RequestId) -> Outcome {
         if let Some(session) = self.conns.session(conn).map(str::to_owned) {
             self.end_session(&session, Some(conn))?;
@@ -391,10 +409,13 @@ impl<S: Storage> Core<S> {
         id: RequestId,
         old_password: String,
         new_password: String,
+        now: Millis,
     ) -> Outcome {
         check_password(&new_password)?;
         self.job_capacity()?;
         let account = self.conns.account(conn).cloned().ok_or_else(|| refuse(ErrorCode::NotAuthenticated))?;
+        // Guessing the current password from a stolen session is limited like guessing it at login.
+        self.check_login_limits(conn, Some(&account), now)?;
         let phc = self.state.accounts.get(&account).map(|a| a.password_phc.clone()).unwrap_or_default();
         let job = self.new_job(PendingJob::ChangePasswordCheck { conn, id, new_password });
         self.out.push(Effect::VerifyPassword { job, password: old_password, phc });
@@ -480,8 +501,7 @@ impl<S: Storage> Core<S> {
         }))?;
         let state = self.conns.handles(conn).first().map_or(PresenceState::Online, |h| h.state);
         self.conns.add_handle(&account, ActingHandle { handle: handle.clone(), state, live_from: 0 });
-        let handles = self.handle_infos(&account);
-        self.send(conn, ServerFrame::Handles { id, handles });
+        self.announce_handles(conn, id, &account);
         self.touched.insert(handle.clone());
         self.presence_dirty.insert(handle);
         Ok(())
@@ -537,8 +557,7 @@ impl<S: Storage> Core<S> {
         self.conns.remove_handle(handle);
         self.shown.remove(handle);
         self.touched.remove(handle);
-        let handles = self.handle_infos(&account);
-        self.send(conn, ServerFrame::Handles { id, handles });
+        self.announce_handles(conn, id, &account);
         Ok(())
     }
 }

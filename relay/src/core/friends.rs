@@ -262,11 +262,7 @@ impl<S: Storage> Core<S> {
         }
         let can_answer = self.state.entries.contains(&to, &me_addr);
         let asks = ask_delete && can_answer;
-        self.append_event(
-            &to.handle,
-            Event::DeletionNotice { peer: me_addr.clone(), asks_delete: asks, can_answer: asks },
-            now,
-        )?;
+        self.append_event(&to.handle, Event::DeletionNotice { peer: me_addr.clone(), asks_delete: asks }, now)?;
         if ask_delete && !can_answer {
             // I am not on their list: the deletion is already mutual.
             self.write(Mutation::DeleteDeletion { deleter: me_addr.clone(), deleted: to.clone() })?;
@@ -353,10 +349,13 @@ impl<S: Storage> Core<S> {
             return Err(refuse_with(ErrorCode::SelfRequest, "You cannot block yourself."));
         }
         if !self.state.blocks.contains(&me_addr, &target) {
-            self.write(Mutation::PutBlock(BlockRec { owner: me_addr, target: target.clone(), at: now }))?;
+            self.write(Mutation::PutBlock(BlockRec { owner: me_addr.clone(), target: target.clone(), at: now }))?;
         }
         self.touched.insert(me.clone());
-        self.touch(&target);
+        // Only someone who lists me sees a difference; telling anyone else would give the block away.
+        if self.state.entries.contains(&target, &me_addr) {
+            self.touch(&target);
+        }
         self.presence_dirty.insert(me.clone());
         self.ok(conn, id);
         Ok(())
@@ -366,10 +365,12 @@ impl<S: Storage> Core<S> {
         let target = target.resolve(&self.state.relay);
         let me_addr = self.state.address(me);
         if self.state.blocks.contains(&me_addr, &target) {
-            self.write(Mutation::DeleteBlock { owner: me_addr, target: target.clone() })?;
+            self.write(Mutation::DeleteBlock { owner: me_addr.clone(), target: target.clone() })?;
         }
         self.touched.insert(me.clone());
-        self.touch(&target);
+        if self.state.entries.contains(&target, &me_addr) {
+            self.touch(&target);
+        }
         self.presence_dirty.insert(me.clone());
         self.ok(conn, id);
         Ok(())

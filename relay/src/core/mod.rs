@@ -93,6 +93,8 @@ pub enum JobOutcome {
     /// The PHC string, or `None` if hashing failed.
     Hashed(Option<String>),
     Verified(bool),
+    /// The job could not run (the relay is overloaded); the request fails with `internal`, not as a wrong password.
+    Failed,
 }
 
 /// The core's settings, resolved from the relay config.
@@ -149,6 +151,8 @@ enum PendingJob {
         conn: ConnId,
         id: RequestId,
         account: Option<String>,
+        /// The key failures count against: the account, or the unknown handle's name.
+        limit_key: String,
         device: Option<String>,
         presence: Option<huddle_shared::model::PresenceState>,
     },
@@ -241,16 +245,13 @@ impl<S: Storage> Core<S> {
             return Ok(());
         }
         let id = frame.id();
-        let is_ack = matches!(frame, ClientFrame::Ack { .. });
         match self.dispatch(conn, frame, now) {
             Ok(()) => Ok(()),
             Err(Fail::Storage(e)) => Err(e),
             Err(Fail::Refuse { code, message, retry_after_ms }) => {
-                // Acks without an id have no request to answer, but a bad one still deserves to be told.
-                if id.is_some() || is_ack || code != ErrorCode::BadCursor {
-                    let message = message.unwrap_or_else(|| code.sentence().to_owned());
-                    self.send(conn, ServerFrame::Error { id, code, message, retry_after_ms });
-                }
+                // Every refusal is answered, also for frames without an id (a bad `ack`): `id` is then null.
+                let message = message.unwrap_or_else(|| code.sentence().to_owned());
+                self.send(conn, ServerFrame::Error { id, code, message, retry_after_ms });
                 if code == ErrorCode::VersionMismatch {
                     self.out.push(Effect::Close { conn, code });
                 }
@@ -290,7 +291,7 @@ impl<S: Storage> Core<S> {
         match frame {
             F::Logout { id } => self.logout(conn, id),
             F::ChangePassword { id, old_password, new_password } => {
-                self.change_password(conn, id, old_password, new_password)
+                self.change_password(conn, id, old_password, new_password, now)
             }
             F::ListSessions { id } => self.list_sessions(conn, id),
             F::RevokeSession { id, session } => self.revoke_session(conn, id, &session),

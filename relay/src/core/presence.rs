@@ -35,11 +35,24 @@ impl<S: Storage> Core<S> {
         }
     }
 
-    /// How `of` looks to `viewer`: its real presence if the routing rule allows, else plain offline.
+    /// How `of` looks to `viewer`: its real presence if the routing rule allows, else offline. A blocked viewer
+    /// sees an ordinary offline friend, last seen when the block began (or earlier, if `of` was already offline),
+    /// so the block cannot be told apart from someone who simply stopped coming online.
     pub(super) fn presence_for(&self, viewer: &Address, of: &Address) -> Presence {
-        match self.state.local_handle(of) {
-            Some(rec) if sees(&self.state, viewer, of) => self.shown_presence(&rec.handle),
-            _ => Presence::offline(None),
+        let Some(rec) = self.state.local_handle(of) else { return Presence::offline(None) };
+        if sees(&self.state, viewer, of) {
+            return self.shown_presence(&rec.handle);
+        }
+        match self.state.blocks.get(of, viewer) {
+            Some(block) => {
+                let online_now = self.conns.best_state(&rec.handle).is_some();
+                let seen = match rec.last_seen {
+                    Some(seen) if seen <= block.at && !online_now => seen,
+                    _ => block.at,
+                };
+                Presence::offline(Some(seen))
+            }
+            None => Presence::offline(None),
         }
     }
 

@@ -239,11 +239,10 @@ fn answer_id(frame: &ServerFrame) -> Option<u64> {
         ServerFrame::Ok { id }
         | ServerFrame::Session { id, .. }
         | ServerFrame::Sessions { id, .. }
-        | ServerFrame::Handles { id, .. }
         | ServerFrame::Stored { id, .. }
         | ServerFrame::Batch { id, .. }
         | ServerFrame::History { id, .. } => Some(*id),
-        ServerFrame::Error { id, .. } | ServerFrame::Friends { id, .. } => *id,
+        ServerFrame::Error { id, .. } | ServerFrame::Friends { id, .. } | ServerFrame::Handles { id, .. } => *id,
         _ => None,
     }
 }

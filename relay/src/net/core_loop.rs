@@ -5,14 +5,13 @@
 //! It is a plain OS thread, not a tokio task, because SQLite calls block; nothing else in the relay touches storage.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
-use crate::core::{ConnId, Core, Effect, Input, JobOutcome};
+use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
 use crate::password::{self, PasswordParams};
 use crate::storage::{Storage, StorageError};
 
@@ -48,11 +47,10 @@ struct Registered {
 pub struct CoreLoop<S: Storage> {
     pub core: Core<S>,
     pub rx: mpsc::Receiver<CoreMsg>,
-    /// For password jobs to report back.
-    pub tx: mpsc::Sender<CoreMsg>,
-    pub runtime: tokio::runtime::Handle,
-    pub hash_slots: Arc<Semaphore>,
+    pub hashes: super::hash_pool::HashPool,
     pub params: PasswordParams,
+    /// Inputs the loop gives itself (failed job submissions), handled with the next batch.
+    pub deferred: Vec<Input>,
 }
 
 pub fn now_millis() -> Millis {
@@ -76,6 +74,7 @@ impl<S: Storage> CoreLoop<S> {
             }
             let mut stop = false;
             let now = now_millis();
+            batch.extend(self.deferred.drain(..).map(CoreMsg::Input));
             for msg in batch.drain(..) {
                 let result = match msg {
                     CoreMsg::Connect { conn, ip, tx, kill } => {
@@ -130,10 +129,12 @@ impl<S: Storage> CoreLoop<S> {
             Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code)),
             Effect::HashPassword { job, password } => {
                 let params = self.params;
-                self.spawn_job(job, move || JobOutcome::Hashed(password::hash(&password, params).ok()));
+                let work = move || JobOutcome::Hashed(password::hash(&password, params).ok());
+                self.submit_job(job, work, JobOutcome::Failed);
             }
             Effect::VerifyPassword { job, password, phc } => {
-                self.spawn_job(job, move || JobOutcome::Verified(password::verify(&password, &phc)));
+                let work = move || JobOutcome::Verified(password::verify(&password, &phc));
+                self.submit_job(job, work, JobOutcome::Failed);
             }
         }
     }
@@ -154,18 +155,11 @@ impl<S: Storage> CoreLoop<S> {
         }
     }
 
-    fn spawn_job(&self, job: crate::core::JobId, work: impl FnOnce() -> JobOutcome + Send + 'static) {
-        let slots = Arc::clone(&self.hash_slots);
-        let tx = self.tx.clone();
-        self.runtime.spawn(async move {
-            // The semaphore caps concurrent Argon2 runs (each takes memory_kib of RAM and a core for ~50 ms).
-            let Ok(_permit) = slots.acquire_owned().await else { return };
-            let outcome = match tokio::task::spawn_blocking(work).await {
-                Ok(outcome) => outcome,
-                Err(_) => JobOutcome::Hashed(None),
-            };
-            let _ = tx.send(CoreMsg::Input(Input::JobDone { job, outcome })).await;
-        });
+    fn submit_job(&mut self, job: JobId, work: impl FnOnce() -> JobOutcome + Send + 'static, failed: JobOutcome) {
+        if let Some(CoreMsg::Input(input)) = self.hashes.submit(job, work, failed) {
+            // Only when the pool's queue is full: answer the job as failed right away, in a later batch.
+            self.deferred.push(input);
+        }
     }
 }
 

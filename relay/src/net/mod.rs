@@ -9,10 +9,12 @@
 //! - per-connection outbound queue: `limits.outbound_queue` frames; full means slow reader → closed with
 //!   `slow_consumer`, and it resumes from storage on reconnect;
 //! - WebSocket buffers: 4 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`, write buffer capped at 1 MiB;
-//! - password jobs: `passwords.max_concurrent_hashes` at once, at most `core::MAX_PENDING_JOBS` queued.
+//! - password jobs: `passwords.max_concurrent_hashes` threads (a fixed pool, see `hash_pool`), at most
+//!   `core::MAX_PENDING_JOBS` queued.
 
 mod connection;
 mod core_loop;
+mod hash_pool;
 mod rate;
 mod tls;
 
@@ -51,11 +53,9 @@ pub struct RelaySetup<S: Storage + 'static> {
     pub params: PasswordParams,
 }
 
-/// Builds the core's settings from the config. Computes the dummy hash, so it takes as long as one login.
+/// Builds the core's settings from the config.
 pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<CoreConfig> {
-    let dummy_secret = password::new_secret().map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-    let dummy_phc =
-        password::hash(&dummy_secret, params).map_err(|e| anyhow::anyhow!("password hashing does not work: {e}"))?;
+    let dummy_phc = password::dummy(params).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
     let l = &config.limits;
     Ok(CoreConfig {
         registration: config.registration,
@@ -102,14 +102,12 @@ pub async fn serve<S: Storage + 'static>(
     let core_config = core_config(&config, params)?;
     let core = Core::new(storage, relay, core_config).context("cannot load the relay's data")?;
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
-    let core_loop = CoreLoop {
-        core,
-        rx: core_rx,
-        tx: core_tx.clone(),
-        runtime: tokio::runtime::Handle::current(),
-        hash_slots: Arc::new(Semaphore::new(config.passwords.max_concurrent_hashes)),
-        params,
-    };
+    let hashes = hash_pool::HashPool::start(
+        config.passwords.max_concurrent_hashes,
+        crate::core::MAX_PENDING_JOBS,
+        core_tx.clone(),
+    )?;
+    let core_loop = CoreLoop { core, rx: core_rx, hashes, params, deferred: Vec::new() };
     let (fatal_tx, mut fatal_rx) = tokio::sync::oneshot::channel::<String>();
     let core_thread = std::thread::Builder::new().name("huddle-core".to_owned()).spawn(move || {
         let result = core_loop.run();

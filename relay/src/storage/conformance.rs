@@ -296,11 +296,7 @@ fn stream_setup(s: &mut dyn Storage) -> (Vec<Message>, Vec<StreamItem>) {
     let m2 = message("m2", "bob", "alice", 1_001);
     let m3 = message("m3", "alice", "carol", 1_002);
     let ev2 = event_item(2, 1_000, Event::RequestReceived { peer: addr("dave"), greeting: Some("yo".to_owned()) });
-    let ev5 = event_item(
-        5,
-        1_003,
-        Event::DeletionNotice { peer: addr("zed@far.example"), asks_delete: true, can_answer: false },
-    );
+    let ev5 = event_item(5, 1_003, Event::DeletionNotice { peer: addr("zed@far.example"), asks_delete: true });
     let bob_ev =
         event_item(2, 999, Event::RequestAnswered { peer: addr("alice"), answer: RequestAnswer::AcceptMutual });
     apply_all(
@@ -526,7 +522,7 @@ fn every_event_round_trips(s: &mut dyn Storage) {
         Event::RequestAnswered { peer: peer.clone(), answer: RequestAnswer::Accept },
         Event::RequestAnswered { peer: peer.clone(), answer: RequestAnswer::Reject },
         Event::RequestCancelled { peer: peer.clone() },
-        Event::DeletionNotice { peer: peer.clone(), asks_delete: false, can_answer: true },
+        Event::DeletionNotice { peer: peer.clone(), asks_delete: false },
         Event::DeletionAnswered { peer: peer.clone(), answer: DeletionAnswer::Confirm },
         Event::DeletionAnswered { peer: peer.clone(), answer: DeletionAnswer::Refuse },
         Event::HandleRemoved { peer },

@@ -237,3 +237,63 @@ fn handles_up_to_four_with_their_own_lists_and_removal_notifies_friends() {
     assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle { id, handle: h("alice") }), ErrorCode::LastHandle);
     assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle { id, handle: h("bob") }), ErrorCode::NotYourHandle);
 }
+
+#[test]
+fn unknown_handles_are_rate_limited_like_real_ones() {
+    let mut t = Harness::new();
+    let conn = t.connect();
+    let wrong = |id| ClientFrame::Login {
+        id,
+        handle: h("ghost"),
+        password: "wrong-password".into(),
+        device: None,
+        presence: None,
+    };
+    for _ in 0..5 {
+        assert_eq!(t.err(conn, wrong), ErrorCode::BadCredentials);
+    }
+    assert_eq!(t.err(conn, wrong), ErrorCode::RateLimited, "the limit must not reveal that ghost does not exist");
+}
+
+#[test]
+fn guessing_the_current_password_is_rate_limited() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let change = |id| ClientFrame::ChangePassword {
+        id,
+        old_password: "guess-guess".into(),
+        new_password: "new-password".into(),
+    };
+    for _ in 0..5 {
+        assert_eq!(t.err(a, change), ErrorCode::BadCredentials);
+    }
+    assert_eq!(t.err(a, change), ErrorCode::RateLimited);
+}
+
+#[test]
+fn other_connections_learn_about_new_and_removed_handles() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let a2 = t.login("alice");
+    t.clear();
+    t.request(a, |id| ClientFrame::AddHandle { id, handle: h("alt") });
+    let pushed: Vec<_> = t
+        .take(a2)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Handles { id: None, handles } => Some(handles.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pushed, vec![2]);
+    t.request(a, |id| ClientFrame::RemoveHandle { id, handle: h("alt") });
+    let pushed: Vec<_> = t
+        .take(a2)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Handles { id: None, handles } => Some(handles.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pushed, vec![1]);
+}

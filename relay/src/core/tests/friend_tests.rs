@@ -127,7 +127,7 @@ fn mutual_deletion_with_refusal_then_retry_then_confirm() {
     // Bob is chatting with carol when the notice and request arrive.
     assert!(matches!(t.dm(b, "carol", "so anyway"), ServerFrame::Stored { .. }));
     t.ok(a, |id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true });
-    assert_eq!(t.events(b), vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: true, can_answer: true }]);
+    assert_eq!(t.events(b), vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: true }]);
     assert_eq!(
         t.err(a, |id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }),
         ErrorCode::RequestPending
@@ -175,7 +175,7 @@ fn notice_only_and_notice_to_someone_who_never_listed_you() {
     t.ok(a, |id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true });
     assert_eq!(
         t.events(b),
-        vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: false, can_answer: false }],
+        vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: false }],
         "bob only sees the notice"
     );
     assert_eq!(t.events(a), vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Confirm }]);
@@ -347,4 +347,20 @@ fn a_renewed_request_after_deletion_restores_the_friendship() {
     assert!(!entry(&list, "alice").unwrap().removed_you, "asking again withdrew the deletion");
     t.send(a, ClientFrame::GetFriends { id: 1, acting: None });
     assert!(t.last_friends(a).deletions_out.is_empty());
+}
+
+#[test]
+fn a_block_looks_like_an_ordinary_absence() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    t.ok(a, |id| ClientFrame::Block { id, acting: None, target: addr("bob") });
+    let seen = entry(&t.last_friends(b), "alice").unwrap().presence.clone();
+    assert_eq!(seen.state, ShownState::Offline);
+    assert!(seen.last_seen.is_some(), "a blocked viewer sees a last-seen time like any offline friend");
+    // Someone who does not list alice hears nothing at all about being blocked.
+    t.ok(a, |id| ClientFrame::Block { id, acting: None, target: addr("carol") });
+    assert!(t.take(c).is_empty());
 }
