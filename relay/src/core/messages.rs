@@ -50,7 +50,10 @@ impl<S: Storage> Core<S> {
         if self.state.local_handle(&to).is_none() || !may_message(&self.state, &me_addr, &to) {
             return Err(refuse_with(
                 ErrorCode::NotReachable,
-                format!("{to} cannot be reached from your handle: you need to be on each other's friend list."),
+                format!(
+                    "{to} cannot be reached from your handle. To write to someone, one of you needs the other on their \
+                     friend list: send a friend request first."
+                ),
             ));
         }
         let message = Message {
