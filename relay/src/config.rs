@@ -156,6 +156,14 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
         }
+        let min_queue = crate::net::MIN_OUTBOUND_QUEUE;
+        if l.outbound_queue < min_queue {
+            return Err(ConfigError::Invalid(format!(
+                "`limits.outbound_queue` must be at least {min_queue}: the relay commits up to {} requests at once, \
+                 and a connection that reads promptly must be able to take what one commit sends it",
+                crate::net::MAX_BATCH
+            )));
+        }
         self.password_params();
         Ok(())
     }
@@ -213,5 +221,7 @@ mod tests {
         assert!(c.validate().is_err());
         let c = Config::parse("name = \"not valid!\"").unwrap();
         assert!(c.validate().is_err());
+        let c = Config::parse("[limits]\noutbound_queue = 8").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("at least 256"));
     }
 }

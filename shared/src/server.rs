@@ -100,6 +100,24 @@ pub struct HandleInfo {
 }
 
 impl ServerFrame {
+    /// The request id this frame answers, or `None` for pushes (and for errors about unreadable frames).
+    pub fn answer_id(&self) -> Option<RequestId> {
+        match self {
+            Self::Ok { id }
+            | Self::Session { id, .. }
+            | Self::Sessions { id, .. }
+            | Self::Stored { id, .. }
+            | Self::Batch { id, .. }
+            | Self::History { id, .. } => Some(*id),
+            Self::Error { id, .. } | Self::Friends { id, .. } | Self::Handles { id, .. } => *id,
+            Self::Hello { .. }
+            | Self::Presence { .. }
+            | Self::Profile { .. }
+            | Self::Deliver { .. }
+            | Self::Bye { .. } => None,
+        }
+    }
+
     /// Shorthand for an error answer with the code's standard sentence.
     pub fn error(id: Option<RequestId>, code: ErrorCode) -> Self {
         Self::Error { id, code, message: code.sentence().to_owned(), retry_after_ms: None }

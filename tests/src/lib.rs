@@ -253,25 +253,6 @@ pub enum Recv {
     Timeout,
 }
 
-/// The request id an answer carries (`None` for pushes).
-pub fn answer_id(frame: &ServerFrame) -> Option<RequestId> {
-    match frame {
-        ServerFrame::Ok { id }
-        | ServerFrame::Session { id, .. }
-        | ServerFrame::Sessions { id, .. }
-        | ServerFrame::Handles { id, .. }
-        | ServerFrame::Stored { id, .. }
-        | ServerFrame::Batch { id, .. }
-        | ServerFrame::History { id, .. } => Some(*id),
-        ServerFrame::Error { id, .. } | ServerFrame::Friends { id, .. } => *id,
-        ServerFrame::Hello { .. }
-        | ServerFrame::Presence { .. }
-        | ServerFrame::Profile { .. }
-        | ServerFrame::Deliver { .. }
-        | ServerFrame::Bye { .. } => None,
-    }
-}
-
 /// The `stored` answer to a `send`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -533,13 +514,13 @@ impl Client {
 
     /// Waits for the answer carrying `id` (buffered or new); every other frame is buffered.
     pub async fn wait_answer(&mut self, id: RequestId) -> ServerFrame {
-        if let Some(pos) = self.pushes.iter().position(|f| answer_id(f) == Some(id)) {
+        if let Some(pos) = self.pushes.iter().position(|f| f.answer_id() == Some(id)) {
             return self.pushes.remove(pos).unwrap();
         }
         let deadline = Instant::now() + WAIT;
         loop {
             match self.recv(deadline.saturating_duration_since(Instant::now())).await {
-                Recv::Frame(frame) if answer_id(&frame) == Some(id) => return frame,
+                Recv::Frame(frame) if frame.answer_id() == Some(id) => return frame,
                 Recv::Frame(frame) => self.pushes.push_back(frame),
                 Recv::Closed(close) => panic!(
                     "the connection closed ({close:?}) while waiting for the answer to request {id}; buffered: {:#?}",

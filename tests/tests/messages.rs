@@ -232,13 +232,11 @@ async fn history_pages_backwards_and_forwards() {
 }
 
 const SLOW_BODY_BYTES: usize = 8000;
-/// Enough 8 KB messages to overflow the kernel's socket buffers (send buffer up to 4 MiB), tungstenite's write
-/// buffer (1 MiB) and an outbound queue of 4 many times over.
-const SLOW_MESSAGES: usize = 1200;
+/// Enough 8 KB messages (16 MB) to overflow the kernel's socket buffers (send buffer up to 4 MiB), tungstenite's
+/// write buffer (1 MiB) and an outbound queue of 256 frames (2 MB) together, twice over.
+const SLOW_MESSAGES: usize = 2000;
 
-/// Sends `count` big messages from `a` to bob, a few in flight at a time, and returns their ids in order. Fewer than
-/// the outbound queue's 4 are in flight: the core queues a whole batch's answers at once, so a sender pipelining
-/// more than the queue holds would be cut off as a slow consumer itself.
+/// Sends `count` big messages from `a` to bob, a few in flight at a time, and returns their ids in order.
 async fn flood(a: &mut Client, count: usize) -> Vec<String> {
     let body = "s".repeat(SLOW_BODY_BYTES);
     let mut ids = Vec::with_capacity(count);
@@ -305,7 +303,7 @@ async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_is_cut_off_with_slow_consumer_and_resumes_without_loss() {
-    let relay = TestRelay::start_with(|c| c.limits.outbound_queue = 4).await;
+    let relay = TestRelay::start_with(|c| c.limits.outbound_queue = huddle_relay::net::MIN_OUTBOUND_QUEUE).await;
     let (mut a, mut slow) = slow_setup(&relay).await;
 
     // Bob reads nothing while alice sends; then he starts reading again.
@@ -332,15 +330,12 @@ async fn a_slow_reader_is_cut_off_with_slow_consumer_and_resumes_without_loss() 
     resume_after_cut(&relay, &seen, &sent).await;
 }
 
-/// Relay bug (found by this test): `Connection::pump` awaits `self.ws.send(..)` inside the `rx.recv()` arm of its
-/// `select!`. Once the peer stops reading and the socket buffers are full, that send never completes, so the loop
-/// never gets back to the `kill` branch the core fired (`slow_consumer`), nor to pings or shutdown. The connection
-/// stays open and its handle stays "online" for as long as the peer keeps the TCP connection open.
+/// Regression test: the connection task used to await `ws.send(..)` without looking at the core's `slow_consumer`
+/// kill, so once a peer stopped reading and the socket buffers were full, its connection stayed open (and its handle
+/// "online") for as long as the peer kept the TCP connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "relay bug: a connection that never reads is never closed (connection task blocks in ws.send, the \
-            slow_consumer kill is only looked at between sends)"]
 async fn a_reader_that_never_reads_is_disconnected() {
-    let relay = TestRelay::start_with(|c| c.limits.outbound_queue = 4).await;
+    let relay = TestRelay::start_with(|c| c.limits.outbound_queue = huddle_relay::net::MIN_OUTBOUND_QUEUE).await;
     let (mut a, slow) = slow_setup(&relay).await;
     let sent = flood(&mut a, SLOW_MESSAGES).await;
     // Bob's connection never reads again. The relay must drop it (alice, his friend, sees him go offline) rather

@@ -130,7 +130,7 @@ impl Harness {
         let id = self.id();
         self.send(conn, make(id));
         let frames = self.inbox.get_mut(&conn).map(std::mem::take).unwrap_or_default();
-        let (answer, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|f| answer_id(f) == Some(id));
+        let (answer, rest): (Vec<_>, Vec<_>) = frames.into_iter().partition(|f| f.answer_id() == Some(id));
         self.inbox.insert(conn, rest);
         answer.into_iter().next().unwrap_or_else(|| panic!("no answer to request {id}"))
     }
@@ -231,19 +231,6 @@ impl Harness {
                 _ => None,
             })
             .collect()
-    }
-}
-
-fn answer_id(frame: &ServerFrame) -> Option<u64> {
-    match frame {
-        ServerFrame::Ok { id }
-        | ServerFrame::Session { id, .. }
-        | ServerFrame::Sessions { id, .. }
-        | ServerFrame::Stored { id, .. }
-        | ServerFrame::Batch { id, .. }
-        | ServerFrame::History { id, .. } => Some(*id),
-        ServerFrame::Error { id, .. } | ServerFrame::Friends { id, .. } | ServerFrame::Handles { id, .. } => *id,
-        _ => None,
     }
 }
 

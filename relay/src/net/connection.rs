@@ -64,6 +64,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             return;
         }
         let end = self.pump(&mut rx, &mut kill_rx).await;
+        // Stop taking frames from the core before the (possibly slow) goodbye.
+        drop(rx);
         if let End::Bye(code) = end {
             tracing::debug!(conn = self.conn.0, %code, "closing connection");
             bye(&mut self.ws, code).await;
@@ -84,8 +86,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
                 out = rx.recv() => match out {
                     Some(Out::Frame(text)) => {
-                        if self.ws.send(Message::text(text)).await.is_err() {
-                            return End::Peer;
+                        if let Err(end) = self.write(Message::text(text), kill).await {
+                            return end;
                         }
                     }
                     Some(Out::Close(code)) => return End::Bye(code),
@@ -102,13 +104,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Binary(_))) => {
                         let frame = ServerFrame::error_with(None, ErrorCode::BadFrame, "Frames are JSON in WebSocket text messages, not binary.");
-                        if self.ws.send(Message::text(direct(&frame))).await.is_err() {
-                            return End::Peer;
+                        if let Err(end) = self.write(Message::text(direct(&frame)), kill).await {
+                            return end;
                         }
                     }
                     Some(Ok(Message::Text(text))) => {
                         missed = 0;
-                        if let Err(end) = self.incoming(text.as_str(), &mut bucket).await {
+                        if let Err(end) = self.incoming(text.as_str(), &mut bucket, kill).await {
                             return end;
                         }
                     }
@@ -118,16 +120,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                         return End::Bye(ErrorCode::PingTimeout);
                     }
                     missed += 1;
-                    if self.ws.send(Message::Ping(Vec::new().into())).await.is_err() {
-                        return End::Peer;
+                    if let Err(end) = self.write(Message::Ping(Vec::new().into()), kill).await {
+                        return end;
                     }
                 }
             }
         }
     }
 
+    /// Writes one message, but gives up when the core kills the connection, the relay shuts down, or the peer has
+    /// not taken the message within the liveness period (`ping_interval × ping_misses`): a peer that stops reading
+    /// must not hold its task, its slot and its "online" presence forever.
+    async fn write(&mut self, message: Message, kill: &mut oneshot::Receiver<ErrorCode>) -> Result<(), End> {
+        let stall = self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1));
+        tokio::select! {
+            biased;
+            code = &mut *kill => Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
+            _ = self.shutdown.recv() => Err(End::Bye(ErrorCode::ShuttingDown)),
+            sent = tokio::time::timeout(stall, self.ws.send(message)) => match sent {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(End::Peer),
+                Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
+            },
+        }
+    }
+
     /// One text frame from the peer: rate limit, decode, hand to the core.
-    async fn incoming(&mut self, text: &str, bucket: &mut TokenBucket) -> Result<(), End> {
+    async fn incoming(
+        &mut self,
+        text: &str,
+        bucket: &mut TokenBucket,
+        kill: &mut oneshot::Receiver<ErrorCode>,
+    ) -> Result<(), End> {
         let refusal = match bucket.take(Instant::now()) {
             Err(wait) => {
                 let id = decode_client(text).ok().and_then(|f| f.id());
@@ -149,20 +173,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 Err(e) => Some(e.to_frame()),
             },
         };
-        if let Some(frame) = refusal {
-            self.ws.send(Message::text(direct(&frame))).await.map_err(|_| End::Peer)?;
+        match refusal {
+            Some(frame) => self.write(Message::text(direct(&frame)), kill).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
-/// Sends `bye` and a close frame, without waiting long for a peer that does not read.
+/// Sends `bye` and a close frame, then waits briefly for the peer's close reply (so frames it is still sending do
+/// not meet a reset socket before it reads the `bye`), without waiting long for a peer that does not read.
 pub async fn bye<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: ErrorCode) {
     let frame = ServerFrame::Bye { code, message: code.sentence().to_owned() };
     let close = CloseFrame { code: close_code(code), reason: code.as_str().into() };
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        let _ = ws.send(Message::text(direct(&frame))).await;
-        let _ = ws.close(Some(close)).await;
+        if ws.send(Message::text(direct(&frame))).await.is_err() || ws.close(Some(close)).await.is_err() {
+            return;
+        }
+        while let Some(Ok(message)) = ws.next().await {
+            if message.is_close() {
+                break;
+            }
+        }
     })
     .await;
 }

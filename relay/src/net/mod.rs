@@ -30,8 +30,8 @@ use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use connection::{ConnSettings, Connection};
-pub use core_loop::now_millis;
 use core_loop::{CoreLoop, CoreMsg};
+pub use core_loop::{MAX_BATCH, MIN_OUTBOUND_QUEUE, now_millis};
 
 use crate::config::Config;
 use crate::core::{ConnId, Core, CoreConfig};
