@@ -87,3 +87,21 @@ fn backup_writes_a_database_that_opens_with_the_same_users() {
     let list = stdout(&relay(&copy, &["user", "list"], None));
     assert!(list.contains("carol@localhost"), "{list}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh").join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_huddle-relay"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["user", "add", "dave"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the database holds password hashes");
+}

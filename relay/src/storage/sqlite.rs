@@ -53,13 +53,16 @@ impl SqliteStorage {
     /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`.
     pub fn open(path: &Path, relay_name: &RelayName) -> Result<Self, StorageError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            // The database holds password and token hashes: a new data directory is private to its owner.
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
         }
         Self::setup(Connection::open(path)?, relay_name)
     }
 
-    /// A private in-memory database, for tests.
     /// Writes a consistent, compacted copy of the database to `dest` (which must not exist), while the relay may
     /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long.
     pub fn backup_to(&self, dest: &Path) -> Result<(), StorageError> {
@@ -69,6 +72,7 @@ impl SqliteStorage {
         Ok(())
     }
 
+    /// A private in-memory database, for tests.
     pub fn open_in_memory(relay_name: &RelayName) -> Result<Self, StorageError> {
         Self::setup(Connection::open_in_memory()?, relay_name)
     }
