@@ -77,17 +77,7 @@ impl<S: Storage> Admin<S> {
         let id = crate::core::new_account_id(now);
         self.write(vec![
             Mutation::PutAccount(AccountRec { id: id.clone(), password_phc, created_at: now, disabled: false }),
-            Mutation::PutHandle(HandleRec {
-                handle: handle.clone(),
-                account: id,
-                position: 0,
-                created_at: now,
-                profile: Default::default(),
-                activity: None,
-                location: None,
-                last_seen: None,
-                acked: 0,
-            }),
+            Mutation::PutHandle(HandleRec::new(handle.clone(), id, 0, now)),
         ])
     }
 

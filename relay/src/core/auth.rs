@@ -2,7 +2,7 @@
 //! adding/removing handles.
 
 use huddle_shared::limits::{MAX_DEVICE_CHARS, MAX_HANDLES_PER_ACCOUNT, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
-use huddle_shared::model::{Event, PresenceState, Profile, RegistrationPolicy, SessionInfo};
+use huddle_shared::model::{Event, PresenceState, RegistrationPolicy, SessionInfo};
 use huddle_shared::server::HandleInfo;
 use huddle_shared::text::check_line;
 use huddle_shared::{ErrorCode, Handle, Millis, RequestId, ServerFrame};
@@ -242,17 +242,7 @@ impl<S: Storage> Core<S> {
         };
         let account = AccountRec { id: new_account_id(now), password_phc: phc, created_at: now, disabled: false };
         self.write(Mutation::PutAccount(account.clone()))?;
-        self.write(Mutation::PutHandle(HandleRec {
-            handle,
-            account: account.id.clone(),
-            position: 0,
-            created_at: now,
-            profile: Profile::default(),
-            activity: None,
-            location: None,
-            last_seen: None,
-            acked: 0,
-        }))?;
+        self.write(Mutation::PutHandle(HandleRec::new(handle, account.id.clone(), 0, now)))?;
         if let Some(mut invite) = invite {
             invite.used_by = Some(account.id.clone());
             self.write(Mutation::PutInvite(invite))?;
@@ -488,17 +478,7 @@ impl<S: Storage> Core<S> {
             return Err(refuse_with(ErrorCode::HandleTaken, format!("The handle {handle} is taken; pick another.")));
         }
         let position = existing.iter().map(|h| h.position + 1).max().unwrap_or(0);
-        self.write(Mutation::PutHandle(HandleRec {
-            handle: handle.clone(),
-            account: account.clone(),
-            position,
-            created_at: now,
-            profile: Profile::default(),
-            activity: None,
-            location: None,
-            last_seen: None,
-            acked: 0,
-        }))?;
+        self.write(Mutation::PutHandle(HandleRec::new(handle.clone(), account.clone(), position, now)))?;
         let state = self.conns.handles(conn).first().map_or(PresenceState::Online, |h| h.state);
         self.conns.add_handle(&account, ActingHandle { handle: handle.clone(), state, live_from: 0 });
         self.announce_handles(conn, id, &account);

@@ -30,6 +30,23 @@ pub struct HandleRec {
     pub acked: u64,
 }
 
+impl HandleRec {
+    /// A handle just made: no profile, status or stream yet.
+    pub fn new(handle: Handle, account: AccountId, position: u32, now: Millis) -> Self {
+        Self {
+            handle,
+            account,
+            position,
+            created_at: now,
+            profile: Profile::default(),
+            activity: None,
+            location: None,
+            last_seen: None,
+            acked: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRec {
     /// Public id, shown in `list_sessions`.
