@@ -1,1 +1,2 @@
-pub fn x() {}
+//! Huddle's terminal client.
+pub mod net;

@@ -1,0 +1,596 @@
+//! The network worker: one task that owns the relay connection.
+//!
+//! It connects, says hello, authenticates (register, password or token), then for every handle resumes the stream
+//! from where this process left it (or from the relay's `acked` on first connect) and hands items on in order. It
+//! sends outgoing messages and keeps them until the relay says `stored`, resending after a reconnect (the relay
+//! never duplicates a resend). When the connection drops it waits with exponential backoff and jitter and tries
+//! again. Every failure reaches the application as an [`Event`] with a sentence, never as a panic.
+//!
+//! Bounds: the command and event channels hold [`CHANNEL`] entries (a full event channel makes the worker wait,
+//! which stops it reading the socket: TCP backpressure, then the relay's slow-reader policy); at most
+//! [`MAX_OUTBOX`] messages wait to be sent.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use huddle_shared::codec::{decode_server, encode_client};
+use huddle_shared::model::{PresenceState, RegistrationPolicy, StreamItem};
+use huddle_shared::server::HandleInfo;
+use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, PROTOCOL_VERSION, RelayName, RequestId, ServerFrame};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::streams::StreamCursor;
+use super::transport::{self, Ws};
+
+/// Capacity of the command and event channels.
+pub const CHANNEL: usize = 1024;
+/// Most outgoing messages waiting for `stored`.
+pub const MAX_OUTBOX: usize = 500;
+/// Request ids the worker uses for itself start here; the application's own ids must stay below.
+pub const INTERNAL_IDS: RequestId = 1 << 50;
+
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub url: String,
+    pub ca_file: Option<PathBuf>,
+    /// Sent in `hello` (e.g. "huddle 0.1.0").
+    pub client: String,
+    /// The session's device label.
+    pub device: Option<String>,
+    /// Availability to log in with.
+    pub presence: PresenceState,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    Register { handle: Handle, password: String, invite: Option<String> },
+    Login { handle: Handle, password: String },
+    Token { token: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub acting: Handle,
+    pub to: Address,
+    pub body: String,
+    pub client_msg_id: String,
+}
+
+#[derive(Debug)]
+pub enum Command {
+    /// Log in (again) with these credentials; connects if needed.
+    Authenticate(Auth),
+    /// A one-shot request; its answer comes back as [`Event::Answer`] with the same id (below [`INTERNAL_IDS`]).
+    Request {
+        id: RequestId,
+        frame: ClientFrame,
+    },
+    /// A message to deliver for sure: queued while offline, resent until stored.
+    Message(OutgoingMessage),
+    /// Revoke the session and stop.
+    Logout,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Online,
+    /// Disconnected; the next attempt is in `retry_in_secs`.
+    Waiting {
+        retry_in_secs: u64,
+        reason: String,
+    },
+    /// Not connected and not trying: no credentials (yet), logged out, or refused.
+    Idle,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Connection(ConnState),
+    Relay {
+        relay: RelayName,
+        registration: RegistrationPolicy,
+    },
+    Session {
+        token: Option<String>,
+        handles: Vec<HandleInfo>,
+    },
+    /// The relay refused the credentials; the worker waits for new ones.
+    AuthFailed {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The next item of a handle's stream, in order, once.
+    Item {
+        acting: Address,
+        item: StreamItem,
+    },
+    Stored {
+        acting: Handle,
+        client_msg_id: String,
+        message_id: String,
+        seq: u64,
+        sent_at: i64,
+    },
+    /// The relay will not take this message (e.g. not reachable); it is no longer queued.
+    MessageFailed {
+        client_msg_id: String,
+        code: ErrorCode,
+        message: String,
+    },
+    Answer {
+        id: RequestId,
+        frame: ServerFrame,
+    },
+    /// A one-shot request could not be sent (offline).
+    RequestFailed {
+        id: RequestId,
+        message: String,
+    },
+    /// Pushes: `friends`, `presence`, `profile`, `handles` without id.
+    Push(ServerFrame),
+    /// The relay said goodbye (shutting down, session revoked, ...).
+    Bye {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+/// The application's end of a worker.
+pub struct WorkerHandle {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// Starts a worker on the current tokio runtime.
+pub fn spawn(config: WorkerConfig) -> WorkerHandle {
+    let (commands, command_rx) = mpsc::channel(CHANNEL);
+    let (event_tx, events) = mpsc::channel(CHANNEL);
+    let worker = Worker {
+        config,
+        commands: command_rx,
+        events: event_tx,
+        auth: None,
+        streams: HashMap::new(),
+        outbox: VecDeque::new(),
+        in_flight: HashMap::new(),
+        next_id: INTERNAL_IDS,
+        auth_id: None,
+        sync_ids: HashMap::new(),
+        failures: 0,
+        relay: None,
+    };
+    tokio::spawn(worker.run());
+    WorkerHandle { commands, events }
+}
+
+/// Why one connection ended.
+enum Ended {
+    /// Try again after a pause.
+    Retry(String),
+    /// Wait for new credentials.
+    NeedAuth,
+    Stop,
+}
+
+struct Worker {
+    config: WorkerConfig,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    auth: Option<Auth>,
+    streams: HashMap<Handle, StreamCursor>,
+    outbox: VecDeque<OutgoingMessage>,
+    /// wire id -> client_msg_id of messages sent on this connection.
+    in_flight: HashMap<RequestId, String>,
+    next_id: RequestId,
+    auth_id: Option<RequestId>,
+    /// wire id -> handle of a sync in flight.
+    sync_ids: HashMap<RequestId, Handle>,
+    failures: u32,
+    relay: Option<RelayName>,
+}
+
+impl Worker {
+    async fn emit(&self, event: Event) -> bool {
+        self.events.send(event).await.is_ok()
+    }
+
+    fn id(&mut self) -> RequestId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    async fn run(mut self) {
+        loop {
+            if self.auth.is_none() {
+                let _ = self.emit(Event::Connection(ConnState::Idle)).await;
+                if !self.wait_for_auth().await {
+                    return;
+                }
+            }
+            let _ = self.emit(Event::Connection(ConnState::Connecting)).await;
+            let ended = match transport::connect(&self.config.url, self.config.ca_file.as_deref()).await {
+                Ok(ws) => self.session(ws).await,
+                Err(e) => Ended::Retry(e.to_string()),
+            };
+            self.in_flight.clear();
+            self.sync_ids.clear();
+            self.auth_id = None;
+            for stream in self.streams.values_mut() {
+                stream.syncing = false;
+            }
+            match ended {
+                Ended::Stop => return,
+                Ended::NeedAuth => self.auth = None,
+                Ended::Retry(reason) => {
+                    if !self.back_off(reason).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for credentials, answering other commands as well as one can offline. False: shut down.
+    async fn wait_for_auth(&mut self) -> bool {
+        while let Some(command) = self.commands.recv().await {
+            match command {
+                Command::Authenticate(auth) => {
+                    self.auth = Some(auth);
+                    return true;
+                }
+                Command::Shutdown => return false,
+                other => self.offline_command(other).await,
+            }
+        }
+        false
+    }
+
+    /// Handles a command while there is no connection.
+    async fn offline_command(&mut self, command: Command) {
+        match command {
+            Command::Message(m) => self.queue(m).await,
+            Command::Request { id, .. } => {
+                let message = "You are offline; that was not sent. It will work again once reconnected.".to_owned();
+                let _ = self.emit(Event::RequestFailed { id, message }).await;
+            }
+            Command::Logout => {
+                self.auth = None;
+                self.outbox.clear();
+            }
+            Command::Authenticate(auth) => self.auth = Some(auth),
+            Command::Shutdown => {}
+        }
+    }
+
+    async fn queue(&mut self, message: OutgoingMessage) {
+        if self.outbox.len() >= MAX_OUTBOX {
+            let event = Event::MessageFailed {
+                client_msg_id: message.client_msg_id,
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "{MAX_OUTBOX} messages are already waiting to be sent; wait until you are back online."
+                ),
+            };
+            let _ = self.emit(event).await;
+        } else {
+            self.outbox.push_back(message);
+        }
+    }
+
+    /// Waits before the next attempt, counting down. False: shut down.
+    async fn back_off(&mut self, reason: String) -> bool {
+        self.failures = self.failures.saturating_add(1);
+        let delay = retry_delay(self.failures);
+        let deadline = tokio::time::Instant::now() + delay;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            let state = ConnState::Waiting { retry_in_secs: left.as_secs_f64().ceil() as u64, reason: reason.clone() };
+            let _ = self.emit(Event::Connection(state)).await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = tokio::time::sleep_until(deadline) => return true,
+                command = self.commands.recv() => match command {
+                    None | Some(Command::Shutdown) => return false,
+                    // New credentials: try at once.
+                    Some(Command::Authenticate(auth)) => {
+                        self.auth = Some(auth);
+                        return true;
+                    }
+                    Some(Command::Logout) => {
+                        self.auth = None;
+                        self.outbox.clear();
+                        return true;
+                    }
+                    Some(other) => self.offline_command(other).await,
+                },
+            }
+        }
+    }
+
+    async fn send(ws: &mut Ws, frame: &ClientFrame) -> Result<(), Ended> {
+        ws.send(Message::text(encode_client(frame)))
+            .await
+            .map_err(|e| Ended::Retry(format!("the connection broke ({e})")))
+    }
+
+    /// One connection, from hello to its end.
+    async fn session(&mut self, mut ws: Ws) -> Ended {
+        let hello = ClientFrame::Hello { version: PROTOCOL_VERSION, client: Some(self.config.client.clone()) };
+        if let Err(end) = Self::send(&mut ws, &hello).await {
+            return end;
+        }
+        let Some(auth) = self.auth.clone() else { return Ended::NeedAuth };
+        let id = self.id();
+        self.auth_id = Some(id);
+        let device = self.config.device.clone();
+        let presence = Some(self.config.presence);
+        let frame = match auth {
+            Auth::Register { handle, password, invite } => {
+                ClientFrame::Register { id, handle, password, invite, device }
+            }
+            Auth::Login { handle, password } => ClientFrame::Login { id, handle, password, device, presence },
+            Auth::Token { token } => ClientFrame::LoginToken { id, token, presence },
+        };
+        if let Err(end) = Self::send(&mut ws, &frame).await {
+            return end;
+        }
+        loop {
+            tokio::select! {
+                incoming = ws.next() => {
+                    let text = match incoming {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Close(_))) | None => return Ended::Retry("the relay closed the connection".to_owned()),
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Ended::Retry(format!("the connection broke ({e})")),
+                    };
+                    let frame = match decode_server(text.as_str()) {
+                        Ok(frame) => frame,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "ignoring a frame this client does not understand");
+                            continue;
+                        }
+                    };
+                    if let Err(end) = self.frame(&mut ws, frame).await {
+                        return end;
+                    }
+                }
+                command = self.commands.recv() => {
+                    let Some(command) = command else { return Ended::Stop };
+                    if let Err(end) = self.command(&mut ws, command).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn command(&mut self, ws: &mut Ws, command: Command) -> Result<(), Ended> {
+        match command {
+            Command::Request { id, frame } => Self::send(ws, &frame).await.map(|()| {
+                debug_assert!(id < INTERNAL_IDS);
+            }),
+            Command::Message(message) => {
+                if self.auth_id.is_some() {
+                    // Still logging in: it goes out with the rest of the outbox.
+                    self.queue(message).await;
+                    return Ok(());
+                }
+                self.queue(message.clone()).await;
+                if self.outbox.back() == Some(&message) {
+                    self.transmit(ws, message).await?;
+                }
+                Ok(())
+            }
+            Command::Authenticate(auth) => {
+                // New credentials replace the session: reconnect with them.
+                self.auth = Some(auth);
+                self.streams.clear();
+                Err(Ended::Retry("logging in again".to_owned()))
+            }
+            Command::Logout => {
+                let id = self.id();
+                let _ = Self::send(ws, &ClientFrame::Logout { id }).await;
+                let _ = ws.close(None).await;
+                self.outbox.clear();
+                self.streams.clear();
+                Err(Ended::NeedAuth)
+            }
+            Command::Shutdown => {
+                let _ = ws.close(None).await;
+                Err(Ended::Stop)
+            }
+        }
+    }
+
+    async fn transmit(&mut self, ws: &mut Ws, message: OutgoingMessage) -> Result<(), Ended> {
+        let id = self.id();
+        self.in_flight.insert(id, message.client_msg_id.clone());
+        let frame = ClientFrame::Send {
+            id,
+            acting: Some(message.acting),
+            to: message.to,
+            body: message.body,
+            client_msg_id: message.client_msg_id,
+        };
+        Self::send(ws, &frame).await
+    }
+
+    async fn frame(&mut self, ws: &mut Ws, frame: ServerFrame) -> Result<(), Ended> {
+        match frame {
+            ServerFrame::Hello { relay, registration, .. } => {
+                self.relay = Some(relay.clone());
+                self.emit(Event::Relay { relay, registration }).await;
+            }
+            ServerFrame::Session { id, token, handles, .. } if Some(id) == self.auth_id => {
+                self.auth_id = None;
+                self.failures = 0;
+                if let Some(token) = &token {
+                    self.auth = Some(Auth::Token { token: token.clone() });
+                }
+                self.emit(Event::Session { token, handles: handles.clone() }).await;
+                self.emit(Event::Connection(ConnState::Online)).await;
+                for info in &handles {
+                    let stream = self
+                        .streams
+                        .entry(info.address.handle.clone())
+                        .or_insert_with(|| StreamCursor::starting_at(info.acked.min(info.head)));
+                    let after = stream.begin_sync();
+                    let id = self.id();
+                    self.sync_ids.insert(id, info.address.handle.clone());
+                    let acting = Some(info.address.handle.clone());
+                    Self::send(ws, &ClientFrame::Sync { id, acting, after, limit: None }).await?;
+                }
+                let pending: Vec<OutgoingMessage> = self.outbox.iter().cloned().collect();
+                for message in pending {
+                    self.transmit(ws, message).await?;
+                }
+            }
+            ServerFrame::Error { id: Some(id), code, message, .. } if Some(id) == self.auth_id => {
+                self.auth_id = None;
+                self.emit(Event::AuthFailed { code, message }).await;
+                return Err(Ended::NeedAuth);
+            }
+            ServerFrame::Stored { id, message_id, seq, sent_at } if self.in_flight.contains_key(&id) => {
+                let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
+                let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
+                    return Ok(());
+                };
+                let Some(message) = self.outbox.remove(position) else { return Ok(()) };
+                let progress = self.streams.entry(message.acting.clone()).or_default().known(seq);
+                self.emit(Event::Stored { acting: message.acting.clone(), client_msg_id, message_id, seq, sent_at })
+                    .await;
+                let acting = message.acting;
+                self.after_progress(ws, &acting, progress).await?;
+            }
+            ServerFrame::Error { id: Some(id), code, message, retry_after_ms } if self.in_flight.contains_key(&id) => {
+                let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
+                if matches!(code, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ServerBusy) {
+                    // Temporary: try again after the pause the relay asked for.
+                    let pause = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(50, 30_000));
+                    tokio::time::sleep(pause).await;
+                    if let Some(m) = self.outbox.iter().find(|m| m.client_msg_id == client_msg_id).cloned() {
+                        self.transmit(ws, m).await?;
+                    }
+                } else {
+                    self.outbox.retain(|m| m.client_msg_id != client_msg_id);
+                    self.emit(Event::MessageFailed { client_msg_id, code, message }).await;
+                }
+            }
+            ServerFrame::Batch { id, acting, items, more, .. } if self.sync_ids.contains_key(&id) => {
+                self.sync_ids.remove(&id);
+                let handle = acting.handle.clone();
+                let last = items.last().map(|i| i.seq);
+                for item in items {
+                    let progress = self.streams.entry(handle.clone()).or_default().item(item);
+                    self.after_progress(ws, &handle, progress).await?;
+                }
+                if let Some(after) = self.streams.entry(handle.clone()).or_default().page_done(last, more) {
+                    self.request_sync(ws, &handle, after).await?;
+                }
+                self.ack(ws, &handle).await?;
+            }
+            ServerFrame::Error { id: Some(id), code, message, .. } if self.sync_ids.contains_key(&id) => {
+                if let Some(handle) = self.sync_ids.remove(&id) {
+                    // Only if the relay lost data (restored from an old backup): take what it has from now on.
+                    tracing::warn!(%code, %message, %handle, "sync refused; continuing from the relay's position");
+                    if let Some(stream) = self.streams.get_mut(&handle) {
+                        stream.syncing = false;
+                    }
+                }
+            }
+            ServerFrame::Deliver { acting, item } => {
+                let handle = acting.handle.clone();
+                let progress = self.streams.entry(handle.clone()).or_default().item(item);
+                self.after_progress(ws, &handle, progress).await?;
+                self.ack(ws, &handle).await?;
+            }
+            ServerFrame::Bye { code, message } => {
+                self.emit(Event::Bye { code, message: message.clone() }).await;
+                return Err(match code {
+                    ErrorCode::SessionRevoked | ErrorCode::AccountDisabled | ErrorCode::TokenInvalid => {
+                        self.emit(Event::AuthFailed { code, message }).await;
+                        Ended::NeedAuth
+                    }
+                    _ => Ended::Retry(message),
+                });
+            }
+            frame => {
+                let event = match frame.answer_id() {
+                    Some(id) if id < INTERNAL_IDS => Event::Answer { id, frame },
+                    Some(_) => return Ok(()),
+                    None => Event::Push(frame),
+                };
+                self.emit(event).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn after_progress(
+        &mut self,
+        ws: &mut Ws,
+        handle: &Handle,
+        progress: super::streams::Progress,
+    ) -> Result<(), Ended> {
+        let acting = self.address(handle);
+        for item in progress.ready {
+            self.emit(Event::Item { acting: acting.clone(), item }).await;
+        }
+        if let Some(after) = progress.sync_after {
+            self.request_sync(ws, handle, after).await?;
+        }
+        Ok(())
+    }
+
+    fn address(&self, handle: &Handle) -> Address {
+        Address { handle: handle.clone(), relay: self.relay.clone() }
+    }
+
+    async fn request_sync(&mut self, ws: &mut Ws, handle: &Handle, after: u64) -> Result<(), Ended> {
+        let id = self.id();
+        self.sync_ids.insert(id, handle.clone());
+        Self::send(ws, &ClientFrame::Sync { id, acting: Some(handle.clone()), after, limit: None }).await
+    }
+
+    async fn ack(&mut self, ws: &mut Ws, handle: &Handle) -> Result<(), Ended> {
+        match self.streams.get_mut(handle).and_then(StreamCursor::ack_due) {
+            Some(seq) => Self::send(ws, &ClientFrame::Ack { id: None, acting: Some(handle.clone()), seq }).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Exponential backoff with ±20 % jitter, so that many clients of a restarted relay do not reconnect in lockstep.
+pub fn retry_delay(failures: u32) -> Duration {
+    let exponent = failures.saturating_sub(1).min(5);
+    let base = (FIRST_RETRY * 2u32.pow(exponent)).min(MAX_RETRY);
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() { f64::from(byte[0]) / 255.0 * 0.4 - 0.2 } else { 0.0 };
+    base.mul_f64(1.0 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        let first = retry_delay(1);
+        assert!(first >= Duration::from_millis(800) && first <= Duration::from_millis(1200), "{first:?}");
+        let later = retry_delay(4);
+        assert!(later >= Duration::from_millis(6400) && later <= Duration::from_millis(9600), "{later:?}");
+        assert!(retry_delay(50) <= MAX_RETRY.mul_f64(1.2));
+    }
+}
