@@ -1,1 +1,7 @@
-pub fn x() {}
+//! Huddle's terminal chat client, as a library the `huddle` binary and the end-to-end tests share.
+//!
+//! # Layout
+//!
+//! - [`config`]: where Huddle keeps its files, and the client settings (`assets/client.toml`).
+
+pub mod config;
