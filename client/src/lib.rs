@@ -3,7 +3,9 @@
 //! # Layout
 //!
 //! - [`keymap`]: key bindings as data (`assets/keymap.toml`), per focused part of the screen.
+//! - [`theme`]: the colors and text styles of every element (`assets/theme.toml`), with `NO_COLOR` support.
 //! - [`config`]: where Huddle keeps its files, and the client settings (`assets/client.toml`).
 
 pub mod config;
 pub mod keymap;
+pub mod theme;
