@@ -1,7 +1,7 @@
 //! Huddle's terminal client.
-//!
-//! # Layout
-//! - [`app`]: the Elm core: model, messages, update.
-//! - [`net`]: the network worker that owns the socket.
 pub mod app;
+pub mod config;
+pub mod keymap;
 pub mod net;
+pub mod theme;
+pub mod token_store;
