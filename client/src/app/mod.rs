@@ -6,10 +6,16 @@
 //! `update` changes the model and returns [`Cmd`]s → the runtime performs them (network commands go to the worker,
 //! tokens to the keyring...) → results come back as [`Msg::Net`].
 
+pub mod commands;
+mod dialogs;
+mod events;
 pub mod input;
 pub mod model;
+mod search;
+pub mod update;
 
 pub use model::*;
+pub use update::update;
 
 use crossterm::event::KeyEvent;
 use huddle_shared::Millis;
@@ -17,6 +23,9 @@ use huddle_shared::Millis;
 use crate::net;
 
 /// Everything that can happen to the client.
+// Messages are handled one at a time and never stored, so their size does not matter; boxing the network event
+// would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
@@ -46,3 +55,6 @@ pub enum Cmd {
     ForgetToken,
     Quit,
 }
+
+#[cfg(test)]
+mod tests;

@@ -310,7 +310,7 @@ pub struct Notice {
 /// What a request we sent was for, so its answer can be worded for the person.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
-    FriendRequest { acting: Handle, to: Address },
+    FriendRequest { to: Address },
     CancelRequest { to: Address },
     Answer { from: Address, accept: bool },
     Delete { friend: Address },

@@ -1,0 +1,179 @@
+//! Slash commands typed in the input line (`/add bob hi!`), and Tab completion of command names and handles.
+
+use huddle_shared::model::PresenceState;
+
+/// A parsed slash command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlashCommand {
+    Add {
+        handle: String,
+        greeting: Option<String>,
+    },
+    Del {
+        handle: String,
+    },
+    Block {
+        handle: String,
+    },
+    Unblock {
+        handle: String,
+    },
+    Status {
+        state: Option<PresenceState>,
+        activity: Option<String>,
+    },
+    /// Switch to a handle, or list them with no argument.
+    Handle {
+        handle: Option<String>,
+    },
+    /// Add a handle to the account.
+    HandleAdd {
+        handle: String,
+    },
+    Nick {
+        handle: String,
+        nickname: String,
+    },
+    Note {
+        handle: String,
+        note: String,
+    },
+    Logout,
+    Quit,
+    Help,
+}
+
+/// Every command name, for completion and the help screen.
+pub const NAMES: &[&str] =
+    &["/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help"];
+
+/// Commands whose first argument is a friend's handle.
+const TAKES_HANDLE: &[&str] = &["/add", "/del", "/block", "/unblock", "/nick", "/note"];
+
+fn state(word: &str) -> Option<PresenceState> {
+    match word {
+        "online" => Some(PresenceState::Online),
+        "away" => Some(PresenceState::Away),
+        "busy" => Some(PresenceState::Busy),
+        "invisible" => Some(PresenceState::Invisible),
+        _ => None,
+    }
+}
+
+/// Parses a line starting with '/'. `Err` is a sentence for the status bar.
+pub fn parse(line: &str) -> Result<SlashCommand, String> {
+    let line = line.trim();
+    let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let (first, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let tail = tail.trim();
+    let need = |usage: &str| -> Result<String, String> {
+        if first.is_empty() { Err(format!("Usage: {usage}")) } else { Ok(first.to_owned()) }
+    };
+    let optional = |s: &str| if s.is_empty() { None } else { Some(s.to_owned()) };
+    Ok(match name {
+        "/add" => SlashCommand::Add { handle: need("/add NAME [greeting]")?, greeting: optional(tail) },
+        "/del" | "/delete" => SlashCommand::Del { handle: need("/del NAME")? },
+        "/block" => SlashCommand::Block { handle: need("/block NAME")? },
+        "/unblock" => SlashCommand::Unblock { handle: need("/unblock NAME")? },
+        "/status" => match state(first) {
+            Some(s) => SlashCommand::Status { state: Some(s), activity: optional(tail) },
+            // "/status playing chess": only the activity.
+            None => SlashCommand::Status { state: None, activity: Some(rest.to_owned()) },
+        },
+        "/handle" if first == "add" => SlashCommand::HandleAdd {
+            handle: if tail.is_empty() { return Err("Usage: /handle add NAME".to_owned()) } else { tail.to_owned() },
+        },
+        "/handle" => SlashCommand::Handle { handle: optional(first) },
+        "/nick" => SlashCommand::Nick { handle: need("/nick NAME NICKNAME")?, nickname: tail.to_owned() },
+        "/note" => SlashCommand::Note { handle: need("/note NAME TEXT")?, note: tail.to_owned() },
+        "/logout" => SlashCommand::Logout,
+        "/quit" | "/q" => SlashCommand::Quit,
+        "/help" | "/?" => SlashCommand::Help,
+        other => return Err(format!("There is no command {other}. Type /help to see them all.")),
+    })
+}
+
+/// Completes the word before the end of `line`: a command name, or a handle from `handles` after a command that
+/// takes one. Returns the new line, or `None` if nothing (or nothing unambiguous) completes.
+pub fn complete(line: &str, handles: &[String]) -> Option<String> {
+    if !line.starts_with('/') {
+        return None;
+    }
+    let words: Vec<&str> = line.split(' ').collect();
+    match words.as_slice() {
+        [partial] => {
+            let matches: Vec<&&str> = NAMES.iter().filter(|n| n.starts_with(partial)).collect();
+            match matches.as_slice() {
+                [one] => Some(format!("{one} ")),
+                many if !many.is_empty() => {
+                    let prefix = common_prefix(many.iter().map(|s| **s));
+                    (prefix.len() > partial.len()).then_some(prefix)
+                }
+                _ => None,
+            }
+        }
+        [command, partial] if TAKES_HANDLE.contains(command) || *command == "/handle" => {
+            let matches: Vec<&String> = handles.iter().filter(|h| h.starts_with(partial)).collect();
+            match matches.as_slice() {
+                [one] => Some(format!("{command} {one} ")),
+                many if !many.is_empty() => {
+                    let prefix = common_prefix(many.iter().map(|s| s.as_str()));
+                    (prefix.len() > partial.len()).then(|| format!("{command} {prefix}"))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn common_prefix<'a>(mut words: impl Iterator<Item = &'a str>) -> String {
+    let Some(first) = words.next() else { return String::new() };
+    let mut prefix = first.to_owned();
+    for w in words {
+        while !w.starts_with(&prefix) {
+            prefix.pop();
+        }
+    }
+    prefix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_with_arguments() {
+        assert_eq!(
+            parse("/add bob hi there"),
+            Ok(SlashCommand::Add { handle: "bob".into(), greeting: Some("hi there".into()) })
+        );
+        assert_eq!(parse("/add bob"), Ok(SlashCommand::Add { handle: "bob".into(), greeting: None }));
+        assert_eq!(parse("/add"), Err("Usage: /add NAME [greeting]".into()));
+        assert_eq!(
+            parse("/status away lunch"),
+            Ok(SlashCommand::Status { state: Some(PresenceState::Away), activity: Some("lunch".into()) })
+        );
+        assert_eq!(
+            parse("/status playing chess"),
+            Ok(SlashCommand::Status { state: None, activity: Some("playing chess".into()) })
+        );
+        assert_eq!(parse("/handle add alt"), Ok(SlashCommand::HandleAdd { handle: "alt".into() }));
+        assert_eq!(parse("/handle"), Ok(SlashCommand::Handle { handle: None }));
+        assert_eq!(parse("/nick bob Bobby"), Ok(SlashCommand::Nick { handle: "bob".into(), nickname: "Bobby".into() }));
+        assert!(parse("/teleport").unwrap_err().contains("/help"));
+    }
+
+    #[test]
+    fn completes_commands_and_handles() {
+        let handles = vec!["bob".to_owned(), "bobby".to_owned(), "carol".to_owned()];
+        assert_eq!(complete("/ad", &handles), Some("/add ".into()));
+        assert_eq!(complete("/b", &handles), Some("/block ".into()));
+        assert_eq!(complete("/del c", &handles), Some("/del carol ".into()));
+        assert_eq!(complete("/del b", &handles), Some("/del bob".into()), "common prefix of bob and bobby");
+        assert_eq!(complete("/del bob", &handles), None, "ambiguous and nothing longer");
+        assert_eq!(complete("hello", &handles), None);
+        assert_eq!(complete("/zz", &handles), None);
+    }
+}

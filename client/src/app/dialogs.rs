@@ -1,0 +1,227 @@
+//! Keys inside dialogs, and what each dialog does when answered. The deletion dialogs chain: confirm → (relay
+//! deletes) → tell? → ask to delete you too? — "No" at step 2 ends quietly, "No" at step 3 sends only the notice.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use huddle_shared::model::RequestAnswer;
+use huddle_shared::{Address, ClientFrame};
+
+use super::input::TextInput;
+use super::update::{capitalize, edit, notify, request, resolve, switch_handle};
+use super::{Cmd, Dialog, Level, Model, Pending};
+use crate::keymap::Action;
+
+/// The text field a dialog is editing, if any (for pastes).
+pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
+    match dialog {
+        Dialog::AddFriend { field: 0, handle, .. } => Some(handle),
+        Dialog::AddFriend { greeting, .. } => Some(greeting),
+        Dialog::EditEntry { field: 0, nickname, .. } => Some(nickname),
+        Dialog::EditEntry { note, .. } => Some(note),
+        Dialog::SetStatus { field: 1, activity, .. } => Some(activity),
+        _ => None,
+    }
+}
+
+fn acting(model: &Model) -> Option<huddle_shared::Handle> {
+    model.handle().map(|h| h.address.handle.clone())
+}
+
+pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<String>) -> Cmd {
+    let to = resolve(model, to);
+    let acting = acting(model);
+    request(model, Pending::FriendRequest { to: to.clone() }, |id| ClientFrame::FriendRequest {
+        id,
+        acting,
+        to,
+        greeting,
+    })
+}
+
+pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
+    let handles = model.handles.len().max(1);
+    let Some(dialog) = model.dialogs.front_mut() else { return Vec::new() };
+    // Text-entry dialogs take typed characters before key bindings (so "y" or "n" can be typed).
+    if let Some(field) = text_field(dialog) {
+        let navigation = matches!(
+            key.code,
+            KeyCode::Enter | KeyCode::Esc | KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down
+        );
+        if !navigation && edit(field, &key) {
+            if let Dialog::AddFriend { error, .. } = dialog {
+                *error = None;
+            }
+            return Vec::new();
+        }
+    }
+    match action {
+        Some(Action::Back) => {
+            model.dialogs.pop_front();
+            Vec::new()
+        }
+        Some(Action::Left) => {
+            step(dialog, -1, handles);
+            Vec::new()
+        }
+        Some(Action::Right) => {
+            step(dialog, 1, handles);
+            Vec::new()
+        }
+        Some(Action::Yes) => choose(model, Some(true)),
+        Some(Action::No) => choose(model, Some(false)),
+        Some(Action::Open) => choose(model, None),
+        _ => match key.code {
+            KeyCode::Tab | KeyCode::Down => {
+                step(dialog, 1, handles);
+                Vec::new()
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                step(dialog, -1, handles);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// Moves the selection or the field within a dialog.
+fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
+    let wrap = |value: usize, count: usize| ((value as isize + delta).rem_euclid(count as isize)) as usize;
+    match dialog {
+        Dialog::FriendRequest { selected, .. } => *selected = wrap(*selected, Dialog::REQUEST_CHOICES.len()),
+        Dialog::DeleteConfirm { yes, .. }
+        | Dialog::DeleteNotify { yes, .. }
+        | Dialog::DeleteAsk { yes, .. }
+        | Dialog::AskAgain { yes, .. }
+        | Dialog::Block { yes, .. } => *yes = !*yes,
+        Dialog::AddFriend { field, .. } | Dialog::EditEntry { field, .. } => *field = wrap(*field, 2),
+        Dialog::SetStatus { field: 0, state, .. } => *state = wrap(*state, Dialog::STATES.len()),
+        Dialog::SetStatus { .. } => {}
+        Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
+    }
+}
+
+/// Answers the front dialog: `Some(yes/no)` from y/n, `None` from Enter (the highlighted choice).
+fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
+    let Some(dialog) = model.dialogs.pop_front() else { return Vec::new() };
+    let acting = acting(model);
+    match dialog {
+        Dialog::FriendRequest { from, selected, .. } => {
+            let choice = match shortcut {
+                Some(true) => 0,
+                Some(false) => 2,
+                None => selected,
+            };
+            let answer = match choice {
+                0 => RequestAnswer::Accept,
+                1 => RequestAnswer::AcceptMutual,
+                2 => RequestAnswer::Reject,
+                // Later: it stays under Requests; Enter on it asks again.
+                _ => return Vec::new(),
+            };
+            let pending = Pending::Answer { from: from.clone(), accept: answer != RequestAnswer::Reject };
+            vec![request(model, pending, |id| ClientFrame::AnswerRequest { id, acting, from, answer })]
+        }
+        Dialog::DeleteConfirm { friend, yes } => {
+            if !shortcut.unwrap_or(yes) {
+                return Vec::new();
+            }
+            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| ClientFrame::DeleteFriend {
+                id,
+                acting,
+                friend,
+            })]
+        }
+        Dialog::DeleteNotify { friend, yes } => {
+            if shortcut.unwrap_or(yes) {
+                model.dialogs.push_front(Dialog::DeleteAsk { friend, yes: true });
+            }
+            Vec::new()
+        }
+        Dialog::DeleteAsk { friend, yes } | Dialog::AskAgain { friend, yes } => {
+            let ask = shortcut.unwrap_or(yes);
+            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| ClientFrame::NotifyDeletion {
+                id,
+                acting,
+                to: friend,
+                ask_delete: ask,
+            })]
+        }
+        Dialog::Block { target, block, yes } => {
+            if !shortcut.unwrap_or(yes) {
+                return Vec::new();
+            }
+            let pending = Pending::Block { target: target.clone(), block };
+            vec![request(model, pending, |id| {
+                if block {
+                    ClientFrame::Block { id, acting, target }
+                } else {
+                    ClientFrame::Unblock { id, acting, target }
+                }
+            })]
+        }
+        Dialog::AddFriend { field, handle, greeting, error } => {
+            if field == 0 && shortcut.is_none() && !handle.is_empty() && greeting.is_empty() {
+                // Enter in the handle field moves on to the greeting.
+                model.dialogs.push_front(Dialog::AddFriend { field: 1, handle, greeting, error });
+                return Vec::new();
+            }
+            match Address::parse(handle.text().trim().trim_start_matches('@')) {
+                Ok(to) => {
+                    let text = greeting.text().trim();
+                    let greeting = (!text.is_empty()).then(|| text.to_owned());
+                    vec![send_friend_request(model, to, greeting)]
+                }
+                Err(e) => {
+                    let error = Some(format!("{}.", capitalize(&e.to_string())));
+                    model.dialogs.push_front(Dialog::AddFriend { field: 0, handle, greeting, error });
+                    Vec::new()
+                }
+            }
+        }
+        Dialog::EditEntry { friend, nickname, note, .. } => {
+            let pending = Pending::SetEntry;
+            vec![request(model, pending, |id| ClientFrame::SetEntry {
+                id,
+                acting,
+                friend,
+                nickname: Some(nickname.text().trim().to_owned()),
+                note: Some(note.text().trim().to_owned()),
+            })]
+        }
+        Dialog::SetStatus { state, activity, .. } => {
+            let state = Dialog::STATES.get(state).copied();
+            let text = activity.text().trim().to_owned();
+            if let Some(h) = model.handle_mut() {
+                if let Some(s) = state {
+                    h.state = s;
+                }
+                h.activity = (!text.is_empty()).then(|| text.clone());
+            }
+            vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence {
+                id,
+                acting,
+                state,
+                activity: Some(text),
+                location: None,
+            })]
+        }
+        Dialog::SwitchHandle { selected } => {
+            switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
+            Vec::new()
+        }
+    }
+}
+
+/// After the relay deleted a friend: step 2.
+pub fn deleted(model: &mut Model, friend: Address) {
+    model.dialogs.push_front(Dialog::DeleteNotify { friend, yes: true });
+}
+
+/// After a refusal: "bob kept you on their list. Ask again?"
+pub fn refused(model: &mut Model, friend: Address) {
+    model.dialogs.push_back(Dialog::AskAgain { friend, yes: true });
+}
+
+pub fn failed(model: &mut Model, text: String) {
+    notify(model, Level::Error, text);
+}

@@ -1,0 +1,462 @@
+//! What the network worker reports, applied to the model: sessions, stream items (messages and system events),
+//! answers to our requests, and pushes. System events become sentences in the conversation they concern; a
+//! deletion notice also appears, with its question, in whatever conversation is open.
+
+use huddle_shared::model::{DeletionAnswer, Event, ItemBody, Message, RequestAnswer, ShownState, StreamItem};
+use huddle_shared::{Address, ErrorCode, ServerFrame};
+
+use super::dialogs;
+use super::input::TextInput;
+use super::update::{fix_selection, notify};
+use super::{
+    Cmd, Conversation, Delivery, Dialog, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode, Model,
+    Pending, PromptKind, Screen, SystemKind,
+};
+use crate::net::{self, ConnState};
+
+pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
+    match event {
+        net::Event::Connection(state) => model.conn = state,
+        net::Event::Relay { relay, registration } => {
+            model.relay = Some(relay);
+            model.registration = registration;
+        }
+        net::Event::Session { token, handles } => {
+            let previous = std::mem::take(&mut model.handles);
+            model.handles = handles
+                .iter()
+                .map(|info| {
+                    let mut view = previous
+                        .iter()
+                        .find(|h| h.address.handle == info.address.handle)
+                        .cloned()
+                        .unwrap_or_else(|| HandleView::new(info.address.clone()));
+                    view.address = info.address.clone();
+                    view.profile = info.profile.clone();
+                    view.activity = info.activity.clone();
+                    view
+                })
+                .collect();
+            model.active = model.active.min(model.handles.len().saturating_sub(1));
+            let account = handles.first().map(|h| h.address.handle.to_string()).unwrap_or_default();
+            model.screen = Screen::Main;
+            if let Some(token) = token {
+                return vec![Cmd::SaveToken { account, token }];
+            }
+        }
+        net::Event::AuthFailed { code, message } => return auth_failed(model, code, message),
+        net::Event::Item { acting, item } => item_arrived(model, &acting, item),
+        net::Event::Stored { acting, client_msg_id, message_id, sent_at, .. } => {
+            update_own(model, &acting, &client_msg_id, |id, delivery, at| {
+                *id = Some(message_id.clone());
+                *delivery = Delivery::Stored;
+                *at = sent_at;
+            });
+        }
+        net::Event::MessageFailed { client_msg_id, message, .. } => {
+            for i in 0..model.handles.len() {
+                let acting = model.handles[i].address.handle.clone();
+                update_own(model, &acting, &client_msg_id, |_, delivery, _| {
+                    *delivery = Delivery::Failed(message.clone())
+                });
+            }
+            notify(model, Level::Error, message);
+        }
+        net::Event::Answer { id, frame } => return answered(model, id, frame),
+        net::Event::RequestFailed { id, message } => {
+            if let Some(Pending::History { acting, peer }) = model.pending.remove(&id) {
+                if let Some(c) = conversation_mut(model, &acting, &peer) {
+                    c.history = HistoryState::NotLoaded;
+                }
+            }
+            notify(model, Level::Error, message);
+        }
+        net::Event::Push(frame) => pushed(model, frame),
+        net::Event::Bye { code, message } => {
+            let level = if code == ErrorCode::ShuttingDown { Level::Info } else { Level::Error };
+            notify(model, level, message);
+        }
+    }
+    Vec::new()
+}
+
+fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    if matches!(code, ErrorCode::TokenInvalid | ErrorCode::SessionRevoked | ErrorCode::AccountDisabled) {
+        cmds.push(Cmd::ForgetToken);
+    }
+    match &mut model.screen {
+        Screen::Login(form) => {
+            form.busy = false;
+            form.error = Some(message);
+        }
+        _ => {
+            model.handles.clear();
+            model.dialogs.clear();
+            model.screen = Screen::Login(LoginForm {
+                mode: LoginMode::Login,
+                field: if code == ErrorCode::BadCredentials { 1 } else { 0 },
+                handle: TextInput::default(),
+                password: TextInput::default(),
+                invite: TextInput::default(),
+                error: Some(message),
+                busy: false,
+            });
+        }
+    }
+    model.conn = ConnState::Idle;
+    cmds
+}
+
+fn index_of(model: &Model, acting: &Address) -> Option<usize> {
+    model.handle_by(acting)
+}
+
+fn conversation_mut<'a>(
+    model: &'a mut Model,
+    acting: &huddle_shared::Handle,
+    peer: &Address,
+) -> Option<&'a mut Conversation> {
+    let h = model.handles.iter_mut().find(|h| &h.address.handle == acting)?;
+    Some(h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone())))
+}
+
+fn update_own(
+    model: &mut Model,
+    acting: &huddle_shared::Handle,
+    client_msg_id: &str,
+    change: impl Fn(&mut Option<String>, &mut Delivery, &mut i64),
+) {
+    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
+    for c in h.conversations.values_mut() {
+        for line in c.lines.iter_mut().rev() {
+            if let LogLine::Message { id, client_msg_id: cmid, delivery, at, own: true, .. } = line {
+                if cmid == client_msg_id {
+                    change(id, delivery, at);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Puts a message we are sending into the log (pending) and hands it to the worker.
+pub fn send_message(model: &mut Model, peer: Address, body: String) -> Vec<Cmd> {
+    let now = model.now;
+    let Some(h) = model.handle_mut() else { return Vec::new() };
+    let me = h.address.clone();
+    let acting = me.handle.clone();
+    let mut random = [0u8; 6];
+    let _ = getrandom::fill(&mut random);
+    let client_msg_id = format!("{now:x}-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+    c.lines.push(LogLine::Message {
+        id: None,
+        client_msg_id: client_msg_id.clone(),
+        from: me,
+        body: body.clone(),
+        at: now,
+        own: true,
+        delivery: Delivery::Pending,
+    });
+    c.last_activity = now;
+    c.scroll = 0;
+    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to: peer, body, client_msg_id }))]
+}
+
+/// Inserts a message into a conversation in time order, once.
+fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
+    let duplicate = c.lines.iter().any(|l| match l {
+        LogLine::Message { id: Some(id), .. } => *id == message.id,
+        LogLine::Message { client_msg_id, own: true, .. } => own && *client_msg_id == message.client_msg_id,
+        _ => false,
+    });
+    if duplicate {
+        return false;
+    }
+    let line = LogLine::Message {
+        id: Some(message.id),
+        client_msg_id: message.client_msg_id,
+        from: message.from,
+        body: message.body,
+        at: message.sent_at,
+        own,
+        delivery: Delivery::Stored,
+    };
+    let position = c.lines.iter().rposition(|l| l.at() <= line.at()).map_or(0, |i| i + 1);
+    c.lines.insert(position, line);
+    true
+}
+
+fn is_open(model: &Model, index: usize, peer: &Address) -> bool {
+    index == model.active && model.handles.get(index).and_then(|h| h.open.as_ref()) == Some(peer)
+}
+
+fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) {
+    let Some(index) = index_of(model, acting) else { return };
+    match item.body {
+        ItemBody::Message { message } => {
+            let own = message.from.handle == model.handles[index].address.handle;
+            let peer = if own { message.to.clone() } else { message.from.clone() };
+            let open = is_open(model, index, &peer);
+            let h = &mut model.handles[index];
+            let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+            c.last_activity = c.last_activity.max(message.sent_at);
+            if insert_message(c, message, own) && !own && !open {
+                c.unread += 1;
+            }
+            fix_selection_if_active(model, index);
+        }
+        ItemBody::Event { event } => system_event(model, index, item.at, event),
+    }
+}
+
+fn fix_selection_if_active(model: &mut Model, index: usize) {
+    if index == model.active {
+        fix_selection(model);
+    }
+}
+
+fn say(model: &mut Model, index: usize, peer: &Address, at: i64, text: String, kind: SystemKind) {
+    let Some(h) = model.handles.get_mut(index) else { return };
+    let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+    c.lines.push(LogLine::System { at, text, kind });
+    c.last_activity = c.last_activity.max(at);
+}
+
+fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
+    let name = |model: &Model, peer: &Address| {
+        model.handles.get(index).map_or_else(|| peer.handle.to_string(), |h| h.name_of(peer))
+    };
+    match event {
+        Event::RequestReceived { peer, greeting } => {
+            let who = name(model, &peer);
+            let text = match greeting {
+                Some(g) => format!("{who} sent you a friend request: “{g}”"),
+                None => format!("{who} sent you a friend request."),
+            };
+            say(model, index, &peer, at, text, SystemKind::Info);
+        }
+        Event::RequestAnswered { peer, answer } => {
+            let who = name(model, &peer);
+            let text = match answer {
+                RequestAnswer::Accept => format!("{who} accepted your friend request."),
+                RequestAnswer::AcceptMutual => format!("{who} accepted your friend request and added you back."),
+                RequestAnswer::Reject => format!("{who} declined your friend request."),
+            };
+            say(model, index, &peer, at, text.clone(), SystemKind::Info);
+            notify(model, Level::Info, text);
+        }
+        Event::RequestCancelled { peer } => {
+            let who = name(model, &peer);
+            say(model, index, &peer, at, format!("{who} withdrew their friend request."), SystemKind::Info);
+        }
+        Event::DeletionNotice { peer, asks_delete } => {
+            let who = name(model, &peer);
+            let (text, prompt) = if asks_delete {
+                let text = format!(
+                    "{who} deleted you from their friend list and asks you to delete {who} from yours. Delete? [y/n]"
+                );
+                (text, Some(PromptKind::DeletionRequest { peer: peer.clone() }))
+            } else {
+                (format!("{who} deleted you from their friend list."), None)
+            };
+            // Shown where the person is looking: the open conversation (even with someone else), and in the
+            // conversation with the deleter, so it can be found later.
+            let open = model.handles.get(index).and_then(|h| h.open.clone()).filter(|_| index == model.active);
+            let mut places = vec![peer.clone()];
+            if let Some(open) = open.filter(|o| *o != peer) {
+                places.insert(0, open);
+            }
+            for (n, place) in places.iter().enumerate() {
+                let Some(h) = model.handles.get_mut(index) else { return };
+                let c = h.conversations.entry(place.clone()).or_insert_with(|| Conversation::new(place.clone()));
+                // One live prompt: where the person is looking.
+                let line = match (&prompt, n) {
+                    (Some(kind), 0) => LogLine::Prompt { at, text: text.clone(), kind: kind.clone(), answer: None },
+                    _ => LogLine::System { at, text: text.replace(" Delete? [y/n]", ""), kind: SystemKind::Info },
+                };
+                c.lines.push(line);
+                c.scroll = 0;
+            }
+            if prompt.is_some() {
+                notify(
+                    model,
+                    Level::Info,
+                    format!("{who} asks you to delete them: answer with y or n (Alt-y/Alt-n while typing)."),
+                );
+            }
+        }
+        Event::DeletionAnswered { peer, answer } => {
+            let who = name(model, &peer);
+            let text = match answer {
+                DeletionAnswer::Confirm => format!("{who} deleted you too: mutual deletion complete."),
+                DeletionAnswer::Refuse => format!("{who} kept you on their list."),
+            };
+            say(model, index, &peer, at, text.clone(), SystemKind::Info);
+            notify(model, Level::Info, text);
+            if answer == DeletionAnswer::Refuse {
+                dialogs::refused(model, peer);
+            }
+        }
+        Event::HandleRemoved { peer } => {
+            let who = peer.handle.to_string();
+            let text = format!("{who} no longer exists (its owner removed it) and was taken off your list.");
+            say(model, index, &peer, at, text, SystemKind::Info);
+        }
+    }
+}
+
+fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
+    let pending = model.pending.remove(&id);
+    if let ServerFrame::Error { message, .. } = &frame {
+        match &pending {
+            Some(Pending::History { acting, peer }) => {
+                if let Some(c) = conversation_mut(model, acting, peer) {
+                    c.history = HistoryState::NotLoaded;
+                }
+            }
+            // A refused friend request reopens the form with the reason, so the handle can be fixed.
+            Some(Pending::FriendRequest { to }) if !matches!(model.dialogs.front(), Some(Dialog::AddFriend { .. })) => {
+                model.dialogs.push_front(Dialog::AddFriend {
+                    field: 0,
+                    handle: TextInput::with(to.handle.as_str()),
+                    greeting: TextInput::default(),
+                    error: Some(message.clone()),
+                });
+                return Vec::new();
+            }
+            _ => {}
+        }
+        dialogs::failed(model, message.clone());
+        return Vec::new();
+    }
+    match (pending, frame) {
+        (Some(Pending::History { acting, peer }), ServerFrame::History { messages, more, .. }) => {
+            let me = acting.clone();
+            if let Some(c) = conversation_mut(model, &acting, &peer) {
+                for m in messages {
+                    let own = m.from.handle == me;
+                    insert_message(c, m, own);
+                }
+                c.history = if more { HistoryState::More } else { HistoryState::Complete };
+            }
+        }
+        (Some(Pending::FriendRequest { to }), _) => {
+            notify(model, Level::Info, format!("Friend request sent to {}.", to.handle));
+        }
+        (Some(Pending::CancelRequest { to }), _) => {
+            notify(model, Level::Info, format!("Your request to {} was withdrawn.", to.handle));
+        }
+        (Some(Pending::Answer { from, accept }), _) => {
+            let text = if accept {
+                format!("{} is now a friend.", from.handle)
+            } else {
+                format!("You declined {}.", from.handle)
+            };
+            notify(model, Level::Info, text);
+        }
+        (Some(Pending::Delete { friend }), _) => dialogs::deleted(model, friend),
+        (Some(Pending::Notify { friend, ask }), _) => {
+            let text = if ask {
+                format!("Asked {} to delete you too; their answer will appear here.", friend.handle)
+            } else {
+                format!("{} was told.", friend.handle)
+            };
+            notify(model, Level::Info, text);
+        }
+        (Some(Pending::AnswerDeletion { from, confirm }), _) => {
+            let text = if confirm {
+                format!("{} is off your list.", from.handle)
+            } else {
+                format!("You kept {}.", from.handle)
+            };
+            notify(model, Level::Info, text);
+        }
+        (Some(Pending::Block { target, block }), _) => {
+            let text = if block {
+                format!("{} is blocked.", target.handle)
+            } else {
+                format!("{} is unblocked.", target.handle)
+            };
+            notify(model, Level::Info, text);
+        }
+        (Some(Pending::Other("add_handle")), ServerFrame::Handles { handles, .. }) => {
+            pushed(model, ServerFrame::Handles { id: None, handles });
+            notify(model, Level::Info, "Handle added. Switch to it with h or /handle NAME.");
+        }
+        (_, frame @ ServerFrame::Friends { .. }) => pushed(model, frame),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn pushed(model: &mut Model, frame: ServerFrame) {
+    match frame {
+        ServerFrame::Friends { acting, list, .. } => {
+            let Some(index) = index_of(model, &acting) else { return };
+            // Every pending incoming request gets its dialog once per session ("shown again at every login").
+            let new_requests: Vec<_> = list
+                .requests_in
+                .iter()
+                .filter(|r| !model.handles[index].friends.requests_in.iter().any(|old| old.address == r.address))
+                .cloned()
+                .collect();
+            model.handles[index].friends = list;
+            for r in new_requests {
+                let queued =
+                    model.dialogs.iter().any(|d| matches!(d, Dialog::FriendRequest { from, .. } if *from == r.address));
+                if !queued {
+                    model.dialogs.push_back(Dialog::FriendRequest {
+                        from: r.address,
+                        greeting: r.greeting,
+                        selected: 0,
+                    });
+                }
+            }
+            fix_selection_if_active(model, index);
+        }
+        ServerFrame::Presence { acting, of, presence } => {
+            let Some(index) = index_of(model, &acting) else { return };
+            let show = model.show_presence_changes;
+            let h = &mut model.handles[index];
+            let Some(entry) = h.friends.entries.iter_mut().find(|e| e.address == of) else { return };
+            let was = entry.presence.state.clone();
+            entry.presence = presence.clone();
+            let name = h.name_of(&of);
+            if show && was != presence.state && h.conversations.contains_key(&of) {
+                let state = match presence.state {
+                    ShownState::Online => "online",
+                    ShownState::Away => "away",
+                    ShownState::Busy => "busy",
+                    ShownState::Offline => "offline",
+                };
+                let activity = presence.activity.map(|a| format!(" — {a}")).unwrap_or_default();
+                let at = model.now;
+                say(model, index, &of, at, format!("{name} is {state}{activity}."), SystemKind::Presence);
+            }
+            fix_selection_if_active(model, index);
+        }
+        ServerFrame::Profile { acting, of, profile } => {
+            let Some(index) = index_of(model, &acting) else { return };
+            if let Some(entry) = model.handles[index].friends.entries.iter_mut().find(|e| e.address == of) {
+                entry.profile = profile;
+            }
+        }
+        ServerFrame::Handles { handles, .. } => {
+            let previous = std::mem::take(&mut model.handles);
+            model.handles = handles
+                .iter()
+                .map(|info| {
+                    previous
+                        .iter()
+                        .find(|h| h.address.handle == info.address.handle)
+                        .cloned()
+                        .unwrap_or_else(|| HandleView::new(info.address.clone()))
+                })
+                .collect();
+            model.active = model.active.min(model.handles.len().saturating_sub(1));
+        }
+        _ => {}
+    }
+}

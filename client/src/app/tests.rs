@@ -1,0 +1,452 @@
+//! `update` tested without a terminal: a model and messages in, the model and commands out.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use huddle_shared::model::*;
+use huddle_shared::server::HandleInfo;
+use huddle_shared::{Address, ClientFrame, ErrorCode, RelayName, ServerFrame};
+
+use super::*;
+use crate::keymap::Keymap;
+use crate::net::{self, Command};
+
+fn addr(s: &str) -> Address {
+    Address::parse(&format!("{s}@localhost")).unwrap()
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn alt(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+struct T {
+    model: Model,
+    keymap: Keymap,
+}
+
+impl T {
+    fn main(me: &str) -> Self {
+        let mut t = T {
+            model: Model::new(Screen::Main, "ws://127.0.0.1:7300".into(), 1_700_000_000_000),
+            keymap: Keymap::default(),
+        };
+        t.model.relay = Some(RelayName::parse("localhost").unwrap());
+        let info = HandleInfo {
+            address: addr(me),
+            head: 0,
+            acked: 0,
+            profile: Profile::default(),
+            activity: None,
+            location: None,
+        };
+        t.net(net::Event::Session { token: None, handles: vec![info] });
+        t
+    }
+
+    fn send(&mut self, msg: Msg) -> Vec<Cmd> {
+        update(&mut self.model, msg, &self.keymap)
+    }
+
+    fn net(&mut self, event: net::Event) -> Vec<Cmd> {
+        self.send(Msg::Net(event))
+    }
+
+    fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.send(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn friends(&mut self, me: &str, entries: &[(&str, ShownState)], requests_in: &[&str]) {
+        let list = FriendList {
+            entries: entries
+                .iter()
+                .map(|(name, state)| FriendEntry {
+                    address: addr(name),
+                    nickname: None,
+                    note: None,
+                    since: 0,
+                    removed_you: false,
+                    presence: Presence { state: state.clone(), activity: None, location: None, last_seen: None },
+                    profile: Profile::default(),
+                })
+                .collect(),
+            requests_in: requests_in
+                .iter()
+                .map(|n| PendingRequest { address: addr(n), greeting: Some("hi!".into()), at: 0 })
+                .collect(),
+            ..FriendList::default()
+        };
+        self.net(net::Event::Push(ServerFrame::Friends { id: None, acting: addr(me), list }));
+    }
+
+    /// The request frames among the commands.
+    fn requests(cmds: &[Cmd]) -> Vec<(u64, ClientFrame)> {
+        cmds.iter()
+            .filter_map(|c| match c {
+                Cmd::Net(Command::Request { id, frame }) => Some((*id, frame.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ok(&mut self, id: u64) -> Vec<Cmd> {
+        self.net(net::Event::Answer { id, frame: ServerFrame::Ok { id } })
+    }
+
+    fn select(&mut self, peer: &str) {
+        let rows = self.model.handle().unwrap().rows();
+        let index = rows.iter().position(|r| r.peer() == Some(&addr(peer))).unwrap();
+        self.model.handle_mut().unwrap().selected = index;
+        self.model.focus = Focus::List;
+    }
+
+    fn lines(&self, peer: &str) -> Vec<LogLine> {
+        self.model.handle().unwrap().conversations.get(&addr(peer)).map(|c| c.lines.clone()).unwrap_or_default()
+    }
+}
+
+#[test]
+fn welcome_chooses_a_relay() {
+    let mut t = T {
+        model: Model::new(
+            Screen::Welcome(WelcomeForm {
+                choice: 0,
+                field: 0,
+                url: Default::default(),
+                ca_file: Default::default(),
+                error: None,
+            }),
+            String::new(),
+            0,
+        ),
+        keymap: Keymap::default(),
+    };
+    assert!(matches!(t.send(key(KeyCode::Enter))[..], [Cmd::UsePersonalRelay]));
+    t.send(key(KeyCode::Down));
+    t.typed("http://nope");
+    assert!(t.send(key(KeyCode::Enter)).is_empty());
+    let Screen::Welcome(form) = &t.model.screen else { panic!() };
+    assert!(form.error.as_deref().unwrap_or("").contains("ws://"), "{:?}", form.error);
+    for _ in 0..11 {
+        t.send(key(KeyCode::Backspace));
+    }
+    t.typed("wss://chat.example.org");
+    assert!(
+        matches!(&t.send(key(KeyCode::Enter))[..], [Cmd::UseRelay { url, ca_file: None }] if url == "wss://chat.example.org")
+    );
+}
+
+#[test]
+fn login_form_checks_input_then_authenticates() {
+    let mut t = T {
+        model: Model::new(
+            Screen::Login(LoginForm {
+                mode: LoginMode::Login,
+                field: 0,
+                handle: Default::default(),
+                password: Default::default(),
+                invite: Default::default(),
+                error: None,
+                busy: false,
+            }),
+            "ws://x".into(),
+            0,
+        ),
+        keymap: Keymap::default(),
+    };
+    t.typed("bad name");
+    assert!(t.send(key(KeyCode::Enter)).is_empty());
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    assert!(form.error.as_deref().unwrap_or("").contains("may only contain"));
+    t.model.screen = Screen::Login(LoginForm {
+        mode: LoginMode::Login,
+        field: 0,
+        handle: Default::default(),
+        password: Default::default(),
+        invite: Default::default(),
+        error: None,
+        busy: false,
+    });
+    t.typed("alice");
+    t.send(key(KeyCode::Tab));
+    t.typed("correct horse");
+    t.send(ctrl('r'));
+    let cmds = t.send(key(KeyCode::Enter));
+    assert!(
+        matches!(&cmds[..], [Cmd::Net(Command::Authenticate(net::Auth::Register { handle, .. }))] if handle.as_str() == "alice")
+    );
+    // The relay answers with a session: the main screen, and the token is kept.
+    let cmds = t.net(net::Event::Session {
+        token: Some("tok".into()),
+        handles: vec![HandleInfo {
+            address: addr("alice"),
+            head: 0,
+            acked: 0,
+            profile: Profile::default(),
+            activity: None,
+            location: None,
+        }],
+    });
+    assert_eq!(t.model.screen, Screen::Main);
+    assert!(matches!(&cmds[..], [Cmd::SaveToken { account, token }] if account == "alice" && token == "tok"));
+}
+
+#[test]
+fn an_incoming_request_opens_its_dialog_and_accept_and_add_back_answers_it() {
+    let mut t = T::main("bob");
+    t.friends("bob", &[], &["alice"]);
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::FriendRequest { from, .. }) if *from == addr("alice")));
+    t.send(key(KeyCode::Right));
+    let cmds = t.send(key(KeyCode::Enter));
+    let sent = T::requests(&cmds);
+    assert!(
+        matches!(&sent[..], [(_, ClientFrame::AnswerRequest { answer: RequestAnswer::AcceptMutual, from, .. })] if *from == addr("alice"))
+    );
+    assert!(t.model.dialogs.is_empty());
+    // The same pending request, pushed again, does not ask twice.
+    t.friends("bob", &[], &["alice"]);
+    assert!(t.model.dialogs.is_empty());
+}
+
+#[test]
+fn later_keeps_the_request_and_enter_on_it_asks_again() {
+    let mut t = T::main("bob");
+    t.friends("bob", &[], &["alice"]);
+    for _ in 0..3 {
+        t.send(key(KeyCode::Right));
+    }
+    assert!(T::requests(&t.send(key(KeyCode::Enter))).is_empty(), "Later sends nothing");
+    t.select("alice");
+    t.send(key(KeyCode::Enter));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::FriendRequest { .. })));
+}
+
+#[test]
+fn deleting_is_three_plain_steps() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Char('d')));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteConfirm { .. })));
+    let sent = T::requests(&t.send(key(KeyCode::Char('y'))));
+    let [(id, ClientFrame::DeleteFriend { friend, .. })] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(*friend, addr("bob"));
+    t.ok(*id);
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteNotify { .. })), "step 2 after the relay deleted");
+    t.send(key(KeyCode::Enter));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteAsk { .. })));
+    let sent = T::requests(&t.send(key(KeyCode::Char('n'))));
+    assert!(
+        matches!(&sent[..], [(_, ClientFrame::NotifyDeletion { ask_delete: false, .. })]),
+        "No at step 3 sends only the notice"
+    );
+
+    // No at step 2 ends quietly.
+    t.friends("alice", &[("carol", ShownState::Online)], &[]);
+    t.select("carol");
+    t.send(key(KeyCode::Char('d')));
+    let sent = T::requests(&t.send(key(KeyCode::Char('y'))));
+    t.ok(sent[0].0);
+    assert!(T::requests(&t.send(key(KeyCode::Char('n')))).is_empty());
+    assert!(t.model.dialogs.is_empty());
+}
+
+#[test]
+fn a_deletion_request_is_answered_inline_in_another_conversation() {
+    let mut t = T::main("bob");
+    t.friends("bob", &[("alice", ShownState::Offline), ("carol", ShownState::Online)], &[]);
+    t.select("carol");
+    t.send(key(KeyCode::Enter));
+    assert_eq!(t.model.handle().unwrap().open, Some(addr("carol")));
+    let item = StreamItem {
+        seq: 3,
+        at: 5,
+        body: ItemBody::Event { event: Event::DeletionNotice { peer: addr("alice"), asks_delete: true } },
+    };
+    t.net(net::Event::Item { acting: addr("bob"), item });
+    let prompt = t.lines("carol").into_iter().find(|l| matches!(l, LogLine::Prompt { .. }));
+    let Some(LogLine::Prompt { text, answer: None, .. }) = prompt else { panic!("{:?}", t.lines("carol")) };
+    assert_eq!(text, "alice deleted you from their friend list and asks you to delete alice from yours. Delete? [y/n]");
+    assert!(
+        t.lines("alice")
+            .iter()
+            .any(|l| matches!(l, LogLine::System { text, .. } if text.contains("asks you to delete")))
+    );
+    // Typing in the carol conversation is not answering; Alt-y is.
+    t.typed("y");
+    assert_eq!(t.model.input.text(), "y");
+    let sent = T::requests(&t.send(alt('y')));
+    assert!(
+        matches!(&sent[..], [(_, ClientFrame::AnswerDeletion { answer: DeletionAnswer::Confirm, from, .. })] if *from == addr("alice"))
+    );
+    assert!(matches!(
+        t.lines("carol").iter().find(|l| matches!(l, LogLine::Prompt { .. })),
+        Some(LogLine::Prompt { answer: Some(_), .. })
+    ));
+}
+
+#[test]
+fn a_refusal_offers_to_ask_again() {
+    let mut t = T::main("alice");
+    let item = StreamItem {
+        seq: 4,
+        at: 6,
+        body: ItemBody::Event { event: Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Refuse } },
+    };
+    t.net(net::Event::Item { acting: addr("alice"), item });
+    assert!(
+        t.lines("bob")
+            .iter()
+            .any(|l| matches!(l, LogLine::System { text, .. } if text == "bob kept you on their list."))
+    );
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::AskAgain { .. })));
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
+    assert!(matches!(&sent[..], [(_, ClientFrame::NotifyDeletion { ask_delete: true, .. })]));
+}
+
+#[test]
+fn messages_are_pending_until_stored_and_never_shown_twice() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    t.typed("hi bob 👋");
+    let cmds = t.send(key(KeyCode::Enter));
+    let Some(Cmd::Net(Command::Message(m))) = cmds.iter().find(|c| matches!(c, Cmd::Net(Command::Message(_)))) else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((m.body.as_str(), &m.to), ("hi bob 👋", &addr("bob")));
+    let cmid = m.client_msg_id.clone();
+    assert!(matches!(t.lines("bob").last(), Some(LogLine::Message { delivery: Delivery::Pending, own: true, .. })));
+    t.net(net::Event::Stored {
+        acting: addr("alice").handle,
+        client_msg_id: cmid.clone(),
+        message_id: "m1".into(),
+        seq: 1,
+        sent_at: 10,
+    });
+    assert!(matches!(t.lines("bob").last(), Some(LogLine::Message { delivery: Delivery::Stored, .. })));
+    // The relay's copy of our own message (from another device's view, or history) is not a second line.
+    let own = Message {
+        id: "m1".into(),
+        from: addr("alice"),
+        to: addr("bob"),
+        body: "hi bob 👋".into(),
+        sent_at: 10,
+        client_msg_id: cmid,
+    };
+    t.net(net::Event::Item {
+        acting: addr("alice"),
+        item: StreamItem { seq: 1, at: 10, body: ItemBody::Message { message: own } },
+    });
+    assert_eq!(t.lines("bob").len(), 1);
+    assert_eq!(t.model.input.text(), "");
+    assert_eq!(t.model.sent_history, vec!["hi bob 👋".to_owned()]);
+}
+
+#[test]
+fn unread_counts_and_ordering() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online), ("carol", ShownState::Online)], &[]);
+    let m = Message {
+        id: "x1".into(),
+        from: addr("carol"),
+        to: addr("alice"),
+        body: "psst".into(),
+        sent_at: 20,
+        client_msg_id: "c1".into(),
+    };
+    t.net(net::Event::Item {
+        acting: addr("alice"),
+        item: StreamItem { seq: 1, at: 20, body: ItemBody::Message { message: m } },
+    });
+    let h = t.model.handle().unwrap();
+    assert_eq!(h.conversations[&addr("carol")].unread, 1);
+    let rows = h.rows();
+    let first_friend = rows.iter().find_map(|r| match r {
+        Row::Friend(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(first_friend, Some(addr("carol")), "unread first");
+    t.select("carol");
+    t.send(key(KeyCode::Enter));
+    assert_eq!(t.model.handle().unwrap().conversations[&addr("carol")].unread, 0);
+}
+
+#[test]
+fn failures_are_sentences() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    t.typed("hello?");
+    let cmds = t.send(key(KeyCode::Enter));
+    let Some(Cmd::Net(Command::Message(m))) = cmds.into_iter().next() else { panic!() };
+    let text = "bob@localhost cannot be reached from your handle.".to_owned();
+    t.net(net::Event::MessageFailed {
+        client_msg_id: m.client_msg_id,
+        code: ErrorCode::NotReachable,
+        message: text.clone(),
+    });
+    assert!(
+        matches!(t.lines("bob").last(), Some(LogLine::Message { delivery: Delivery::Failed(reason), .. }) if *reason == text)
+    );
+    assert_eq!(t.model.notice.as_ref().map(|n| n.text.clone()), Some(text));
+    // A refused friend request reopens the form with the reason.
+    t.send(key(KeyCode::Esc));
+    t.typed("/add zed hi");
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
+    let id = sent[0].0;
+    t.net(net::Event::Answer {
+        id,
+        frame: ServerFrame::error_with(
+            Some(id),
+            ErrorCode::NotReachable,
+            "zed@localhost cannot be reached from your handle.",
+        ),
+    });
+    assert!(
+        matches!(t.model.dialogs.front(), Some(Dialog::AddFriend { error: Some(e), .. }) if e.contains("cannot be reached"))
+    );
+}
+
+#[test]
+fn a_rejected_token_goes_back_to_login_and_forgets_it() {
+    let mut t = T::main("alice");
+    let cmds = t.net(net::Event::AuthFailed {
+        code: ErrorCode::TokenInvalid,
+        message: "Your session has ended; log in again with your password.".into(),
+    });
+    assert!(matches!(&cmds[..], [Cmd::ForgetToken]));
+    assert!(
+        matches!(&t.model.screen, Screen::Login(f) if f.error.as_deref() == Some("Your session has ended; log in again with your password."))
+    );
+}
+
+#[test]
+fn slash_commands_and_completion() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.model.focus = Focus::Input;
+    t.typed("/del b");
+    t.send(key(KeyCode::Tab));
+    assert_eq!(t.model.input.text(), "/del bob ");
+    t.send(key(KeyCode::Enter));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteConfirm { friend, .. }) if *friend == addr("bob")));
+    t.send(key(KeyCode::Esc));
+    t.typed("/status away having lunch");
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
+    assert!(
+        matches!(&sent[..], [(_, ClientFrame::SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. })] if a == "having lunch")
+    );
+    t.typed("/nonsense");
+    t.send(key(KeyCode::Enter));
+    assert!(t.model.notice.as_ref().is_some_and(|n| n.level == Level::Error && n.text.contains("/help")));
+}

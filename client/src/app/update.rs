@@ -1,0 +1,715 @@
+//! `update`: the only place the model changes. Keys become actions through the keymap; the results are side
+//! effects returned as [`Cmd`]s for the runtime to perform.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use huddle_shared::model::RegistrationPolicy;
+use huddle_shared::{Address, ClientFrame, Handle, RequestId};
+
+use super::commands::{self, SlashCommand};
+use super::input::TextInput;
+use super::{Cmd, Dialog, Focus, Level, LoginForm, LoginMode, Model, Msg, Notice, Pending, Row, Screen, Search};
+use crate::keymap::{Action, Keymap, Mode};
+use crate::net;
+
+/// How long an informational notice stays in the status bar.
+const NOTICE_MS: i64 = 8_000;
+
+pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Vec<Cmd> {
+    match msg {
+        Msg::Tick(now) => {
+            model.now = now;
+            if model.notice.as_ref().is_some_and(|n| n.level == Level::Info && now - n.at > NOTICE_MS) {
+                model.notice = None;
+            }
+            Vec::new()
+        }
+        Msg::Net(event) => super::events::apply(model, event),
+        Msg::Paste(text) => {
+            paste(model, &text);
+            Vec::new()
+        }
+        Msg::Key(key) if key.kind == KeyEventKind::Press => match &model.screen {
+            Screen::Welcome(_) => welcome_key(model, key),
+            Screen::Login(_) => login_key(model, key),
+            Screen::Main => main_key(model, key, keymap),
+        },
+        Msg::Key(_) => Vec::new(),
+    }
+}
+
+/// Sets a notice for the status bar.
+pub fn notify(model: &mut Model, level: Level, text: impl Into<String>) {
+    model.notice = Some(Notice { text: text.into(), level, at: model.now });
+}
+
+/// Sends a one-shot request, remembering what it was for.
+pub fn request(model: &mut Model, pending: Pending, frame: impl FnOnce(RequestId) -> ClientFrame) -> Cmd {
+    let id = model.next_id;
+    model.next_id += 1;
+    model.pending.insert(id, pending);
+    Cmd::Net(net::Command::Request { id, frame: frame(id) })
+}
+
+fn paste(model: &mut Model, text: &str) {
+    // A paste goes where typing would go; newlines stay in messages, not in one-line fields.
+    let single = text.replace(['\r', '\n'], " ");
+    match &mut model.screen {
+        Screen::Welcome(form) => {
+            let field = if form.field == 0 { &mut form.url } else { &mut form.ca_file };
+            field.insert_str(single.trim());
+        }
+        Screen::Login(form) => field_of(form).insert_str(single.trim()),
+        Screen::Main => {
+            if let Some(field) = model.dialogs.front_mut().and_then(super::dialogs::text_field) {
+                field.insert_str(&single);
+            } else {
+                model.focus = Focus::Input;
+                model.input.insert_str(&text.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+        }
+    }
+}
+
+/// Plain editing keys shared by every text field. True if the key was used.
+pub fn edit(field: &mut TextInput, key: &KeyEvent) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('w') if ctrl => field.delete_word(),
+        KeyCode::Char('u') if ctrl => field.delete_to_start(),
+        KeyCode::Char('a') if ctrl => field.home(),
+        KeyCode::Char('e') if ctrl => field.end(),
+        KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => field.insert(c),
+        KeyCode::Backspace => field.backspace(),
+        KeyCode::Delete => field.delete(),
+        KeyCode::Left => field.left(),
+        KeyCode::Right => field.right(),
+        KeyCode::Home => field.home(),
+        KeyCode::End => field.end(),
+        _ => return false,
+    }
+    true
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c')
+}
+
+fn welcome_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    if is_ctrl_c(&key) {
+        model.quit = true;
+        return vec![Cmd::Quit];
+    }
+    let Screen::Welcome(form) = &mut model.screen else { return Vec::new() };
+    match key.code {
+        KeyCode::Esc if form.choice == 1 => form.choice = 0,
+        KeyCode::Esc => {
+            model.quit = true;
+            return vec![Cmd::Quit];
+        }
+        KeyCode::Up | KeyCode::BackTab if form.choice == 1 && form.field == 1 => form.field = 0,
+        KeyCode::Up | KeyCode::BackTab => form.choice = 0,
+        KeyCode::Down | KeyCode::Tab if form.choice == 0 => form.choice = 1,
+        KeyCode::Down | KeyCode::Tab => form.field = 1,
+        KeyCode::Enter if form.choice == 0 => return vec![Cmd::UsePersonalRelay],
+        KeyCode::Enter => {
+            let url = form.url.text().trim().to_owned();
+            if let Err(e) = crate::net::transport::RelayUrl::parse(&url) {
+                form.error = Some(capitalize(&e.to_string()));
+                return Vec::new();
+            }
+            let ca = form.ca_file.text().trim();
+            let ca_file = (!ca.is_empty()).then(|| ca.to_owned());
+            return vec![Cmd::UseRelay { url, ca_file }];
+        }
+        _ if form.choice == 1 => {
+            let field = if form.field == 0 { &mut form.url } else { &mut form.ca_file };
+            edit(field, &key);
+            form.error = None;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn field_of(form: &mut LoginForm) -> &mut TextInput {
+    match form.field {
+        0 => &mut form.handle,
+        1 => &mut form.password,
+        _ => &mut form.invite,
+    }
+}
+
+fn login_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    if is_ctrl_c(&key) {
+        model.quit = true;
+        return vec![Cmd::Quit];
+    }
+    let invite = model.registration == RegistrationPolicy::Invite;
+    let Screen::Login(form) = &mut model.screen else { return Vec::new() };
+    let fields = if form.mode == LoginMode::Register && invite { 3 } else { 2 };
+    match key.code {
+        KeyCode::Esc => {
+            model.quit = true;
+            return vec![Cmd::Quit];
+        }
+        KeyCode::Char('r') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            form.mode = if form.mode == LoginMode::Login { LoginMode::Register } else { LoginMode::Login };
+            form.field = form.field.min(1);
+            form.error = None;
+        }
+        KeyCode::Tab | KeyCode::Down => form.field = (form.field + 1) % fields,
+        KeyCode::BackTab | KeyCode::Up => form.field = (form.field + fields - 1) % fields,
+        KeyCode::Enter if !form.busy => {
+            let handle = match Handle::parse(form.handle.text().trim()) {
+                Ok(h) => h,
+                Err(e) => {
+                    form.error = Some(format!("{}.", capitalize(&e.to_string())));
+                    form.field = 0;
+                    return Vec::new();
+                }
+            };
+            let password = form.password.text().to_owned();
+            if password.len() < huddle_shared::limits::MIN_PASSWORD_BYTES {
+                form.error = Some("Passwords are at least 8 characters long.".to_owned());
+                form.field = 1;
+                return Vec::new();
+            }
+            form.busy = true;
+            form.error = None;
+            let auth = match form.mode {
+                LoginMode::Login => net::Auth::Login { handle, password },
+                LoginMode::Register => {
+                    let code = form.invite.text().trim();
+                    let invite = (!code.is_empty()).then(|| code.to_owned());
+                    net::Auth::Register { handle, password, invite }
+                }
+            };
+            return vec![Cmd::Net(net::Command::Authenticate(auth))];
+        }
+        _ => {
+            edit(field_of(form), &key);
+            form.error = None;
+        }
+    }
+    Vec::new()
+}
+
+/// The mode the keymap is consulted in.
+fn mode(model: &Model) -> Mode {
+    if !model.dialogs.is_empty() {
+        return Mode::Dialog;
+    }
+    match model.focus {
+        Focus::List => Mode::List,
+        Focus::Log => Mode::Log,
+        Focus::Input => Mode::Input,
+    }
+}
+
+fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
+    let mode = mode(model);
+    let action = keymap.action_for(mode, &key);
+    if action == Some(Action::Quit) && (is_ctrl_c(&key) || mode == Mode::List) {
+        model.quit = true;
+        return vec![Cmd::Net(net::Command::Shutdown), Cmd::Quit];
+    }
+    if model.help {
+        // Any key closes help; the keys that opened it do too.
+        model.help = false;
+        return Vec::new();
+    }
+    if mode == Mode::Dialog {
+        return super::dialogs::key(model, key, action);
+    }
+    if let Some(search) = model.search.as_mut().filter(|s| s.editing) {
+        match key.code {
+            KeyCode::Esc => model.search = None,
+            KeyCode::Enter => {
+                search.editing = false;
+                super::search::next(model);
+            }
+            _ => {
+                edit(&mut search.query, &key);
+                search.current = None;
+            }
+        }
+        return Vec::new();
+    }
+    match action {
+        Some(Action::Help) if mode != Mode::Input || model.input.is_empty() => model.help = true,
+        Some(Action::FocusNext) => model.focus = next_focus(model.focus, true),
+        Some(Action::FocusPrev) => model.focus = next_focus(model.focus, false),
+        Some(Action::AnswerYes) => return answer_prompt(model, true),
+        Some(Action::AnswerNo) => return answer_prompt(model, false),
+        Some(Action::ToggleInfo) => model.info = !model.info,
+        // An unbound character typed in the list starts a message (or a /command) in the input line.
+        None if mode == Mode::List && is_plain_char(&key) => {
+            model.focus = Focus::Input;
+            edit(&mut model.input, &key);
+        }
+        _ => {
+            return match mode {
+                Mode::List => list_key(model, action),
+                Mode::Log => log_key(model, action),
+                _ => input_key(model, key, action),
+            };
+        }
+    }
+    Vec::new()
+}
+
+fn is_plain_char(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Char(_)) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+fn next_focus(focus: Focus, forward: bool) -> Focus {
+    match (focus, forward) {
+        (Focus::List, true) | (Focus::Log, false) => Focus::Input,
+        (Focus::Input, true) | (Focus::List, false) => Focus::Log,
+        (Focus::Log, true) | (Focus::Input, false) => Focus::List,
+    }
+}
+
+/// The row under the cursor in the friend list.
+pub fn selected_row(model: &Model) -> Option<Row> {
+    let h = model.handle()?;
+    h.rows().into_iter().nth(h.selected).filter(Row::selectable)
+}
+
+fn move_selection(model: &mut Model, delta: isize) {
+    let Some(h) = model.handle_mut() else { return };
+    let rows = h.rows();
+    let selectable: Vec<usize> = rows.iter().enumerate().filter(|(_, r)| r.selectable()).map(|(i, _)| i).collect();
+    if selectable.is_empty() {
+        h.selected = 0;
+        return;
+    }
+    let current = selectable.iter().position(|&i| i >= h.selected).unwrap_or(selectable.len() - 1);
+    let next = (current as isize + delta).clamp(0, selectable.len() as isize - 1) as usize;
+    h.selected = selectable[next];
+}
+
+/// Keeps the selection on a selectable row after the list changed.
+pub fn fix_selection(model: &mut Model) {
+    move_selection(model, 0);
+}
+
+fn list_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
+    match action {
+        Some(Action::Up) => move_selection(model, -1),
+        Some(Action::Down) => move_selection(model, 1),
+        Some(Action::PageUp) => move_selection(model, -10),
+        Some(Action::PageDown) => move_selection(model, 10),
+        Some(Action::Home) => move_selection(model, -100_000),
+        Some(Action::End) => move_selection(model, 100_000),
+        Some(Action::Open) => return open_selected(model),
+        Some(Action::Back) => model.notice = None,
+        Some(Action::AddFriend) => model.dialogs.push_back(Dialog::AddFriend {
+            field: 0,
+            handle: TextInput::default(),
+            greeting: TextInput::default(),
+            error: None,
+        }),
+        Some(Action::DeleteFriend) => match selected_row(model) {
+            Some(Row::Friend(friend)) => model.dialogs.push_back(Dialog::DeleteConfirm { friend, yes: false }),
+            Some(Row::RequestOut(r)) => {
+                let to = r.address.clone();
+                let acting = model.handle().map(|h| h.address.handle.clone());
+                return vec![request(model, Pending::CancelRequest { to: to.clone() }, |id| {
+                    ClientFrame::CancelRequest { id, acting, to }
+                })];
+            }
+            Some(Row::RequestIn(r)) => {
+                model.dialogs.push_back(Dialog::FriendRequest { from: r.address, greeting: r.greeting, selected: 2 })
+            }
+            _ => notify(model, Level::Info, "Select a friend first (arrows or j/k)."),
+        },
+        Some(Action::Block) => {
+            if let Some(target) = selected_row(model).and_then(|r| r.peer().cloned()) {
+                let blocked = model.handle().is_some_and(|h| h.friends.blocked.contains(&target));
+                model.dialogs.push_back(Dialog::Block { target, block: !blocked, yes: false });
+            }
+        }
+        Some(Action::EditEntry) => match selected_row(model) {
+            Some(Row::Friend(friend)) => {
+                let entry = model.handle().and_then(|h| h.entry(&friend)).cloned();
+                model.dialogs.push_back(Dialog::EditEntry {
+                    friend,
+                    field: 0,
+                    nickname: TextInput::with(entry.as_ref().and_then(|e| e.nickname.as_deref()).unwrap_or("")),
+                    note: TextInput::with(entry.as_ref().and_then(|e| e.note.as_deref()).unwrap_or("")),
+                });
+            }
+            _ => notify(model, Level::Info, "Select a friend to write a nickname or note for."),
+        },
+        Some(Action::SetStatus) => open_status_dialog(model),
+        Some(Action::SwitchHandle) => open_handle_dialog(model),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn open_status_dialog(model: &mut Model) {
+    let (state, activity) = model
+        .handle()
+        .map(|h| {
+            (Dialog::STATES.iter().position(|s| *s == h.state).unwrap_or(0), h.activity.clone().unwrap_or_default())
+        })
+        .unwrap_or_default();
+    model.dialogs.push_back(Dialog::SetStatus { field: 0, state, activity: TextInput::with(&activity) });
+}
+
+fn open_handle_dialog(model: &mut Model) {
+    if model.handles.len() < 2 {
+        notify(model, Level::Info, "You have one handle. Add another with /handle add NAME.");
+    } else {
+        model.dialogs.push_back(Dialog::SwitchHandle { selected: model.active });
+    }
+}
+
+fn open_selected(model: &mut Model) -> Vec<Cmd> {
+    match selected_row(model) {
+        Some(Row::RequestIn(r)) => {
+            model.dialogs.push_back(Dialog::FriendRequest { from: r.address, greeting: r.greeting, selected: 0 });
+            Vec::new()
+        }
+        Some(Row::RequestOut(r)) => {
+            let name = r.address.handle.to_string();
+            notify(model, Level::Info, format!("Waiting for {name} to answer. Press d to withdraw the request."));
+            Vec::new()
+        }
+        Some(Row::Friend(peer)) => open_conversation(model, peer),
+        _ => Vec::new(),
+    }
+}
+
+/// Opens the conversation with `peer` on the active handle, loading its history the first time.
+pub fn open_conversation(model: &mut Model, peer: Address) -> Vec<Cmd> {
+    let Some(h) = model.handle_mut() else { return Vec::new() };
+    let acting = h.address.handle.clone();
+    let conversation = h.conversations.entry(peer.clone()).or_insert_with(|| super::Conversation::new(peer.clone()));
+    conversation.unread = 0;
+    conversation.scroll = 0;
+    let load = conversation.history == super::HistoryState::NotLoaded;
+    if load {
+        conversation.history = super::HistoryState::Loading;
+    }
+    h.open = Some(peer.clone());
+    model.focus = Focus::Input;
+    model.search = None;
+    if !load {
+        return Vec::new();
+    }
+    let pending = Pending::History { acting: acting.clone(), peer: peer.clone() };
+    vec![request(model, pending, |id| ClientFrame::History {
+        id,
+        acting: Some(acting),
+        with: peer,
+        before: None,
+        after: None,
+        limit: Some(100),
+    })]
+}
+
+fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
+    match action {
+        Some(Action::Up) => return scroll(model, 1),
+        Some(Action::Down) => return scroll(model, -1),
+        Some(Action::PageUp) => return scroll(model, 10),
+        Some(Action::PageDown) => return scroll(model, -10),
+        Some(Action::Home) => return scroll(model, 1_000_000),
+        Some(Action::End) => return scroll(model, -1_000_000),
+        Some(Action::Search) => {
+            model.search = Some(Search { query: TextInput::default(), editing: true, current: None });
+        }
+        Some(Action::SearchNext) => super::search::next(model),
+        Some(Action::Back) => {
+            model.search = None;
+            model.focus = Focus::Input;
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Scrolls the open conversation by `lines` (up is positive); at the top, asks for older history.
+pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
+    let Some(h) = model.handle_mut() else { return Vec::new() };
+    let acting = h.address.handle.clone();
+    let Some(peer) = h.open.clone() else { return Vec::new() };
+    let Some(c) = h.conversations.get_mut(&peer) else { return Vec::new() };
+    let max = c.lines.len().saturating_sub(1);
+    let wanted = c.scroll as isize + lines;
+    c.scroll = wanted.clamp(0, max as isize) as usize;
+    let at_top = wanted > max as isize;
+    if !(at_top && c.history == super::HistoryState::More) {
+        return Vec::new();
+    }
+    let oldest = c.lines.iter().find_map(|l| match l {
+        super::LogLine::Message { id: Some(id), .. } => Some(id.clone()),
+        _ => None,
+    });
+    let Some(before) = oldest else { return Vec::new() };
+    c.history = super::HistoryState::Loading;
+    vec![request(model, Pending::History { acting: acting.clone(), peer: peer.clone() }, |id| ClientFrame::History {
+        id,
+        acting: Some(acting),
+        with: peer,
+        before: Some(before),
+        after: None,
+        limit: Some(100),
+    })]
+}
+
+fn input_key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
+    match action {
+        Some(Action::Send) => return send_input(model),
+        Some(Action::Newline) => model.input.insert('\n'),
+        Some(Action::Back) => {
+            if model.input.is_empty() {
+                model.focus = Focus::List;
+            } else {
+                model.input.take();
+            }
+        }
+        Some(Action::HistoryPrev) => recall(model, true),
+        Some(Action::HistoryNext) => recall(model, false),
+        Some(Action::PageUp) => return scroll(model, 10),
+        Some(Action::PageDown) => return scroll(model, -10),
+        Some(Action::Complete) => {
+            let handles: Vec<String> = model
+                .handle()
+                .map(|h| h.friends.entries.iter().map(|e| e.address.handle.to_string()).collect())
+                .unwrap_or_default();
+            match commands::complete(model.input.text(), &handles) {
+                Some(line) => model.input.set(&line),
+                None if model.input.text().starts_with('/') => {}
+                None => model.focus = next_focus(model.focus, true),
+            }
+        }
+        _ => {
+            edit(&mut model.input, &key);
+            model.history_pos = None;
+        }
+    }
+    Vec::new()
+}
+
+fn recall(model: &mut Model, older: bool) {
+    if model.sent_history.is_empty() {
+        return;
+    }
+    let last = model.sent_history.len() - 1;
+    let pos = match (model.history_pos, older) {
+        (None, true) => Some(last),
+        (None, false) => None,
+        (Some(p), true) => Some(p.saturating_sub(1)),
+        (Some(p), false) if p >= last => None,
+        (Some(p), false) => Some(p + 1),
+    };
+    model.history_pos = pos;
+    let text = pos.and_then(|p| model.sent_history.get(p)).cloned().unwrap_or_default();
+    model.input.set(&text);
+}
+
+fn send_input(model: &mut Model) -> Vec<Cmd> {
+    let text = model.input.text().trim_end().to_owned();
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    model.history_pos = None;
+    if model.sent_history.last() != Some(&text) {
+        model.sent_history.push(text.clone());
+        if model.sent_history.len() > 500 {
+            model.sent_history.remove(0);
+        }
+    }
+    if text.starts_with('/') {
+        model.input.take();
+        return match commands::parse(&text) {
+            Ok(command) => run_command(model, command),
+            Err(sentence) => {
+                notify(model, Level::Error, sentence);
+                Vec::new()
+            }
+        };
+    }
+    let Some(h) = model.handle() else { return Vec::new() };
+    let Some(peer) = h.open.clone() else {
+        notify(model, Level::Info, "Open a conversation first: pick a friend in the list and press Enter.");
+        return Vec::new();
+    };
+    if text.len() > huddle_shared::limits::MAX_BODY_BYTES {
+        notify(model, Level::Error, format!("That message is too long ({} bytes; at most 8192).", text.len()));
+        return Vec::new();
+    }
+    model.input.take();
+    super::events::send_message(model, peer, text)
+}
+
+fn find_address(name: &str) -> Result<Address, String> {
+    Address::parse(name.trim_start_matches('@')).map_err(|e| format!("{}.", capitalize(&e.to_string())))
+}
+
+fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
+    let acting = model.handle().map(|h| h.address.handle.clone());
+    match command {
+        SlashCommand::Add { handle, greeting } => match find_address(&handle) {
+            Ok(to) => return vec![super::dialogs::send_friend_request(model, to, greeting)],
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Del { handle } => match find_address(&handle) {
+            Ok(friend) => model.dialogs.push_back(Dialog::DeleteConfirm { friend: resolve(model, friend), yes: false }),
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Block { handle } | SlashCommand::Unblock { handle } if find_address(&handle).is_err() => {
+            notify(model, Level::Error, find_address(&handle).err().unwrap_or_default());
+        }
+        SlashCommand::Block { handle } => {
+            if let Ok(target) = find_address(&handle) {
+                model.dialogs.push_back(Dialog::Block { target: resolve(model, target), block: true, yes: false });
+            }
+        }
+        SlashCommand::Unblock { handle } => {
+            if let Ok(target) = find_address(&handle) {
+                let target = resolve(model, target);
+                return vec![request(model, Pending::Block { target: target.clone(), block: false }, |id| {
+                    ClientFrame::Unblock { id, acting, target }
+                })];
+            }
+        }
+        SlashCommand::Status { state, activity } => {
+            if let Some(h) = model.handle_mut() {
+                if let Some(s) = state {
+                    h.state = s;
+                }
+                if let Some(a) = &activity {
+                    h.activity = Some(a.clone()).filter(|a| !a.is_empty());
+                }
+            }
+            return vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence {
+                id,
+                acting,
+                state,
+                activity,
+                location: None,
+            })];
+        }
+        SlashCommand::Handle { handle: None } => open_handle_dialog(model),
+        SlashCommand::Handle { handle: Some(name) } => {
+            match model.handles.iter().position(|h| h.address.handle.as_str() == name) {
+                Some(i) => switch_handle(model, i),
+                None => notify(
+                    model,
+                    Level::Error,
+                    format!("{name} is not one of your handles. /handle add {name} creates it."),
+                ),
+            }
+        }
+        SlashCommand::HandleAdd { handle } => match Handle::parse(&handle) {
+            Ok(handle) => {
+                return vec![request(model, Pending::Other("add_handle"), |id| ClientFrame::AddHandle { id, handle })];
+            }
+            Err(e) => notify(model, Level::Error, format!("{}.", capitalize(&e.to_string()))),
+        },
+        SlashCommand::Nick { handle, nickname } => match find_address(&handle) {
+            Ok(friend) => {
+                let friend = resolve(model, friend);
+                return vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry {
+                    id,
+                    acting,
+                    friend,
+                    nickname: Some(nickname),
+                    note: None,
+                })];
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Note { handle, note } => match find_address(&handle) {
+            Ok(friend) => {
+                let friend = resolve(model, friend);
+                return vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry {
+                    id,
+                    acting,
+                    friend,
+                    nickname: None,
+                    note: Some(note),
+                })];
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Logout => {
+            model.screen = Screen::Login(LoginForm {
+                mode: LoginMode::Login,
+                field: 0,
+                handle: TextInput::default(),
+                password: TextInput::default(),
+                invite: TextInput::default(),
+                error: None,
+                busy: false,
+            });
+            model.handles.clear();
+            return vec![Cmd::Net(net::Command::Logout), Cmd::ForgetToken];
+        }
+        SlashCommand::Quit => {
+            model.quit = true;
+            return vec![Cmd::Net(net::Command::Shutdown), Cmd::Quit];
+        }
+        SlashCommand::Help => model.help = true,
+    }
+    Vec::new()
+}
+
+/// Fills in our relay for an address typed without one.
+pub fn resolve(model: &Model, address: Address) -> Address {
+    match &model.relay {
+        Some(relay) => address.resolve(relay),
+        None => address,
+    }
+}
+
+pub fn switch_handle(model: &mut Model, index: usize) {
+    if index < model.handles.len() {
+        model.active = index;
+        model.search = None;
+        let name = model.handles[index].address.to_string();
+        notify(model, Level::Info, format!("Now acting as {name}."));
+    }
+}
+
+/// Answers the newest unanswered inline prompt of the open conversation.
+fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
+    let Some(h) = model.handle_mut() else { return Vec::new() };
+    let acting = h.address.handle.clone();
+    let open = h.open.clone();
+    // The open conversation first, then any conversation of this handle, newest prompt first.
+    let mut target = None;
+    let candidates: Vec<Address> = open.into_iter().chain(h.conversations.keys().cloned()).collect();
+    'search: for peer in candidates {
+        if let Some(c) = h.conversations.get_mut(&peer) {
+            for line in c.lines.iter_mut().rev() {
+                if let super::LogLine::Prompt { kind, answer: answer @ None, .. } = line {
+                    *answer = Some(if yes { "you deleted them too".to_owned() } else { "you kept them".to_owned() });
+                    target = Some(kind.clone());
+                    break 'search;
+                }
+            }
+        }
+    }
+    let Some(super::PromptKind::DeletionRequest { peer }) = target else {
+        notify(model, Level::Info, "There is nothing to answer.");
+        return Vec::new();
+    };
+    let answer =
+        if yes { huddle_shared::model::DeletionAnswer::Confirm } else { huddle_shared::model::DeletionAnswer::Refuse };
+    let pending = Pending::AnswerDeletion { from: peer.clone(), confirm: yes };
+    vec![request(model, pending, |id| ClientFrame::AnswerDeletion { id, acting: Some(acting), from: peer, answer })]
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,241 @@
+//! `huddle demo`: a personal relay on a free port with three scripted friends, so a newcomer sees every flow alone in
+//! about two minutes. The bots are ordinary clients built on [`crate::net`]:
+//!
+//! - **cy** is already your friend and chats: says hello, answers what you write.
+//! - **ben** is already your friend; he comes online playing FFXI, goes away, comes back, and after a while deletes
+//!   you and asks you to delete him too — the question appears in whatever conversation you have open. If you refuse,
+//!   he asks once more.
+//! - **ada** sends you a friend request with a greeting; accept it and she says thanks.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use huddle_relay::RunningRelay;
+use huddle_shared::model::{DeletionAnswer, Event, ItemBody, PresenceState, RequestAnswer};
+use huddle_shared::{Address, ClientFrame, Handle, ServerFrame};
+use tokio::time::{Instant, sleep_until};
+
+use crate::net::{self, Auth, Command, WorkerConfig, WorkerHandle};
+
+/// What the demo prepared: the relay, and a session for you.
+pub struct Demo {
+    pub relay: RunningRelay,
+    pub url: String,
+    pub account: Handle,
+    pub token: String,
+}
+
+const YOU: &str = "you";
+
+fn handle(name: &str) -> anyhow::Result<Handle> {
+    Handle::parse(name).with_context(|| format!("{name} is a valid handle"))
+}
+
+fn worker(url: &str, name: &str) -> WorkerHandle {
+    net::spawn(WorkerConfig {
+        url: url.to_owned(),
+        ca_file: None,
+        client: format!("huddle-demo {name}"),
+        device: Some("demo".to_owned()),
+        presence: PresenceState::Online,
+    })
+}
+
+/// Registers `name` and waits for its session.
+async fn register(url: &str, name: &str) -> anyhow::Result<(WorkerHandle, String)> {
+    let mut w = worker(url, name);
+    let password = crate::random_hex(16);
+    w.commands.send(Command::Authenticate(Auth::Register { handle: handle(name)?, password, invite: None })).await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let event = tokio::time::timeout_at(deadline, w.events.recv())
+            .await
+            .with_context(|| format!("the demo relay did not register {name} in time"))?;
+        match event {
+            Some(net::Event::Session { token: Some(token), .. }) => return Ok((w, token)),
+            Some(net::Event::AuthFailed { message, .. }) => anyhow::bail!("demo account {name}: {message}"),
+            Some(_) => {}
+            None => anyhow::bail!("the demo's connection for {name} ended"),
+        }
+    }
+}
+
+async fn request(w: &WorkerHandle, id: u64, frame: ClientFrame) {
+    let _ = w.commands.send(Command::Request { id, frame }).await;
+}
+
+/// Starts the relay and the bots. `data_dir` is wiped: the demo starts fresh every time.
+pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
+    let _ = std::fs::remove_dir_all(data_dir);
+    let relay = crate::embedded::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), data_dir).await?;
+    let url = format!("ws://{}", relay.addr);
+    let you = Address::parse(YOU).context("address")?;
+
+    let (me, token) = register(&url, YOU).await?;
+    let (ben, _) = register(&url, "ben").await?;
+    let (cy, _) = register(&url, "cy").await?;
+    let (ada, _) = register(&url, "ada").await?;
+
+    // ben and cy are old friends: they ask, you (the demo, on your behalf) accept both ways.
+    for bot in [&ben, &cy] {
+        request(bot, 1, ClientFrame::FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None }).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (id, name) in [(1, "ben"), (2, "cy")] {
+        let from = Address::parse(name).context("address")?;
+        let frame = ClientFrame::AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual };
+        request(&me, id, frame).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = me.commands.send(Command::Shutdown).await;
+
+    tokio::spawn(cy_script(cy, you.clone()));
+    tokio::spawn(ben_script(ben, you.clone()));
+    tokio::spawn(ada_script(ada, you));
+    Ok(Demo { relay, url, account: handle(YOU)?, token })
+}
+
+/// A message from a bot (its only handle acts).
+fn message(me: &Handle, to: &Address, body: &str) -> Command {
+    Command::Message(net::OutgoingMessage {
+        acting: me.clone(),
+        to: to.clone(),
+        body: body.to_owned(),
+        client_msg_id: crate::random_hex(12),
+    })
+}
+
+/// A message `from` sent to this bot, if the event is one.
+fn incoming_text(event: &net::Event, bot: &Handle) -> Option<(Address, String)> {
+    match event {
+        net::Event::Item { item, .. } => match &item.body {
+            ItemBody::Message { message } if &message.from.handle != bot => {
+                Some((message.from.clone(), message.body.clone()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+async fn cy_script(mut w: WorkerHandle, you: Address) {
+    let Ok(me) = handle("cy") else { return };
+    let replies = [
+        "Ha, nice. How's your week going?",
+        "Same here. Did you see ben is back on FFXI?",
+        "Try s to set your own status, and ? for every key.",
+        "Brb, tea. ☕ Keep exploring!",
+    ];
+    let mut next_reply = 0;
+    let start = Instant::now();
+    let mut greeted = false;
+    loop {
+        let greet_at = start + Duration::from_secs(4);
+        tokio::select! {
+            _ = sleep_until(greet_at), if !greeted => {
+                greeted = true;
+                let _ = w.commands.send(message(&me, &you, "hey! are you there? 👋 (this is the Huddle demo — I answer what you write)")).await;
+            }
+            event = w.events.recv() => {
+                let Some(event) = event else { return };
+                if let Some((from, _)) = incoming_text(&event, &me) {
+                    if let Some(reply) = replies.get(next_reply) {
+                        tokio::time::sleep(Duration::from_millis(1200)).await;
+                        let _ = w.commands.send(message(&me, &from, reply)).await;
+                        next_reply += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn ben_script(mut w: WorkerHandle, you: Address) {
+    let Ok(me) = handle("ben") else { return };
+    let start = Instant::now();
+    let presence = |id: u64, state: PresenceState, activity: &str| Command::Request {
+        id,
+        frame: ClientFrame::SetPresence {
+            id,
+            acting: None,
+            state: Some(state),
+            activity: Some(activity.to_owned()),
+            location: None,
+        },
+    };
+    let steps: Vec<(u64, Command)> = vec![
+        (2, presence(10, PresenceState::Online, "playing FFXI — waiting for a table")),
+        (25, presence(11, PresenceState::Away, "brb, dinner")),
+        (40, presence(12, PresenceState::Online, "back, still no table")),
+        (45, message(&me, &you, "ugh, this queue. talk later!")),
+        (
+            70,
+            Command::Request { id: 13, frame: ClientFrame::DeleteFriend { id: 13, acting: None, friend: you.clone() } },
+        ),
+        (
+            71,
+            Command::Request {
+                id: 14,
+                frame: ClientFrame::NotifyDeletion { id: 14, acting: None, to: you.clone(), ask_delete: true },
+            },
+        ),
+    ];
+    let mut steps = steps.into_iter().peekable();
+    let mut asked_again = false;
+    loop {
+        let next_at = steps.peek().map(|(secs, _)| start + Duration::from_secs(*secs));
+        tokio::select! {
+            _ = async { if let Some(at) = next_at { sleep_until(at).await } else { std::future::pending::<()>().await } } => {
+                if let Some((_, command)) = steps.next() {
+                    let _ = w.commands.send(command).await;
+                }
+            }
+            event = w.events.recv() => {
+                let Some(event) = event else { return };
+                let refused = matches!(&event, net::Event::Item { item, .. }
+                    if matches!(&item.body, ItemBody::Event { event: Event::DeletionAnswered { answer: DeletionAnswer::Refuse, .. } }));
+                if refused && !asked_again {
+                    asked_again = true;
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    let frame = ClientFrame::NotifyDeletion { id: 15, acting: None, to: you.clone(), ask_delete: true };
+                    let _ = w.commands.send(Command::Request { id: 15, frame }).await;
+                }
+            }
+        }
+    }
+}
+
+async fn ada_script(mut w: WorkerHandle, you: Address) {
+    let Ok(me) = handle("ada") else { return };
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let greeting = Some("Hi! I'm Ada — we met in the FFXI lobby last night.".to_owned());
+    let frame = ClientFrame::FriendRequest { id: 1, acting: None, to: you.clone(), greeting };
+    let _ = w.commands.send(Command::Request { id: 1, frame }).await;
+    let mut thanked = false;
+    while let Some(event) = w.events.recv().await {
+        let accepted = match &event {
+            net::Event::Item { item, .. } => matches!(
+                &item.body,
+                ItemBody::Event {
+                    event: Event::RequestAnswered { answer: RequestAnswer::Accept | RequestAnswer::AcceptMutual, .. }
+                }
+            ),
+            net::Event::Push(ServerFrame::Friends { list, .. }) => {
+                list.entries.iter().any(|e| e.address.handle == you.handle)
+            }
+            _ => false,
+        };
+        if accepted && !thanked {
+            thanked = true;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = w
+                .commands
+                .send(message(&me, &you, "Thanks for accepting! 🎉 日本語も大丈夫です — wide characters work too."))
+                .await;
+        }
+        if let Some((from, _)) = incoming_text(&event, &me) {
+            let _ = w.commands.send(message(&me, &from, "😊")).await;
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The event loop: terminal input, network events and a one-second tick become [`Msg`]s for `update`; the
+//! [`Cmd`]s it returns are performed here (network commands to the worker, tokens to the keyring, starting the
+//! personal relay). This is the only place that does I/O on behalf of the UI.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
+use futures_util::StreamExt;
+use huddle_relay::RunningRelay;
+use huddle_shared::model::PresenceState;
+
+use crate::app::input::TextInput;
+use crate::app::{self, Cmd, LoginForm, LoginMode, Model, Msg, Screen, WelcomeForm};
+use crate::config::{ClientConfig, Paths, RelayChoice};
+use crate::keymap::Keymap;
+use crate::net::{self, Auth, WorkerConfig, WorkerHandle};
+use crate::terminal::TerminalGuard;
+use crate::token_store::TokenStore;
+use crate::view::{self, Look};
+
+/// Everything the loop needs that is not the model.
+pub struct Runtime {
+    pub paths: Paths,
+    pub config: ClientConfig,
+    pub keymap: Keymap,
+    pub look: Look,
+    pub tokens: TokenStore,
+    pub worker: Option<WorkerHandle>,
+    pub personal: Option<RunningRelay>,
+    /// The relay URL the worker talks to and the account name, for the token store.
+    pub relay_url: String,
+    pub account: Option<String>,
+}
+
+/// How the session starts.
+pub enum Start {
+    /// From the config: welcome screen, or straight to the relay it names.
+    Configured,
+    /// `huddle demo`: already logged in on the demo relay.
+    Demo { url: String, account: String, token: String },
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn login_form(busy: bool, handle: &str) -> Screen {
+    Screen::Login(LoginForm {
+        mode: LoginMode::Login,
+        field: if handle.is_empty() { 0 } else { 1 },
+        handle: TextInput::with(handle),
+        password: TextInput::default(),
+        invite: TextInput::default(),
+        error: None,
+        busy,
+    })
+}
+
+impl Runtime {
+    fn spawn_worker(&mut self, url: &str, ca_file: Option<PathBuf>) {
+        if let Some(old) = self.worker.take() {
+            let _ = old.commands.try_send(net::Command::Shutdown);
+        }
+        self.relay_url = url.to_owned();
+        self.worker = Some(net::spawn(WorkerConfig {
+            url: url.to_owned(),
+            ca_file,
+            client: format!("huddle {}", env!("CARGO_PKG_VERSION")),
+            device: Some(device_name()),
+            presence: PresenceState::Online,
+        }));
+    }
+
+    async fn start_personal(&mut self) -> anyhow::Result<String> {
+        if self.personal.is_none() {
+            let listen = self.config.personal_relay.listen;
+            self.personal = Some(crate::embedded::start(listen, &self.paths.data_dir.join("relay")).await?);
+        }
+        Ok(self.personal.as_ref().map(|r| format!("ws://{}", r.addr)).unwrap_or_default())
+    }
+
+    /// Decides the first screen and, if a relay is configured, connects (with a stored token if there is one).
+    pub async fn first_screen(&mut self, start: Start) -> anyhow::Result<Model> {
+        let now = now_millis();
+        if let Start::Demo { url, account, token } = start {
+            self.spawn_worker(&url, None);
+            self.account = Some(account.clone());
+            self.send(net::Command::Authenticate(Auth::Token { token })).await;
+            let mut model = Model::new(login_form(true, &account), url, now);
+            model.show_presence_changes = self.config.ui.show_presence_changes;
+            return Ok(model);
+        }
+        let choice = self.config.relay.clone();
+        let screen = match choice {
+            None => Screen::Welcome(WelcomeForm {
+                choice: 0,
+                field: 0,
+                url: TextInput::with("wss://"),
+                ca_file: TextInput::default(),
+                error: None,
+            }),
+            Some(choice) => {
+                let url = match choice {
+                    RelayChoice::Personal => self.start_personal().await?,
+                    RelayChoice::Remote { url } => url,
+                };
+                self.spawn_worker(&url, self.config.ca_file.clone());
+                let account = self.config.account.clone().unwrap_or_default();
+                let token = if account.is_empty() { None } else { self.tokens.get(&url, &account).ok().flatten() };
+                match token {
+                    Some(token) => {
+                        self.account = Some(account.clone());
+                        self.send(net::Command::Authenticate(Auth::Token { token })).await;
+                        login_form(true, &account)
+                    }
+                    None => login_form(false, &account),
+                }
+            }
+        };
+        let mut model = Model::new(screen, self.relay_url.clone(), now);
+        model.show_presence_changes = self.config.ui.show_presence_changes;
+        if let Some(notice) = self.tokens.notice() {
+            app::update::notify(&mut model, app::Level::Info, notice.to_owned());
+        }
+        Ok(model)
+    }
+
+    async fn send(&self, command: net::Command) {
+        if let Some(worker) = &self.worker {
+            let _ = worker.commands.send(command).await;
+        }
+    }
+
+    /// Performs one side effect. Returns false to quit.
+    async fn perform(&mut self, model: &mut Model, cmd: Cmd) -> bool {
+        match cmd {
+            Cmd::Quit => return false,
+            Cmd::Net(command) => {
+                if let net::Command::Authenticate(Auth::Login { handle, .. } | Auth::Register { handle, .. }) = &command {
+                    self.account = Some(handle.to_string());
+                }
+                self.send(command).await;
+            }
+            Cmd::UsePersonalRelay => match self.start_personal().await {
+                Ok(url) => {
+                    self.config.relay = Some(RelayChoice::Personal);
+                    self.save_config(model);
+                    self.spawn_worker(&url, None);
+                    model.relay_url = url;
+                    model.screen = login_form(false, "");
+                    if let Screen::Login(form) = &mut model.screen {
+                        form.mode = LoginMode::Register;
+                    }
+                }
+                Err(e) => {
+                    if let Screen::Welcome(form) = &mut model.screen {
+                        form.error = Some(format!("{e:#}"));
+                    }
+                }
+            },
+            Cmd::UseRelay { url, ca_file } => {
+                self.config.relay = Some(RelayChoice::Remote { url: url.clone() });
+                self.config.ca_file = ca_file.clone().map(PathBuf::from);
+                self.save_config(model);
+                self.spawn_worker(&url, ca_file.map(PathBuf::from));
+                model.relay_url = url;
+                model.screen = login_form(false, "");
+            }
+            Cmd::SaveToken { account, token } => {
+                self.account = Some(account.clone());
+                if self.config.account.as_deref() != Some(account.as_str()) {
+                    self.config.account = Some(account.clone());
+                    self.save_config(model);
+                }
+                if let Err(e) = self.tokens.set(&self.relay_url, &account, &token) {
+                    app::update::notify(model, app::Level::Error, format!("Your login could not be remembered: {e}"));
+                }
+            }
+            Cmd::ForgetToken => {
+                if let Some(account) = self.account.clone() {
+                    let _ = self.tokens.delete(&self.relay_url, &account);
+                }
+            }
+        }
+        true
+    }
+
+    fn save_config(&self, model: &mut Model) {
+        if let Err(e) = self.config.save(&self.paths) {
+            app::update::notify(model, app::Level::Error, format!("Your settings could not be saved: {e}"));
+        }
+    }
+
+    /// Runs the UI until the person quits.
+    pub async fn run(mut self, start: Start) -> anyhow::Result<()> {
+        let mut model = self.first_screen(start).await?;
+        let mut guard = TerminalGuard::enter()?;
+        let mut input = EventStream::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            guard.terminal.draw(|frame| view::draw(frame, &model, &self.look))?;
+            let msg = tokio::select! {
+                event = input.next() => match event {
+                    Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
+                    Some(Ok(TermEvent::Paste(text))) => Msg::Paste(text),
+                    Some(Ok(TermEvent::Mouse(mouse))) => match mouse.kind {
+                        MouseEventKind::ScrollUp => Msg::Key(KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE)),
+                        MouseEventKind::ScrollDown => Msg::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)),
+                        _ => continue,
+                    },
+                    // A resize is simply a redraw.
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break,
+                },
+                event = next_event(&mut self.worker) => match event {
+                    Some(event) => Msg::Net(event),
+                    None => {
+                        self.worker = None;
+                        continue;
+                    }
+                },
+                _ = tick.tick() => Msg::Tick(now_millis()),
+            };
+            let cmds = app::update(&mut model, msg, &self.keymap);
+            let mut keep_going = true;
+            for cmd in cmds {
+                keep_going &= self.perform(&mut model, cmd).await;
+            }
+            if !keep_going || model.quit {
+                break;
+            }
+        }
+        drop(guard);
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.commands.send(net::Command::Shutdown).await;
+        }
+        if let Some(relay) = self.personal.take() {
+            relay.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+async fn next_event(worker: &mut Option<WorkerHandle>) -> Option<net::Event> {
+    match worker {
+        Some(w) => w.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn device_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| format!("huddle on {}", h.trim()))
+        .unwrap_or_else(|| "huddle".to_owned())
+}
