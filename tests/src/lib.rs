@@ -9,6 +9,7 @@
 //! - [`Client`]: a WebSocket client speaking JSON frames through `huddle_shared::codec`. `request` returns the answer
 //!   carrying the request's id and buffers every other frame (pushes) for `expect_push` / `drain`.
 //! - [`RelayProcess`]: the `huddle-relay` binary as a child process, for SIGKILL and signal tests.
+//! - [`pty`]: the `huddle` client binary in a pseudo-terminal, its screen read through vt100.
 //!
 //! Every wait has a timeout ([`WAIT`]) so no test can hang; timeouts are hang guards, never performance assertions.
 //! "Nothing arrived" is checked with [`Client::barrier`], a round trip on the same connection, never with a sleep.
@@ -20,6 +21,8 @@
 //! first: `cargo build -p huddle-relay && cargo test -p huddle-tests` (`.ci/run` does this). Cargo does not rebuild it
 //! for `cargo test` alone, so after changing relay code, build it again or the binary tests run the old one.
 
+
+pub mod pty;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

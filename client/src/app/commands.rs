@@ -38,6 +38,8 @@ pub enum SlashCommand {
         handle: String,
         note: String,
     },
+    /// Open the conversation with a friend, and send `text` if given.
+    Msg { handle: String, text: Option<String> },
     Logout,
     Quit,
     Help,
@@ -45,10 +47,10 @@ pub enum SlashCommand {
 
 /// Every command name, for completion and the help screen.
 pub const NAMES: &[&str] =
-    &["/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help"];
+    &["/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help"];
 
 /// Commands whose first argument is a friend's handle.
-const TAKES_HANDLE: &[&str] = &["/add", "/del", "/block", "/unblock", "/nick", "/note"];
+const TAKES_HANDLE: &[&str] = &["/msg", "/add", "/del", "/block", "/unblock", "/nick", "/note"];
 
 fn state(word: &str) -> Option<PresenceState> {
     match word {
@@ -87,6 +89,7 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
         "/handle" => SlashCommand::Handle { handle: optional(first) },
         "/nick" => SlashCommand::Nick { handle: need("/nick NAME NICKNAME")?, nickname: tail.to_owned() },
         "/note" => SlashCommand::Note { handle: need("/note NAME TEXT")?, note: tail.to_owned() },
+        "/msg" | "/open" | "/query" => SlashCommand::Msg { handle: need("/msg NAME [message]")?, text: optional(tail) },
         "/logout" => SlashCommand::Logout,
         "/quit" | "/q" => SlashCommand::Quit,
         "/help" | "/?" => SlashCommand::Help,
@@ -162,6 +165,7 @@ mod tests {
         assert_eq!(parse("/handle add alt"), Ok(SlashCommand::HandleAdd { handle: "alt".into() }));
         assert_eq!(parse("/handle"), Ok(SlashCommand::Handle { handle: None }));
         assert_eq!(parse("/nick bob Bobby"), Ok(SlashCommand::Nick { handle: "bob".into(), nickname: "Bobby".into() }));
+        assert_eq!(parse("/msg carol see you"), Ok(SlashCommand::Msg { handle: "carol".into(), text: Some("see you".into()) }));
         assert!(parse("/teleport").unwrap_err().contains("/help"));
     }
 

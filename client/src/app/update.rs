@@ -638,6 +638,17 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
             }
             Err(e) => notify(model, Level::Error, e),
         },
+        SlashCommand::Msg { handle, text } => match find_address(&handle) {
+            Ok(peer) => {
+                let peer = resolve(model, peer);
+                let mut cmds = open_conversation(model, peer.clone());
+                if let Some(text) = text {
+                    cmds.extend(super::events::send_message(model, peer, text));
+                }
+                return cmds;
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
         SlashCommand::Logout => {
             model.screen = Screen::Login(LoginForm {
                 mode: LoginMode::Login,
