@@ -5,3 +5,4 @@
 //! - [`net`]: the network worker that owns the socket.
 pub mod app;
 pub mod net;
+pub mod view;
