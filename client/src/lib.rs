@@ -12,10 +12,13 @@ pub mod config;
 pub mod demo;
 pub mod embedded;
 pub mod keymap;
+pub mod look;
 pub mod net;
+pub mod runtime;
 pub mod terminal;
 pub mod theme;
 pub mod token_store;
+pub mod view;
 
 /// `bytes` random bytes as hex (ids, demo passwords).
 pub fn random_hex(bytes: usize) -> String {

@@ -64,13 +64,16 @@ fn styles(t: &Theme) -> Styles {
 
 /// All keys bound to `action` in `mode`, joined ("k/↑").
 fn keys(keymap: &Keymap, mode: Mode, action: Action) -> Option<String> {
-    let list: Vec<String> = keymap.bindings(mode).into_iter().filter(|(_, a)| *a == action).map(|(k, _)| pretty(&k)).collect();
+    let list: Vec<String> =
+        keymap.bindings(mode).into_iter().filter(|(_, a)| *a == action).map(|(k, _)| pretty(&k)).collect();
     (!list.is_empty()).then(|| list.join("/"))
 }
 
 pub fn look(theme: &Theme, keymap: &Keymap) -> Look {
     let defaults = Hints::default();
-    let first = |mode: Mode, action: Action, fallback: &str| keymap.key_for(mode, action).map_or_else(|| fallback.to_owned(), |k| pretty(&k));
+    let first = |mode: Mode, action: Action, fallback: &str| {
+        keymap.key_for(mode, action).map_or_else(|| fallback.to_owned(), |k| pretty(&k))
+    };
     let mut hints = Hints {
         help: first(Mode::List, Action::Help, &defaults.help),
         add: first(Mode::List, Action::AddFriend, &defaults.add),
@@ -135,6 +138,9 @@ mod tests {
         let look = look(&Theme::default(), &keymap);
         assert_eq!(look.hints.add, "+");
         assert!(look.hints.help_lines.iter().any(|(k, d)| k == "+" && d == Action::AddFriend.describe()));
-        assert!(!look.hints.help_lines.iter().any(|(k, _)| k.split('/').any(|k| k == "a")), "an unbound key is not shown");
+        assert!(
+            !look.hints.help_lines.iter().any(|(k, _)| k.split('/').any(|k| k == "a")),
+            "an unbound key is not shown"
+        );
     }
 }

@@ -1,1 +1,102 @@
-fn main() {}
+//! `huddle`: the terminal client. `huddle` starts it (the welcome screen the first time); `huddle demo` starts a
+//! personal relay with three scripted friends. Logs go to a file in the data directory, never to the screen.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use huddle_client::config::{ClientConfig, Paths, RelayChoice};
+use huddle_client::keymap::Keymap;
+use huddle_client::runtime::{Runtime, Start};
+use huddle_client::theme::{self, Theme};
+use huddle_client::token_store::TokenStore;
+
+#[derive(Parser)]
+#[command(name = "huddle", version, about = "Huddle: keyboard-driven chat with friends, in your terminal.")]
+struct Cli {
+    /// Where config.toml, keymap.toml and theme.toml live (default: the platform config dir, ~/.config/huddle).
+    #[arg(long, global = true, env = "HUDDLE_CONFIG_DIR")]
+    config_dir: Option<PathBuf>,
+    /// Where the log, the personal relay's data and (without a keyring) the login token live
+    /// (default: ~/.local/share/huddle).
+    #[arg(long, global = true, env = "HUDDLE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Connect to this relay (ws:// or wss://) instead of the configured one, and remember it.
+    #[arg(long)]
+    relay: Option<String>,
+    /// Trust this CA certificate (PEM) for a relay with a self-signed certificate.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Keep the login token in a private file instead of the system keyring.
+    #[arg(long, global = true)]
+    no_keyring: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A personal relay with three scripted friends who show every flow. Nothing is kept afterwards.
+    Demo,
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("huddle: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let paths = Paths::new(cli.config_dir.clone(), cli.data_dir.clone())?;
+    std::fs::create_dir_all(&paths.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", paths.data_dir.display()))?;
+    let log_dir = paths.log_file.parent().map(PathBuf::from).unwrap_or_else(|| paths.data_dir.clone());
+    let log_name =
+        paths.log_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "huddle.log".into());
+    let (writer, _log_guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(log_dir, log_name));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HUDDLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).init();
+
+    let mut config = ClientConfig::load(&paths)?;
+    if let Some(url) = cli.relay {
+        config.relay = Some(RelayChoice::Remote { url });
+    }
+    if let Some(ca) = cli.ca_file {
+        config.ca_file = Some(ca);
+    }
+    let keymap = Keymap::load(huddle_client::config::load_user_file(&paths.keymap_file)?.as_deref())?;
+    let theme =
+        Theme::load(huddle_client::config::load_user_file(&paths.theme_file)?.as_deref(), theme::no_color_from_env())?;
+    let look = huddle_client::look::look(&theme, &keymap);
+    let tokens =
+        if cli.no_keyring { TokenStore::file_only(&paths.data_dir) } else { TokenStore::open(&paths.data_dir) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let demo = matches!(cli.command, Some(Command::Demo));
+        let mut rt = Runtime {
+            paths: paths.clone(),
+            config,
+            keymap,
+            look,
+            tokens,
+            worker: None,
+            personal: None,
+            relay_url: String::new(),
+            account: None,
+        };
+        if demo {
+            let prepared = huddle_client::demo::start(&paths.data_dir.join("demo")).await?;
+            // The demo's session lives only in memory: nothing is saved in the user's config or keyring.
+            rt.tokens = TokenStore::file_only(&paths.data_dir.join("demo"));
+            rt.personal = Some(prepared.relay);
+            let start = Start::Demo { url: prepared.url, account: prepared.account.to_string(), token: prepared.token };
+            return rt.run(start).await;
+        }
+        rt.run(Start::Configured).await
+    })
+}

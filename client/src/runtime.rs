@@ -139,7 +139,8 @@ impl Runtime {
         match cmd {
             Cmd::Quit => return false,
             Cmd::Net(command) => {
-                if let net::Command::Authenticate(Auth::Login { handle, .. } | Auth::Register { handle, .. }) = &command {
+                if let net::Command::Authenticate(Auth::Login { handle, .. } | Auth::Register { handle, .. }) = &command
+                {
                     self.account = Some(handle.to_string());
                 }
                 self.send(command).await;

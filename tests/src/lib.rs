@@ -21,7 +21,6 @@
 //! first: `cargo build -p huddle-relay && cargo test -p huddle-tests` (`.ci/run` does this). Cargo does not rebuild it
 //! for `cargo test` alone, so after changing relay code, build it again or the binary tests run the old one.
 
-
 pub mod pty;
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -19,7 +19,11 @@ pub fn huddle_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/..");
     let binary = dir.join("huddle");
-    assert!(binary.exists(), "{} is missing: run `cargo test --workspace` (it builds the client) first", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace` (it builds the client) first",
+        binary.display()
+    );
     binary
 }
 
@@ -37,7 +41,13 @@ impl Tui {
             .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
             .expect("a pseudo-terminal");
         let mut cmd = CommandBuilder::new(huddle_binary());
-        cmd.args(["--config-dir", &home.join("config").to_string_lossy(), "--data-dir", &home.join("data").to_string_lossy(), "--no-keyring"]);
+        cmd.args([
+            "--config-dir",
+            &home.join("config").to_string_lossy(),
+            "--data-dir",
+            &home.join("data").to_string_lossy(),
+            "--no-keyring",
+        ]);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");

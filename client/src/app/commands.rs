@@ -39,15 +39,19 @@ pub enum SlashCommand {
         note: String,
     },
     /// Open the conversation with a friend, and send `text` if given.
-    Msg { handle: String, text: Option<String> },
+    Msg {
+        handle: String,
+        text: Option<String>,
+    },
     Logout,
     Quit,
     Help,
 }
 
 /// Every command name, for completion and the help screen.
-pub const NAMES: &[&str] =
-    &["/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help"];
+pub const NAMES: &[&str] = &[
+    "/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help",
+];
 
 /// Commands whose first argument is a friend's handle.
 const TAKES_HANDLE: &[&str] = &["/msg", "/add", "/del", "/block", "/unblock", "/nick", "/note"];
@@ -165,7 +169,10 @@ mod tests {
         assert_eq!(parse("/handle add alt"), Ok(SlashCommand::HandleAdd { handle: "alt".into() }));
         assert_eq!(parse("/handle"), Ok(SlashCommand::Handle { handle: None }));
         assert_eq!(parse("/nick bob Bobby"), Ok(SlashCommand::Nick { handle: "bob".into(), nickname: "Bobby".into() }));
-        assert_eq!(parse("/msg carol see you"), Ok(SlashCommand::Msg { handle: "carol".into(), text: Some("see you".into()) }));
+        assert_eq!(
+            parse("/msg carol see you"),
+            Ok(SlashCommand::Msg { handle: "carol".into(), text: Some("see you".into()) })
+        );
         assert!(parse("/teleport").unwrap_err().contains("/help"));
     }
 

@@ -1,0 +1,188 @@
+//! Modal dialogs, centred over the main screen: friend requests, the deletion steps, adding a friend, nickname and
+//! note, status, blocking, switching handles. The wording of the deletion steps is fixed and plain on purpose: each
+//! step says exactly what will happen to whom.
+
+use huddle_shared::Address;
+use huddle_shared::model::{PresenceState, ShownState};
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+
+use crate::app::{Dialog, Model, short};
+
+use super::form::{Content, Field, buttons, hint_lines, inner_width, panel};
+use super::friends::presence_glyph;
+use super::look::Look;
+use super::text::{clean, pad, truncate, width};
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look: &Look) -> Option<Position> {
+    let s = &look.styles;
+    let h = &look.hints;
+    let w = inner_width(area, 56);
+    let wu = usize::from(w);
+    // The name the user knows the person by: their nickname on the active handle's list, else the handle.
+    let name = |a: &Address| clean(&model.handle().map_or_else(|| short(a), |hv| hv.name_of(a)), false);
+    let yes_no_hints =
+        [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "confirm"), (h.cancel.as_str(), "cancel")];
+    let mut c = Content::default();
+    let yes_no = |c: &mut Content, title: &str, question: String, yes: bool| {
+        c.para(&question, s.dialog, wu);
+        c.blank();
+        c.lines.extend(buttons(&["Yes", "No"], usize::from(!yes), wu, look));
+        c.blank();
+        c.lines.extend(hint_lines(&yes_no_hints, wu, look));
+        title.to_owned()
+    };
+    let title = match dialog {
+        Dialog::FriendRequest { from, greeting, selected } => {
+            c.para(&format!("{} wants to be your friend.", clean(&from.to_string(), false)), s.dialog, wu);
+            if let Some(greeting) = greeting.as_deref().filter(|g| !g.is_empty()) {
+                c.blank();
+                c.para(&format!("“{}”", clean(greeting, true)), s.dialog.add_modifier(Modifier::ITALIC), wu);
+            }
+            c.blank();
+            c.lines.extend(buttons(&Dialog::REQUEST_CHOICES, *selected, wu, look));
+            c.blank();
+            let pairs =
+                [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "answer"), (h.cancel.as_str(), "later")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Friend request".to_owned()
+        }
+        Dialog::DeleteConfirm { friend, yes } => {
+            let n = name(friend);
+            yes_no(&mut c, "Delete friend", format!("Delete {n} from your friend list?"), *yes)
+        }
+        Dialog::DeleteNotify { friend, yes } => {
+            let n = name(friend);
+            yes_no(&mut c, "Deleted", format!("{n} was deleted. Tell {n}?"), *yes)
+        }
+        Dialog::DeleteAsk { friend, yes } => {
+            let n = name(friend);
+            let q = format!("{n} may still have you on their list. Ask {n} to delete you too?");
+            yes_no(&mut c, "Ask to delete", q, *yes)
+        }
+        Dialog::AskAgain { friend, yes } => {
+            let n = name(friend);
+            yes_no(&mut c, "Ask again", format!("{n} kept you on their list. Ask again?"), *yes)
+        }
+        Dialog::Block { target, block, yes } => {
+            let n = name(target);
+            if *block {
+                yes_no(&mut c, "Block", format!("Block {n}? They will not be able to reach you."), *yes)
+            } else {
+                yes_no(&mut c, "Unblock", format!("Unblock {n}?"), *yes)
+            }
+        }
+        Dialog::AddFriend { field, handle, greeting, error } => {
+            c.para(
+                "Who would you like to add? Their handle, or handle@relay for someone on another relay.",
+                s.dialog,
+                wu,
+            );
+            c.blank();
+            let fields = [("Handle", handle, "e.g. alice"), ("Greeting", greeting, "optional, e.g. who you are")];
+            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
+                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
+                c.field(spec, look);
+            }
+            if let Some(error) = error {
+                c.blank();
+                c.para(error, s.error, wu);
+            }
+            c.blank();
+            let pairs = [
+                (h.next_field.as_str(), "next field"),
+                (h.submit.as_str(), "send request"),
+                (h.cancel.as_str(), "cancel"),
+            ];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Add a friend".to_owned()
+        }
+        Dialog::EditEntry { friend, field, nickname, note } => {
+            c.para(
+                &format!("Only you see the nickname and note for {}.", clean(&friend.to_string(), false)),
+                s.dialog,
+                wu,
+            );
+            c.blank();
+            let fields = [("Nickname", nickname, "none"), ("Note", note, "e.g. how you met")];
+            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
+                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
+                c.field(spec, look);
+            }
+            c.blank();
+            let pairs =
+                [(h.next_field.as_str(), "next field"), (h.submit.as_str(), "save"), (h.cancel.as_str(), "cancel")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            format!("Edit {}", name(friend))
+        }
+        Dialog::SetStatus { field, state, activity } => {
+            for (i, st) in Dialog::STATES.iter().enumerate() {
+                let (shown, label, about) = match st {
+                    PresenceState::Online => (ShownState::Online, "Online", ""),
+                    PresenceState::Away => (ShownState::Away, "Away", ""),
+                    PresenceState::Busy => (ShownState::Busy, "Busy", ""),
+                    PresenceState::Invisible => (ShownState::Offline, "Invisible", " — you look offline to others"),
+                };
+                let (glyph, glyph_style) = presence_glyph(&shown, s);
+                let chosen = i == *state;
+                let mark = match (chosen, *field == 0) {
+                    (true, true) => "▸ (•) ",
+                    (true, false) => "  (•) ",
+                    (false, _) => "  ( ) ",
+                };
+                let style = if chosen { s.dialog_selected } else { s.dialog };
+                c.push(Line::from(vec![
+                    Span::styled(mark, style),
+                    Span::styled(format!("{glyph} "), glyph_style),
+                    Span::styled(label, style),
+                    Span::styled(truncate(about, wu.saturating_sub(8 + label.len())), s.hint),
+                ]));
+            }
+            c.blank();
+            let spec = Field {
+                label: "Activity",
+                label_w: 9,
+                input: activity,
+                width: wu,
+                active: *field == 1,
+                mask: None,
+                placeholder: "e.g. playing chess",
+            };
+            c.field(spec, look);
+            c.blank();
+            let pairs = [
+                (h.choose.as_str(), "choose"),
+                (h.next_field.as_str(), "next field"),
+                (h.submit.as_str(), "save"),
+                (h.cancel.as_str(), "cancel"),
+            ];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Your status".to_owned()
+        }
+        Dialog::SwitchHandle { selected } => {
+            for (i, hv) in model.handles.iter().enumerate() {
+                let unread = hv.unread();
+                let mut right = String::new();
+                if unread > 0 {
+                    right.push_str(&format!("{unread} unread"));
+                }
+                if i == model.active {
+                    right.push_str(if unread > 0 { " · active" } else { "active" });
+                }
+                let mark = if i == *selected { "▸ " } else { "  " };
+                let right_w = width(&right);
+                let left = truncate(&format!("{mark}{}", hv.address), wu.saturating_sub(right_w + 1));
+                let text = format!("{left}{}{right}", pad(width(&left) + right_w, wu));
+                let style = if i == *selected { s.dialog_selected } else { s.dialog };
+                c.push(Line::from(Span::styled(text, style)));
+            }
+            c.blank();
+            let pairs = [(h.choose.as_str(), "choose"), (h.submit.as_str(), "switch"), (h.cancel.as_str(), "cancel")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Switch handle".to_owned()
+        }
+    };
+    panel(frame, area, &title, c, w, look)
+}

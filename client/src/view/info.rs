@@ -1,0 +1,92 @@
+//! The info panel: who the selected friend (or requester) is — display name, bio, presence, since when you are
+//! friends, and your private nickname and note.
+
+use huddle_shared::model::ShownState;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::app::{Model, Row, short};
+
+use super::friends::presence_glyph;
+use super::look::Look;
+use super::text::{clean, truncate, wrap};
+use super::time::{ago, date};
+
+/// The panel's lines for the selected row at inner width `w`, or `None` when the selection is not a person.
+pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<Line<'static>>> {
+    let s = &look.styles;
+    let h = model.handle()?;
+    let row = rows.get(h.selected.min(rows.len().saturating_sub(1)))?;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let para = |out: &mut Vec<Line<'static>>, text: &str, style: Style| {
+        out.extend(wrap(Vec::new(), &[Span::styled(clean(text, true), style)], 0, w));
+    };
+    match row {
+        Row::Header(..) => return None,
+        Row::RequestIn(r) | Row::RequestOut(r) => {
+            out.push(Line::from(Span::styled(truncate(&clean(&short(&r.address), false), w), s.title)));
+            out.push(Line::from(Span::styled(truncate(&r.address.to_string(), w), s.hint)));
+            let when = ago(r.at, model.now);
+            if matches!(row, Row::RequestIn(_)) {
+                para(&mut out, &format!("Wants to be your friend (asked {when})."), s.base);
+            } else {
+                para(&mut out, &format!("You asked {when}; waiting for an answer."), s.pending);
+            }
+            if let Some(greeting) = &r.greeting {
+                para(&mut out, &format!("“{greeting}”"), s.base);
+            }
+        }
+        Row::Friend(address) => {
+            let e = h.entry(address)?;
+            let name = clean(e.profile.display_name.as_deref().unwrap_or(&h.name_of(address)), false);
+            out.push(Line::from(Span::styled(truncate(&name, w), s.title)));
+            out.push(Line::from(Span::styled(truncate(&address.to_string(), w), s.hint)));
+            if e.removed_you {
+                para(&mut out, "Removed you from their friend list.", s.removed);
+            } else {
+                let (glyph, style) = presence_glyph(&e.presence.state, s);
+                let state = match e.presence.state {
+                    ShownState::Online => "online".to_owned(),
+                    ShownState::Away => "away".to_owned(),
+                    ShownState::Busy => "busy".to_owned(),
+                    ShownState::Offline => match e.presence.last_seen {
+                        Some(at) => format!("offline, last seen {}", ago(at, model.now)),
+                        None => "offline".to_owned(),
+                    },
+                };
+                let mut text = state;
+                if let Some(activity) = e.presence.activity.as_deref().filter(|a| !a.is_empty()) {
+                    text.push_str(" — ");
+                    text.push_str(activity);
+                }
+                if let Some(location) = e.presence.location.as_deref().filter(|l| !l.is_empty()) {
+                    text.push_str(" · ");
+                    text.push_str(location);
+                }
+                let prefix = vec![Span::styled(format!("{glyph} "), style)];
+                out.extend(wrap(prefix, &[Span::styled(clean(&text, false), s.base)], 2, w));
+            }
+            if let Some(bio) = e.profile.bio.as_deref().filter(|b| !b.is_empty()) {
+                para(&mut out, bio, s.base);
+            }
+            para(&mut out, &format!("Friends since {}", date(e.since)), s.hint);
+            if let Some(nick) = e.nickname.as_deref().filter(|n| !n.is_empty()) {
+                para(&mut out, &format!("Nickname: {nick}"), s.base);
+            }
+            if let Some(note) = e.note.as_deref().filter(|n| !n.is_empty()) {
+                para(&mut out, &format!("Note: {note}"), s.base);
+            }
+        }
+    }
+    Some(out)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, look: &Look) {
+    let block = Block::bordered().border_style(look.styles.border).title(Span::styled(" Info ", look.styles.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,292 @@
+//! The conversation log: messages, system lines and inline prompts, newest at the bottom, with day separators.
+//!
+//! Lines are wrapped lazily from the bottom up until the pane (plus the scrolled-away part) is full — see
+//! [`visible_rows`] — so a conversation of a hundred thousand lines costs the same per frame as one of ten.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::app::{Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
+
+use super::look::{Hints, Look, Styles};
+use super::text::{clean, highlight, pad, truncate, width, wrap};
+use super::time::{clock, day, weekday_date};
+
+/// Longest sender label before it is cut, so that message text keeps most of the pane.
+const MAX_NAME_W: usize = 12;
+/// Continuation lines hang under the text only if that leaves at least this many cells for it.
+const MIN_TEXT_W: usize = 16;
+
+/// What the rows of one conversation depend on besides the lines themselves.
+pub struct LogCtx<'a> {
+    pub styles: &'a Styles,
+    /// How the peer is named (nickname or handle).
+    pub peer_name: String,
+    /// Keys shown after an unanswered prompt, e.g. `[y/N]`.
+    pub answer_hint: String,
+    pub history: HistoryState,
+    /// The search query to highlight, if searching.
+    pub query: Option<String>,
+    /// Index of the current search match.
+    pub current: Option<usize>,
+}
+
+impl LogCtx<'_> {
+    /// Width of the sender column: the longer of "me" and the peer's name, capped.
+    fn name_w(&self) -> usize {
+        width(&self.peer_name).clamp(2, MAX_NAME_W)
+    }
+
+    fn body(&self, text: &str, style: Style) -> Vec<Span<'static>> {
+        match self.query.as_deref() {
+            Some(q) if !q.is_empty() => highlight(text, q, style, self.styles.search_match),
+            _ => vec![Span::styled(text.to_owned(), style)],
+        }
+    }
+}
+
+/// The rows on screen.
+pub struct Visible {
+    /// Top to bottom, at most `height`.
+    pub rows: Vec<Line<'static>>,
+    /// How many log lines were wrapped to produce them. Only tests read it: it is how they check that rendering
+    /// stays proportional to the pane, not to the history.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub visited: usize,
+    /// The scroll actually applied: the requested one, or less if the top of the history was reached.
+    pub scroll: usize,
+}
+
+/// The `height` rows of `lines` shown `scroll` rows up from the bottom at `width` cells. Wraps from the newest
+/// line backwards and stops as soon as enough rows exist, so only the visible lines (and the scrolled-over ones)
+/// are wrapped.
+pub fn visible_rows(lines: &[LogLine], ctx: &LogCtx<'_>, width: usize, height: usize, scroll: usize) -> Visible {
+    let need = height.saturating_add(scroll);
+    // Bottom-up: the newest row first.
+    let mut acc: Vec<Line<'static>> = Vec::new();
+    let mut i = lines.len();
+    while acc.len() < need && i > 0 {
+        i -= 1;
+        acc.extend(entry_rows(ctx, lines, i, width).into_iter().rev());
+        if starts_day(lines, i) {
+            acc.push(separator(lines[i].at(), width, ctx.styles));
+        }
+    }
+    if i == 0 && acc.len() < need {
+        acc.extend(history_rows(ctx, lines.is_empty(), width).into_iter().rev());
+    }
+    let scroll = scroll.min(acc.len().saturating_sub(height));
+    let end = (scroll + height).min(acc.len());
+    let mut rows: Vec<Line<'static>> = acc.drain(scroll..end).collect();
+    rows.reverse();
+    Visible { rows, visited: lines.len() - i, scroll }
+}
+
+/// A scroll that shows line `index` (for the current search match): `scroll` if it already does, else one that
+/// puts the line in the middle. Costs a wrap of the lines below `index`.
+pub fn scroll_to(
+    lines: &[LogLine],
+    ctx: &LogCtx<'_>,
+    index: usize,
+    width: usize,
+    height: usize,
+    scroll: usize,
+) -> usize {
+    if index >= lines.len() {
+        return scroll;
+    }
+    let below: usize = (index + 1..lines.len())
+        .map(|j| entry_rows(ctx, lines, j, width).len() + usize::from(starts_day(lines, j)))
+        .sum();
+    let own = entry_rows(ctx, lines, index, width).len();
+    if below >= scroll && below + own <= scroll + height {
+        scroll
+    } else {
+        (below + own / 2).saturating_sub(height / 2)
+    }
+}
+
+/// Whether a day separator goes above line `i`.
+fn starts_day(lines: &[LogLine], i: usize) -> bool {
+    i == 0 || day(lines[i - 1].at()) != day(lines[i].at())
+}
+
+/// `──── Sat 21 Nov 2026 ────`, centred.
+fn separator(at: huddle_shared::Millis, w: usize, s: &Styles) -> Line<'static> {
+    let label = format!(" {} ", weekday_date(at));
+    let label_w = width(&label);
+    if w < label_w + 4 {
+        return Line::from(Span::styled(truncate(label.trim(), w), s.day_separator));
+    }
+    let left = (w - label_w) / 2;
+    let right = w - label_w - left;
+    Line::from(Span::styled(format!("{}{label}{}", "─".repeat(left), "─".repeat(right)), s.day_separator))
+}
+
+/// What lies above the oldest line held.
+fn history_rows(ctx: &LogCtx<'_>, empty: bool, w: usize) -> Vec<Line<'static>> {
+    let text = match (&ctx.history, empty) {
+        (HistoryState::Loading, _) => "Loading older messages…".to_owned(),
+        (HistoryState::NotLoaded | HistoryState::More, _) => "↑ Older messages: scroll up to load them.".to_owned(),
+        (HistoryState::Complete, true) => format!("No messages with {} yet. Say hello!", ctx.peer_name),
+        (HistoryState::Complete, false) => format!("This is the start of your conversation with {}.", ctx.peer_name),
+    };
+    wrap(Vec::new(), &[Span::styled(text, ctx.styles.hint)], 0, w)
+}
+
+/// The rows of log line `i` at width `w`.
+fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Line<'static>> {
+    let s = ctx.styles;
+    let stamp_style = if ctx.current == Some(i) { s.search_match } else { s.timestamp };
+    let stamp = Span::styled(clock(lines[i].at()), stamp_style);
+    match &lines[i] {
+        LogLine::Message { body, own, delivery, .. } => {
+            let name_w = ctx.name_w();
+            let (label, label_style, body_style) = match (own, delivery) {
+                (true, Delivery::Pending) => ("me".to_owned(), s.own_message, s.pending),
+                (true, _) => ("me".to_owned(), s.own_message, s.own_message),
+                (false, _) => (truncate(&ctx.peer_name, name_w), s.peer_message, s.peer_message),
+            };
+            let label = format!("{label}{}", pad(width(&label), name_w));
+            let prefix = vec![
+                stamp,
+                Span::raw(" "),
+                Span::styled(label, label_style.add_modifier(Modifier::BOLD)),
+                Span::raw(" "),
+            ];
+            let indent = hanging_indent(6 + name_w + 1, w);
+            let mut text = Vec::new();
+            if *delivery == Delivery::Pending {
+                text.push(Span::styled("⧗ ", s.pending));
+            }
+            text.extend(ctx.body(&clean(body, true), body_style));
+            let mut rows = wrap(prefix, &text, indent, w);
+            if let Delivery::Failed(reason) = delivery {
+                let note = [Span::styled(format!("✗ not sent: {}", clean(reason, false)), s.error)];
+                rows.extend(wrap(vec![Span::raw(" ".repeat(indent))], &note, indent, w));
+            }
+            rows
+        }
+        LogLine::System { text, kind, .. } => {
+            let (glyph, style) = match kind {
+                SystemKind::Error => ("! ", s.error),
+                SystemKind::Info | SystemKind::Presence => ("· ", s.system),
+            };
+            let prefix = vec![stamp, Span::raw(" "), Span::styled(glyph, style)];
+            wrap(prefix, &ctx.body(&clean(text, true), style), hanging_indent(8, w), w)
+        }
+        LogLine::Prompt { text, answer, .. } => {
+            let prefix = vec![stamp, Span::raw(" "), Span::styled("? ", s.prompt)];
+            let mut body = ctx.body(&clean(text, true), s.prompt);
+            match answer {
+                Some(answer) => body.push(Span::styled(format!(" — {}", clean(answer, false)), s.system)),
+                None => body.push(Span::styled(format!(" {}", ctx.answer_hint), s.prompt.add_modifier(Modifier::BOLD))),
+            }
+            wrap(prefix, &body, hanging_indent(8, w), w)
+        }
+    }
+}
+
+/// Indent continuation rows under the text when there is room for it, else start them at the edge.
+fn hanging_indent(indent: usize, w: usize) -> usize {
+    if w >= indent + MIN_TEXT_W { indent } else { 0 }
+}
+
+/// The `[y/N]` after unanswered prompts: the typing variant while the input has the keyboard, because there plain
+/// letters go into the message.
+pub fn answer_hint(hints: &Hints, typing: bool) -> String {
+    if typing {
+        format!("[{}/{}]", hints.answer_yes_typing, hints.answer_no_typing)
+    } else {
+        format!("[{}/{}]", hints.answer_yes, hints.answer_no)
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
+    let s = &look.styles;
+    let border = if model.focus == Focus::Log { s.border_focused } else { s.border };
+    let Some((h, peer)) = model.handle().and_then(|h| h.open.as_ref().map(|p| (h, p))) else {
+        empty_state(frame, area, look, border);
+        return;
+    };
+    // A conversation opened with someone never talked to has no entry yet: show it empty, not the start screen.
+    let (lines, history, scroll) = match h.conversations.get(peer) {
+        Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll),
+        None => (&[][..], HistoryState::Complete, 0),
+    };
+    let name = clean(&h.name_of(peer), false);
+    let title =
+        Line::from(vec![Span::styled(format!(" {name}"), s.title), Span::styled(format!(" — {peer} "), s.hint)]);
+    let ctx = LogCtx {
+        styles: s,
+        peer_name: name,
+        answer_hint: answer_hint(&look.hints, model.focus == Focus::Input),
+        history,
+        query: model.search.as_ref().map(|q| q.query.text().to_owned()),
+        current: model.search.as_ref().and_then(|q| q.current),
+    };
+    let mut block = Block::bordered().border_style(border).title(title);
+    let inner = block.inner(area);
+    let (w, height) = (usize::from(inner.width), usize::from(inner.height));
+    let scroll = match ctx.current {
+        Some(index) => scroll_to(lines, &ctx, index, w, height, scroll),
+        None => scroll,
+    };
+    let visible = visible_rows(lines, &ctx, w, height, scroll);
+    if visible.scroll > 0 {
+        block = block.title_bottom(Line::from(Span::styled(" ↓ newer messages below ", s.hint)).right_aligned());
+    }
+    frame.render_widget(block, area);
+    // Newest at the bottom: a short conversation sits just above the input, as in other chats.
+    let used = u16::try_from(visible.rows.len()).unwrap_or(inner.height).min(inner.height);
+    let rows_area = Rect::new(inner.x, inner.y + inner.height - used, inner.width, used);
+    frame.render_widget(Paragraph::new(visible.rows), rows_area);
+}
+
+fn empty_state(frame: &mut Frame, area: Rect, look: &Look, border: Style) {
+    let s = &look.styles;
+    let h = &look.hints;
+    let block = Block::bordered().border_style(border).title(Span::styled(" Huddle ", s.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let text = [
+        format!("Pick a friend and press {} to talk.", h.open),
+        format!("Press {} to add a friend, {} for help.", h.add, h.help),
+    ];
+    let w = usize::from(inner.width);
+    let lines: Vec<Line<'static>> = text
+        .iter()
+        .flat_map(|t| wrap(Vec::new(), &[Span::styled(t.clone(), s.hint)], 0, w))
+        .map(|l| l.alignment(Alignment::Center))
+        .collect();
+    let n = u16::try_from(lines.len()).unwrap_or(0).min(inner.height);
+    let rect = Rect::new(inner.x, inner.y + (inner.height - n) / 2, inner.width, n);
+    frame.render_widget(Paragraph::new(lines), rect);
+}
+
+/// The one-line search bar under the log; returns where the cursor goes while the query is being typed.
+pub fn draw_search(frame: &mut Frame, area: Rect, search: &Search, look: &Look) -> Option<Position> {
+    let s = &look.styles;
+    let h = &look.hints;
+    let label = "Search: ";
+    let query = clean(search.query.text(), false);
+    let mut spans = vec![Span::styled(label, s.title), Span::styled(query.clone(), s.search_match)];
+    if !search.editing && !query.is_empty() && search.current.is_none() {
+        spans.push(Span::styled("  no match", s.error));
+    }
+    let tail = if search.editing {
+        format!("  {} find · {} close", h.submit, h.cancel)
+    } else {
+        format!("  {} next · {} close", h.submit, h.cancel)
+    };
+    spans.push(Span::styled(tail, s.hint));
+    let spans = super::text::truncate_spans(spans, usize::from(area.width));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let before: String = search.query.text().chars().take(search.query.cursor()).collect();
+    let x = width(label) + width(&clean(&before, false));
+    let x = u16::try_from(x).ok()?;
+    (search.editing && x < area.width).then(|| Position::new(area.x + x, area.y))
+}

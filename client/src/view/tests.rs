@@ -1,0 +1,560 @@
+//! Snapshot tests of the view: fixture models rendered into ratatui's `TestBackend` at 80×24 and 120×40, the
+//! buffer turned into text and compared with the `.snap` files next to this one. Plus checks that long lists and
+//! long histories are drawn by their visible part only, and that the cursor lands on the right cell.
+
+use std::collections::BTreeMap;
+
+use huddle_shared::model::{FriendEntry, PendingRequest, Presence, Profile, RegistrationPolicy, ShownState};
+use huddle_shared::{Address, Millis, RelayName};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Position;
+use ratatui::style::Color;
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::input::TextInput;
+use crate::app::{
+    Conversation, Delivery, Dialog, Focus, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode, Model,
+    Notice, PromptKind, Screen, Search, SystemKind, WelcomeForm,
+};
+use crate::net::ConnState;
+
+use super::log::{LogCtx, visible_rows};
+use super::look::Look;
+
+/// Sat 21 Nov 2026, 14:30 UTC.
+const NOW: Millis = 1_795_271_400_000;
+const MIN: Millis = 60_000;
+const HOUR: Millis = 60 * MIN;
+const DAY: Millis = 24 * HOUR;
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+// ---- fixtures -------------------------------------------------------------------------------------------------
+
+fn addr(handle: &str) -> Address {
+    Address::parse(&format!("{handle}@relay.example")).unwrap()
+}
+
+fn entry(handle: &str, presence: Presence, since: Millis) -> FriendEntry {
+    FriendEntry {
+        address: addr(handle),
+        nickname: None,
+        note: None,
+        since,
+        removed_you: false,
+        presence,
+        profile: Profile::default(),
+    }
+}
+
+fn online(state: ShownState, activity: Option<&str>) -> Presence {
+    Presence { state, activity: activity.map(str::to_owned), location: None, last_seen: None }
+}
+
+fn msg(at: Millis, from: &str, own: bool, body: &str, delivery: Delivery) -> LogLine {
+    LogLine::Message {
+        id: None,
+        client_msg_id: format!("c{at}"),
+        from: addr(from),
+        body: body.to_owned(),
+        at,
+        own,
+        delivery,
+    }
+}
+
+fn system(at: Millis, text: &str, kind: SystemKind) -> LogLine {
+    LogLine::System { at, text: text.to_owned(), kind }
+}
+
+fn conversation(peer: &str, unread: usize, lines: Vec<LogLine>) -> Conversation {
+    let mut c = Conversation::new(addr(peer));
+    c.unread = unread;
+    c.last_activity = lines.last().map_or(0, LogLine::at);
+    c.lines = lines;
+    c.history = HistoryState::Complete;
+    c
+}
+
+/// The conversation with bob: a day change, own, peer, pending and failed messages, system lines, a prompt,
+/// CJK and emoji, and a message long enough to wrap.
+fn bob_lines() -> Vec<LogLine> {
+    let yesterday = NOW - DAY;
+    vec![
+        system(yesterday - 30 * MIN, "bob accepted your friend request", SystemKind::Info),
+        LogLine::Prompt {
+            at: yesterday - 25 * MIN,
+            text: "dave deleted you from their friend list and asks you to delete dave from yours. Delete?".to_owned(),
+            kind: PromptKind::DeletionRequest { peer: addr("dave") },
+            answer: Some("Yes, dave was deleted".to_owned()),
+        },
+        msg(yesterday - 20 * MIN, "bob", false, "hey! are you coming to the climbing gym tomorrow?", Delivery::Stored),
+        msg(yesterday - 18 * MIN, "sam", true, "yes, around 10", Delivery::Stored),
+        msg(
+            NOW - 5 * HOUR,
+            "bob",
+            false,
+            "Great. I'll bring the spare harness and the chalk bag, and if the weather holds we could go bouldering \
+             outside afterwards — the forecast says sunny all afternoon.",
+            Delivery::Stored,
+        ),
+        msg(NOW - 5 * HOUR + MIN, "sam", true, "好的！明日見よう 🎉🧗 see you there", Delivery::Stored),
+        system(NOW - 4 * HOUR, "bob is now away", SystemKind::Presence),
+        LogLine::Prompt {
+            at: NOW - 32 * MIN,
+            text: "alice deleted you from their friend list and asks you to delete alice from yours. Delete?"
+                .to_owned(),
+            kind: PromptKind::DeletionRequest { peer: addr("alice") },
+            answer: None,
+        },
+        msg(
+            NOW - 10 * MIN,
+            "sam",
+            true,
+            "did you get my photo?",
+            Delivery::Failed("bob's relay is not reachable".into()),
+        ),
+        msg(NOW - MIN, "sam", true, "see you at 10!", Delivery::Pending),
+    ]
+}
+
+/// The active handle, sam: requests both ways, friends online (with activity) and offline (last seen), one who
+/// removed sam, unread badges, and the conversation with bob open.
+fn sam() -> HandleView {
+    let mut h = HandleView::new(addr("sam"));
+    h.friends.requests_in.push(PendingRequest {
+        address: addr("alice"),
+        greeting: Some("hi, it's Alice from the climbing gym".into()),
+        at: NOW - 2 * HOUR,
+    });
+    h.friends.requests_out.push(PendingRequest { address: addr("dana"), greeting: None, at: NOW - DAY });
+    let mut bob = entry("bob", online(ShownState::Online, Some("playing chess")), NOW - 250 * DAY);
+    bob.profile = Profile { display_name: Some("Bob Lee".into()), bio: Some("Chess, climbing and bad puns.".into()) };
+    bob.note = Some("met at the climbing gym".into());
+    let carol = entry("carol", online(ShownState::Away, Some("lunch")), NOW - 40 * DAY);
+    let mut lee = entry("lee", online(ShownState::Busy, Some("会議中")), NOW - 10 * DAY);
+    lee.nickname = Some("小龙".into());
+    let erin = entry("erin", Presence::offline(Some(NOW - 3 * HOUR)), NOW - 90 * DAY);
+    let frank = entry("frank", Presence::offline(Some(NOW - 9 * DAY)), NOW - 400 * DAY);
+    let mut gus = entry("gus", Presence::offline(None), NOW - 30 * DAY);
+    gus.removed_you = true;
+    h.friends.entries = vec![bob, carol, lee, erin, frank, gus];
+    h.conversations = BTreeMap::from([
+        (addr("bob"), conversation("bob", 0, bob_lines())),
+        (
+            addr("carol"),
+            conversation("carol", 2, vec![msg(NOW - 20 * MIN, "carol", false, "lunch?", Delivery::Stored)]),
+        ),
+        (addr("erin"), conversation("erin", 1, vec![msg(NOW - 4 * HOUR, "erin", false, "call me", Delivery::Stored)])),
+    ]);
+    h.open = Some(addr("bob"));
+    // Rows: Requests header, alice, dana, Online header, carol (unread first), bob, ...: select bob.
+    h.selected = 5;
+    h
+}
+
+/// A second handle with unread messages, for "unread on other handles" and the handle switcher.
+fn work() -> HandleView {
+    let mut h = HandleView::new(addr("sam-work"));
+    h.friends.entries = vec![entry("boss", online(ShownState::Online, None), NOW - 100 * DAY)];
+    h.conversations = BTreeMap::from([(
+        addr("boss"),
+        conversation("boss", 3, vec![msg(NOW - HOUR, "boss", false, "status report?", Delivery::Stored)]),
+    )]);
+    h
+}
+
+fn main_model() -> Model {
+    let mut m = Model::new(Screen::Main, "wss://relay.example".into(), NOW);
+    m.relay = Some(RelayName::parse("relay.example").unwrap());
+    m.conn = ConnState::Online;
+    m.handles = vec![sam(), work()];
+    m.focus = Focus::Input;
+    m.notice = Some(Notice { text: "carol is now away".into(), level: Level::Info, at: NOW - MIN });
+    m
+}
+
+fn welcome(choice: usize) -> Model {
+    let form = WelcomeForm {
+        choice,
+        field: 0,
+        url: TextInput::with(if choice == 1 { "wss://chat.example.org" } else { "" }),
+        ca_file: TextInput::default(),
+        error: (choice == 1).then(|| "Could not reach wss://chat.example.org: connection refused.".to_owned()),
+    };
+    Model::new(Screen::Welcome(form), String::new(), NOW)
+}
+
+fn login(mode: LoginMode) -> Model {
+    let register = mode == LoginMode::Register;
+    let form = LoginForm {
+        mode,
+        field: if register { 2 } else { 1 },
+        handle: TextInput::with("sam"),
+        password: TextInput::with("hunter22"),
+        invite: TextInput::with(if register { "X7K2-9QPL" } else { "" }),
+        error: register.then(|| "That handle is taken. Try another one.".to_owned()),
+        busy: register,
+    };
+    let mut m = Model::new(Screen::Login(form), "wss://chat.example.org".into(), NOW);
+    m.registration = if register { RegistrationPolicy::Invite } else { RegistrationPolicy::Open };
+    m.conn = if register {
+        ConnState::Online
+    } else {
+        ConnState::Waiting { retry_in_secs: 4, reason: "connection refused".into() }
+    };
+    m
+}
+
+fn with_dialog(dialog: Dialog) -> Model {
+    let mut m = main_model();
+    m.dialogs.push_back(dialog);
+    m
+}
+
+// ---- rendering helpers ----------------------------------------------------------------------------------------
+
+fn terminal(model: &Model, look: &Look, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|frame| super::draw(frame, model, look)).unwrap();
+    terminal
+}
+
+/// The buffer as text, one line per row, trailing spaces trimmed. A wide character takes its cells; the cell it
+/// covers must be blank, else something was drawn into the second half of a wide character and the test fails.
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut rows = Vec::new();
+    for y in 0..area.height {
+        let mut row = String::new();
+        let mut covered = 0;
+        for x in 0..area.width {
+            let symbol = buffer[(x, y)].symbol();
+            if covered > 0 {
+                assert_eq!(symbol, " ", "cell ({x}, {y}) is drawn over the second half of a wide character");
+                covered -= 1;
+                continue;
+            }
+            row.push_str(symbol);
+            covered = symbol.width().saturating_sub(1);
+        }
+        rows.push(row.trim_end().to_owned());
+    }
+    rows.join("\n")
+}
+
+/// The frame's own buffer, not the backend's: the backend only receives the cells the diff sends, and the diff
+/// skips cells hidden under wide characters, which is exactly what [`text`] must see to catch overlaps.
+fn render(model: &Model, look: &Look, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let frame = terminal.draw(|frame| super::draw(frame, model, look)).unwrap();
+    text(frame.buffer)
+}
+
+/// Snapshots `model` at both sizes, as `{name}_80x24` and `{name}_120x40`.
+fn snap(name: &str, model: &Model) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(model, &Look::default(), w, h));
+    }
+}
+
+// ---- snapshots ------------------------------------------------------------------------------------------------
+
+#[test]
+fn welcome_screens() {
+    snap("welcome_start", &welcome(0));
+    snap("welcome_connect", &welcome(1));
+}
+
+#[test]
+fn login_screens() {
+    snap("login", &login(LoginMode::Login));
+    snap("register", &login(LoginMode::Register));
+}
+
+#[test]
+fn main_screen_with_a_conversation() {
+    snap("main", &main_model());
+}
+
+#[test]
+fn main_screen_without_a_conversation_shows_what_to_do() {
+    let mut m = main_model();
+    m.handles[0].open = None;
+    m.focus = Focus::List;
+    m.notice = None;
+    snap("empty", &m);
+}
+
+#[test]
+fn help_overlay() {
+    let mut m = main_model();
+    m.help = true;
+    snap("help", &m);
+}
+
+#[test]
+fn dialogs() {
+    let cases = [
+        (
+            "dialog_friend_request",
+            Dialog::FriendRequest {
+                from: addr("alice"),
+                greeting: Some("hi, it's Alice from the climbing gym".into()),
+                selected: 1,
+            },
+        ),
+        ("dialog_delete_confirm", Dialog::DeleteConfirm { friend: addr("bob"), yes: false }),
+        ("dialog_delete_notify", Dialog::DeleteNotify { friend: addr("bob"), yes: true }),
+        ("dialog_delete_ask", Dialog::DeleteAsk { friend: addr("bob"), yes: true }),
+        ("dialog_ask_again", Dialog::AskAgain { friend: addr("bob"), yes: false }),
+        (
+            "dialog_add_friend",
+            Dialog::AddFriend {
+                field: 0,
+                handle: TextInput::with("zoe@other.example"),
+                greeting: TextInput::default(),
+                error: Some("There is no handle zoe on other.example.".into()),
+            },
+        ),
+        (
+            "dialog_edit_entry",
+            Dialog::EditEntry {
+                friend: addr("lee"),
+                field: 1,
+                nickname: TextInput::with("小龙"),
+                note: TextInput::with("from the 日本語 class"),
+            },
+        ),
+        ("dialog_set_status", Dialog::SetStatus { field: 0, state: 1, activity: TextInput::with("lunch") }),
+        ("dialog_block", Dialog::Block { target: addr("frank"), block: true, yes: false }),
+        ("dialog_unblock", Dialog::Block { target: addr("frank"), block: false, yes: true }),
+        ("dialog_switch_handle", Dialog::SwitchHandle { selected: 1 }),
+    ];
+    for (name, dialog) in cases {
+        snap(name, &with_dialog(dialog));
+    }
+}
+
+#[test]
+fn too_small_terminal_gets_a_notice_only() {
+    let screen = render(&main_model(), &Look::default(), 30, 10);
+    insta::assert_snapshot!("too_small_30x10", screen);
+    // Just below the minimum in one direction is still too small.
+    assert!(render(&main_model(), &Look::default(), 39, 30).contains("too small"));
+    assert!(!render(&main_model(), &Look::default(), 40, 12).contains("too small"));
+}
+
+#[test]
+fn smallest_main_screen() {
+    insta::assert_snapshot!("main_40x12", render(&main_model(), &Look::default(), 40, 12));
+}
+
+#[test]
+fn wide_terminal_puts_the_info_panel_at_the_right() {
+    insta::assert_snapshot!("main_160x40", render(&main_model(), &Look::default(), 160, 40));
+}
+
+#[test]
+fn search_bar_and_matches() {
+    let mut m = main_model();
+    m.focus = Focus::Log;
+    m.search = Some(Search { query: TextInput::with("harness"), editing: false, current: Some(4) });
+    insta::assert_snapshot!("search_80x24", render(&m, &Look::default(), 80, 24));
+}
+
+#[test]
+fn no_color_look_uses_no_colours() {
+    let m = main_model();
+    let look = Look::plain();
+    insta::assert_snapshot!("no_color_80x24", render(&m, &look, 80, 24));
+    // Check the point of NO_COLOR on every cell, dialogs and overlays included.
+    let mut all = vec![m.clone()];
+    all.push(with_dialog(Dialog::FriendRequest { from: addr("alice"), greeting: None, selected: 0 }));
+    let mut help = m.clone();
+    help.help = true;
+    all.push(help);
+    all.push(welcome(1));
+    all.push(login(LoginMode::Register));
+    for model in &all {
+        let terminal = terminal(model, &look, 80, 24);
+        for cell in terminal.backend().buffer().content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{:?} has a colour", cell.symbol());
+        }
+    }
+}
+
+// ---- cursor ---------------------------------------------------------------------------------------------------
+
+fn cursor(model: &Model, w: u16, h: u16) -> Option<Position> {
+    let terminal = terminal(model, &Look::default(), w, h);
+    // The terminal shows the cursor only when the frame placed it.
+    let backend = terminal.backend();
+    backend.cursor_visible().then(|| backend.cursor_position())
+}
+
+#[test]
+fn cursor_sits_after_wide_characters_in_the_input() {
+    let mut m = main_model();
+    m.input = TextInput::with("日本語 ok");
+    // Cursor between 本 and 語: two wide characters, four cells, in from the input's left border.
+    m.input.home();
+    m.input.right();
+    m.input.right();
+    let at = cursor(&m, 80, 24).unwrap();
+    // The input is the right pane's last box: its text starts one cell in from the pane's left edge (x 28).
+    assert_eq!(at, Position::new(28 + 1 + 4, 24 - 1 - 2));
+    // No cursor while the list has the keyboard, nor under a dialog without text fields.
+    m.focus = Focus::List;
+    assert_eq!(cursor(&m, 80, 24), None);
+    m.focus = Focus::Input;
+    m.dialogs.push_back(Dialog::DeleteConfirm { friend: addr("bob"), yes: true });
+    assert_eq!(cursor(&m, 80, 24), None);
+}
+
+#[test]
+fn cursor_goes_to_the_active_dialog_field() {
+    let m = with_dialog(Dialog::AddFriend {
+        field: 1,
+        handle: TextInput::with("zoe"),
+        greeting: TextInput::with("hé 🎉"),
+        error: None,
+    });
+    let at = cursor(&m, 80, 24).unwrap();
+    let screen = render(&m, &Look::default(), 80, 24);
+    let row = screen.lines().nth(usize::from(at.y)).unwrap();
+    // The cursor is right after the emoji of the greeting field's text.
+    let before: String = row.chars().take_while(|c| *c != '🎉').collect();
+    assert!(row.contains("Greeting"), "{row}");
+    assert_eq!(usize::from(at.x), before.width() + 2, "{row}");
+}
+
+// ---- only the visible part is drawn ---------------------------------------------------------------------------
+
+fn long_history(n: usize) -> Vec<LogLine> {
+    (0..n)
+        .map(|i| {
+            let at = NOW - Millis::try_from(n - i).unwrap() * MIN;
+            msg(
+                at,
+                if i % 2 == 0 { "bob" } else { "sam" },
+                i % 2 == 1,
+                &format!("message number {i}"),
+                Delivery::Stored,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn log_wraps_only_the_lines_that_fit() {
+    let lines = long_history(100_000);
+    let look = Look::default();
+    let ctx = LogCtx {
+        styles: &look.styles,
+        peer_name: "bob".into(),
+        answer_hint: "[y/N]".into(),
+        history: HistoryState::More,
+        query: None,
+        current: None,
+    };
+    let height = 20;
+    let v = visible_rows(&lines, &ctx, 50, height, 0);
+    assert_eq!(v.rows.len(), height);
+    assert!(v.visited <= height, "wrapped {} lines for {height} rows", v.visited);
+    let last: String = v.rows[height - 1].spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(last.ends_with("message number 99999"), "{last}");
+
+    // Scrolled up 30 rows: the 30 scrolled over are wrapped too, nothing else.
+    let v = visible_rows(&lines, &ctx, 50, height, 30);
+    assert_eq!((v.rows.len(), v.scroll), (height, 30));
+    assert!(v.visited <= height + 30 + 2, "wrapped {} lines", v.visited);
+
+    // Scrolled past the top: the top of the history shows, with what lies above it.
+    let few = long_history(3);
+    let v = visible_rows(&few, &ctx, 50, height, 1000);
+    assert_eq!(v.visited, 3);
+    let first: String = v.rows[0].spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(first.contains("Older messages"), "{first}");
+}
+
+#[test]
+fn a_huge_conversation_renders() {
+    let mut m = main_model();
+    if let Some(c) = m.handles[0].conversations.get_mut(&addr("bob")) {
+        c.lines = long_history(100_000);
+    }
+    let screen = render(&m, &Look::default(), 80, 24);
+    assert!(screen.contains("message number 99999"), "{screen}");
+}
+
+#[test]
+fn the_current_search_match_is_scrolled_into_view() {
+    let mut m = main_model();
+    if let Some(c) = m.handles[0].conversations.get_mut(&addr("bob")) {
+        c.lines = long_history(1000);
+    }
+    m.search = Some(Search { query: TextInput::with("number 100"), editing: false, current: Some(100) });
+    let screen = render(&m, &Look::default(), 80, 24);
+    assert!(screen.contains("message number 100\n") || screen.contains("message number 100 "), "{screen}");
+    assert!(!screen.contains("message number 999"), "{screen}");
+}
+
+#[test]
+fn a_long_friend_list_shows_the_window_around_the_selection() {
+    let mut m = main_model();
+    let h = &mut m.handles[0];
+    h.friends.requests_in.clear();
+    h.friends.requests_out.clear();
+    h.friends.entries =
+        (0..1000).map(|i| entry(&format!("friend{i:04}"), Presence::offline(Some(NOW - HOUR)), NOW)).collect();
+    h.conversations.clear();
+    h.open = None;
+    // Row 0 is "Online (0)", row 1 "Offline (1000)", then friend0000...
+    h.selected = 702;
+    let screen = render(&m, &Look::default(), 80, 24);
+    assert!(screen.contains("friend0700"), "{screen}");
+    assert!(!screen.contains("friend0000"), "{screen}");
+    assert!(!screen.contains("friend0999"), "{screen}");
+}
+
+#[test]
+fn the_selected_row_is_highlighted_across_the_pane() {
+    let m = main_model();
+    let look = Look::default();
+    let terminal = terminal(&m, &look, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let screen = render(&m, &look, 80, 24);
+    let y = screen.lines().position(|l| l.contains("● bob")).unwrap();
+    let y = u16::try_from(y).unwrap();
+    // Every cell of the row inside the list's borders, the padding after the text included.
+    for x in 1..27 {
+        assert_eq!(buffer[(x, y)].bg, Color::Cyan, "({x}, {y})");
+    }
+    assert_ne!(buffer[(1, y + 1)].bg, Color::Cyan);
+}
+
+#[test]
+fn a_new_conversation_is_shown_empty_with_its_peer() {
+    let mut m = main_model();
+    m.handles[0].open = Some(addr("frank"));
+    let screen = render(&m, &Look::default(), 80, 24);
+    assert!(screen.contains("frank — frank@relay.example"), "{screen}");
+    assert!(screen.contains("No messages with frank yet. Say hello!"), "{screen}");
+    assert!(screen.contains("Message frank — Enter to send"), "{screen}");
+}
+
+#[test]
+fn same_model_same_screen() {
+    let m = main_model();
+    assert_eq!(render(&m, &Look::default(), 120, 40), render(&m, &Look::default(), 120, 40));
+}
+
+#[test]
+fn glyphs_are_single_width() {
+    // The view's layout assumes these take one cell each.
+    for g in ["●", "◐", "⊘", "○", "⧗", "→", "✗", "▸", "•", "…", "─", "◌", "│", "⏎"] {
+        assert_eq!(g.width(), 1, "{g}");
+    }
+}
