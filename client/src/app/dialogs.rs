@@ -37,21 +37,39 @@ pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<Stri
     })
 }
 
+fn is_form(dialog: &Dialog) -> bool {
+    matches!(dialog, Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::SetStatus { .. })
+}
+
 pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
     let handles = model.handles.len().max(1);
     let Some(dialog) = model.dialogs.front_mut() else { return Vec::new() };
-    // Text-entry dialogs take typed characters before key bindings (so "y" or "n" can be typed).
-    if let Some(field) = text_field(dialog) {
-        let navigation = matches!(
-            key.code,
-            KeyCode::Enter | KeyCode::Esc | KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down
-        );
-        if !navigation && edit(field, &key) {
-            if let Dialog::AddFriend { error, .. } = dialog {
-                *error = None;
+    if is_form(dialog) {
+        // Forms: Tab and the arrows move between fields, Enter submits, Esc cancels; letters are always text.
+        match key.code {
+            KeyCode::Esc => {
+                model.dialogs.pop_front();
             }
-            return Vec::new();
+            KeyCode::Enter => return choose(model, None),
+            KeyCode::Tab | KeyCode::Down => next_field(dialog, 1),
+            KeyCode::BackTab | KeyCode::Up => next_field(dialog, -1),
+            KeyCode::Left | KeyCode::Right if matches!(dialog, Dialog::SetStatus { field: 0, .. }) => {
+                step(dialog, if key.code == KeyCode::Left { -1 } else { 1 }, handles);
+            }
+            _ if action == Some(Action::Quit) => {
+                model.quit = true;
+                return vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit];
+            }
+            _ => {
+                if let Some(field) = text_field(dialog) {
+                    edit(field, &key);
+                }
+                if let Dialog::AddFriend { error, .. } = dialog {
+                    *error = None;
+                }
+            }
         }
+        return Vec::new();
     }
     match action {
         Some(Action::Back) => {
@@ -69,17 +87,19 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd>
         Some(Action::Yes) => choose(model, Some(true)),
         Some(Action::No) => choose(model, Some(false)),
         Some(Action::Open) => choose(model, None),
-        _ => match key.code {
-            KeyCode::Tab | KeyCode::Down => {
-                step(dialog, 1, handles);
-                Vec::new()
-            }
-            KeyCode::BackTab | KeyCode::Up => {
-                step(dialog, -1, handles);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        },
+        Some(Action::Quit) => {
+            model.quit = true;
+            vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Moves between the fields of a form dialog.
+fn next_field(dialog: &mut Dialog, delta: isize) {
+    if let Dialog::AddFriend { field, .. } | Dialog::EditEntry { field, .. } | Dialog::SetStatus { field, .. } = dialog
+    {
+        *field = ((*field as isize + delta).rem_euclid(2)) as usize;
     }
 }
 
@@ -93,9 +113,8 @@ fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
         | Dialog::DeleteAsk { yes, .. }
         | Dialog::AskAgain { yes, .. }
         | Dialog::Block { yes, .. } => *yes = !*yes,
-        Dialog::AddFriend { field, .. } | Dialog::EditEntry { field, .. } => *field = wrap(*field, 2),
-        Dialog::SetStatus { field: 0, state, .. } => *state = wrap(*state, Dialog::STATES.len()),
-        Dialog::SetStatus { .. } => {}
+        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } => {}
+        Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
     }
 }

@@ -450,3 +450,24 @@ fn slash_commands_and_completion() {
     t.send(key(KeyCode::Enter));
     assert!(t.model.notice.as_ref().is_some_and(|n| n.level == Level::Error && n.text.contains("/help")));
 }
+
+#[test]
+fn form_dialogs_take_letters_as_text_and_tab_moves_between_fields() {
+    let mut t = T::main("bob");
+    t.model.focus = Focus::List;
+    t.send(key(KeyCode::Char('s')));
+    t.send(key(KeyCode::Right));
+    t.send(key(KeyCode::Tab));
+    t.typed("lunch, then naps");
+    assert!(
+        matches!(t.model.dialogs.front(), Some(Dialog::SetStatus { field: 1, state: 1, activity, .. }) if activity.text() == "lunch, then naps")
+    );
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
+    assert!(
+        matches!(&sent[..], [(_, ClientFrame::SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. })] if a == "lunch, then naps")
+    );
+    // In the add-friend form, "n" and "y" are letters.
+    t.send(key(KeyCode::Char('a')));
+    t.typed("nyx");
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::AddFriend { handle, .. }) if handle.text() == "nyx"));
+}
