@@ -133,7 +133,13 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     let input_cursor = input::draw(frame, input_area, model, look);
     status::draw(frame, bar, model, look);
 
-    // Overlays last, over everything; the cursor belongs to the topmost thing being typed into.
+    // Overlays last, over everything; the cursor belongs to the topmost thing being typed into. What lies behind
+    // a modal is dimmed, so text cut off at the modal's edge reads as background, not as part of the dialog.
+    if model.help || !model.dialogs.is_empty() {
+        frame
+            .buffer_mut()
+            .set_style(body, ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM));
+    }
     if model.help {
         help::draw(frame, body, look);
         return None;
