@@ -471,3 +471,36 @@ fn form_dialogs_take_letters_as_text_and_tab_moves_between_fields() {
     t.typed("nyx");
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::AddFriend { handle, .. }) if handle.text() == "nyx"));
 }
+
+#[test]
+fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    let cmds = t.send(key(KeyCode::Enter));
+    let (id, _) = T::requests(&cmds)[0].clone();
+    let long = "word ".repeat(60);
+    let messages: Vec<Message> = (0..3)
+        .map(|i| Message {
+            id: format!("h{i}"),
+            from: addr("bob"),
+            to: addr("alice"),
+            body: long.clone(),
+            sent_at: i,
+            client_msg_id: format!("c{i}"),
+        })
+        .collect();
+    t.net(net::Event::Answer { id, frame: ServerFrame::History { id, with: addr("bob"), messages, more: true } });
+    t.model.focus = Focus::Log;
+    // Three long messages are many more rows than three lines: scrolling is not stuck at 2.
+    let mut asked = Vec::new();
+    for _ in 0..5 {
+        asked.extend(T::requests(&t.send(key(KeyCode::Up))));
+    }
+    assert_eq!(t.model.conversation().unwrap().scroll, 5);
+    for _ in 0..3 {
+        asked.extend(T::requests(&t.send(key(KeyCode::PageUp))));
+    }
+    // Back past the lines we hold, the older page is asked for, once.
+    assert!(matches!(&asked[..], [(_, ClientFrame::History { before: Some(b), .. })] if b == "h0"), "{asked:?}");
+}

@@ -438,10 +438,13 @@ pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
     let acting = h.address.handle.clone();
     let Some(peer) = h.open.clone() else { return Vec::new() };
     let Some(c) = h.conversations.get_mut(&peer) else { return Vec::new() };
-    let max = c.lines.len().saturating_sub(1);
+    // `scroll` counts screen rows, and only the view knows the width the lines wrap at; allow up to a generous
+    // estimate (every 20 characters a row) and let the view stop at the real top.
+    let rows: usize = c.lines.iter().map(|l| line_chars(l) / 20 + 1).sum();
     let wanted = c.scroll as isize + lines;
-    c.scroll = wanted.clamp(0, max as isize) as usize;
-    let at_top = wanted > max as isize;
+    c.scroll = wanted.clamp(0, rows.saturating_sub(1) as isize) as usize;
+    // Older history is fetched as soon as the reader is back past the lines we hold.
+    let at_top = wanted >= c.lines.len().saturating_sub(1) as isize && lines > 0;
     if !(at_top && c.history == super::HistoryState::More) {
         return Vec::new();
     }
@@ -459,6 +462,13 @@ pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
         after: None,
         limit: Some(100),
     })]
+}
+
+fn line_chars(line: &super::LogLine) -> usize {
+    match line {
+        super::LogLine::Message { body, .. } => body.chars().count() + 12,
+        super::LogLine::System { text, .. } | super::LogLine::Prompt { text, .. } => text.chars().count() + 8,
+    }
 }
 
 fn input_key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
