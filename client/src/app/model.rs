@@ -211,19 +211,14 @@ impl HandleView {
         }
         // Unread first, then most recent activity, then name. Keys are computed once per entry, so a long list
         // sorts in n log n.
-        let mut keyed: Vec<(std::cmp::Reverse<(usize, Millis)>, String, &FriendEntry)> = self
-            .friends
-            .entries
-            .iter()
-            .map(|e| {
-                let (unread, last) = self.conversations.get(&e.address).map_or((0, 0), |c| (c.unread, c.last_activity));
-                let name = e.nickname.clone().unwrap_or_else(|| short(&e.address));
-                (std::cmp::Reverse((unread, last)), name, e)
-            })
-            .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut sorted: Vec<&FriendEntry> = self.friends.entries.iter().collect();
+        sorted.sort_by_cached_key(|e| {
+            let (unread, last) = self.conversations.get(&e.address).map_or((0, 0), |c| (c.unread, c.last_activity));
+            let name = e.nickname.clone().unwrap_or_else(|| short(&e.address));
+            (std::cmp::Reverse((unread, last)), name)
+        });
         let (online, offline): (Vec<&FriendEntry>, Vec<&FriendEntry>) =
-            keyed.into_iter().map(|(_, _, e)| e).partition(|e| e.presence.state != ShownState::Offline);
+            sorted.into_iter().partition(|e| e.presence.state != ShownState::Offline);
         for (section, list) in [(Section::Online, online), (Section::Offline, offline)] {
             rows.push(Row::Header(section, list.len()));
             rows.extend(list.into_iter().map(|e| Row::Friend(e.address.clone())));
