@@ -622,32 +622,8 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
             }
             Err(e) => notify(model, Level::Error, format!("{}.", capitalize(&e.to_string()))),
         },
-        SlashCommand::Nick { handle, nickname } => match find_address(&handle) {
-            Ok(friend) => {
-                let friend = resolve(model, friend);
-                return vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry {
-                    id,
-                    acting,
-                    friend,
-                    nickname: Some(nickname),
-                    note: None,
-                })];
-            }
-            Err(e) => notify(model, Level::Error, e),
-        },
-        SlashCommand::Note { handle, note } => match find_address(&handle) {
-            Ok(friend) => {
-                let friend = resolve(model, friend);
-                return vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry {
-                    id,
-                    acting,
-                    friend,
-                    nickname: None,
-                    note: Some(note),
-                })];
-            }
-            Err(e) => notify(model, Level::Error, e),
-        },
+        SlashCommand::Nick { handle, nickname } => return set_entry(model, &handle, Some(nickname), None),
+        SlashCommand::Note { handle, note } => return set_entry(model, &handle, None, Some(note)),
         SlashCommand::Msg { handle, text } => match find_address(&handle) {
             Ok(peer) => {
                 let peer = resolve(model, peer);
@@ -679,6 +655,21 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
         SlashCommand::Help => model.help = true,
     }
     Vec::new()
+}
+
+/// `/nick` and `/note`: edit one field of an entry (an empty text clears it).
+fn set_entry(model: &mut Model, handle: &str, nickname: Option<String>, note: Option<String>) -> Vec<Cmd> {
+    let acting = model.handle().map(|h| h.address.handle.clone());
+    match find_address(handle) {
+        Ok(friend) => {
+            let friend = resolve(model, friend);
+            vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry { id, acting, friend, nickname, note })]
+        }
+        Err(e) => {
+            notify(model, Level::Error, e);
+            Vec::new()
+        }
+    }
 }
 
 /// Fills in our relay for an address typed without one.
