@@ -360,6 +360,8 @@ pub struct Model {
     /// Show presence changes as system lines.
     pub show_presence_changes: bool,
     pub quit: bool,
+    /// Quit was pressed once while messages were still unsent; pressing it again quits.
+    pub quit_warned: bool,
 }
 
 impl Model {
@@ -386,6 +388,7 @@ impl Model {
             pending: HashMap::new(),
             show_presence_changes: true,
             quit: false,
+            quit_warned: false,
         }
     }
 
@@ -405,6 +408,16 @@ impl Model {
     pub fn conversation(&self) -> Option<&Conversation> {
         let h = self.handle()?;
         h.open.as_ref().and_then(|p| h.conversations.get(p))
+    }
+
+    /// Our messages the relay has not stored yet (they live only in this process).
+    pub fn unsent(&self) -> usize {
+        self.handles
+            .iter()
+            .flat_map(|h| h.conversations.values())
+            .flat_map(|c| c.lines.iter())
+            .filter(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
+            .count()
     }
 
     /// Unread messages on handles other than the active one.

@@ -504,3 +504,17 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
     // Back past the lines we hold, the older page is asked for, once.
     assert!(matches!(&asked[..], [(_, ClientFrame::History { before: Some(b), .. })] if b == "h0"), "{asked:?}");
 }
+
+#[test]
+fn quitting_with_unsent_messages_asks_first() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    t.typed("are you there?");
+    t.send(key(KeyCode::Enter));
+    t.send(key(KeyCode::Esc));
+    assert!(t.send(key(KeyCode::Char('q'))).is_empty(), "warned, not quit");
+    assert!(t.model.notice.as_ref().is_some_and(|n| n.text.contains("1 message is not sent yet")));
+    assert!(t.send(key(KeyCode::Char('q'))).iter().any(|c| matches!(c, Cmd::Quit)));
+}

@@ -210,9 +210,18 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
     let mode = mode(model);
     let action = keymap.action_for(mode, &key);
     if action == Some(Action::Quit) && (is_ctrl_c(&key) || mode == Mode::List) {
+        let unsent = model.unsent();
+        if unsent > 0 && !model.quit_warned {
+            // They live only in this process: quitting now would lose them.
+            model.quit_warned = true;
+            let what = if unsent == 1 { "1 message is".to_owned() } else { format!("{unsent} messages are") };
+            notify(model, Level::Error, format!("{what} not sent yet and would be lost; quit again to quit anyway."));
+            return Vec::new();
+        }
         model.quit = true;
         return vec![Cmd::Net(net::Command::Shutdown), Cmd::Quit];
     }
+    model.quit_warned = false;
     if model.help {
         // Any key closes help; the keys that opened it do too.
         model.help = false;
