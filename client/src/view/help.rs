@@ -10,7 +10,8 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 11] = [
+pub const COMMANDS: [(&str, &str); 12] = [
+    ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
     ("/block NAME", "block someone"),

@@ -186,7 +186,7 @@ impl Default for Hints {
             open: s("Enter"),
             send: s("Enter"),
             focus: s("Tab"),
-            search: s("Ctrl-F"),
+            search: s("/"),
             info: s("i"),
             next_field: s("Tab"),
             choose: s("↑/↓"),
