@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DeletionAnswer, PresenceState, RequestAnswer};
+use crate::model::{DeletionAnswer, InvitePolicy, PresenceState, RequestAnswer};
 use crate::{Address, Handle, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +212,88 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
+    /// Makes a group of this handle and `members` (each invited under their invitation setting).
+    CreateGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        members: Vec<Address>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// Invites `who` to a group this handle is in.
+    InviteToGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        who: Address,
+    },
+    /// Answers an invitation that asked first.
+    AnswerGroupInvite {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        accept: bool,
+    },
+    LeaveGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+    },
+    /// The owner removes a member.
+    RemoveFromGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        who: Address,
+    },
+    /// The owner renames the group; an empty title goes back to the members' names.
+    RenameGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        title: String,
+    },
+    /// Sends a message to a group. Resending with the same `client_msg_id` never duplicates it.
+    SendGroup {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        body: String,
+        client_msg_id: String,
+    },
+    /// Pages through a group's messages since this handle joined.
+    GroupHistory {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Whether invitations join at once, ask, or are refused.
+    SetInvitePolicy {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        policy: InvitePolicy,
+    },
+    /// This handle's groups and pending invitations (also pushed at login).
+    GetGroups {
+        id: RequestId,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+    },
 }
 
 impl ClientFrame {
@@ -243,6 +325,16 @@ impl ClientFrame {
         "sync",
         "ack",
         "history",
+        "create_group",
+        "invite_to_group",
+        "answer_group_invite",
+        "leave_group",
+        "remove_from_group",
+        "rename_group",
+        "send_group",
+        "group_history",
+        "set_invite_policy",
+        "get_groups",
     ];
 
     /// The request id, if the frame has one.
@@ -274,7 +366,17 @@ impl ClientFrame {
             | GetFriends { id, .. }
             | Send { id, .. }
             | Sync { id, .. }
-            | History { id, .. } => Some(*id),
+            | History { id, .. }
+            | CreateGroup { id, .. }
+            | InviteToGroup { id, .. }
+            | AnswerGroupInvite { id, .. }
+            | LeaveGroup { id, .. }
+            | RemoveFromGroup { id, .. }
+            | RenameGroup { id, .. }
+            | SendGroup { id, .. }
+            | GroupHistory { id, .. }
+            | SetInvitePolicy { id, .. }
+            | GetGroups { id, .. } => Some(*id),
         }
     }
 
@@ -308,6 +410,16 @@ impl ClientFrame {
             Sync { .. } => "sync",
             Ack { .. } => "ack",
             History { .. } => "history",
+            CreateGroup { .. } => "create_group",
+            InviteToGroup { .. } => "invite_to_group",
+            AnswerGroupInvite { .. } => "answer_group_invite",
+            LeaveGroup { .. } => "leave_group",
+            RemoveFromGroup { .. } => "remove_from_group",
+            RenameGroup { .. } => "rename_group",
+            SendGroup { .. } => "send_group",
+            GroupHistory { .. } => "group_history",
+            SetInvitePolicy { .. } => "set_invite_policy",
+            GetGroups { .. } => "get_groups",
         }
     }
 }

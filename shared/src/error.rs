@@ -95,6 +95,16 @@ error_codes! {
     BadCursor => "bad_cursor", "That position does not exist in the stream or history.";
     /// The `client_msg_id` was already used for a different message.
     DuplicateClientMsgId => "duplicate_client_msg_id", "That client message id was already used for another message.";
+    /// The group does not exist or this handle is not in it (deliberately one code for both).
+    NotInGroup => "not_in_group", "You are not in that group.";
+    /// Only the group's owner may do that.
+    NotOwner => "not_owner", "Only the group's owner can do that.";
+    /// The invitee is already in the group or already invited.
+    AlreadyInGroup => "already_in_group", "They are already in that group (or invited).";
+    /// The group, or this handle's list of groups, is full.
+    GroupFull => "group_full", "That group is full.";
+    /// There is no invitation to that group.
+    NoSuchInvite => "no_such_invite", "There is no invitation to that group.";
     /// The session to revoke does not exist on this account.
     NoSuchSession => "no_such_session", "There is no such session on your account.";
     /// The relay is at its connection cap.

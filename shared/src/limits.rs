@@ -35,3 +35,9 @@ pub const MAX_FRIENDS_PER_HANDLE: usize = 1000;
 pub const MAX_SYNC_PAGE: u32 = 500;
 /// Most messages a `history` answer carries.
 pub const MAX_HISTORY_PAGE: u32 = 200;
+/// Members of one group (including invitations waiting for an answer).
+pub const MAX_GROUP_MEMBERS: usize = 100;
+/// Groups one handle can be in.
+pub const MAX_GROUPS_PER_HANDLE: usize = 200;
+/// Longest group title, in characters.
+pub const MAX_GROUP_TITLE_CHARS: usize = 64;

@@ -192,6 +192,97 @@ pub enum Event {
     DeletionAnswered { peer: Address, answer: DeletionAnswer },
     /// The handle `peer` no longer exists (its owner removed it); it was taken off your list.
     HandleRemoved { peer: Address },
+    /// `peer` invites you to a group, and your invitation setting says to ask: answer with `answer_group_invite`.
+    GroupInvite {
+        peer: Address,
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// Something happened in a group you are in; `peer` is who did it. These lines make up the group's log.
+    Group { peer: Address, group: String, change: GroupChange },
+}
+
+/// A change in a group, as a line of its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum GroupChange {
+    /// The group was made with these members (`peer` made it).
+    Created {
+        members: Vec<Address>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// `who` joined (added by `peer`, or `peer` accepted an invitation: then `who == peer`).
+    Joined { who: Address },
+    /// `peer` left.
+    Left,
+    /// `peer` (the owner) removed `who`.
+    Removed { who: Address },
+    /// `peer` (the owner) renamed the group; `None` goes back to the members' names.
+    Renamed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    /// `peer` is the owner now (the previous owner left).
+    OwnerChanged,
+}
+
+/// Whether group invitations join at once, ask first, or are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitePolicy {
+    /// Join at once when invited by someone on your friend list; ask otherwise. The default.
+    #[default]
+    Auto,
+    /// Always ask.
+    Ask,
+    /// Refuse every invitation.
+    Refuse,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub address: Address,
+    pub joined_at: Millis,
+}
+
+/// A group as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    /// Relay-assigned, globally unique.
+    pub id: String,
+    /// `None`: shown as the members' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub owner: Address,
+    pub members: Vec<GroupMember>,
+    /// Invited, and asked to answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invited: Vec<Address>,
+    pub created_at: Millis,
+}
+
+/// An invitation waiting for the viewer's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingGroupInvite {
+    pub group: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub by: Address,
+    pub at: Millis,
+}
+
+/// A message to a group, as stored by the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMessage {
+    pub id: String,
+    pub group: String,
+    pub from: Address,
+    pub body: String,
+    pub sent_at: Millis,
+    pub client_msg_id: String,
 }
 
 impl Event {
@@ -202,7 +293,9 @@ impl Event {
             | Self::RequestCancelled { peer }
             | Self::DeletionNotice { peer, .. }
             | Self::DeletionAnswered { peer, .. }
-            | Self::HandleRemoved { peer } => peer,
+            | Self::HandleRemoved { peer }
+            | Self::GroupInvite { peer, .. }
+            | Self::Group { peer, .. } => peer,
         }
     }
 }
@@ -213,6 +306,7 @@ impl Event {
 pub enum ItemBody {
     Message { message: Message },
     Event { event: Event },
+    GroupMessage { message: GroupMessage },
 }
 
 /// One item of a handle's stream: everything the relay must never lose for that handle, in order.

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FriendList, Limits, Message, Presence, Profile, RegistrationPolicy, SessionInfo, StreamItem};
+use crate::model::{
+    FriendList, GroupInfo, GroupMessage, InvitePolicy, Limits, Message, PendingGroupInvite, Presence, Profile,
+    RegistrationPolicy, SessionInfo, StreamItem,
+};
 use crate::{Address, ErrorCode, Millis, RelayName, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +83,33 @@ pub enum ServerFrame {
     },
     /// Answer to `history`, messages oldest first.
     History { id: RequestId, with: Address, messages: Vec<Message>, more: bool },
+    /// A group: the answer to `create_group` (with `id`), and pushed to every member's connections whenever its
+    /// members, owner or title change.
+    Group {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as")]
+        acting: Address,
+        group: GroupInfo,
+    },
+    /// Push: the handle is no longer in this group (left, removed, or the group ended).
+    GroupGone {
+        #[serde(rename = "as")]
+        acting: Address,
+        group: String,
+    },
+    /// A handle's groups, invitations waiting for an answer, and invitation setting: at login and on `get_groups`.
+    Groups {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as")]
+        acting: Address,
+        groups: Vec<GroupInfo>,
+        invites: Vec<PendingGroupInvite>,
+        policy: InvitePolicy,
+    },
+    /// Answer to `group_history`, oldest first.
+    GroupHistory { id: RequestId, group: String, messages: Vec<GroupMessage>, more: bool },
     /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
     Bye { code: ErrorCode, message: String },
 }
@@ -108,13 +138,19 @@ impl ServerFrame {
             | Self::Sessions { id, .. }
             | Self::Stored { id, .. }
             | Self::Batch { id, .. }
-            | Self::History { id, .. } => Some(*id),
-            Self::Error { id, .. } | Self::Friends { id, .. } | Self::Handles { id, .. } => *id,
+            | Self::History { id, .. }
+            | Self::GroupHistory { id, .. } => Some(*id),
+            Self::Error { id, .. }
+            | Self::Friends { id, .. }
+            | Self::Handles { id, .. }
+            | Self::Group { id, .. }
+            | Self::Groups { id, .. } => *id,
             Self::Hello { .. }
             | Self::Presence { .. }
             | Self::Profile { .. }
             | Self::Deliver { .. }
-            | Self::Bye { .. } => None,
+            | Self::Bye { .. }
+            | Self::GroupGone { .. } => None,
         }
     }
 

@@ -20,7 +20,7 @@ pub use records::*;
 pub use sqlite::SqliteStorage;
 
 use huddle_shared::Address;
-use huddle_shared::model::{Message, StreamItem};
+use huddle_shared::model::{GroupMessage, Message, StreamItem};
 
 /// A storage failure. The relay treats it as fatal.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,14 @@ pub enum HistoryCursor<'a> {
     Before(&'a str),
     /// Messages strictly newer than this message id, oldest first.
     After(&'a str),
+}
+
+/// One page of a group's history, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupHistoryPage {
+    pub messages: Vec<GroupMessage>,
+    /// There are further messages (visible to this member) in the direction of travel.
+    pub more: bool,
 }
 
 /// One page of history, oldest first.
@@ -87,6 +95,21 @@ pub trait Storage: Send {
         cursor: HistoryCursor<'_>,
         limit: usize,
     ) -> Result<Option<HistoryPage>, StorageError>;
+    /// The group message `sender` sent with this idempotency key, with its place in the sender's stream.
+    fn find_group_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(GroupMessage, u64)>, StorageError>;
+    /// Messages of `group` numbered above `since` (what a member who joined then may see), paged like
+    /// [`Storage::history`]. `None` if the cursor is not a visible message of this group.
+    fn group_history(
+        &mut self,
+        group: &str,
+        since: u64,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<GroupHistoryPage>, StorageError>;
     /// True when another process (the admin CLI) changed the data since the last call.
     fn external_change(&mut self) -> Result<bool, StorageError>;
 }

@@ -1,6 +1,6 @@
 //! Plain records as stored, and the mutations that change them. These are storage's vocabulary, not wire types.
 
-use huddle_shared::model::{DeletionState, Message, Profile, StreamItem};
+use huddle_shared::model::{DeletionState, GroupMessage, InvitePolicy, Message, Profile, StreamItem};
 use huddle_shared::{Address, Handle, Millis};
 
 /// Opaque, globally unique account id (UUIDv7 text), so that the admin CLI and the relay never collide.
@@ -28,6 +28,8 @@ pub struct HandleRec {
     pub last_seen: Option<Millis>,
     /// Highest stream sequence a connection of the account acknowledged.
     pub acked: u64,
+    /// Whether group invitations join at once, ask, or are refused.
+    pub invite_policy: InvitePolicy,
 }
 
 impl HandleRec {
@@ -43,6 +45,7 @@ impl HandleRec {
             location: None,
             last_seen: None,
             acked: 0,
+            invite_policy: InvitePolicy::default(),
         }
     }
 }
@@ -102,6 +105,37 @@ pub struct BlockRec {
     pub at: Millis,
 }
 
+/// A group room. Archived when its last member leaves (kept for the history's sake, never reused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRec {
+    pub id: String,
+    pub title: Option<String>,
+    pub owner: Address,
+    pub created_at: Millis,
+    pub archived: bool,
+    /// Messages sent to the group so far; each message has its number (1, 2, ...).
+    pub messages: u64,
+}
+
+/// `member` is in `group`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRec {
+    pub group: String,
+    pub member: Address,
+    pub joined_at: Millis,
+    /// The group's message count when they joined: they see the messages numbered above it, never earlier ones.
+    pub since: u64,
+}
+
+/// `invitee` was invited to `group` by `by` and has not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInviteRec {
+    pub group: String,
+    pub invitee: Address,
+    pub by: Address,
+    pub at: Millis,
+}
+
 /// Everything the core holds in memory, as loaded at start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -117,6 +151,9 @@ pub struct Snapshot {
     pub requests: Vec<RequestRec>,
     pub deletions: Vec<DeletionRec>,
     pub blocks: Vec<BlockRec>,
+    pub groups: Vec<GroupRec>,
+    pub members: Vec<MemberRec>,
+    pub group_invites: Vec<GroupInviteRec>,
 }
 
 /// One change. Upserts replace the whole record identified by its key.
