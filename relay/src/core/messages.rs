@@ -94,6 +94,7 @@ impl<S: Storage> Core<S> {
             let size = ITEM_OVERHEAD_BYTES
                 + match &item.body {
                     ItemBody::Message { message } => message.body.len(),
+                    ItemBody::GroupMessage { message } => message.body.len() + 64,
                     ItemBody::Event { .. } => 300,
                 };
             if keep > 0 && size > budget {

@@ -8,8 +8,8 @@ use huddle_shared::{Address, Handle, RelayName};
 
 use super::relation::Relation;
 use crate::storage::{
-    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, InviteRec, Mutation, RequestRec, SessionRec,
-    Snapshot,
+    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, GroupInviteRec, GroupRec, HandleRec, InviteRec, MemberRec,
+    Mutation, RequestRec, SessionRec, Snapshot,
 };
 
 #[derive(Debug, Clone)]
@@ -31,6 +31,13 @@ pub struct State {
     pub deletions: Relation<DeletionRec>,
     /// owner -> target.
     pub blocks: Relation<BlockRec>,
+    pub groups: HashMap<String, GroupRec>,
+    /// group -> member -> membership, in member order.
+    pub members: HashMap<String, BTreeMap<Address, MemberRec>>,
+    /// member -> groups they are in.
+    pub member_of: HashMap<Address, std::collections::BTreeSet<String>>,
+    /// group -> invitee -> invitation waiting for an answer.
+    pub group_invites: HashMap<String, BTreeMap<Address, GroupInviteRec>>,
 }
 
 impl State {
@@ -48,6 +55,10 @@ impl State {
             requests: Relation::default(),
             deletions: Relation::default(),
             blocks: Relation::default(),
+            groups: HashMap::new(),
+            members: HashMap::new(),
+            member_of: HashMap::new(),
+            group_invites: HashMap::new(),
         };
         let puts = snapshot
             .accounts
@@ -59,7 +70,10 @@ impl State {
             .chain(snapshot.entries.into_iter().map(Mutation::PutEntry))
             .chain(snapshot.requests.into_iter().map(Mutation::PutRequest))
             .chain(snapshot.deletions.into_iter().map(Mutation::PutDeletion))
-            .chain(snapshot.blocks.into_iter().map(Mutation::PutBlock));
+            .chain(snapshot.blocks.into_iter().map(Mutation::PutBlock))
+            .chain(snapshot.groups.into_iter().map(Mutation::PutGroup))
+            .chain(snapshot.members.into_iter().map(Mutation::PutMember))
+            .chain(snapshot.group_invites.into_iter().map(Mutation::PutGroupInvite));
         for m in puts {
             state.apply(&m);
         }
@@ -118,6 +132,34 @@ impl State {
                 debug_assert!(matches!(item.body, ItemBody::Event { .. }));
                 self.bump_head(&handle, item.seq);
             }
+            Mutation::PutGroup(g) => {
+                self.groups.insert(g.id.clone(), g);
+            }
+            Mutation::PutMember(m) => {
+                self.member_of.entry(m.member.clone()).or_default().insert(m.group.clone());
+                self.members.entry(m.group.clone()).or_default().insert(m.member.clone(), m);
+            }
+            Mutation::DeleteMember { group, member } => {
+                if let Some(ms) = self.members.get_mut(&group) {
+                    ms.remove(&member);
+                }
+                if let Some(gs) = self.member_of.get_mut(&member) {
+                    gs.remove(&group);
+                }
+            }
+            Mutation::PutGroupInvite(i) => {
+                self.group_invites.entry(i.group.clone()).or_default().insert(i.invitee.clone(), i);
+            }
+            Mutation::DeleteGroupInvite { group, invitee } => {
+                if let Some(is) = self.group_invites.get_mut(&group) {
+                    is.remove(&invitee);
+                }
+            }
+            Mutation::StoreGroupMessage { deliveries, .. } => {
+                for (handle, seq) in deliveries {
+                    self.bump_head(&handle, seq);
+                }
+            }
         }
     }
 
@@ -144,6 +186,19 @@ impl State {
         let mut list: Vec<&HandleRec> = self.handles.values().filter(|h| h.account == account).collect();
         list.sort_by_key(|h| h.position);
         list
+    }
+
+    /// Whether `member` is in `group` (an archived group has no members).
+    pub fn is_member(&self, group: &str, member: &Address) -> bool {
+        self.members.get(group).is_some_and(|m| m.contains_key(member))
+    }
+
+    /// Whether two handles share a group.
+    pub fn share_group(&self, a: &Address, b: &Address) -> bool {
+        match (self.member_of.get(a), self.member_of.get(b)) {
+            (Some(ga), Some(gb)) => ga.intersection(gb).next().is_some(),
+            _ => false,
+        }
     }
 
     /// Whether a handle name is free to take (never used, not retired).

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use huddle_shared::model::{ItemBody, Message, StreamItem};
+use huddle_shared::model::{GroupMessage, ItemBody, Message, StreamItem};
 use huddle_shared::{Address, Handle};
 
-use super::{HistoryCursor, HistoryPage, Mutation, Snapshot, Storage, StorageError};
+use super::{GroupHistoryPage, HistoryCursor, HistoryPage, Mutation, Snapshot, Storage, StorageError};
 
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
@@ -17,6 +17,10 @@ pub struct MemoryStorage {
     /// (sender, client_msg_id) -> (message index, sender's stream seq)
     client_ids: HashMap<(Address, String), (usize, u64)>,
     streams: BTreeMap<(Handle, u64), StreamItem>,
+    /// Group messages with their number in the group, in arrival order.
+    group_messages: Vec<(GroupMessage, u64)>,
+    /// (sender, client_msg_id) -> (index into group_messages, sender's stream seq)
+    group_client_ids: HashMap<(Address, String), (usize, u64)>,
 }
 
 impl MemoryStorage {
@@ -77,6 +81,30 @@ impl Storage for MemoryStorage {
                 self.messages.push(message);
             }
             Mutation::AppendEvent { handle, item } => self.append(&handle, item),
+            Mutation::PutGroup(g) => Self::upsert(&mut d.groups, g, |x| x.id.clone()),
+            Mutation::PutMember(m) => Self::upsert(&mut d.members, m, |x| (x.group.clone(), x.member.clone())),
+            Mutation::DeleteMember { group, member } => d.members.retain(|m| !(m.group == group && m.member == member)),
+            Mutation::PutGroupInvite(i) => {
+                Self::upsert(&mut d.group_invites, i, |x| (x.group.clone(), x.invitee.clone()))
+            }
+            Mutation::DeleteGroupInvite { group, invitee } => {
+                d.group_invites.retain(|i| !(i.group == group && i.invitee == invitee))
+            }
+            Mutation::StoreGroupMessage { message, number, deliveries } => {
+                let index = self.group_messages.len();
+                for (handle, seq) in &deliveries {
+                    if handle == &message.from.handle {
+                        self.group_client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
+                    }
+                    let item = StreamItem {
+                        seq: *seq,
+                        at: message.sent_at,
+                        body: ItemBody::GroupMessage { message: message.clone() },
+                    };
+                    self.append(handle, item);
+                }
+                self.group_messages.push((message, number));
+            }
         }
         Ok(())
     }
@@ -142,6 +170,54 @@ impl Storage for MemoryStorage {
                 let newer: Vec<&Message> = conversation.filter(|(i, _)| *i > bound).map(|(_, m)| m).collect();
                 let more = newer.len() > limit;
                 HistoryPage { messages: newer.into_iter().take(limit).cloned().collect(), more }
+            }
+        };
+        Ok(Some(page))
+    }
+
+    fn find_group_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(GroupMessage, u64)>, StorageError> {
+        Ok(self
+            .group_client_ids
+            .get(&(sender.clone(), client_msg_id.to_owned()))
+            .and_then(|&(index, seq)| self.group_messages.get(index).map(|(m, _)| (m.clone(), seq))))
+    }
+
+    fn group_history(
+        &mut self,
+        group: &str,
+        since: u64,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<GroupHistoryPage>, StorageError> {
+        let visible: Vec<&(GroupMessage, u64)> =
+            self.group_messages.iter().filter(|(m, n)| m.group == group && *n > since).collect();
+        let position = |id: &str| visible.iter().position(|(m, _)| m.id == id);
+        let page = match cursor {
+            HistoryCursor::Latest | HistoryCursor::Before(_) => {
+                let bound = match cursor {
+                    HistoryCursor::Before(id) => match position(id) {
+                        Some(i) => i,
+                        None => return Ok(None),
+                    },
+                    _ => visible.len(),
+                };
+                let start = bound.saturating_sub(limit);
+                GroupHistoryPage {
+                    messages: visible[start..bound].iter().map(|(m, _)| m.clone()).collect(),
+                    more: start > 0,
+                }
+            }
+            HistoryCursor::After(id) => {
+                let Some(i) = position(id) else { return Ok(None) };
+                let newer = &visible[i + 1..];
+                GroupHistoryPage {
+                    messages: newer.iter().take(limit).map(|(m, _)| m.clone()).collect(),
+                    more: newer.len() > limit,
+                }
             }
         };
         Ok(Some(page))

@@ -200,4 +200,22 @@ pub enum Mutation {
         handle: Handle,
         item: StreamItem,
     },
+    PutGroup(GroupRec),
+    PutMember(MemberRec),
+    DeleteMember {
+        group: String,
+        member: Address,
+    },
+    PutGroupInvite(GroupInviteRec),
+    DeleteGroupInvite {
+        group: String,
+        invitee: Address,
+    },
+    /// Stores a group message, numbered `number` in its group, and appends it to each listed local handle's stream
+    /// at the given sequence (the sender's own stream included).
+    StoreGroupMessage {
+        message: GroupMessage,
+        number: u64,
+        deliveries: Vec<(Handle, u64)>,
+    },
 }
