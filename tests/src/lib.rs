@@ -802,7 +802,7 @@ pub fn messages_of(items: &[StreamItem]) -> Vec<&Message> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Message { message } => Some(message),
-            ItemBody::Event { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
         })
         .collect()
 }
@@ -812,7 +812,7 @@ pub fn events_of(items: &[StreamItem]) -> Vec<&Event> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Event { event } => Some(event),
-            ItemBody::Message { .. } => None,
+            ItemBody::Message { .. } | ItemBody::GroupMessage { .. } => None,
         })
         .collect()
 }

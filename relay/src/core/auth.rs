@@ -330,6 +330,8 @@ impl<S: Storage> Core<S> {
             let list = self.friend_list(&h.handle);
             let acting = self.state.address(&h.handle);
             self.send(conn, ServerFrame::Friends { id: None, acting, list });
+            let groups = self.groups_frame(None, &h.handle);
+            self.send(conn, groups);
             self.presence_dirty.insert(h.handle);
         }
     }
@@ -533,6 +535,7 @@ impl<S: Storage> Core<S> {
             self.touched.insert(owner.handle.clone());
             self.write(Mutation::DeleteBlock { owner, target })?;
         }
+        self.leave_all_groups(&me, now)?;
         self.write(Mutation::RemoveHandle(handle.clone()))?;
         self.conns.remove_handle(handle);
         self.shown.remove(handle);

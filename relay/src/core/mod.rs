@@ -15,6 +15,7 @@
 mod auth;
 mod conns;
 mod friends;
+mod groups;
 mod limiter;
 mod messages;
 mod presence;
@@ -364,6 +365,49 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.history(conn, id, &me, with, before, after, limit)
             }
+            F::CreateGroup { id, acting, members, title } => {
+                let me = self.acting(conn, acting)?;
+                self.create_group(conn, id, &me, members, title, now)
+            }
+            F::InviteToGroup { id, acting, group, who } => {
+                let me = self.acting(conn, acting)?;
+                self.invite_to_group(conn, id, &me, &group, who, now)
+            }
+            F::AnswerGroupInvite { id, acting, group, accept } => {
+                let me = self.acting(conn, acting)?;
+                self.answer_group_invite(conn, id, &me, &group, accept, now)
+            }
+            F::LeaveGroup { id, acting, group } => {
+                let me = self.acting(conn, acting)?;
+                self.leave_group(conn, id, &me, &group, now)
+            }
+            F::RemoveFromGroup { id, acting, group, who } => {
+                let me = self.acting(conn, acting)?;
+                self.remove_from_group(conn, id, &me, &group, who, now)
+            }
+            F::RenameGroup { id, acting, group, title } => {
+                let me = self.acting(conn, acting)?;
+                self.rename_group(conn, id, &me, &group, title, now)
+            }
+            F::SendGroup { id, acting, group, body, client_msg_id } => {
+                let me = self.acting(conn, acting)?;
+                self.send_group(conn, id, &me, &group, body, client_msg_id, now)
+            }
+            F::GroupHistory { id, acting, group, before, after, limit } => {
+                let me = self.acting(conn, acting)?;
+                self.group_history(conn, id, &me, group, before, after, limit)
+            }
+            F::SetInvitePolicy { id, acting, policy } => {
+                let me = self.acting(conn, acting)?;
+                self.set_invite_policy(conn, id, &me, policy)
+            }
+            F::GetGroups { id, acting } => {
+                let me = self.acting(conn, acting)?;
+                let frame = self.groups_frame(Some(id), &me);
+                self.send(conn, frame);
+                Ok(())
+            }
+            // `hello` never gets here (dispatch answers it first); the others on a logged-in connection:
             F::Hello { .. } | F::Register { .. } | F::Login { .. } | F::LoginToken { .. } => {
                 Err(refuse(ErrorCode::AlreadyAuthenticated))
             }

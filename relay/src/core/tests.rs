@@ -240,5 +240,6 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
 
 mod auth_tests;
 mod friend_tests;
+mod group_tests;
 mod message_tests;
 mod routing_property;

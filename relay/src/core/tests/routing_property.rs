@@ -23,6 +23,12 @@ enum Op {
     Presence(usize, PresenceState),
     Profile(usize),
     Reconnect(usize),
+    /// Creates a group of the first user with the other two.
+    CreateGroup(usize, usize, usize),
+    /// Sends to the n-th group made so far (if any).
+    SendGroup(usize, usize),
+    LeaveGroup(usize, usize),
+    InviteToGroup(usize, usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -49,11 +55,16 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (u(), state).prop_map(|(a, s)| Op::Presence(a, s)),
         1 => u().prop_map(Op::Profile),
         1 => u().prop_map(Op::Reconnect),
+        2 => (u(), u(), u()).prop_map(|(a, b, c)| Op::CreateGroup(a, b, c)),
+        4 => (u(), 0..4usize).prop_map(|(a, g)| Op::SendGroup(a, g)),
+        1 => (u(), 0..4usize).prop_map(|(a, g)| Op::LeaveGroup(a, g)),
+        1 => (u(), 0..4usize, u()).prop_map(|(a, g, b)| Op::InviteToGroup(a, g, b)),
     ]
 }
 
-fn frame(op: &Op, id: u64) -> ClientFrame {
+fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
     let a = |i: usize| addr(USERS[i]);
+    let g = |n: usize| groups.get(n).cloned().unwrap_or_else(|| "no-such-group".to_owned());
     match op.clone() {
         Op::Request(_, b) => ClientFrame::FriendRequest { id, acting: None, to: a(b), greeting: None },
         Op::Cancel(_, b) => ClientFrame::CancelRequest { id, acting: None, to: a(b) },
@@ -77,6 +88,10 @@ fn frame(op: &Op, id: u64) -> ClientFrame {
             ClientFrame::SetProfile { id, acting: None, display_name: Some(format!("name {id}")), bio: None }
         }
         Op::Reconnect(_) => unreachable!("handled by the runner"),
+        Op::CreateGroup(_, b, c) => ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None },
+        Op::SendGroup(_, n) => ClientFrame::SendGroup { id, acting: None, group: g(n), body: format!("g {id}"), client_msg_id: format!("g{id}") },
+        Op::LeaveGroup(_, n) => ClientFrame::LeaveGroup { id, acting: None, group: g(n) },
+        Op::InviteToGroup(_, n, b) => ClientFrame::InviteToGroup { id, acting: None, group: g(n), who: a(b) },
     }
 }
 
@@ -116,6 +131,13 @@ fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: boo
                     assert!(sees(state, &me, of), "{me} saw presence of {of}");
                 }
                 ServerFrame::Profile { of, .. } => assert!(sees(state, &me, of), "{me} saw the profile of {of}"),
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
+                    assert!(state.is_member(&message.group, &me), "{me} got a message of a group they are not in");
+                    assert!(!state.blocks.contains(&me, &message.from), "{me} got a group message from {}, whom they blocked", message.from);
+                }
+                ServerFrame::Group { group, .. } => {
+                    assert!(group.members.iter().any(|m| m.address == me), "{me} was shown a group they are not in");
+                }
                 ServerFrame::Friends { list, .. } => {
                     for e in &list.entries {
                         if e.presence.state != ShownState::Offline || e.profile != Profile::default() {
@@ -153,6 +175,7 @@ proptest! {
     fn routing_rule_and_list_consistency_hold(ops in proptest::collection::vec(op(), 1..60)) {
         let mut t = Harness::new();
         let mut conns: Vec<ConnId> = USERS.iter().map(|u| t.register(u)).collect();
+        let mut groups: Vec<String> = Vec::new();
         for op in &ops {
             t.clear();
             let who = actor(op);
@@ -164,7 +187,10 @@ proptest! {
                 continue;
             }
             let id = t.id();
-            t.send(conns[who], frame(op, id));
+            t.send(conns[who], frame(op, id, &groups));
+            if let Some(ServerFrame::Group { group, .. }) = t.inbox.get(&conns[who]).and_then(|fs| fs.iter().find(|f| f.answer_id() == Some(id))) {
+                groups.push(group.id.clone());
+            }
             let refused = t.inbox.get(&conns[who]).is_some_and(|frames| {
                 frames.iter().any(|f| matches!(f, ServerFrame::Error { id: Some(x), .. } if *x == id))
             });

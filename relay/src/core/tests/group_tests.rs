@@ -1,0 +1,199 @@
+//! Group rooms: creation under each invitee's setting, the log of membership changes, messages to every member
+//! but those who blocked the sender, history only since joining, leaving, removal, renaming, ownership, archiving.
+
+use super::*;
+
+fn group_of(frame: &ServerFrame) -> GroupInfo {
+    match frame {
+        ServerFrame::Group { group, .. } => group.clone(),
+        other => panic!("expected a group, got {other:?}"),
+    }
+}
+
+fn members(info: &GroupInfo) -> Vec<String> {
+    info.members.iter().map(|m| m.address.handle.to_string()).collect()
+}
+
+fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<GroupMessage> {
+    t.take(conn)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => Some(message),
+            _ => None,
+        })
+        .collect()
+}
+
+fn group_changes(t: &mut Harness, conn: ConnId) -> Vec<GroupChange> {
+    t.events(conn)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Group { change, .. } => Some(change),
+            _ => None,
+        })
+        .collect()
+}
+
+fn send_group(t: &mut Harness, conn: ConnId, group: &str, body: &str) -> ServerFrame {
+    let cmid = format!("g{}", t.id());
+    let group = group.to_owned();
+    let body = body.to_owned();
+    t.request(conn, |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: cmid })
+}
+
+/// alice, bob and carol: alice is friends with both (both ways).
+fn three() -> (Harness, ConnId, ConnId, ConnId) {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    t.befriend(a, c, RequestAnswer::AcceptMutual);
+    (t, a, b, c)
+}
+
+fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> GroupInfo {
+    let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
+    group_of(&t.request(conn, |id| ClientFrame::CreateGroup { id, acting: None, members, title: None }))
+}
+
+#[test]
+fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
+    let (mut t, a, b, c) = three();
+    let g = create(&mut t, a, &["bob", "carol"]);
+    assert_eq!(members(&g), vec!["alice", "bob", "carol"]);
+    assert_eq!(g.owner, addr("alice"));
+    for conn in [b, c] {
+        let frames = t.take(conn);
+        assert!(frames.iter().any(|f| matches!(f, ServerFrame::Group { group, .. } if group.id == g.id)), "member list pushed");
+        assert!(frames.iter().any(|f| matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::Group { change: GroupChange::Created { .. }, .. } }, .. }, .. })));
+    }
+    t.take(a);
+    assert!(matches!(send_group(&mut t, a, &g.id, "one"), ServerFrame::Stored { .. }));
+    assert!(matches!(send_group(&mut t, b, &g.id, "two"), ServerFrame::Stored { .. }));
+    assert!(matches!(send_group(&mut t, c, &g.id, "three"), ServerFrame::Stored { .. }));
+    // Each sees the others' messages live (their own come as `stored`), in the relay's order.
+    let bodies = |ms: Vec<GroupMessage>| ms.into_iter().map(|m| m.body).collect::<Vec<_>>();
+    assert_eq!(bodies(group_messages(&mut t, a)), vec!["two", "three"]);
+    assert_eq!(bodies(group_messages(&mut t, b)), vec!["one", "three"]);
+    assert_eq!(bodies(group_messages(&mut t, c)), vec!["one", "two"]);
+    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    assert_eq!(bodies(messages), vec!["one", "two", "three"]);
+}
+
+#[test]
+fn invitations_follow_the_invitees_setting() {
+    let (mut t, a, b, c) = three();
+    // bob and carol are not friends of each other: bob's invitation to carol asks her.
+    let g = create(&mut t, a, &["bob"]);
+    t.clear();
+    t.ok(c, |id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask });
+    t.ok(b, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    let asked = t.events(c);
+    assert!(matches!(&asked[..], [Event::GroupInvite { peer, group, .. }] if *peer == addr("bob") && *group == g.id), "{asked:?}");
+    let ServerFrame::Groups { invites, policy, .. } = t.request(c, |id| ClientFrame::GetGroups { id, acting: None }) else { panic!() };
+    assert_eq!((invites.len(), policy), (1, InvitePolicy::Ask));
+    t.ok(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true });
+    assert!(group_changes(&mut t, a).contains(&GroupChange::Joined { who: addr("carol") }));
+    assert_eq!(t.err(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true }), ErrorCode::NoSuchInvite);
+
+    // Someone who refuses invitations is not added, and the inviter is told.
+    let d = t.register("dave");
+    t.befriend(a, d, RequestAnswer::AcceptMutual);
+    t.ok(d, |id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Refuse });
+    let code = t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("dave") });
+    assert_eq!(code, ErrorCode::NotReachable);
+    // An unrelated handle cannot be invited at all.
+    let e = t.register("erin");
+    let _ = e;
+    assert_eq!(t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("erin") }), ErrorCode::NotReachable);
+    assert_eq!(t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("bob") }), ErrorCode::AlreadyInGroup);
+}
+
+#[test]
+fn new_members_see_history_only_from_when_they_joined() {
+    let (mut t, a, _b, c) = three();
+    let g = create(&mut t, a, &["bob"]);
+    send_group(&mut t, a, &g.id, "before carol");
+    t.ok(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    send_group(&mut t, a, &g.id, "after carol");
+    let ServerFrame::GroupHistory { messages, more, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["after carol"]);
+    assert!(!more);
+    assert_eq!(group_messages(&mut t, c).len(), 1, "nothing from before reaches carol live either");
+}
+
+#[test]
+fn blocks_hold_inside_groups() {
+    let (mut t, a, b, c) = three();
+    let g = create(&mut t, a, &["bob", "carol"]);
+    t.ok(c, |id| ClientFrame::Block { id, acting: None, target: addr("bob") });
+    t.clear();
+    send_group(&mut t, b, &g.id, "hi all");
+    assert_eq!(group_messages(&mut t, a).len(), 1, "alice still sees bob");
+    assert!(group_messages(&mut t, c).is_empty(), "nothing of bob's reaches carol");
+    send_group(&mut t, c, &g.id, "hello");
+    assert_eq!(group_messages(&mut t, b).len(), 1, "bob still sees carol: the block is carol's");
+    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    // History is the group's record; the client hides blocked senders there (documented).
+    assert_eq!(messages.len(), 2);
+}
+
+#[test]
+fn leaving_removing_renaming_and_ownership() {
+    let (mut t, a, b, c) = three();
+    let g = create(&mut t, a, &["bob", "carol"]);
+    assert_eq!(t.err(b, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "x".into() }), ErrorCode::NotOwner);
+    t.ok(a, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "climbing".into() });
+    assert!(group_changes(&mut t, b).contains(&GroupChange::Renamed { title: Some("climbing".into()) }));
+    assert_eq!(t.err(b, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }), ErrorCode::NotOwner);
+    t.ok(a, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    let carol = t.take(c);
+    assert!(carol.iter().any(|f| matches!(f, ServerFrame::GroupGone { group, .. } if *group == g.id)));
+    assert_eq!(t.err(c, |id| ClientFrame::SendGroup { id, acting: None, group: g.id.clone(), body: "hey".into(), client_msg_id: "x1".into() }), ErrorCode::NotInGroup);
+    // The owner leaves: bob owns it now.
+    t.clear();
+    t.ok(a, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
+    let changes = group_changes(&mut t, b);
+    assert!(changes.contains(&GroupChange::Left) && changes.contains(&GroupChange::OwnerChanged), "{changes:?}");
+    assert_eq!(t.core.state().groups[&g.id].owner, addr("bob"));
+    // The last member leaves: the group is archived and nobody can use it.
+    t.ok(b, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
+    assert!(t.core.state().groups[&g.id].archived);
+    assert_eq!(t.err(b, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }), ErrorCode::NotInGroup);
+}
+
+#[test]
+fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
+    let (mut t, a, b, _c) = three();
+    let e = t.register("erin");
+    let g = create(&mut t, a, &["bob"]);
+    assert_eq!(t.err(e, |id| ClientFrame::SendGroup { id, acting: None, group: g.id.clone(), body: "x".into(), client_msg_id: "e1".into() }), ErrorCode::NotInGroup);
+    assert_eq!(t.err(e, |id| ClientFrame::SendGroup { id, acting: None, group: "no-such-group".into(), body: "x".into(), client_msg_id: "e2".into() }), ErrorCode::NotInGroup);
+    let send = |body: &str| {
+        let (group, body) = (g.id.clone(), body.to_owned());
+        move |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "same".into() }
+    };
+    let first = t.request(a, send("once"));
+    let again = t.request(a, send("once"));
+    assert_eq!(first, again.clone().with_id_of(&first));
+    assert_eq!(group_messages(&mut t, b).len(), 1);
+    assert_eq!(t.err(a, send("other")), ErrorCode::DuplicateClientMsgId);
+    assert!(t.core.state().groups.contains_key(&g.id));
+}
+
+trait SameIdAs {
+    fn with_id_of(self, other: &ServerFrame) -> ServerFrame;
+}
+
+impl SameIdAs for ServerFrame {
+    /// The same answer with another request's id, to compare answers to two requests.
+    fn with_id_of(self, other: &ServerFrame) -> ServerFrame {
+        match (self, other) {
+            (ServerFrame::Stored { message_id, seq, sent_at, .. }, ServerFrame::Stored { id, .. }) => {
+                ServerFrame::Stored { id: *id, message_id, seq, sent_at }
+            }
+            (frame, _) => frame,
+        }
+    }
+}
