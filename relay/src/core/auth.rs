@@ -535,9 +535,10 @@ impl<S: Storage> Core<S> {
             self.touched.insert(owner.handle.clone());
             self.write(Mutation::DeleteBlock { owner, target })?;
         }
+        // Its connections stop acting for it first, so the goodbyes go only to the others.
+        self.conns.remove_handle(handle);
         self.leave_all_groups(&me, now)?;
         self.write(Mutation::RemoveHandle(handle.clone()))?;
-        self.conns.remove_handle(handle);
         self.shown.remove(handle);
         self.touched.remove(handle);
         self.announce_handles(conn, id, &account);

@@ -54,13 +54,20 @@ impl<S: Storage> Core<S> {
 
     /// Pushes the group's current state to every member's connections.
     fn push_group(&mut self, group: &str) {
+        self.push_group_except(group, None);
+    }
+
+    /// The same, but not to `except` (which has the group in its answer already).
+    fn push_group_except(&mut self, group: &str, except: Option<ConnId>) {
         let Some(info) = self.group_info(group) else { return };
         for member in self.member_addresses(group) {
             if self.state.local_handle(&member).is_none() {
                 continue;
             }
             for conn in self.conns.acting_for(&member.handle) {
-                self.send(conn, ServerFrame::Group { id: None, acting: member.clone(), group: info.clone() });
+                if Some(conn) != except {
+                    self.send(conn, ServerFrame::Group { id: None, acting: member.clone(), group: info.clone() });
+                }
             }
         }
     }
@@ -110,8 +117,11 @@ impl<S: Storage> Core<S> {
             return Err(refuse_with(ErrorCode::AlreadyInGroup, format!("{who} is already in that group (or invited).")));
         }
         let size = self.member_addresses(group).len() + self.state.group_invites.get(group).map_or(0, |i| i.len());
-        if size >= MAX_GROUP_MEMBERS || self.groups_of(who) >= MAX_GROUPS_PER_HANDLE {
+        if size >= MAX_GROUP_MEMBERS {
             return Err(refuse(ErrorCode::GroupFull));
+        }
+        if self.groups_of(who) >= MAX_GROUPS_PER_HANDLE {
+            return Err(refuse_with(ErrorCode::GroupFull, format!("{who} is in as many groups as a handle can be.")));
         }
         let friend_of_invitee = live_entry(&self.state, who, by);
         match record.invite_policy {
@@ -198,7 +208,7 @@ impl<S: Storage> Core<S> {
         if let Some(info) = self.group_info(&group) {
             self.send(conn, ServerFrame::Group { id: Some(id), acting: me_addr, group: info });
         }
-        self.push_group(&group);
+        self.push_group_except(&group, Some(conn));
         Ok(())
     }
 
@@ -220,18 +230,15 @@ impl<S: Storage> Core<S> {
         if !self.state.group_invites.get(group).is_some_and(|i| i.contains_key(&me_addr)) {
             return Err(refuse(ErrorCode::NoSuchInvite));
         }
+        // Everything that could refuse is checked before the invitation is used up.
+        let group_record = self.state.groups.get(group).filter(|g| !g.archived).cloned();
+        if accept && self.groups_of(&me_addr) >= MAX_GROUPS_PER_HANDLE {
+            return Err(refuse_with(ErrorCode::GroupFull, "You are in as many groups as a handle can be; leave one first."));
+        }
         self.write(Mutation::DeleteGroupInvite { group: group.to_owned(), invitee: me_addr.clone() })?;
-        let open = self.state.groups.get(group).filter(|g| !g.archived).cloned();
-        match (accept, open) {
-            (true, Some(g)) => {
-                if self.groups_of(&me_addr) >= MAX_GROUPS_PER_HANDLE {
-                    return Err(refuse_with(ErrorCode::GroupFull, "You are in as many groups as a handle can be; leave one first."));
-                }
-                self.write(Mutation::PutMember(MemberRec { group: g.id.clone(), member: me_addr.clone(), joined_at: now, since: g.messages }))?;
-                self.group_event(group, &me_addr, GroupChange::Joined { who: me_addr.clone() }, None, now)?;
-            }
-            (true, None) => return Err(refuse_with(ErrorCode::NotInGroup, "That group has ended.")),
-            (false, _) => {}
+        if let (true, Some(g)) = (accept, group_record) {
+            self.write(Mutation::PutMember(MemberRec { group: g.id.clone(), member: me_addr.clone(), joined_at: now, since: g.messages }))?;
+            self.group_event(group, &me_addr, GroupChange::Joined { who: me_addr.clone() }, None, now)?;
         }
         self.push_group(group);
         self.ok(conn, id);
@@ -283,7 +290,8 @@ impl<S: Storage> Core<S> {
         }
         let invited: Vec<String> = self.state.group_invites.iter().filter(|(_, i)| i.contains_key(me)).map(|(g, _)| g.clone()).collect();
         for group in invited {
-            self.write(Mutation::DeleteGroupInvite { group, invitee: me.clone() })?;
+            self.write(Mutation::DeleteGroupInvite { group: group.clone(), invitee: me.clone() })?;
+            self.push_group(&group);
         }
         Ok(())
     }
@@ -319,8 +327,10 @@ impl<S: Storage> Core<S> {
         if record.owner != me_addr {
             return Err(refuse(ErrorCode::NotOwner));
         }
-        Self::check_title(&title)?;
         let title = Some(title.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(t) = &title {
+            Self::check_title(t)?;
+        }
         record.title = title.clone();
         self.write(Mutation::PutGroup(record))?;
         self.group_event(group, &me_addr, GroupChange::Renamed { title }, None, now)?;
@@ -435,7 +445,7 @@ impl<S: Storage> Core<S> {
             .get(&me_addr)
             .map(|gs| gs.iter().filter_map(|g| self.group_info(g)).collect())
             .unwrap_or_default();
-        let invites = self
+        let mut invites: Vec<PendingGroupInvite> = self
             .state
             .group_invites
             .iter()
@@ -447,6 +457,7 @@ impl<S: Storage> Core<S> {
                 at: i.at,
             })
             .collect();
+        invites.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.group.cmp(&b.group)));
         let policy = self.state.handles.get(me).map(|h| h.invite_policy).unwrap_or_default();
         ServerFrame::Groups { id, acting: me_addr, groups, invites, policy }
     }

@@ -38,6 +38,10 @@ impl<S: Storage> Core<S> {
             self.send(conn, ServerFrame::Stored { id, message_id: message.id, seq, sent_at: message.sent_at });
             return Ok(());
         }
+        // One idempotency namespace per sender: a key already used for a group message cannot name a new one.
+        if self.store.find_group_client_msg(&me_addr, &client_msg_id)?.is_some() {
+            return Err(refuse(ErrorCode::DuplicateClientMsgId));
+        }
         if let Err(e) = check_body(&body) {
             return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));
         }
