@@ -211,7 +211,7 @@ async fn every_acknowledged_message_survives_sigkill_of_the_real_binary() {
         .into_iter()
         .filter_map(|i| match i.body {
             ItemBody::Message { message } => Some((i.seq, message.id)),
-            ItemBody::Event { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
         })
         .collect();
     for (n, (message_id, seq)) in &acked {

@@ -15,7 +15,7 @@ async fn delivered_messages(c: &mut Client) -> Vec<StreamItem> {
 fn message_id(item: &StreamItem) -> &str {
     match &item.body {
         ItemBody::Message { message } => &message.id,
-        ItemBody::Event { event } => panic!("expected a message, got {event:?}"),
+        other => panic!("expected a direct message, got {other:?}"),
     }
 }
 
@@ -295,7 +295,7 @@ async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[String
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Message { message } => Some(message.id.as_str()),
-            ItemBody::Event { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
         })
         .collect();
     assert_eq!(got, sent.iter().map(String::as_str).collect::<Vec<_>>(), "every message once, in order");
