@@ -4,12 +4,16 @@
 //! differential property test at the end runs random mutation sequences against memory and SQLite side by side and
 //! demands identical answers from every read.
 
-use huddle_shared::model::{DeletionState, Event, ItemBody, Message, Profile, RequestAnswer, StreamItem};
+use huddle_shared::model::{
+    DeletionState, Event, GroupChange, GroupMessage, InvitePolicy, ItemBody, Message, Profile, RequestAnswer,
+    StreamItem,
+};
 use huddle_shared::{Address, Handle, RelayName};
 
 use super::{
-    AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, HistoryCursor, HistoryPage, InviteRec, MemoryStorage,
-    Mutation, RequestRec, SessionRec, Snapshot, SqliteStorage, Storage,
+    AccountRec, BlockRec, DeletionRec, EntryRec, GroupHistoryPage, GroupInviteRec, GroupRec, HandleRec, HistoryCursor,
+    HistoryPage, InviteRec, MemberRec, MemoryStorage, Mutation, RequestRec, SessionRec, Snapshot, SqliteStorage,
+    Storage,
 };
 
 const RELAY: &str = "home.example";
@@ -39,6 +43,9 @@ fn normalized(mut s: Snapshot) -> Snapshot {
     s.requests.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
     s.deletions.sort_by(|a, b| (&a.deleter, &a.deleted).cmp(&(&b.deleter, &b.deleted)));
     s.blocks.sort_by(|a, b| (&a.owner, &a.target).cmp(&(&b.owner, &b.target)));
+    s.groups.sort_by(|a, b| a.id.cmp(&b.id));
+    s.members.sort_by(|a, b| (&a.group, &a.member).cmp(&(&b.group, &b.member)));
+    s.group_invites.sort_by(|a, b| (&a.group, &a.invitee).cmp(&(&b.group, &b.invitee)));
     s
 }
 
@@ -68,6 +75,7 @@ fn handle_rec(name: &str, account: &str, position: u32) -> HandleRec {
         location: None,
         last_seen: None,
         acked: 0,
+        invite_policy: InvitePolicy::Auto,
     }
 }
 
@@ -106,6 +114,34 @@ fn message_item(seq: u64, m: &Message) -> StreamItem {
 }
 
 fn ids(page: &HistoryPage) -> Vec<&str> {
+    page.messages.iter().map(|m| m.id.as_str()).collect()
+}
+
+fn group_message(id: &str, group: &str, from: &str, at: i64) -> GroupMessage {
+    GroupMessage {
+        id: id.to_owned(),
+        group: group.to_owned(),
+        from: addr(from),
+        body: format!("body of {id} ✓"),
+        sent_at: at,
+        client_msg_id: format!("client-{id}"),
+    }
+}
+
+/// Stores `m` as message `number` of its group, delivered to each `(handle, seq)`.
+fn store_group(m: &GroupMessage, number: u64, deliveries: &[(&str, u64)]) -> Mutation {
+    Mutation::StoreGroupMessage {
+        message: m.clone(),
+        number,
+        deliveries: deliveries.iter().map(|&(h, seq)| (handle(h), seq)).collect(),
+    }
+}
+
+fn group_item(seq: u64, m: &GroupMessage) -> StreamItem {
+    StreamItem { seq, at: m.sent_at, body: ItemBody::GroupMessage { message: m.clone() } }
+}
+
+fn group_ids(page: &GroupHistoryPage) -> Vec<&str> {
     page.messages.iter().map(|m| m.id.as_str()).collect()
 }
 
@@ -202,6 +238,7 @@ fn records_put_overwrite_delete(s: &mut dyn Storage) {
         requests: vec![r1.clone(), r2.clone()],
         deletions: vec![d1.clone(), d2.clone()],
         blocks: vec![b1.clone(), b2.clone()],
+        ..Snapshot::default()
     });
     assert_eq!(load(s), expected);
 
@@ -244,6 +281,7 @@ fn records_put_overwrite_delete(s: &mut dyn Storage) {
         requests: vec![r1b.clone(), r2.clone()],
         deletions: vec![d1b.clone(), d2b.clone()],
         blocks: vec![b1b.clone(), b2.clone()],
+        ..Snapshot::default()
     });
     assert_eq!(load(s), expected);
 
@@ -275,6 +313,7 @@ fn records_put_overwrite_delete(s: &mut dyn Storage) {
         requests: vec![r2],
         deletions: vec![d2b],
         blocks: vec![b2],
+        ..Snapshot::default()
     });
     assert_eq!(load(s), expected);
 }
@@ -525,7 +564,29 @@ fn every_event_round_trips(s: &mut dyn Storage) {
         Event::DeletionNotice { peer: peer.clone(), asks_delete: false },
         Event::DeletionAnswered { peer: peer.clone(), answer: DeletionAnswer::Confirm },
         Event::DeletionAnswered { peer: peer.clone(), answer: DeletionAnswer::Refuse },
-        Event::HandleRemoved { peer },
+        Event::HandleRemoved { peer: peer.clone() },
+        Event::GroupInvite { peer: peer.clone(), group: "g-1".to_owned(), title: None },
+        Event::GroupInvite { peer: peer.clone(), group: "g-1".to_owned(), title: Some("Crew ✓".to_owned()) },
+        Event::Group {
+            peer: peer.clone(),
+            group: "g-1".to_owned(),
+            change: GroupChange::Created { members: vec![peer.clone(), addr("alice")], title: None },
+        },
+        Event::Group {
+            peer: peer.clone(),
+            group: "g-1".to_owned(),
+            change: GroupChange::Created { members: vec![], title: Some("t".to_owned()) },
+        },
+        Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Joined { who: addr("bob") } },
+        Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Left },
+        Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Removed { who: addr("bob") } },
+        Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Renamed { title: None } },
+        Event::Group {
+            peer: peer.clone(),
+            group: "g-1".to_owned(),
+            change: GroupChange::Renamed { title: Some("new".to_owned()) },
+        },
+        Event::Group { peer, group: "g-1".to_owned(), change: GroupChange::OwnerChanged },
     ];
     let items: Vec<StreamItem> =
         events.into_iter().zip(1..).map(|(event, seq)| event_item(seq, seq as i64 * 10, event)).collect();
@@ -533,6 +594,317 @@ fn every_event_round_trips(s: &mut dyn Storage) {
         items.iter().map(|item| Mutation::AppendEvent { handle: handle("alice"), item: item.clone() }).collect();
     apply_all(s, &mutations);
     assert_eq!(s.stream_page(&addr("alice"), 0, 100, 100).unwrap(), items);
+}
+
+fn group_records_put_overwrite_delete(s: &mut dyn Storage) {
+    let (alice, bob, carol, remote) = (addr("alice"), addr("bob"), addr("carol"), addr("zed@far.example"));
+    let mut g1 = GroupRec {
+        id: "g-1".to_owned(),
+        title: Some("Climbing \"crew\" ✓".to_owned()),
+        owner: alice.clone(),
+        created_at: 1_700_000_000_000,
+        archived: false,
+        messages: 0,
+    };
+    let g2 = GroupRec {
+        id: "g-2".to_owned(),
+        title: None,
+        owner: remote.clone(),
+        created_at: -3,
+        archived: true,
+        messages: 1 << 40,
+    };
+    let member = |group: &str, who: &Address, since: u64| MemberRec {
+        group: group.to_owned(),
+        member: who.clone(),
+        joined_at: 10 + since as i64,
+        since,
+    };
+    let m_alice = member("g-1", &alice, 0);
+    let m_bob = member("g-1", &bob, 3);
+    let m_remote = member("g-1", &remote, 7);
+    // The same handle in another group is another record.
+    let m_alice2 = member("g-2", &alice, 1 << 40);
+    let invite = |group: &str, invitee: &Address, by: &Address, at| GroupInviteRec {
+        group: group.to_owned(),
+        invitee: invitee.clone(),
+        by: by.clone(),
+        at,
+    };
+    let i_carol = invite("g-1", &carol, &alice, 5);
+    let i_remote = invite("g-1", &remote, &bob, 6);
+    let i_carol2 = invite("g-2", &carol, &remote, 7);
+
+    apply_all(
+        s,
+        &[
+            Mutation::PutGroup(g1.clone()),
+            Mutation::PutGroup(g2.clone()),
+            Mutation::PutMember(m_alice.clone()),
+            Mutation::PutMember(m_bob.clone()),
+            Mutation::PutMember(m_remote.clone()),
+            Mutation::PutMember(m_alice2.clone()),
+            Mutation::PutGroupInvite(i_carol.clone()),
+            Mutation::PutGroupInvite(i_remote.clone()),
+            Mutation::PutGroupInvite(i_carol2.clone()),
+        ],
+    );
+    let expected = normalized(Snapshot {
+        groups: vec![g1.clone(), g2.clone()],
+        members: vec![m_alice.clone(), m_bob.clone(), m_remote.clone(), m_alice2.clone()],
+        group_invites: vec![i_carol.clone(), i_remote.clone(), i_carol2.clone()],
+        ..Snapshot::default()
+    });
+    assert_eq!(load(s), expected);
+
+    // Overwrites replace the whole record, keyed by its key only.
+    g1.title = None;
+    g1.owner = bob.clone();
+    g1.archived = true;
+    g1.messages = 12;
+    let m_bob_b = MemberRec { joined_at: 99, since: 11, ..m_bob.clone() };
+    let i_carol_b = GroupInviteRec { by: bob.clone(), at: 50, ..i_carol.clone() };
+    apply_all(
+        s,
+        &[
+            Mutation::PutGroup(g1.clone()),
+            Mutation::PutMember(m_bob_b.clone()),
+            Mutation::PutGroupInvite(i_carol_b.clone()),
+        ],
+    );
+    let expected = normalized(Snapshot {
+        groups: vec![g1.clone(), g2.clone()],
+        members: vec![m_alice.clone(), m_bob_b.clone(), m_remote.clone(), m_alice2.clone()],
+        group_invites: vec![i_carol_b.clone(), i_remote.clone(), i_carol2.clone()],
+        ..Snapshot::default()
+    });
+    assert_eq!(load(s), expected);
+
+    // Deletes remove exactly the keyed record; deleting what is not there is not an error.
+    apply_all(
+        s,
+        &[
+            Mutation::DeleteMember { group: "g-1".to_owned(), member: alice.clone() },
+            Mutation::DeleteGroupInvite { group: "g-1".to_owned(), invitee: carol.clone() },
+            Mutation::DeleteMember { group: "g-3".to_owned(), member: bob.clone() },
+            Mutation::DeleteMember { group: "g-2".to_owned(), member: bob.clone() },
+            Mutation::DeleteMember { group: "g-1".to_owned(), member: addr("alice@far.example") },
+            Mutation::DeleteGroupInvite { group: "g-2".to_owned(), invitee: remote.clone() },
+            Mutation::DeleteGroupInvite { group: "g-1".to_owned(), invitee: carol.clone() },
+        ],
+    );
+    let expected = normalized(Snapshot {
+        groups: vec![g1, g2],
+        members: vec![m_bob_b, m_remote, m_alice2],
+        group_invites: vec![i_remote, i_carol2],
+        ..Snapshot::default()
+    });
+    assert_eq!(load(s), expected);
+}
+
+fn invite_policy_round_trips(s: &mut dyn Storage) {
+    let policies = [InvitePolicy::Auto, InvitePolicy::Ask, InvitePolicy::Refuse];
+    let mut handles: Vec<HandleRec> = policies
+        .iter()
+        .enumerate()
+        .map(|(i, &invite_policy)| HandleRec { invite_policy, ..handle_rec(&format!("h{i}"), "acc", i as u32) })
+        .collect();
+    apply_all(s, &handles.iter().cloned().map(Mutation::PutHandle).collect::<Vec<_>>());
+    assert_eq!(load(s).handles, handles);
+    // A changed policy replaces the old one, in both directions.
+    handles[0].invite_policy = InvitePolicy::Refuse;
+    handles[2].invite_policy = InvitePolicy::Auto;
+    apply_all(s, &[Mutation::PutHandle(handles[0].clone()), Mutation::PutHandle(handles[2].clone())]);
+    assert_eq!(load(s).handles, handles);
+}
+
+/// Group "g1" is alice, bob, carol (bob blocked carol); "g2" is alice and bob. Interleaved with a DM and events:
+/// alice: 1 m1, 2 ga, 3 event, 4 gb, 5 gc, 6 gz;  bob: 1 m1, 2 ga, 3 gb, 4 gz;  carol: 1 ga, 2 gc, 3 gz.
+/// ga (alice, g1), gb (bob, g2), gc (carol, g1; not to bob), gz (zed@far.example, g1; no copy for the sender).
+fn group_stream_setup(s: &mut dyn Storage) -> (Vec<GroupMessage>, Message, Vec<StreamItem>) {
+    let m1 = message("m1", "alice", "bob", 1_000);
+    let ga = group_message("ga", "g1", "alice", 1_001);
+    let gb = group_message("gb", "g2", "bob", 1_002);
+    let gc = group_message("gc", "g1", "carol", 1_003);
+    let gz = group_message("gz", "g1", "zed@far.example", 1_004);
+    let ev3 = event_item(
+        3,
+        1_001,
+        Event::Group {
+            peer: addr("carol"),
+            group: "g1".to_owned(),
+            change: GroupChange::Joined { who: addr("carol") },
+        },
+    );
+    apply_all(
+        s,
+        &[
+            store(&m1, 1, 1),
+            // The sender's own copy is not listed first: the sender's seq is found by handle, not by position.
+            store_group(&ga, 1, &[("bob", 2), ("alice", 2), ("carol", 1)]),
+            Mutation::AppendEvent { handle: handle("alice"), item: ev3.clone() },
+            store_group(&gb, 1, &[("alice", 4), ("bob", 3)]),
+            store_group(&gc, 2, &[("alice", 5), ("carol", 2)]),
+            store_group(&gz, 3, &[("alice", 6), ("bob", 4), ("carol", 3)]),
+        ],
+    );
+    let alice_stream =
+        vec![message_item(1, &m1), group_item(2, &ga), ev3, group_item(4, &gb), group_item(5, &gc), group_item(6, &gz)];
+    (vec![ga, gb, gc, gz], m1, alice_stream)
+}
+
+fn group_messages_in_streams(s: &mut dyn Storage) {
+    let (g, m1, alice_stream) = group_stream_setup(s);
+    let (ga, gb, gc, gz) = (&g[0], &g[1], &g[2], &g[3]);
+    let alice = addr("alice");
+    assert_eq!(s.stream_page(&alice, 0, u64::MAX, usize::MAX).unwrap(), alice_stream);
+    assert_eq!(s.stream_page(&alice, 1, 5, 2).unwrap(), alice_stream[1..3].to_vec());
+    assert_eq!(s.stream_page(&alice, 3, 6, 10).unwrap(), alice_stream[3..].to_vec());
+    assert_eq!(
+        s.stream_page(&addr("bob"), 0, 10, 10).unwrap(),
+        vec![message_item(1, &m1), group_item(2, ga), group_item(3, gb), group_item(4, gz)]
+    );
+    assert_eq!(
+        s.stream_page(&addr("carol"), 0, 10, 10).unwrap(),
+        vec![group_item(1, ga), group_item(2, gc), group_item(3, gz)]
+    );
+    assert_eq!(s.stream_page(&addr("zed"), 0, 10, 10).unwrap(), vec![]);
+    assert_eq!(load(s).heads, vec![(handle("alice"), 6), (handle("bob"), 4), (handle("carol"), 3)]);
+    // Group messages are not direct messages.
+    let page = s.history(&alice, &addr("bob"), HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(page.messages, vec![m1]);
+}
+
+fn find_group_client_msg(s: &mut dyn Storage) {
+    let (g, _, _) = group_stream_setup(s);
+    let (ga, gb, gc) = (&g[0], &g[1], &g[2]);
+    // The seq is the sender's, whatever the order of the deliveries.
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "client-ga").unwrap(), Some((ga.clone(), 2)));
+    assert_eq!(s.find_group_client_msg(&addr("bob"), "client-gb").unwrap(), Some((gb.clone(), 3)));
+    assert_eq!(s.find_group_client_msg(&addr("carol"), "client-gc").unwrap(), Some((gc.clone(), 2)));
+    // Keys are per sender: a recipient does not find what it was sent.
+    assert_eq!(s.find_group_client_msg(&addr("bob"), "client-ga").unwrap(), None);
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "client-gc").unwrap(), None);
+    // The same handle on another relay is another sender.
+    assert_eq!(s.find_group_client_msg(&addr("alice@far.example"), "client-ga").unwrap(), None);
+    // A sender who got no copy has no seq to answer with.
+    assert_eq!(s.find_group_client_msg(&addr("zed@far.example"), "client-gz").unwrap(), None);
+    // Direct and group messages keep separate keys.
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "client-m1").unwrap(), None);
+    assert_eq!(s.find_client_msg(&addr("alice"), "client-ga").unwrap(), None);
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "nope").unwrap(), None);
+
+    // A message to oneself only (a group whose other members all blocked the sender, say).
+    let solo = group_message("solo", "g1", "carol", 2_000);
+    apply_all(s, &[store_group(&solo, 4, &[("carol", 4)])]);
+    assert_eq!(s.find_group_client_msg(&addr("carol"), "client-solo").unwrap(), Some((solo, 4)));
+}
+
+/// Group "g": g1..g8 numbered 1..8, interleaved with group "h": h1..h3 numbered 1..3 and a direct message "d".
+fn group_history_setup(s: &mut dyn Storage) -> Vec<GroupMessage> {
+    let mut g = Vec::new();
+    let mut mutations = Vec::new();
+    let mut seq = 0;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    for n in 1..=8u64 {
+        let from = ["alice", "bob", "carol"][n as usize % 3];
+        let m = group_message(&format!("g{n}"), "g", from, 100 + n as i64);
+        mutations.push(store_group(&m, n, &[("alice", next())]));
+        g.push(m);
+        if n <= 3 {
+            let h = group_message(&format!("h{n}"), "h", "bob", 200 + n as i64);
+            mutations.push(store_group(&h, n, &[("alice", next())]));
+        }
+        if n == 5 {
+            mutations.push(store(&message("d", "alice", "bob", 300), next(), 1));
+        }
+    }
+    apply_all(s, &mutations);
+    g
+}
+
+fn group_history_since_and_paging(s: &mut dyn Storage) {
+    let g = group_history_setup(s);
+    let page = |s: &mut dyn Storage, since, cursor, limit| {
+        let page = s.group_history("g", since, cursor, limit).unwrap().unwrap();
+        (group_ids(&page).into_iter().map(str::to_owned).collect::<Vec<_>>(), page.more)
+    };
+    let v = |ids: &[&str], more: bool| (ids.iter().map(|&i| i.to_owned()).collect::<Vec<_>>(), more);
+
+    // Everything visible to a founding member.
+    let all = s.group_history("g", 0, HistoryCursor::Latest, 8).unwrap().unwrap();
+    assert_eq!(all, GroupHistoryPage { messages: g.clone(), more: false });
+    assert_eq!(page(s, 0, HistoryCursor::Latest, 3), v(&["g6", "g7", "g8"], true));
+    assert_eq!(page(s, 0, HistoryCursor::Before("g3"), 3), v(&["g1", "g2"], false));
+    assert_eq!(page(s, 0, HistoryCursor::After("g1"), 2), v(&["g2", "g3"], true));
+
+    // Joined after message 3: g4..g8 only, whichever way one pages.
+    assert_eq!(page(s, 3, HistoryCursor::Latest, 3), v(&["g6", "g7", "g8"], true));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g6"), 3), v(&["g4", "g5"], false));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g7"), 3), v(&["g4", "g5", "g6"], false));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g8"), 3), v(&["g5", "g6", "g7"], true));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g4"), 3), v(&[], false));
+    assert_eq!(page(s, 3, HistoryCursor::After("g4"), 2), v(&["g5", "g6"], true));
+    assert_eq!(page(s, 3, HistoryCursor::After("g5"), 3), v(&["g6", "g7", "g8"], false));
+    assert_eq!(page(s, 3, HistoryCursor::After("g6"), 3), v(&["g7", "g8"], false));
+    assert_eq!(page(s, 3, HistoryCursor::After("g8"), 3), v(&[], false));
+    assert_eq!(page(s, 3, HistoryCursor::Latest, 5), v(&["g4", "g5", "g6", "g7", "g8"], false));
+    assert_eq!(page(s, 3, HistoryCursor::Latest, usize::MAX), v(&["g4", "g5", "g6", "g7", "g8"], false));
+    let visible = s.group_history("g", 3, HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(visible.messages, g[3..].to_vec());
+    // A zero limit still tells whether there is anything in that direction.
+    assert_eq!(page(s, 3, HistoryCursor::Latest, 0), v(&[], true));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g5"), 0), v(&[], true));
+    assert_eq!(page(s, 3, HistoryCursor::Before("g4"), 0), v(&[], false));
+    assert_eq!(page(s, 3, HistoryCursor::After("g7"), 0), v(&[], true));
+    assert_eq!(page(s, 3, HistoryCursor::After("g8"), 0), v(&[], false));
+
+    // Joined after the last message, or beyond any number: nothing yet.
+    assert_eq!(page(s, 8, HistoryCursor::Latest, 10), v(&[], false));
+    assert_eq!(page(s, u64::MAX, HistoryCursor::Latest, 10), v(&[], false));
+    // Groups do not mix, even where their numbers coincide.
+    let h = s.group_history("h", 1, HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(group_ids(&h), vec!["h2", "h3"]);
+    assert_eq!(s.group_history("nope", 0, HistoryCursor::Latest, 10).unwrap(), Some(GroupHistoryPage::default()));
+}
+
+fn group_history_bad_cursors(s: &mut dyn Storage) {
+    group_history_setup(s);
+    for cursor in [
+        // Sent before the member joined (numbered <= since), down to the boundary.
+        HistoryCursor::Before("g3"),
+        HistoryCursor::After("g3"),
+        HistoryCursor::After("g1"),
+        // Another group's message, numbered above since there.
+        HistoryCursor::Before("h3"),
+        // A direct message.
+        HistoryCursor::After("d"),
+        HistoryCursor::Before("nope"),
+        HistoryCursor::After(""),
+    ] {
+        assert_eq!(s.group_history("g", 3, cursor, 5).unwrap(), None, "{cursor:?}");
+    }
+    // g5 is visible in g, but not a cursor for another group.
+    assert_eq!(s.group_history("h", 0, HistoryCursor::Before("g5"), 5).unwrap(), None);
+    assert_eq!(s.group_history("nope", 0, HistoryCursor::After("g5"), 5).unwrap(), None);
+    // The same cursor is fine for a member who sees it.
+    assert!(s.group_history("g", 2, HistoryCursor::Before("g3"), 5).unwrap().is_some());
+}
+
+fn group_messages_survive_handle_removal(s: &mut dyn Storage) {
+    let (g, _, _) = group_stream_setup(s);
+    apply_all(s, &[Mutation::RemoveHandle(handle("alice"))]);
+    assert_eq!(s.stream_page(&addr("alice"), 0, u64::MAX, 100).unwrap(), vec![]);
+    assert_eq!(seqs(&s.stream_page(&addr("bob"), 0, u64::MAX, 100).unwrap()), vec![1, 2, 3, 4]);
+    assert_eq!(seqs(&s.stream_page(&addr("carol"), 0, u64::MAX, 100).unwrap()), vec![1, 2, 3]);
+    // The messages are the other members' history too; a resend of the removed handle's would still be recognised.
+    let page = s.group_history("g1", 0, HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(group_ids(&page), vec!["ga", "gc", "gz"]);
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "client-ga").unwrap(), Some((g[0].clone(), 2)));
+    assert_eq!(load(s).heads, vec![(handle("bob"), 4), (handle("carol"), 3)]);
 }
 
 macro_rules! conformance {
@@ -573,6 +945,13 @@ conformance!(
     remove_handle,
     reads_see_applied_but_uncommitted,
     every_event_round_trips,
+    group_records_put_overwrite_delete,
+    invite_policy_round_trips,
+    group_messages_in_streams,
+    find_group_client_msg,
+    group_history_since_and_paging,
+    group_history_bad_cursors,
+    group_messages_survive_handle_removal,
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -585,18 +964,82 @@ mod differential {
     use super::*;
 
     const NAMES: [&str; 4] = ["alice", "bob", "carol", "zed@far.example"];
+    const GROUPS: [&str; 2] = ["g0", "g1"];
+    const POLICIES: [InvitePolicy; 3] = [InvitePolicy::Auto, InvitePolicy::Ask, InvitePolicy::Refuse];
 
     #[derive(Debug, Clone)]
     enum Op {
-        Entry { owner: usize, peer: usize, nickname: Option<u8> },
-        DeleteEntry { owner: usize, peer: usize },
-        Block { owner: usize, target: usize, at: i64 },
-        DeleteBlock { owner: usize, target: usize },
-        Deletion { deleter: usize, deleted: usize, state: usize },
-        Handle { who: usize, acked: u64 },
-        Message { from: usize, to: usize },
-        Event { who: usize, about: usize },
-        Remove { who: usize },
+        Entry {
+            owner: usize,
+            peer: usize,
+            nickname: Option<u8>,
+        },
+        DeleteEntry {
+            owner: usize,
+            peer: usize,
+        },
+        Block {
+            owner: usize,
+            target: usize,
+            at: i64,
+        },
+        DeleteBlock {
+            owner: usize,
+            target: usize,
+        },
+        Deletion {
+            deleter: usize,
+            deleted: usize,
+            state: usize,
+        },
+        Handle {
+            who: usize,
+            acked: u64,
+        },
+        Message {
+            from: usize,
+            to: usize,
+        },
+        Event {
+            who: usize,
+            about: usize,
+        },
+        Remove {
+            who: usize,
+        },
+        Group {
+            group: usize,
+            owner: usize,
+            archived: bool,
+        },
+        Member {
+            group: usize,
+            who: usize,
+            since: u64,
+        },
+        DeleteMember {
+            group: usize,
+            who: usize,
+        },
+        GroupInvite {
+            group: usize,
+            invitee: usize,
+            by: usize,
+        },
+        DeleteGroupInvite {
+            group: usize,
+            invitee: usize,
+        },
+        /// A message to `group` from `from`, delivered to the local handles whose bit is set in `to`.
+        GroupMessage {
+            group: usize,
+            from: usize,
+            to: u8,
+        },
+        Policy {
+            who: usize,
+            policy: usize,
+        },
         Commit,
     }
 
@@ -613,8 +1056,17 @@ mod differential {
                 .prop_map(|(deleter, deleted, state)| Op::Deletion { deleter, deleted, state }),
             1 => (local.clone(), any::<u64>()).prop_map(|(who, acked)| Op::Handle { who, acked: acked >> 1 }),
             4 => (who.clone(), who.clone()).prop_map(|(from, to)| Op::Message { from, to }),
-            1 => (local.clone(), who).prop_map(|(who, about)| Op::Event { who, about }),
-            1 => local.prop_map(|who| Op::Remove { who }),
+            1 => (local.clone(), who.clone()).prop_map(|(who, about)| Op::Event { who, about }),
+            1 => local.clone().prop_map(|who| Op::Remove { who }),
+            1 => (0..GROUPS.len(), who.clone(), any::<bool>())
+                .prop_map(|(group, owner, archived)| Op::Group { group, owner, archived }),
+            1 => (0..GROUPS.len(), who.clone(), 0..6u64).prop_map(|(group, who, since)| Op::Member { group, who, since }),
+            1 => (0..GROUPS.len(), who.clone()).prop_map(|(group, who)| Op::DeleteMember { group, who }),
+            1 => (0..GROUPS.len(), who.clone(), who.clone())
+                .prop_map(|(group, invitee, by)| Op::GroupInvite { group, invitee, by }),
+            1 => (0..GROUPS.len(), who.clone()).prop_map(|(group, invitee)| Op::DeleteGroupInvite { group, invitee }),
+            4 => (0..GROUPS.len(), who, 0..8u8).prop_map(|(group, from, to)| Op::GroupMessage { group, from, to }),
+            1 => (local, 0..POLICIES.len()).prop_map(|(who, policy)| Op::Policy { who, policy }),
             1 => Just(Op::Commit),
         ]
     }
@@ -623,6 +1075,8 @@ mod differential {
     fn mutations(ops: &[Op]) -> Vec<Option<Mutation>> {
         let mut heads = [0u64; NAMES.len()];
         let mut removed = [false; NAMES.len()];
+        // Each group numbers its messages 1, 2, ... in arrival order, as the core does.
+        let mut numbers = [0u64; GROUPS.len()];
         let mut next_seq = |who: usize| {
             heads[who] += 1;
             heads[who]
@@ -675,14 +1129,72 @@ mod differential {
                         }
                         Mutation::RemoveHandle(handle(NAMES[who]))
                     }
+                    Op::Group { group, owner, archived } => Mutation::PutGroup(GroupRec {
+                        id: GROUPS[group].to_owned(),
+                        title: archived.then(|| format!("title {i}")),
+                        owner: addr(NAMES[owner]),
+                        created_at: i as i64,
+                        archived,
+                        messages: numbers[group],
+                    }),
+                    Op::Member { group, who, since } => Mutation::PutMember(MemberRec {
+                        group: GROUPS[group].to_owned(),
+                        member: addr(NAMES[who]),
+                        joined_at: i as i64,
+                        since,
+                    }),
+                    Op::DeleteMember { group, who } => {
+                        Mutation::DeleteMember { group: GROUPS[group].to_owned(), member: addr(NAMES[who]) }
+                    }
+                    Op::GroupInvite { group, invitee, by } => Mutation::PutGroupInvite(GroupInviteRec {
+                        group: GROUPS[group].to_owned(),
+                        invitee: addr(NAMES[invitee]),
+                        by: addr(NAMES[by]),
+                        at: i as i64,
+                    }),
+                    Op::DeleteGroupInvite { group, invitee } => {
+                        Mutation::DeleteGroupInvite { group: GROUPS[group].to_owned(), invitee: addr(NAMES[invitee]) }
+                    }
+                    Op::GroupMessage { group, from, to } => {
+                        numbers[group] += 1;
+                        let m = group_message(&format!("gm{i}"), GROUPS[group], NAMES[from], i as i64);
+                        // Local handles only (the last name is remote), the sender's copy wherever its bit says.
+                        let deliveries = (0..NAMES.len() - 1)
+                            .filter(|&who| to & (1 << who) != 0)
+                            .map(|who| (handle(NAMES[who]), next_seq(who)))
+                            .collect();
+                        Mutation::StoreGroupMessage { message: m, number: numbers[group], deliveries }
+                    }
+                    Op::Policy { who, policy } => Mutation::PutHandle(HandleRec {
+                        invite_policy: POLICIES[policy],
+                        ..handle_rec(NAMES[who], "acc", who as u32)
+                    }),
                     Op::Commit => return None,
                 })
             })
             .collect()
     }
 
-    fn compare(mem: &mut MemoryStorage, sql: &mut SqliteStorage, message_ids: &[String]) {
+    fn compare(mem: &mut MemoryStorage, sql: &mut SqliteStorage, message_ids: &[String], group_ids: &[String]) {
         assert_eq!(load(mem), load(sql));
+        for group in GROUPS {
+            let mut cursors = vec![HistoryCursor::Latest];
+            for id in group_ids.iter().step_by(2) {
+                cursors.push(HistoryCursor::Before(id));
+                cursors.push(HistoryCursor::After(id));
+            }
+            for since in [0, 2, 5] {
+                for &cursor in &cursors {
+                    for limit in [0, 1, 3] {
+                        assert_eq!(
+                            mem.group_history(group, since, cursor, limit).unwrap(),
+                            sql.group_history(group, since, cursor, limit).unwrap(),
+                            "{group} {since} {cursor:?} {limit}"
+                        );
+                    }
+                }
+            }
+        }
         for name in NAMES {
             let a = addr(name);
             for (after, upto, max) in [(0, u64::MAX, usize::MAX), (1, 4, 2), (2, 3, 9)] {
@@ -694,6 +1206,14 @@ mod differential {
             for id in message_ids.iter().step_by(3) {
                 let client = format!("client-{id}");
                 assert_eq!(mem.find_client_msg(&a, &client).unwrap(), sql.find_client_msg(&a, &client).unwrap());
+            }
+            for id in group_ids {
+                let client = format!("client-{id}");
+                assert_eq!(
+                    mem.find_group_client_msg(&a, &client).unwrap(),
+                    sql.find_group_client_msg(&a, &client).unwrap(),
+                    "{name} {client}"
+                );
             }
             for other in NAMES {
                 let b = addr(other);
@@ -723,11 +1243,14 @@ mod differential {
             let mut mem = MemoryStorage::default();
             let mut sql = SqliteStorage::open_in_memory(&relay()).unwrap();
             let mut message_ids = Vec::new();
+            let mut group_ids = Vec::new();
             for (i, mutation) in mutations(&ops).into_iter().enumerate() {
                 match mutation {
                     Some(m) => {
-                        if let Mutation::StoreMessage { message, .. } = &m {
-                            message_ids.push(message.id.clone());
+                        match &m {
+                            Mutation::StoreMessage { message, .. } => message_ids.push(message.id.clone()),
+                            Mutation::StoreGroupMessage { message, .. } => group_ids.push(message.id.clone()),
+                            _ => {}
                         }
                         mem.apply(&m).unwrap();
                         sql.apply(&m).unwrap();
@@ -738,12 +1261,12 @@ mod differential {
                     }
                 }
                 if i % 8 == 7 {
-                    compare(&mut mem, &mut sql, &message_ids);
+                    compare(&mut mem, &mut sql, &message_ids, &group_ids);
                 }
             }
             mem.commit().unwrap();
             sql.commit().unwrap();
-            compare(&mut mem, &mut sql, &message_ids);
+            compare(&mut mem, &mut sql, &message_ids, &group_ids);
         }
     }
 }

@@ -94,7 +94,8 @@ impl Storage for MemoryStorage {
                 let index = self.group_messages.len();
                 for (handle, seq) in &deliveries {
                     if handle == &message.from.handle {
-                        self.group_client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
+                        self.group_client_ids
+                            .insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
                     }
                     let item = StreamItem {
                         seq: *seq,

@@ -27,13 +27,13 @@ mod migrations;
 use std::path::Path;
 use std::time::Duration;
 
-use huddle_shared::model::{DeletionState, Event, ItemBody, Message, Profile, StreamItem};
+use huddle_shared::model::{Event, GroupMessage, ItemBody, Message, Profile, StreamItem};
 use huddle_shared::{Address, Handle, RelayName};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, HistoryCursor, HistoryPage, InviteRec, Mutation,
-    RequestRec, SessionRec, Snapshot, Storage, StorageError,
+    AccountRec, BlockRec, DeletionRec, EntryRec, GroupHistoryPage, GroupInviteRec, GroupRec, HandleRec, HistoryCursor,
+    HistoryPage, InviteRec, MemberRec, Mutation, RequestRec, SessionRec, Snapshot, Storage, StorageError,
 };
 
 /// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
@@ -135,7 +135,8 @@ impl SqliteStorage {
 
     fn load_handles(&self) -> Result<Vec<HandleRec>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked
+            "SELECT handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked,
+                    invite_policy
              FROM handles ORDER BY handle",
         )?;
         let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
@@ -149,6 +150,7 @@ impl SqliteStorage {
                 location: row.get(7)?,
                 last_seen: row.get(8)?,
                 acked: row.get(9)?,
+                invite_policy: enum_from_text("invite policy", &row.get::<_, String>(10)?)?,
             })
         })?;
         rows.collect()
@@ -233,7 +235,7 @@ impl SqliteStorage {
             Ok(DeletionRec {
                 deleter: address_col(row, 0)?,
                 deleted: address_col(row, 1)?,
-                state: deletion_state_from_text(&row.get::<_, String>(2)?)?,
+                state: enum_from_text("deletion state", &row.get::<_, String>(2)?)?,
                 at: row.get(3)?,
             })
         })?;
@@ -244,6 +246,51 @@ impl SqliteStorage {
         let mut stmt = self.conn.prepare_cached("SELECT owner, target, at FROM blocks ORDER BY owner, target")?;
         let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
             Ok(BlockRec { owner: address_col(row, 0)?, target: address_col(row, 1)?, at: row.get(2)? })
+        })?;
+        rows.collect()
+    }
+
+    fn load_groups(&self) -> Result<Vec<GroupRec>, StorageError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, title, owner, created_at, archived, messages FROM groups ORDER BY id")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(GroupRec {
+                id: row.get(0)?,
+                title: row.get(1)?,
+                owner: address_col(row, 2)?,
+                created_at: row.get(3)?,
+                archived: row.get(4)?,
+                messages: row.get(5)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_members(&self) -> Result<Vec<MemberRec>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT grp, member, joined_at, since FROM group_members ORDER BY grp, member")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(MemberRec {
+                group: row.get(0)?,
+                member: address_col(row, 1)?,
+                joined_at: row.get(2)?,
+                since: row.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    fn load_group_invites(&self) -> Result<Vec<GroupInviteRec>, StorageError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT grp, invitee, by_addr, at FROM group_invites ORDER BY grp, invitee")?;
+        let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+            Ok(GroupInviteRec {
+                group: row.get(0)?,
+                invitee: address_col(row, 1)?,
+                by: address_col(row, 2)?,
+                at: row.get(3)?,
+            })
         })?;
         rows.collect()
     }
@@ -279,6 +326,39 @@ impl SqliteStorage {
         Ok(())
     }
 
+    fn store_group_message(
+        conn: &Connection,
+        message: &GroupMessage,
+        number: u64,
+        deliveries: &[(Handle, u64)],
+    ) -> Result<(), StorageError> {
+        // The last matching delivery, as the reference keeps it (a sender listed twice is the core's bug, not ours).
+        let sender_seq =
+            deliveries.iter().rev().find(|(handle, _)| *handle == message.from.handle).map(|(_, seq)| *seq);
+        conn.prepare_cached(
+            "INSERT INTO group_messages (id, grp, number, sender, body, sent_at, client_msg_id, sender_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            message.id,
+            message.group,
+            number,
+            message.from.to_string(),
+            message.body,
+            message.sent_at,
+            message.client_msg_id,
+            sender_seq,
+        ])?;
+        let ord = conn.last_insert_rowid();
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO stream (handle, seq, at, kind, group_message_ord) VALUES (?1, ?2, ?3, 'group_message', ?4)",
+        )?;
+        for (handle, seq) in deliveries {
+            stmt.execute(params![handle.as_str(), seq, message.sent_at, ord])?;
+        }
+        Ok(())
+    }
+
     fn remove_handle(conn: &Connection, handle: &Handle) -> Result<(), StorageError> {
         let h = handle.as_str();
         conn.prepare_cached("DELETE FROM handles WHERE handle = ?1")?.execute([h])?;
@@ -296,6 +376,15 @@ impl SqliteStorage {
             .query_row(params![id, key], |row| row.get(0))
             .optional()?)
     }
+
+    /// The place (`number`, `ord`) of message `id` in `group` if a member who joined at `since` can see it.
+    fn group_position(&self, group: &str, since: i64, id: &str) -> Result<Option<(i64, i64)>, StorageError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT number, ord FROM group_messages WHERE id = ?1 AND grp = ?2 AND number > ?3")?
+            .query_row(params![id, group, since], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
 }
 
 impl Storage for SqliteStorage {
@@ -311,6 +400,9 @@ impl Storage for SqliteStorage {
             requests: self.load_requests()?,
             deletions: self.load_deletions()?,
             blocks: self.load_blocks()?,
+            groups: self.load_groups()?,
+            members: self.load_members()?,
+            group_invites: self.load_group_invites()?,
         })
     }
 
@@ -329,8 +421,9 @@ impl Storage for SqliteStorage {
             Mutation::PutHandle(h) => {
                 conn.prepare_cached(
                     "INSERT OR REPLACE INTO handles
-                     (handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     (handle, account, position, created_at, display_name, bio, activity, location, last_seen, acked,
+                      invite_policy)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?
                 .execute(params![
                     h.handle.as_str(),
@@ -343,6 +436,7 @@ impl Storage for SqliteStorage {
                     h.location,
                     h.last_seen,
                     h.acked,
+                    enum_text(&h.invite_policy)?,
                 ])?;
             }
             Mutation::RemoveHandle(handle) => self.atomically(|conn| Self::remove_handle(conn, handle))?,
@@ -404,7 +498,7 @@ impl Storage for SqliteStorage {
                 .execute(params![
                     d.deleter.to_string(),
                     d.deleted.to_string(),
-                    deletion_state_text(d.state)?,
+                    enum_text(&d.state)?,
                     d.at
                 ])?;
             }
@@ -425,10 +519,12 @@ impl Storage for SqliteStorage {
             }
             Mutation::AppendEvent { handle, item } => {
                 let ItemBody::Event { event } = &item.body else {
-                    // The messages table is the one copy of a message; a message item without it would be an
-                    // orphan that history never shows. The core stores messages with StoreMessage only.
+                    // The messages tables are the one copy of a message; a message item without it would be an
+                    // orphan that history never shows. The core stores messages with StoreMessage and
+                    // StoreGroupMessage only.
                     return Err(StorageError::Corrupt(format!(
-                        "AppendEvent for {handle} seq {} carries a message; messages go through StoreMessage",
+                        "AppendEvent for {handle} seq {} carries a message; messages go through StoreMessage or \
+                         StoreGroupMessage",
                         item.seq
                     )));
                 };
@@ -438,6 +534,43 @@ impl Storage for SqliteStorage {
                     "INSERT INTO stream (handle, seq, at, kind, event_json) VALUES (?1, ?2, ?3, 'event', ?4)",
                 )?
                 .execute(params![handle.as_str(), item.seq, item.at, json])?;
+            }
+            Mutation::PutGroup(g) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO groups (id, title, owner, created_at, archived, messages)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    g.id,
+                    g.title,
+                    g.owner.to_string(),
+                    g.created_at,
+                    g.archived,
+                    g.messages
+                ])?;
+            }
+            Mutation::PutMember(m) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO group_members (grp, member, joined_at, since) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![m.group, m.member.to_string(), m.joined_at, m.since])?;
+            }
+            Mutation::DeleteMember { group, member } => {
+                conn.prepare_cached("DELETE FROM group_members WHERE grp = ?1 AND member = ?2")?
+                    .execute(params![group, member.to_string()])?;
+            }
+            Mutation::PutGroupInvite(i) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO group_invites (grp, invitee, by_addr, at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![i.group, i.invitee.to_string(), i.by.to_string(), i.at])?;
+            }
+            Mutation::DeleteGroupInvite { group, invitee } => {
+                conn.prepare_cached("DELETE FROM group_invites WHERE grp = ?1 AND invitee = ?2")?
+                    .execute(params![group, invitee.to_string()])?;
+            }
+            Mutation::StoreGroupMessage { message, number, deliveries } => {
+                self.atomically(|conn| Self::store_group_message(conn, message, *number, deliveries))?;
             }
         }
         Ok(())
@@ -462,8 +595,11 @@ impl Storage for SqliteStorage {
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.seq, s.at, s.kind, s.event_json,
-                    m.id, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id
-             FROM stream s LEFT JOIN messages m ON m.ord = s.message_ord
+                    m.id, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id,
+                    g.id, g.grp, g.sender, g.body, g.sent_at, g.client_msg_id
+             FROM stream s
+             LEFT JOIN messages m ON m.ord = s.message_ord
+             LEFT JOIN group_messages g ON g.ord = s.group_message_ord
              WHERE s.handle = ?1 AND s.seq > ?2 AND s.seq <= ?3
              ORDER BY s.seq
              LIMIT ?4",
@@ -492,6 +628,15 @@ impl Storage for SqliteStorage {
                             )));
                         }
                         ItemBody::Message { message: message_cols(row, 4)? }
+                    }
+                    "group_message" => {
+                        if row.get_ref(10)?.data_type() == rusqlite::types::Type::Null {
+                            return Err(StorageError::Corrupt(format!(
+                                "stream item {}/{seq} refers to a group message that does not exist",
+                                handle.handle
+                            )));
+                        }
+                        ItemBody::GroupMessage { message: group_message_cols(row, 10)? }
                     }
                     other => {
                         return Err(StorageError::Corrupt(format!(
@@ -554,6 +699,56 @@ impl Storage for SqliteStorage {
         Ok(Some(HistoryPage { messages, more }))
     }
 
+    fn find_group_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(GroupMessage, u64)>, StorageError> {
+        // Without a copy in the sender's stream there is no seq to answer with: the reference then knows no such
+        // message either.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, grp, sender, body, sent_at, client_msg_id, sender_seq
+             FROM group_messages WHERE sender = ?1 AND client_msg_id = ?2 AND sender_seq IS NOT NULL",
+        )?;
+        let mut rows = stmt.query_and_then(params![sender.to_string(), client_msg_id], |row| {
+            Ok::<_, StorageError>((group_message_cols(row, 0)?, row.get(6)?))
+        })?;
+        rows.next().transpose()
+    }
+
+    fn group_history(
+        &mut self,
+        group: &str,
+        since: u64,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<GroupHistoryPage>, StorageError> {
+        let since = clamp(since);
+        // One row beyond the page tells whether there are more.
+        let fetch = clamp(limit).saturating_add(1);
+        let (sql, (number, ord), newest_first) = match cursor {
+            HistoryCursor::Latest => (GROUP_HISTORY_OLDER, (i64::MAX, i64::MAX), true),
+            HistoryCursor::Before(id) => match self.group_position(group, since, id)? {
+                Some(place) => (GROUP_HISTORY_OLDER, place, true),
+                None => return Ok(None),
+            },
+            HistoryCursor::After(id) => match self.group_position(group, since, id)? {
+                Some(place) => (GROUP_HISTORY_NEWER, place, false),
+                None => return Ok(None),
+            },
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_and_then(params![group, since, number, ord, fetch], |row| group_message_cols(row, 0))?;
+        let mut messages = rows.collect::<Result<Vec<_>, _>>()?;
+        let more = messages.len() > limit;
+        messages.truncate(limit);
+        if newest_first {
+            // Fetched newest first to take the newest `limit`; pages are oldest first.
+            messages.reverse();
+        }
+        Ok(Some(GroupHistoryPage { messages, more }))
+    }
+
     fn external_change(&mut self) -> Result<bool, StorageError> {
         let now = data_version(&self.conn)?;
         let changed = now != self.data_version;
@@ -568,6 +763,22 @@ const HISTORY_OLDER: &str = "SELECT id, sender, recipient, body, sent_at, client
 /// The oldest messages of a conversation newer than a position, oldest first.
 const HISTORY_NEWER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id FROM messages
      WHERE conversation = ?1 AND ord > ?2 ORDER BY ord ASC LIMIT ?3";
+
+// A group's order is its numbering: the core numbers a group's messages 1, 2, ... as they arrive, so ordering by
+// `number` is arrival order (which is what the reference pages by) and walks the (grp, number) index instead of
+// sorting the group. `ord` (the arrival order proper, and implicitly the index's last column) only breaks ties, which
+// a correctly numbered group never has. `number > since` hides what was sent before the member joined.
+
+/// The newest visible messages of a group older than a place (number, ord), newest first.
+const GROUP_HISTORY_OLDER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id FROM group_messages
+     WHERE grp = ?1 AND number > ?2 AND (number, ord) < (?3, ?4) ORDER BY number DESC, ord DESC LIMIT ?5";
+/// The oldest visible messages of a group newer than a place (number, ord), oldest first. The index seek starts at the
+/// place (`number >= ?3`), the tighter lower bound: the cursor is visible, so its number is above `since`. Offered
+/// both bounds, the planner seeks on `number > ?2` and steps through every message between `since` and the cursor;
+/// the unary `+` keeps that term out of the index, a mere filter.
+const GROUP_HISTORY_NEWER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id FROM group_messages
+     WHERE grp = ?1 AND number >= ?3 AND (number, ord) > (?3, ?4) AND +number > ?2
+     ORDER BY number ASC, ord ASC LIMIT ?5";
 
 fn data_version(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
@@ -606,17 +817,31 @@ fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
     })
 }
 
-/// The snake_case name serde gives the state, so that the column reads like the wire protocol.
-fn deletion_state_text(state: DeletionState) -> Result<String, StorageError> {
-    match serde_json::to_value(state) {
+/// A group message from the columns id, grp, sender, body, sent_at, client_msg_id starting at `first`.
+fn group_message_cols(row: &Row<'_>, first: usize) -> Result<GroupMessage, StorageError> {
+    Ok(GroupMessage {
+        id: row.get(first)?,
+        group: row.get(first + 1)?,
+        from: address_col(row, first + 2)?,
+        body: row.get(first + 3)?,
+        sent_at: row.get(first + 4)?,
+        client_msg_id: row.get(first + 5)?,
+    })
+}
+
+/// The snake_case name serde gives a unit variant (a deletion state, an invite policy), so that the column reads like
+/// the wire protocol.
+fn enum_text<T: serde::Serialize + std::fmt::Debug>(value: &T) -> Result<String, StorageError> {
+    match serde_json::to_value(value) {
         Ok(serde_json::Value::String(text)) => Ok(text),
-        other => Err(StorageError::Corrupt(format!("deletion state {state:?} does not encode as a string: {other:?}"))),
+        other => Err(StorageError::Corrupt(format!("{value:?} does not encode as a string: {other:?}"))),
     }
 }
 
-fn deletion_state_from_text(text: &str) -> Result<DeletionState, StorageError> {
+/// The inverse of [`enum_text`]; `what` names the column in the error.
+fn enum_from_text<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StorageError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| StorageError::Corrupt(format!("bad deletion state {text:?}: {e}")))
+        .map_err(|e| StorageError::Corrupt(format!("bad {what} {text:?}: {e}")))
 }
 
 #[cfg(test)]

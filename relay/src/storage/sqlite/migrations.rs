@@ -141,6 +141,91 @@ pub(super) const MIGRATIONS: &[&str] = &[
             OR (kind = 'event' AND message_ord IS NULL AND event_json IS NOT NULL))
     ) WITHOUT ROWID;
     "#,
+    // 2: group rooms.
+    r#"
+    -- Existing handles get the default policy, the one `InvitePolicy::default()` names.
+    ALTER TABLE handles ADD COLUMN invite_policy TEXT NOT NULL DEFAULT 'auto';
+
+    -- `messages` is the number of messages sent so far, so the next one is numbered `messages + 1`.
+    CREATE TABLE groups (
+        id         TEXT PRIMARY KEY,
+        title      TEXT,
+        owner      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        archived   INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        messages   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- `group` is an SQL keyword, hence `grp`. `since` is the group's message count when the member joined.
+    CREATE TABLE group_members (
+        grp       TEXT NOT NULL,
+        member    TEXT NOT NULL,
+        joined_at INTEGER NOT NULL,
+        since     INTEGER NOT NULL,
+        PRIMARY KEY (grp, member)
+    ) WITHOUT ROWID;
+    -- "Which groups is this handle in", as `entries_peer` answers "whose lists is it on".
+    CREATE INDEX group_members_member ON group_members (member);
+
+    CREATE TABLE group_invites (
+        grp     TEXT NOT NULL,
+        invitee TEXT NOT NULL,
+        by_addr TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (grp, invitee)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_invites_invitee ON group_invites (invitee);
+
+    -- Like `messages`: stored once, referenced from the stream of every member it was delivered to. `number` is the
+    -- message's place in its group (1, 2, ...), which history pages by and membership's `since` compares with.
+    -- `sender_seq` is the sender's own stream seq, kept here (as `messages` does) so that a resend finds it even after
+    -- the stream is gone; NULL when the sender got no copy in their stream (then there is no seq to answer with).
+    CREATE TABLE group_messages (
+        ord           INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        grp           TEXT NOT NULL,
+        number        INTEGER NOT NULL,
+        sender        TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        sent_at       INTEGER NOT NULL,
+        client_msg_id TEXT NOT NULL,
+        sender_seq    INTEGER,
+        UNIQUE (sender, client_msg_id)
+    );
+    CREATE INDEX group_messages_grp ON group_messages (grp, number);
+
+    -- The stream gains a third kind of row, a group message. Migration 1's CHECK admits only 'message' rows (with
+    -- message_ord) and 'event' rows (with event_json), and SQLite cannot alter a CHECK, so the table is rebuilt with
+    -- the table-rebuild procedure of https://www.sqlite.org/lang_altertable.html#otheralter: create the new table,
+    -- copy the rows, drop the old one, rename the new one into its place. This runs inside the migration's
+    -- transaction, so a failure leaves the v1 table untouched. The procedure's other steps do not apply: the schema
+    -- has no foreign keys, and the stream has no secondary indexes, triggers or views to recreate. (Smuggling the
+    -- group message's reference into event_json or message_ord would have kept the old CHECK, but every reader would
+    -- then have to know that a 'message' row might not point into `messages`; one rebuild is cheaper than that.)
+    --
+    -- Exactly one reference is set per row, according to `kind`:
+    --   'message'        message_ord       -> messages.ord        (a direct message)
+    --   'group_message'  group_message_ord -> group_messages.ord  (a group message)
+    --   'event'          event_json        (the event itself, as JSON)
+    CREATE TABLE stream_v2 (
+        handle            TEXT NOT NULL,
+        seq               INTEGER NOT NULL,
+        at                INTEGER NOT NULL,
+        kind              TEXT NOT NULL,
+        message_ord       INTEGER,
+        event_json        TEXT,
+        group_message_ord INTEGER,
+        PRIMARY KEY (handle, seq),
+        CHECK ((kind = 'message' AND message_ord IS NOT NULL AND group_message_ord IS NULL AND event_json IS NULL)
+            OR (kind = 'group_message' AND message_ord IS NULL AND group_message_ord IS NOT NULL
+                AND event_json IS NULL)
+            OR (kind = 'event' AND message_ord IS NULL AND group_message_ord IS NULL AND event_json IS NOT NULL))
+    ) WITHOUT ROWID;
+    INSERT INTO stream_v2 (handle, seq, at, kind, message_ord, event_json)
+        SELECT handle, seq, at, kind, message_ord, event_json FROM stream;
+    DROP TABLE stream;
+    ALTER TABLE stream_v2 RENAME TO stream;
+    "#,
 ];
 
 /// The schema version this build writes.

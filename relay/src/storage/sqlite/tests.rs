@@ -3,13 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use huddle_shared::model::{Event, ItemBody, Message, StreamItem};
+use huddle_shared::model::{Event, GroupMessage, InvitePolicy, ItemBody, Message, StreamItem};
 use huddle_shared::{Address, Handle, RelayName};
 use rusqlite::Connection;
 
 use super::SqliteStorage;
 use super::migrations::{MIGRATIONS, latest};
-use crate::storage::{AccountRec, EntryRec, HistoryCursor, Mutation, Storage, StorageError};
+use crate::storage::{
+    AccountRec, EntryRec, GroupInviteRec, GroupRec, HandleRec, HistoryCursor, MemberRec, Mutation, Storage,
+    StorageError,
+};
 
 fn relay() -> RelayName {
     RelayName::parse("home.example").unwrap()
@@ -287,6 +290,266 @@ fn unparsable_rows_are_corrupt() {
         "INSERT INTO retired_handles VALUES ('x')",
     ] {
         let err = corrupt_with(sql);
+        assert!(matches!(err, StorageError::Corrupt(_)), "{sql}: {err:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Group rooms (schema version 2)
+// ---------------------------------------------------------------------------------------------------------------
+
+fn group_message(id: &str, from: &str) -> GroupMessage {
+    GroupMessage {
+        id: id.to_owned(),
+        group: "g".to_owned(),
+        from: addr(from),
+        body: "hello all".to_owned(),
+        sent_at: 9,
+        client_msg_id: format!("c-{id}"),
+    }
+}
+
+fn store_group(message: GroupMessage, number: u64, deliveries: &[(&str, u64)]) -> Mutation {
+    Mutation::StoreGroupMessage {
+        message,
+        number,
+        deliveries: deliveries.iter().map(|&(h, seq)| (Handle::parse(h).unwrap(), seq)).collect(),
+    }
+}
+
+fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// A file as the relay before group rooms left it: migration 1 only, with the data its code wrote.
+fn v1_file(path: &Path) -> Event {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    let event = Event::RequestReceived { peer: addr("carol"), greeting: Some("hi ✓".to_owned()) };
+    let event_json = serde_json::to_string(&event).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO meta VALUES ('relay_name', 'home.example');
+         INSERT INTO accounts VALUES ('acc', 'phc', 1, 0);
+         INSERT INTO handles VALUES ('alice', 'acc', 0, 1, 'Alice', NULL, 'coding', NULL, 5, 2);
+         INSERT INTO handles VALUES ('bob', 'acc', 1, 1, NULL, NULL, NULL, NULL, NULL, 0);
+         INSERT INTO entries VALUES ('alice@home.example', 'bob@home.example', 'bobby', NULL, 3, 0);
+         INSERT INTO messages (id, sender, recipient, conversation, body, sent_at, client_msg_id, sender_seq)
+             VALUES ('m1', 'alice@home.example', 'bob@home.example', 'alice@home.example bob@home.example',
+                     'hi', 7, 'c-m1', 1);
+         INSERT INTO stream (handle, seq, at, kind, message_ord) VALUES ('alice', 1, 7, 'message', 1);
+         INSERT INTO stream (handle, seq, at, kind, message_ord) VALUES ('bob', 1, 7, 'message', 1);
+         INSERT INTO stream (handle, seq, at, kind, event_json) VALUES ('alice', 2, 8, 'event', '{}');",
+        event_json.replace('\'', "''")
+    ))
+    .unwrap();
+    event
+}
+
+#[test]
+fn a_v1_database_with_data_is_migrated_to_v2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let event = v1_file(&path);
+    assert_eq!(user_version(&path), 1);
+    assert_eq!(latest(), 2);
+
+    let mut s = open(&path);
+    assert_eq!(user_version(&path), 2);
+    let snap = s.load().unwrap();
+    assert_eq!(snap.accounts, vec![account("acc")]);
+    let handles: Vec<_> = snap.handles.iter().map(|h| (h.handle.as_str(), h.acked, h.invite_policy)).collect();
+    // Existing handles get the default policy.
+    assert_eq!(handles, vec![("alice", 2, InvitePolicy::Auto), ("bob", 0, InvitePolicy::Auto)]);
+    assert_eq!(snap.handles[0].profile.display_name.as_deref(), Some("Alice"));
+    assert_eq!(snap.handles[0].activity.as_deref(), Some("coding"));
+    assert_eq!(snap.handles[0].last_seen, Some(5));
+    assert_eq!(snap.entries.len(), 1);
+    assert_eq!(snap.heads, vec![(Handle::parse("alice").unwrap(), 2), (Handle::parse("bob").unwrap(), 1)]);
+    assert!(snap.groups.is_empty() && snap.members.is_empty() && snap.group_invites.is_empty());
+    // The rebuilt stream kept every row, of both kinds.
+    assert_eq!(
+        s.stream_page(&addr("alice"), 0, u64::MAX, 10).unwrap(),
+        vec![
+            StreamItem { seq: 1, at: 7, body: ItemBody::Message { message: message("m1") } },
+            StreamItem { seq: 2, at: 8, body: ItemBody::Event { event } },
+        ]
+    );
+    assert_eq!(s.find_client_msg(&addr("alice"), "c-m1").unwrap(), Some((message("m1"), 1)));
+    let page = s.history(&addr("alice"), &addr("bob"), HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(page.messages, vec![message("m1")]);
+
+    // The migrated file takes group data, and streams go on from where they were.
+    let mut alice = s.load().unwrap().handles.remove(0);
+    alice.invite_policy = InvitePolicy::Ask;
+    s.apply(&Mutation::PutHandle(alice.clone())).unwrap();
+    s.apply(&store_group(group_message("g1", "alice"), 1, &[("alice", 3), ("bob", 2)])).unwrap();
+    s.commit().unwrap();
+    drop(s);
+
+    // Reopening finds version 2 and runs nothing again.
+    let mut s = open(&path);
+    assert_eq!(user_version(&path), 2);
+    assert_eq!(s.load().unwrap().handles[0], alice);
+    let item = StreamItem { seq: 2, at: 9, body: ItemBody::GroupMessage { message: group_message("g1", "alice") } };
+    assert_eq!(s.stream_page(&addr("bob"), 1, 10, 10).unwrap(), vec![item]);
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "c-g1").unwrap(), Some((group_message("g1", "alice"), 3)));
+
+    // The migrated schema is the one a new file gets, with no trace of the rebuild.
+    let migrated = schema(&s.conn);
+    let fresh = SqliteStorage::open_in_memory(&relay()).unwrap();
+    assert_eq!(migrated, schema(&fresh.conn));
+    assert!(migrated.iter().all(|(_, name, _)| name != "stream_v2"));
+    let check: String = s.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn a_stream_row_holds_exactly_one_reference_of_its_kind() {
+    let s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    let insert = |kind: &str, message_ord: Option<i64>, group_message_ord: Option<i64>, event_json: Option<&str>| {
+        s.conn.execute(
+            "INSERT INTO stream (handle, seq, at, kind, message_ord, group_message_ord, event_json)
+             VALUES ('alice', 1, 0, ?1, ?2, ?3, ?4)",
+            rusqlite::params![kind, message_ord, group_message_ord, event_json],
+        )
+    };
+    for (kind, m, g, e) in [
+        ("group_message", None, None, None),
+        ("group_message", Some(1), None, None),
+        ("group_message", None, Some(1), Some("{}")),
+        ("group_message", Some(1), Some(1), None),
+        ("message", Some(1), Some(1), None),
+        ("event", None, Some(1), Some("{}")),
+        ("other", None, Some(1), None),
+    ] {
+        assert!(insert(kind, m, g, e).is_err(), "{kind} {m:?} {g:?} {e:?}");
+    }
+    for (kind, m, g, e) in
+        [("message", Some(1), None, None), ("group_message", None, Some(1), None), ("event", None, None, Some("{}"))]
+    {
+        insert(kind, m, g, e).unwrap();
+        s.conn.execute("DELETE FROM stream", []).unwrap();
+    }
+}
+
+#[test]
+fn a_group_message_item_in_append_event_is_refused() {
+    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    let item = StreamItem { seq: 1, at: 0, body: ItemBody::GroupMessage { message: group_message("g1", "alice") } };
+    let err = s.apply(&Mutation::AppendEvent { handle: Handle::parse("alice").unwrap(), item });
+    assert!(matches!(err, Err(StorageError::Corrupt(_))), "{err:?}");
+    assert_eq!(s.stream_page(&addr("alice"), 0, 10, 10).unwrap(), vec![]);
+}
+
+#[test]
+fn a_failed_group_message_leaves_the_rest_of_the_batch_intact() {
+    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    s.apply(&store_group(group_message("g1", "alice"), 1, &[("alice", 1), ("bob", 1)])).unwrap();
+    // The message row and alice's copy go in, then bob's seq 1 is taken: all of g2 must be undone.
+    let err = s.apply(&store_group(group_message("g2", "alice"), 2, &[("alice", 2), ("carol", 1), ("bob", 1)]));
+    assert!(matches!(err, Err(StorageError::Sqlite(_))), "{err:?}");
+    s.commit().unwrap();
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "c-g2").unwrap(), None);
+    assert_eq!(s.stream_page(&addr("alice"), 0, 10, 10).unwrap().len(), 1);
+    assert_eq!(s.stream_page(&addr("carol"), 0, 10, 10).unwrap(), vec![]);
+    let page = s.group_history("g", 0, HistoryCursor::Latest, 10).unwrap().unwrap();
+    assert_eq!(page.messages, vec![group_message("g1", "alice")]);
+}
+
+#[test]
+fn duplicate_group_message_ids_and_client_ids_are_refused() {
+    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    s.apply(&store_group(group_message("g1", "alice"), 1, &[("alice", 1)])).unwrap();
+    let same_id = GroupMessage { client_msg_id: "other".to_owned(), ..group_message("g1", "bob") };
+    assert!(s.apply(&store_group(same_id, 2, &[("bob", 1)])).is_err());
+    let same_client_id = GroupMessage { id: "g9".to_owned(), ..group_message("g1", "alice") };
+    assert!(s.apply(&store_group(same_client_id, 3, &[("alice", 2)])).is_err());
+    // A group message id is not a direct message id, and the other way round: the tables are separate.
+    s.apply(&Mutation::StoreMessage { message: message("g1"), sender_seq: 2, recipient_seq: 1 }).unwrap();
+}
+
+#[test]
+fn group_history_pages_cost_the_same_anywhere_in_a_long_group() {
+    // A page walks the (grp, number) index from the cursor: no sort of the group, no scan from its start or from
+    // `since`. Counted in VM steps, a page near the start costs what a page near the end does.
+    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    for n in 1..=2000u64 {
+        s.apply(&store_group(group_message(&format!("g{n}"), "alice"), n, &[("alice", n)])).unwrap();
+    }
+    s.commit().unwrap();
+    for sql in [super::GROUP_HISTORY_OLDER, super::GROUP_HISTORY_NEWER] {
+        let mut stmt = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params!["g", 0, 5, 5, 3], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("USING INDEX group_messages_grp")), "{sql}: {plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{sql}: {plan:?}");
+
+        let steps = |since: i64, at: i64| {
+            let mut stmt = s.conn.prepare(sql).unwrap();
+            // Here ord = number: one group, stored in order.
+            let rows = stmt.query_map(rusqlite::params!["g", since, at, at, 4], |r| r.get::<_, String>(0)).unwrap();
+            assert_eq!(rows.count(), 4);
+            stmt.get_status(rusqlite::StatementStatus::VmStep)
+        };
+        let near_start = steps(0, 10);
+        for (since, at) in [(0, 1000), (0, 1990), (1000, 1990), (1980, 1990)] {
+            assert_eq!(steps(since, at), near_start, "{sql}: since {since}, at {at}");
+        }
+    }
+}
+
+#[test]
+fn unparsable_group_rows_are_corrupt() {
+    for sql in [
+        "UPDATE handles SET invite_policy = 'sometimes'",
+        "UPDATE groups SET owner = 'Not An Address'",
+        "UPDATE group_members SET member = 'a@b@c'",
+        "UPDATE group_invites SET by_addr = ''",
+        "UPDATE group_messages SET sender = 'a@b@c'",
+        "DELETE FROM group_messages",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let mut s = open(&path);
+        let mut alice = HandleRec::new(Handle::parse("alice").unwrap(), "acc".to_owned(), 0, 0);
+        alice.invite_policy = InvitePolicy::Refuse;
+        s.apply(&Mutation::PutHandle(alice)).unwrap();
+        s.apply(&Mutation::PutGroup(GroupRec {
+            id: "g".to_owned(),
+            title: None,
+            owner: addr("alice"),
+            created_at: 0,
+            archived: false,
+            messages: 1,
+        }))
+        .unwrap();
+        s.apply(&Mutation::PutMember(MemberRec {
+            group: "g".to_owned(),
+            member: addr("alice"),
+            joined_at: 0,
+            since: 0,
+        }))
+        .unwrap();
+        s.apply(&Mutation::PutGroupInvite(GroupInviteRec {
+            group: "g".to_owned(),
+            invitee: addr("bob"),
+            by: addr("alice"),
+            at: 0,
+        }))
+        .unwrap();
+        s.apply(&store_group(group_message("g1", "alice"), 1, &[("alice", 1)])).unwrap();
+        s.commit().unwrap();
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let loaded = s.load().err();
+        let paged = s.stream_page(&addr("alice"), 0, 10, 10).err();
+        let history = s.group_history("g", 0, HistoryCursor::Latest, 10).err();
+        let err = loaded.or(paged).or(history).unwrap();
         assert!(matches!(err, StorageError::Corrupt(_)), "{sql}: {err:?}");
     }
 }
