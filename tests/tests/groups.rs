@@ -29,18 +29,34 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
     // carol wants to be asked; bob (alice's friend, default setting) joins at once.
     carol.ok(|id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask }).await;
     let members = vec![addr("bob"), addr("carol")];
-    let g = group_of(alice.request(|id| ClientFrame::CreateGroup { id, acting: None, members, title: Some("climbing".into()) }).await);
+    let g = group_of(
+        alice
+            .request(|id| ClientFrame::CreateGroup { id, acting: None, members, title: Some("climbing".into()) })
+            .await,
+    );
     assert_eq!(g.members.iter().map(|m| m.address.handle.to_string()).collect::<Vec<_>>(), vec!["alice", "bob"]);
     assert_eq!(g.invited, vec![addr("carol")]);
-    carol.expect_push(|f| matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::GroupInvite { .. } }, .. }, .. })).await;
+    carol
+        .expect_push(|f| {
+            matches!(
+                f,
+                ServerFrame::Deliver {
+                    item: StreamItem { body: ItemBody::Event { event: Event::GroupInvite { .. } }, .. },
+                    ..
+                }
+            )
+        })
+        .await;
     let (group, body) = (g.id.clone(), "first, before carol".to_owned());
-    let stored = alice.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "a1".into() }).await;
+    let stored =
+        alice.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "a1".into() }).await;
     assert!(matches!(stored, ServerFrame::Stored { .. }), "{stored:?}");
     bob.expect_push(|f| is_group_message(f, "first, before carol")).await;
     let group = g.id.clone();
     carol.ok(|id| ClientFrame::AnswerGroupInvite { id, acting: None, group, accept: true }).await;
     let (group, body) = (g.id.clone(), "hi both!".to_owned());
-    let stored = carol.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "c1".into() }).await;
+    let stored =
+        carol.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "c1".into() }).await;
     assert!(matches!(stored, ServerFrame::Stored { .. }), "{stored:?}");
     alice.expect_push(|f| is_group_message(f, "hi both!")).await;
     bob.expect_push(|f| is_group_message(f, "hi both!")).await;
@@ -54,17 +70,35 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
     assert_eq!((groups.len(), policy), (1, InvitePolicy::Ask));
     assert_eq!(groups[0].title.as_deref(), Some("climbing"));
     let group = g.id.clone();
-    let history = carol.request(|id| ClientFrame::GroupHistory { id, acting: None, group, before: None, after: None, limit: None }).await;
+    let history = carol
+        .request(|id| ClientFrame::GroupHistory { id, acting: None, group, before: None, after: None, limit: None })
+        .await;
     let ServerFrame::GroupHistory { messages, .. } = history else { panic!("{history:?}") };
-    assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["hi both!"], "only since carol joined");
+    assert_eq!(
+        messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["hi both!"],
+        "only since carol joined"
+    );
 
     // alice, the owner, leaves: bob (who joined first after her) owns it now.
     let mut alice = relay.login("alice").await;
     let group = g.id.clone();
     alice.ok(|id| ClientFrame::LeaveGroup { id, acting: None, group }).await;
-    let pushed = carol.expect_push(|f| matches!(f, ServerFrame::Group { group, .. } if group.owner == addr("bob"))).await;
+    let pushed =
+        carol.expect_push(|f| matches!(f, ServerFrame::Group { group, .. } if group.owner == addr("bob"))).await;
     assert_eq!(group_of(pushed).members.len(), 2);
     carol
-        .expect_push(|f| matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::Group { change: GroupChange::OwnerChanged, .. } }, .. }, .. }))
+        .expect_push(|f| {
+            matches!(
+                f,
+                ServerFrame::Deliver {
+                    item: StreamItem {
+                        body: ItemBody::Event { event: Event::Group { change: GroupChange::OwnerChanged, .. } },
+                        ..
+                    },
+                    ..
+                }
+            )
+        })
         .await;
 }

@@ -45,7 +45,14 @@ impl<S: Storage> Core<S> {
             .unwrap_or_default();
         members.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.address.cmp(&b.address)));
         let invited = self.state.group_invites.get(group).map(|is| is.keys().cloned().collect()).unwrap_or_default();
-        Some(GroupInfo { id: g.id.clone(), title: g.title.clone(), owner: g.owner.clone(), members, invited, created_at: g.created_at })
+        Some(GroupInfo {
+            id: g.id.clone(),
+            title: g.title.clone(),
+            owner: g.owner.clone(),
+            members,
+            invited,
+            created_at: g.created_at,
+        })
     }
 
     fn member_addresses(&self, group: &str) -> Vec<Address> {
@@ -79,7 +86,14 @@ impl<S: Storage> Core<S> {
     }
 
     /// A line in the group's log: an event in the stream of every member (and of `also`, e.g. someone removed).
-    fn group_event(&mut self, group: &str, actor: &Address, change: GroupChange, also: Option<&Address>, now: Millis) -> Outcome {
+    fn group_event(
+        &mut self,
+        group: &str,
+        actor: &Address,
+        change: GroupChange,
+        also: Option<&Address>,
+        now: Millis,
+    ) -> Outcome {
         let mut to = self.member_addresses(group);
         if let Some(extra) = also {
             if !to.contains(extra) {
@@ -113,8 +127,12 @@ impl<S: Storage> Core<S> {
         if !related || self.state.blocks.contains(who, by) || self.state.blocks.contains(by, who) {
             return Err(refuse_with(ErrorCode::NotReachable, format!("{who} cannot be reached from your handle.")));
         }
-        if self.state.is_member(group, who) || self.state.group_invites.get(group).is_some_and(|i| i.contains_key(who)) {
-            return Err(refuse_with(ErrorCode::AlreadyInGroup, format!("{who} is already in that group (or invited).")));
+        if self.state.is_member(group, who) || self.state.group_invites.get(group).is_some_and(|i| i.contains_key(who))
+        {
+            return Err(refuse_with(
+                ErrorCode::AlreadyInGroup,
+                format!("{who} is already in that group (or invited)."),
+            ));
         }
         let size = self.member_addresses(group).len() + self.state.group_invites.get(group).map_or(0, |i| i.len());
         if size >= MAX_GROUP_MEMBERS {
@@ -130,13 +148,27 @@ impl<S: Storage> Core<S> {
             }
             InvitePolicy::Auto if friend_of_invitee => {
                 let since = self.state.groups.get(group).map_or(0, |g| g.messages);
-                self.write(Mutation::PutMember(MemberRec { group: group.to_owned(), member: who.clone(), joined_at: now, since }))?;
+                self.write(Mutation::PutMember(MemberRec {
+                    group: group.to_owned(),
+                    member: who.clone(),
+                    joined_at: now,
+                    since,
+                }))?;
                 Ok(Invited::Joined)
             }
             InvitePolicy::Auto | InvitePolicy::Ask => {
-                self.write(Mutation::PutGroupInvite(GroupInviteRec { group: group.to_owned(), invitee: who.clone(), by: by.clone(), at: now }))?;
+                self.write(Mutation::PutGroupInvite(GroupInviteRec {
+                    group: group.to_owned(),
+                    invitee: who.clone(),
+                    by: by.clone(),
+                    at: now,
+                }))?;
                 let title = self.state.groups.get(group).and_then(|g| g.title.clone());
-                self.append_event(&who.handle, Event::GroupInvite { peer: by.clone(), group: group.to_owned(), title }, now)?;
+                self.append_event(
+                    &who.handle,
+                    Event::GroupInvite { peer: by.clone(), group: group.to_owned(), title },
+                    now,
+                )?;
                 Ok(Invited::Asked)
             }
         }
@@ -161,7 +193,10 @@ impl<S: Storage> Core<S> {
         for m in members {
             let m = m.resolve(&self.state.relay);
             if !m.is_local_to(&self.state.relay) {
-                return Err(refuse_with(ErrorCode::FederationUnavailable, format!("{m} is on another relay, and this relay cannot reach other relays yet.")));
+                return Err(refuse_with(
+                    ErrorCode::FederationUnavailable,
+                    format!("{m} is on another relay, and this relay cannot reach other relays yet."),
+                ));
             }
             if m != me_addr && !invitees.contains(&m) {
                 invitees.push(m);
@@ -174,7 +209,10 @@ impl<S: Storage> Core<S> {
             return Err(refuse(ErrorCode::GroupFull));
         }
         if self.groups_of(&me_addr) >= MAX_GROUPS_PER_HANDLE {
-            return Err(refuse_with(ErrorCode::GroupFull, "You are in as many groups as a handle can be; leave one first."));
+            return Err(refuse_with(
+                ErrorCode::GroupFull,
+                "You are in as many groups as a handle can be; leave one first.",
+            ));
         }
         // Everyone must be invitable before anything is written, so a refusal leaves no half-made group.
         for who in &invitees {
@@ -195,7 +233,12 @@ impl<S: Storage> Core<S> {
             archived: false,
             messages: 0,
         }))?;
-        self.write(Mutation::PutMember(MemberRec { group: group.clone(), member: me_addr.clone(), joined_at: now, since: 0 }))?;
+        self.write(Mutation::PutMember(MemberRec {
+            group: group.clone(),
+            member: me_addr.clone(),
+            joined_at: now,
+            since: 0,
+        }))?;
         for who in &invitees {
             // A refusing invitee simply is not in the group; the creator sees who is.
             match self.invite_one(&group, &me_addr, who, now) {
@@ -212,7 +255,15 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn invite_to_group(&mut self, conn: ConnId, id: RequestId, me: &Handle, group: &str, who: Address, now: Millis) -> Outcome {
+    pub(super) fn invite_to_group(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        group: &str,
+        who: Address,
+        now: Millis,
+    ) -> Outcome {
         let me_addr = self.state.address(me);
         self.my_group(&me_addr, group)?;
         let who = who.resolve(&self.state.relay);
@@ -225,7 +276,15 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn answer_group_invite(&mut self, conn: ConnId, id: RequestId, me: &Handle, group: &str, accept: bool, now: Millis) -> Outcome {
+    pub(super) fn answer_group_invite(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        group: &str,
+        accept: bool,
+        now: Millis,
+    ) -> Outcome {
         let me_addr = self.state.address(me);
         if !self.state.group_invites.get(group).is_some_and(|i| i.contains_key(&me_addr)) {
             return Err(refuse(ErrorCode::NoSuchInvite));
@@ -233,11 +292,19 @@ impl<S: Storage> Core<S> {
         // Everything that could refuse is checked before the invitation is used up.
         let group_record = self.state.groups.get(group).filter(|g| !g.archived).cloned();
         if accept && self.groups_of(&me_addr) >= MAX_GROUPS_PER_HANDLE {
-            return Err(refuse_with(ErrorCode::GroupFull, "You are in as many groups as a handle can be; leave one first."));
+            return Err(refuse_with(
+                ErrorCode::GroupFull,
+                "You are in as many groups as a handle can be; leave one first.",
+            ));
         }
         self.write(Mutation::DeleteGroupInvite { group: group.to_owned(), invitee: me_addr.clone() })?;
         if let (true, Some(g)) = (accept, group_record) {
-            self.write(Mutation::PutMember(MemberRec { group: g.id.clone(), member: me_addr.clone(), joined_at: now, since: g.messages }))?;
+            self.write(Mutation::PutMember(MemberRec {
+                group: g.id.clone(),
+                member: me_addr.clone(),
+                joined_at: now,
+                since: g.messages,
+            }))?;
             self.group_event(group, &me_addr, GroupChange::Joined { who: me_addr.clone() }, None, now)?;
         }
         self.push_group(group);
@@ -252,14 +319,16 @@ impl<S: Storage> Core<S> {
         // The one who left or was removed sees the line too, then the group goes from their list.
         self.group_event(group, actor, change, Some(who), now)?;
         let remaining: Vec<MemberRec> = {
-            let mut ms: Vec<MemberRec> = self.state.members.get(group).map(|m| m.values().cloned().collect()).unwrap_or_default();
+            let mut ms: Vec<MemberRec> =
+                self.state.members.get(group).map(|m| m.values().cloned().collect()).unwrap_or_default();
             ms.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.member.cmp(&b.member)));
             ms
         };
         if remaining.is_empty() {
             record.archived = true;
             self.write(Mutation::PutGroup(record))?;
-            let invitees: Vec<Address> = self.state.group_invites.get(group).map(|i| i.keys().cloned().collect()).unwrap_or_default();
+            let invitees: Vec<Address> =
+                self.state.group_invites.get(group).map(|i| i.keys().cloned().collect()).unwrap_or_default();
             for invitee in invitees {
                 self.write(Mutation::DeleteGroupInvite { group: group.to_owned(), invitee })?;
             }
@@ -274,7 +343,14 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn leave_group(&mut self, conn: ConnId, id: RequestId, me: &Handle, group: &str, now: Millis) -> Outcome {
+    pub(super) fn leave_group(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        group: &str,
+        now: Millis,
+    ) -> Outcome {
         let me_addr = self.state.address(me);
         self.my_group(&me_addr, group)?;
         self.depart(group, &me_addr, GroupChange::Left, &me_addr.clone(), now)?;
@@ -288,7 +364,8 @@ impl<S: Storage> Core<S> {
         for group in groups {
             self.depart(&group, me, GroupChange::Left, &me.clone(), now)?;
         }
-        let invited: Vec<String> = self.state.group_invites.iter().filter(|(_, i)| i.contains_key(me)).map(|(g, _)| g.clone()).collect();
+        let invited: Vec<String> =
+            self.state.group_invites.iter().filter(|(_, i)| i.contains_key(me)).map(|(g, _)| g.clone()).collect();
         for group in invited {
             self.write(Mutation::DeleteGroupInvite { group: group.clone(), invitee: me.clone() })?;
             self.push_group(&group);
@@ -296,7 +373,15 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn remove_from_group(&mut self, conn: ConnId, id: RequestId, me: &Handle, group: &str, who: Address, now: Millis) -> Outcome {
+    pub(super) fn remove_from_group(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        group: &str,
+        who: Address,
+        now: Millis,
+    ) -> Outcome {
         let me_addr = self.state.address(me);
         let record = self.my_group(&me_addr, group)?;
         if record.owner != me_addr {
@@ -321,7 +406,15 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn rename_group(&mut self, conn: ConnId, id: RequestId, me: &Handle, group: &str, title: String, now: Millis) -> Outcome {
+    pub(super) fn rename_group(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        group: &str,
+        title: String,
+        now: Millis,
+    ) -> Outcome {
         let me_addr = self.state.address(me);
         let mut record = self.my_group(&me_addr, group)?;
         if record.owner != me_addr {
@@ -414,20 +507,31 @@ impl<S: Storage> Core<S> {
         self.my_group(&me_addr, &group)?;
         let since = self.state.members.get(&group).and_then(|m| m.get(&me_addr)).map_or(0, |m| m.since);
         let cursor = match (&before, &after) {
-            (Some(_), Some(_)) => return Err(refuse_with(ErrorCode::BadFrame, "Give either \"before\" or \"after\", not both.")),
+            (Some(_), Some(_)) => {
+                return Err(refuse_with(ErrorCode::BadFrame, "Give either \"before\" or \"after\", not both."));
+            }
             (Some(b), None) => HistoryCursor::Before(b),
             (None, Some(a)) => HistoryCursor::After(a),
             (None, None) => HistoryCursor::Latest,
         };
         let limit = limit.unwrap_or(50).clamp(1, MAX_HISTORY_PAGE) as usize;
         let Some(page) = self.store.group_history(&group, since, cursor, limit)? else {
-            return Err(refuse_with(ErrorCode::BadCursor, "That message is not part of this group's history you can see."));
+            return Err(refuse_with(
+                ErrorCode::BadCursor,
+                "That message is not part of this group's history you can see.",
+            ));
         };
         self.send(conn, ServerFrame::GroupHistory { id, group, messages: page.messages, more: page.more });
         Ok(())
     }
 
-    pub(super) fn set_invite_policy(&mut self, conn: ConnId, id: RequestId, me: &Handle, policy: InvitePolicy) -> Outcome {
+    pub(super) fn set_invite_policy(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        me: &Handle,
+        policy: InvitePolicy,
+    ) -> Outcome {
         if let Some(mut record) = self.state.handles.get(me).cloned() {
             record.invite_policy = policy;
             self.write(Mutation::PutHandle(record))?;

@@ -36,7 +36,10 @@ fn register_then_login_with_password_and_token() {
     });
     let ServerFrame::Session { token: Some(token), handles, .. } = answer else { panic!("{answer:?}") };
     assert_eq!(handles[0].address, addr("alice"), "handles are folded to lowercase");
-    assert!(matches!(t.take(conn)[..], [ServerFrame::Friends { .. }]), "the friend list follows the session");
+    assert!(
+        matches!(t.take(conn)[..], [ServerFrame::Friends { .. }, ServerFrame::Groups { .. }]),
+        "the friend list and groups follow the session"
+    );
     // The token is stored only hashed.
     assert!(t.core.state().sessions.values().all(|s| s.token_hash != token && s.token_hash.len() == 64));
 

@@ -18,7 +18,9 @@ fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<GroupMessage> {
     t.take(conn)
         .into_iter()
         .filter_map(|f| match f {
-            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => Some(message),
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
+                Some(message)
+            }
             _ => None,
         })
         .collect()
@@ -65,8 +67,20 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
     assert_eq!(g.owner, addr("alice"));
     for conn in [b, c] {
         let frames = t.take(conn);
-        assert!(frames.iter().any(|f| matches!(f, ServerFrame::Group { group, .. } if group.id == g.id)), "member list pushed");
-        assert!(frames.iter().any(|f| matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::Group { change: GroupChange::Created { .. }, .. } }, .. }, .. })));
+        assert!(
+            frames.iter().any(|f| matches!(f, ServerFrame::Group { group, .. } if group.id == g.id)),
+            "member list pushed"
+        );
+        assert!(frames.iter().any(|f| matches!(
+            f,
+            ServerFrame::Deliver {
+                item: StreamItem {
+                    body: ItemBody::Event { event: Event::Group { change: GroupChange::Created { .. }, .. } },
+                    ..
+                },
+                ..
+            }
+        )));
     }
     t.take(a);
     assert!(matches!(send_group(&mut t, a, &g.id, "one"), ServerFrame::Stored { .. }));
@@ -77,25 +91,48 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
     assert_eq!(bodies(group_messages(&mut t, a)), vec!["two", "three"]);
     assert_eq!(bodies(group_messages(&mut t, b)), vec!["one", "three"]);
     assert_eq!(bodies(group_messages(&mut t, c)), vec!["one", "two"]);
-    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+        id,
+        acting: None,
+        group: g.id.clone(),
+        before: None,
+        after: None,
+        limit: None,
+    }) else {
+        panic!()
+    };
     assert_eq!(bodies(messages), vec!["one", "two", "three"]);
 }
 
 #[test]
 fn invitations_follow_the_invitees_setting() {
     let (mut t, a, b, c) = three();
-    // bob and carol are not friends of each other: bob's invitation to carol asks her.
     let g = create(&mut t, a, &["bob"]);
     t.clear();
+    // bob and carol are not related and share no group: bob cannot invite her.
+    assert_eq!(
+        t.err(b, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }),
+        ErrorCode::NotReachable
+    );
+    // alice, her friend, can; carol's setting says to ask her.
     t.ok(c, |id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask });
-    t.ok(b, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    t.ok(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
     let asked = t.events(c);
-    assert!(matches!(&asked[..], [Event::GroupInvite { peer, group, .. }] if *peer == addr("bob") && *group == g.id), "{asked:?}");
-    let ServerFrame::Groups { invites, policy, .. } = t.request(c, |id| ClientFrame::GetGroups { id, acting: None }) else { panic!() };
+    assert!(
+        matches!(&asked[..], [Event::GroupInvite { peer, group, .. }] if *peer == addr("alice") && *group == g.id),
+        "{asked:?}"
+    );
+    let ServerFrame::Groups { invites, policy, .. } = t.request(c, |id| ClientFrame::GetGroups { id, acting: None })
+    else {
+        panic!()
+    };
     assert_eq!((invites.len(), policy), (1, InvitePolicy::Ask));
     t.ok(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true });
     assert!(group_changes(&mut t, a).contains(&GroupChange::Joined { who: addr("carol") }));
-    assert_eq!(t.err(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true }), ErrorCode::NoSuchInvite);
+    assert_eq!(
+        t.err(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true }),
+        ErrorCode::NoSuchInvite
+    );
 
     // Someone who refuses invitations is not added, and the inviter is told.
     let d = t.register("dave");
@@ -106,8 +143,14 @@ fn invitations_follow_the_invitees_setting() {
     // An unrelated handle cannot be invited at all.
     let e = t.register("erin");
     let _ = e;
-    assert_eq!(t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("erin") }), ErrorCode::NotReachable);
-    assert_eq!(t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("bob") }), ErrorCode::AlreadyInGroup);
+    assert_eq!(
+        t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("erin") }),
+        ErrorCode::NotReachable
+    );
+    assert_eq!(
+        t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("bob") }),
+        ErrorCode::AlreadyInGroup
+    );
 }
 
 #[test]
@@ -117,7 +160,16 @@ fn new_members_see_history_only_from_when_they_joined() {
     send_group(&mut t, a, &g.id, "before carol");
     t.ok(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
     send_group(&mut t, a, &g.id, "after carol");
-    let ServerFrame::GroupHistory { messages, more, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    let ServerFrame::GroupHistory { messages, more, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+        id,
+        acting: None,
+        group: g.id.clone(),
+        before: None,
+        after: None,
+        limit: None,
+    }) else {
+        panic!()
+    };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["after carol"]);
     assert!(!more);
     assert_eq!(group_messages(&mut t, c).len(), 1, "nothing from before reaches carol live either");
@@ -134,7 +186,16 @@ fn blocks_hold_inside_groups() {
     assert!(group_messages(&mut t, c).is_empty(), "nothing of bob's reaches carol");
     send_group(&mut t, c, &g.id, "hello");
     assert_eq!(group_messages(&mut t, b).len(), 1, "bob still sees carol: the block is carol's");
-    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }) else { panic!() };
+    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+        id,
+        acting: None,
+        group: g.id.clone(),
+        before: None,
+        after: None,
+        limit: None,
+    }) else {
+        panic!()
+    };
     // History is the group's record; the client hides blocked senders there (documented).
     assert_eq!(messages.len(), 2);
 }
@@ -143,14 +204,29 @@ fn blocks_hold_inside_groups() {
 fn leaving_removing_renaming_and_ownership() {
     let (mut t, a, b, c) = three();
     let g = create(&mut t, a, &["bob", "carol"]);
-    assert_eq!(t.err(b, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "x".into() }), ErrorCode::NotOwner);
+    assert_eq!(
+        t.err(b, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "x".into() }),
+        ErrorCode::NotOwner
+    );
     t.ok(a, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "climbing".into() });
     assert!(group_changes(&mut t, b).contains(&GroupChange::Renamed { title: Some("climbing".into()) }));
-    assert_eq!(t.err(b, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }), ErrorCode::NotOwner);
+    assert_eq!(
+        t.err(b, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }),
+        ErrorCode::NotOwner
+    );
     t.ok(a, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
     let carol = t.take(c);
     assert!(carol.iter().any(|f| matches!(f, ServerFrame::GroupGone { group, .. } if *group == g.id)));
-    assert_eq!(t.err(c, |id| ClientFrame::SendGroup { id, acting: None, group: g.id.clone(), body: "hey".into(), client_msg_id: "x1".into() }), ErrorCode::NotInGroup);
+    assert_eq!(
+        t.err(c, |id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group: g.id.clone(),
+            body: "hey".into(),
+            client_msg_id: "x1".into()
+        }),
+        ErrorCode::NotInGroup
+    );
     // The owner leaves: bob owns it now.
     t.clear();
     t.ok(a, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
@@ -160,7 +236,17 @@ fn leaving_removing_renaming_and_ownership() {
     // The last member leaves: the group is archived and nobody can use it.
     t.ok(b, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
     assert!(t.core.state().groups[&g.id].archived);
-    assert_eq!(t.err(b, |id| ClientFrame::GroupHistory { id, acting: None, group: g.id.clone(), before: None, after: None, limit: None }), ErrorCode::NotInGroup);
+    assert_eq!(
+        t.err(b, |id| ClientFrame::GroupHistory {
+            id,
+            acting: None,
+            group: g.id.clone(),
+            before: None,
+            after: None,
+            limit: None
+        }),
+        ErrorCode::NotInGroup
+    );
 }
 
 #[test]
@@ -168,8 +254,26 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
     let (mut t, a, b, _c) = three();
     let e = t.register("erin");
     let g = create(&mut t, a, &["bob"]);
-    assert_eq!(t.err(e, |id| ClientFrame::SendGroup { id, acting: None, group: g.id.clone(), body: "x".into(), client_msg_id: "e1".into() }), ErrorCode::NotInGroup);
-    assert_eq!(t.err(e, |id| ClientFrame::SendGroup { id, acting: None, group: "no-such-group".into(), body: "x".into(), client_msg_id: "e2".into() }), ErrorCode::NotInGroup);
+    assert_eq!(
+        t.err(e, |id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group: g.id.clone(),
+            body: "x".into(),
+            client_msg_id: "e1".into()
+        }),
+        ErrorCode::NotInGroup
+    );
+    assert_eq!(
+        t.err(e, |id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group: "no-such-group".into(),
+            body: "x".into(),
+            client_msg_id: "e2".into()
+        }),
+        ErrorCode::NotInGroup
+    );
     let send = |body: &str| {
         let (group, body) = (g.id.clone(), body.to_owned());
         move |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "same".into() }

@@ -88,8 +88,16 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
             ClientFrame::SetProfile { id, acting: None, display_name: Some(format!("name {id}")), bio: None }
         }
         Op::Reconnect(_) => unreachable!("handled by the runner"),
-        Op::CreateGroup(_, b, c) => ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None },
-        Op::SendGroup(_, n) => ClientFrame::SendGroup { id, acting: None, group: g(n), body: format!("g {id}"), client_msg_id: format!("g{id}") },
+        Op::CreateGroup(_, b, c) => {
+            ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None }
+        }
+        Op::SendGroup(_, n) => ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group: g(n),
+            body: format!("g {id}"),
+            client_msg_id: format!("g{id}"),
+        },
         Op::LeaveGroup(_, n) => ClientFrame::LeaveGroup { id, acting: None, group: g(n) },
         Op::InviteToGroup(_, n, b) => ClientFrame::InviteToGroup { id, acting: None, group: g(n), who: a(b) },
     }
@@ -108,7 +116,11 @@ fn actor(op: &Op) -> usize {
         | Op::Send(a, _)
         | Op::Presence(a, _)
         | Op::Profile(a)
-        | Op::Reconnect(a) => a,
+        | Op::Reconnect(a)
+        | Op::CreateGroup(a, _, _)
+        | Op::SendGroup(a, _)
+        | Op::LeaveGroup(a, _)
+        | Op::InviteToGroup(a, _, _) => a,
     }
 }
 
@@ -133,7 +145,11 @@ fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: boo
                 ServerFrame::Profile { of, .. } => assert!(sees(state, &me, of), "{me} saw the profile of {of}"),
                 ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
                     assert!(state.is_member(&message.group, &me), "{me} got a message of a group they are not in");
-                    assert!(!state.blocks.contains(&me, &message.from), "{me} got a group message from {}, whom they blocked", message.from);
+                    assert!(
+                        !state.blocks.contains(&me, &message.from),
+                        "{me} got a group message from {}, whom they blocked",
+                        message.from
+                    );
                 }
                 ServerFrame::Group { group, .. } => {
                     assert!(group.members.iter().any(|m| m.address == me), "{me} was shown a group they are not in");
@@ -170,11 +186,17 @@ fn check_consistency(t: &Harness) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
     #[test]
     fn routing_rule_and_list_consistency_hold(ops in proptest::collection::vec(op(), 1..60)) {
         let mut t = Harness::new();
         let mut conns: Vec<ConnId> = USERS.iter().map(|u| t.register(u)).collect();
+        // Everyone starts as friends of everyone, so groups form often; the operations then delete and block.
+        for i in 0..USERS.len() {
+            for j in i + 1..USERS.len() {
+                t.befriend(conns[i], conns[j], RequestAnswer::AcceptMutual);
+            }
+        }
         let mut groups: Vec<String> = Vec::new();
         for op in &ops {
             t.clear();
