@@ -288,6 +288,19 @@ pub enum ClientFrame {
         acting: Option<Handle>,
         policy: InvitePolicy,
     },
+    /// "I am typing" to a friend (`to`) or a group (`group`): give exactly one. Ephemeral: never stored, at most
+    /// one every 2 seconds per conversation is passed on (more are dropped quietly). No answer unless it has an
+    /// `id` (then `ok`, or an error if the conversation cannot be reached).
+    Typing {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Address>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
     /// This handle's groups and pending invitations (also pushed at login).
     GetGroups {
         id: RequestId,
@@ -335,6 +348,7 @@ impl ClientFrame {
         "group_history",
         "set_invite_policy",
         "get_groups",
+        "typing",
     ];
 
     /// The request id, if the frame has one.
@@ -342,7 +356,7 @@ impl ClientFrame {
         use ClientFrame::*;
         match self {
             Hello { .. } => None,
-            Ack { id, .. } => *id,
+            Ack { id, .. } | Typing { id, .. } => *id,
             Register { id, .. }
             | Login { id, .. }
             | LoginToken { id, .. }
@@ -420,6 +434,7 @@ impl ClientFrame {
             GroupHistory { .. } => "group_history",
             SetInvitePolicy { .. } => "set_invite_policy",
             GetGroups { .. } => "get_groups",
+            Typing { .. } => "typing",
         }
     }
 }

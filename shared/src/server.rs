@@ -108,6 +108,15 @@ pub enum ServerFrame {
         invites: Vec<PendingGroupInvite>,
         policy: InvitePolicy,
     },
+    /// Push: `from` is typing to the handle `as` (a direct conversation), or in `group`. Ephemeral; clients show it
+    /// for a few seconds.
+    Typing {
+        #[serde(rename = "as")]
+        acting: Address,
+        from: Address,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
     /// Answer to `group_history`, oldest first.
     GroupHistory { id: RequestId, group: String, messages: Vec<GroupMessage>, more: bool },
     /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
@@ -150,7 +159,8 @@ impl ServerFrame {
             | Self::Profile { .. }
             | Self::Deliver { .. }
             | Self::Bye { .. }
-            | Self::GroupGone { .. } => None,
+            | Self::GroupGone { .. }
+            | Self::Typing { .. } => None,
         }
     }
 

@@ -197,6 +197,9 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) {
     match item.body {
         ItemBody::Message { message } => {
             let own = message.from.handle == model.handles[index].address.handle;
+            // A message ends "is typing".
+            let acting = model.handles[index].address.handle.clone();
+            model.typing.retain(|t| !(t.acting == acting && t.from == message.from));
             let peer = if own { message.to.clone() } else { message.from.clone() };
             let open = is_open(model, index, &peer);
             let h = &mut model.handles[index];
@@ -442,6 +445,11 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
                 say(model, index, &of, at, format!("{name} is {state}{activity}."), SystemKind::Presence);
             }
             fix_selection_if_active(model, index);
+        }
+        ServerFrame::Typing { acting, from, group: None } => {
+            let at = model.now;
+            model.typing.retain(|t| !(t.acting == acting.handle && t.from == from));
+            model.typing.push(super::Typing { acting: acting.handle, from, at });
         }
         ServerFrame::Profile { acting, of, profile } => {
             let Some(index) = index_of(model, &acting) else { return };

@@ -362,7 +362,24 @@ pub struct Model {
     pub quit: bool,
     /// Quit was pressed once while messages were still unsent; pressing it again quits.
     pub quit_warned: bool,
+    /// Who is typing to which of our handles, and when we last heard it (shown for [`TYPING_SHOWN_MS`]).
+    pub typing: Vec<Typing>,
+    /// Where and when we last told the relay we are typing (sent at most every [`TYPING_RESEND_MS`]).
+    pub typing_sent: Option<(Address, Millis)>,
 }
+
+/// Someone typing to one of our handles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typing {
+    pub acting: Handle,
+    pub from: Address,
+    pub at: Millis,
+}
+
+/// How long a typing indicator stays shown without news.
+pub const TYPING_SHOWN_MS: Millis = 6_000;
+/// How often we tell a friend we are still typing.
+pub const TYPING_RESEND_MS: Millis = 3_000;
 
 impl Model {
     pub fn new(screen: Screen, relay_url: String, now: Millis) -> Self {
@@ -389,6 +406,8 @@ impl Model {
             show_presence_changes: true,
             quit: false,
             quit_warned: false,
+            typing: Vec::new(),
+            typing_sent: None,
         }
     }
 
@@ -408,6 +427,16 @@ impl Model {
     pub fn conversation(&self) -> Option<&Conversation> {
         let h = self.handle()?;
         h.open.as_ref().and_then(|p| h.conversations.get(p))
+    }
+
+    /// The name of whoever is typing in the open conversation of the active handle, if anyone.
+    pub fn typing_here(&self) -> Option<String> {
+        let h = self.handle()?;
+        let open = h.open.as_ref()?;
+        self.typing
+            .iter()
+            .find(|t| t.acting == h.address.handle && &t.from == open && self.now - t.at < TYPING_SHOWN_MS)
+            .map(|t| h.name_of(&t.from))
     }
 
     /// Our messages the relay has not stored yet (they live only in this process).

@@ -518,3 +518,42 @@ fn quitting_with_unsent_messages_asks_first() {
     assert!(t.model.notice.as_ref().is_some_and(|n| n.text.contains("1 message is not sent yet")));
     assert!(t.send(key(KeyCode::Char('q'))).iter().any(|c| matches!(c, Cmd::Quit)));
 }
+
+#[test]
+fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    let signals = |cmds: Vec<Cmd>| {
+        cmds.into_iter().filter(|c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing { .. })))).count()
+    };
+    assert_eq!(signals(t.send(key(KeyCode::Char('h')))), 1, "the first key tells bob");
+    assert_eq!(signals(t.send(key(KeyCode::Char('i')))), 0, "then not again for a while");
+    t.send(Msg::Tick(t.model.now + 3_000));
+    assert_eq!(signals(t.send(key(KeyCode::Char('!')))), 1);
+    // Commands are not "typing".
+    t.model.input.take();
+    t.send(Msg::Tick(t.model.now + 3_000));
+    assert_eq!(signals(t.send(key(KeyCode::Char('/')))), 0);
+
+    // bob types: shown in the open conversation until his message comes, or a few seconds pass.
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), group: None }));
+    assert_eq!(t.model.typing_here().as_deref(), Some("bob"));
+    let m = Message {
+        id: "t1".into(),
+        from: addr("bob"),
+        to: addr("alice"),
+        body: "yo".into(),
+        sent_at: t.model.now,
+        client_msg_id: "b1".into(),
+    };
+    t.net(net::Event::Item {
+        acting: addr("alice"),
+        item: StreamItem { seq: 1, at: t.model.now, body: ItemBody::Message { message: m } },
+    });
+    assert_eq!(t.model.typing_here(), None);
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), group: None }));
+    t.send(Msg::Tick(t.model.now + 7_000));
+    assert_eq!(t.model.typing_here(), None, "it fades");
+}

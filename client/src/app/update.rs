@@ -18,6 +18,7 @@ pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Vec<Cmd> {
     match msg {
         Msg::Tick(now) => {
             model.now = now;
+            model.typing.retain(|t| now - t.at < super::TYPING_SHOWN_MS);
             if model.notice.as_ref().is_some_and(|n| n.level == Level::Info && now - n.at > NOTICE_MS) {
                 model.notice = None;
             }
@@ -507,11 +508,30 @@ fn input_key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cm
             }
         }
         _ => {
-            edit(&mut model.input, &key);
-            model.history_pos = None;
+            if edit(&mut model.input, &key) {
+                model.history_pos = None;
+                return typing_signal(model);
+            }
         }
     }
     Vec::new()
+}
+
+/// Tells the open conversation's peer we are typing, at most every few seconds, and never for /commands.
+fn typing_signal(model: &mut Model) -> Vec<Cmd> {
+    if model.input.text().starts_with('/') || model.input.is_empty() {
+        return Vec::new();
+    }
+    let Some(h) = model.handle() else { return Vec::new() };
+    let Some(peer) = h.open.clone() else { return Vec::new() };
+    let acting = Some(h.address.handle.clone());
+    let recent =
+        model.typing_sent.as_ref().is_some_and(|(p, at)| *p == peer && model.now - at < super::TYPING_RESEND_MS);
+    if recent {
+        return Vec::new();
+    }
+    model.typing_sent = Some((peer.clone(), model.now));
+    vec![Cmd::Net(net::Command::Signal(ClientFrame::Typing { id: None, acting, to: Some(peer), group: None }))]
 }
 
 fn recall(model: &mut Model, older: bool) {

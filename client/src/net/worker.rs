@@ -73,6 +73,8 @@ pub enum Command {
     },
     /// A message to deliver for sure: queued while offline, resent until stored.
     Message(OutgoingMessage),
+    /// An ephemeral frame (typing): sent if connected, dropped otherwise, never answered.
+    Signal(ClientFrame),
     /// Revoke the session and stop.
     Logout,
     Shutdown,
@@ -266,7 +268,8 @@ impl Worker {
                 self.outbox.clear();
             }
             Command::Authenticate(auth) => self.auth = Some(auth),
-            Command::Shutdown => {}
+            // Stale by the time we are back: dropped.
+            Command::Signal(_) | Command::Shutdown => {}
         }
     }
 
@@ -381,6 +384,7 @@ impl Worker {
             Command::Request { id, frame } => Self::send(ws, &frame).await.map(|()| {
                 debug_assert!(id < INTERNAL_IDS);
             }),
+            Command::Signal(frame) => Self::send(ws, &frame).await,
             Command::Message(message) => {
                 if self.auth_id.is_some() {
                     // Still logging in: it goes out with the rest of the outbox.

@@ -53,6 +53,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         if elsewhere > 0 {
             groups.push(Span::styled(format!("{elsewhere} unread on other handles"), on(s.unread)));
         }
+        if let Some(who) = model.typing_here() {
+            groups.push(Span::styled(format!("{} is typing…", clean(&who, false)), on(s.hint)));
+        }
     }
     if let Some(notice) = &model.notice {
         let style = match notice.level {

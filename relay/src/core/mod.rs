@@ -22,6 +22,7 @@ mod presence;
 pub mod relation;
 pub mod routing;
 pub mod state;
+mod typing;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -186,6 +187,8 @@ pub struct Core<S: Storage> {
     presence_dirty: BTreeSet<Handle>,
     /// The presence each handle was last shown with, to push only real changes.
     shown: HashMap<Handle, huddle_shared::model::Presence>,
+    /// When a typing indicator was last passed on, per (typist, conversation); bounded by `typing::MAX_TYPING_ENTRIES`.
+    typing_seen: HashMap<(Handle, String), Millis>,
 }
 
 impl<S: Storage> Core<S> {
@@ -206,6 +209,7 @@ impl<S: Storage> Core<S> {
             touched: BTreeSet::new(),
             presence_dirty: BTreeSet::new(),
             shown: HashMap::new(),
+            typing_seen: HashMap::new(),
             config,
         })
     }
@@ -401,6 +405,10 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.set_invite_policy(conn, id, &me, policy)
             }
+            F::Typing { id, acting, to, group } => {
+                let me = self.acting(conn, acting)?;
+                self.typing(conn, id, &me, to, group, now)
+            }
             F::GetGroups { id, acting } => {
                 let me = self.acting(conn, acting)?;
                 let frame = self.groups_frame(Some(id), &me);
@@ -505,6 +513,8 @@ impl<S: Storage> Core<S> {
 
     fn tick(&mut self, now: Millis) -> Result<(), StorageError> {
         self.login_failures.prune(now);
+        // Typing marks older than the interval no longer matter.
+        self.typing_seen.retain(|_, at| now - *at < typing::TYPING_INTERVAL_MS);
         self.registrations.prune(now);
         self.friend_requests.prune(now);
         if self.store.external_change()? {

@@ -301,3 +301,37 @@ impl SameIdAs for ServerFrame {
         }
     }
 }
+
+#[test]
+fn typing_reaches_only_who_could_read_the_message_and_is_rate_limited() {
+    let (mut t, a, b, c) = three();
+    let e = t.register("erin");
+    let typing_seen = |t: &mut Harness, conn: ConnId| {
+        t.take(conn).into_iter().filter(|f| matches!(f, ServerFrame::Typing { .. })).count()
+    };
+    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    assert_eq!(typing_seen(&mut t, b), 1);
+    assert_eq!(typing_seen(&mut t, c), 0);
+    // Within two seconds, the same conversation passes nothing more; later it does.
+    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    assert_eq!(typing_seen(&mut t, b), 0);
+    t.now += 2_000;
+    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    assert_eq!(typing_seen(&mut t, b), 1);
+    // Strangers get nothing, and hear the usual refusal when they ask with an id.
+    assert_eq!(
+        t.err(e, |id| ClientFrame::Typing { id: Some(id), acting: None, to: Some(addr("alice")), group: None }),
+        ErrorCode::NotReachable
+    );
+    assert_eq!(typing_seen(&mut t, a), 0);
+    // In a group: every member but the typist and those who blocked them.
+    let g = create(&mut t, a, &["bob", "carol"]);
+    t.ok(c, |id| ClientFrame::Block { id, acting: None, target: addr("alice") });
+    t.clear();
+    t.ok(a, |id| ClientFrame::Typing { id: Some(id), acting: None, to: None, group: Some(g.id.clone()) });
+    assert_eq!((typing_seen(&mut t, b), typing_seen(&mut t, c), typing_seen(&mut t, a)), (1, 0, 0));
+    assert_eq!(
+        t.err(e, |id| ClientFrame::Typing { id: Some(id), acting: None, to: None, group: Some(g.id.clone()) }),
+        ErrorCode::NotInGroup
+    );
+}
