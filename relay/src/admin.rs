@@ -116,7 +116,7 @@ impl<S: Storage> Admin<S> {
     }
 
     pub fn create_invite(&mut self, now: Millis) -> Result<String, AdminError> {
-        let code = password::new_id().map_err(|e| AdminError::Random(e.to_string()))?;
+        let code = password::new_invite_code().map_err(|e| AdminError::Random(e.to_string()))?;
         self.write(vec![Mutation::PutInvite(InviteRec {
             code: code.clone(),
             created_at: now,

@@ -94,7 +94,11 @@ enum InviteCommand {
     /// List invite codes and who used them.
     List,
     /// Revoke an unused invite code.
-    Revoke { code: String },
+    Revoke {
+        // Codes made by older versions may start with '-'.
+        #[arg(allow_hyphen_values = true)]
+        code: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {

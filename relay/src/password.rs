@@ -122,6 +122,14 @@ pub fn new_id() -> Result<String, getrandom::Error> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// An invite code people read, type and paste: 10 random bytes as lowercase hex (never starts with '-', so no
+/// command line takes it for an option).
+pub fn new_invite_code() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// How tokens are stored: SHA-256, hex. Tokens carry 256 bits of randomness, so a fast hash is the right tool here
 /// (unlike passwords).
 pub fn token_hash(token: &str) -> String {
@@ -163,5 +171,8 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash("x"), token_hash("x"));
         assert_eq!(token_hash("x").len(), 64);
+        let code = new_invite_code().unwrap();
+        assert_eq!(code.len(), 20);
+        assert!(code.chars().all(|c| c.is_ascii_hexdigit()));
     }
 }
