@@ -61,6 +61,19 @@ async fn register(url: &str, name: &str) -> anyhow::Result<(WorkerHandle, String
     }
 }
 
+/// Waits (at most 20 s) for an event of `w` that `done` accepts.
+async fn until(w: &mut WorkerHandle, what: &str, done: impl Fn(&net::Event) -> bool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, w.events.recv()).await {
+            Ok(Some(event)) if done(&event) => return Ok(()),
+            Ok(Some(_)) => {}
+            Ok(None) => anyhow::bail!("the demo's connection ended while waiting for {what}"),
+            Err(_) => anyhow::bail!("the demo relay did not show {what} in time"),
+        }
+    }
+}
+
 async fn request(w: &WorkerHandle, id: u64, frame: ClientFrame) {
     let _ = w.commands.send(Command::Request { id, frame }).await;
 }
@@ -72,7 +85,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     let url = format!("ws://{}", relay.addr);
     let you = Address::parse(YOU).context("address")?;
 
-    let (me, token) = register(&url, YOU).await?;
+    let (mut me, token) = register(&url, YOU).await?;
     let (ben, _) = register(&url, "ben").await?;
     let (cy, _) = register(&url, "cy").await?;
     let (ada, _) = register(&url, "ada").await?;
@@ -81,13 +94,21 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     for bot in [&ben, &cy] {
         request(bot, 1, ClientFrame::FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None }).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until(&mut me, "the old friends' requests", |e| match e {
+        net::Event::Push(ServerFrame::Friends { list, .. }) => list.requests_in.len() == 2,
+        _ => false,
+    })
+    .await?;
     for (id, name) in [(1, "ben"), (2, "cy")] {
         let from = Address::parse(name).context("address")?;
         let frame = ClientFrame::AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual };
         request(&me, id, frame).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until(&mut me, "both acceptances", |e| match e {
+        net::Event::Push(ServerFrame::Friends { list, .. }) => list.entries.len() == 2,
+        _ => false,
+    })
+    .await?;
     let _ = me.commands.send(Command::Shutdown).await;
 
     tokio::spawn(cy_script(cy, you.clone()));

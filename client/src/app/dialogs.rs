@@ -6,8 +6,8 @@ use huddle_shared::model::RequestAnswer;
 use huddle_shared::{Address, ClientFrame};
 
 use super::input::TextInput;
-use super::update::{capitalize, edit, notify, request, resolve, switch_handle};
-use super::{Cmd, Dialog, Level, Model, Pending};
+use super::update::{capitalize, edit, request, resolve, switch_handle};
+use super::{Cmd, Dialog, Model, Pending};
 use crate::keymap::Action;
 
 /// The text field a dialog is editing, if any (for pastes).
@@ -239,8 +239,4 @@ pub fn deleted(model: &mut Model, friend: Address) {
 /// After a refusal: "bob kept you on their list. Ask again?"
 pub fn refused(model: &mut Model, friend: Address) {
     model.dialogs.push_back(Dialog::AskAgain { friend, yes: true });
-}
-
-pub fn failed(model: &mut Model, text: String) {
-    notify(model, Level::Error, text);
 }

@@ -108,10 +108,6 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
     cmds
 }
 
-fn index_of(model: &Model, acting: &Address) -> Option<usize> {
-    model.handle_by(acting)
-}
-
 fn conversation_mut<'a>(
     model: &'a mut Model,
     acting: &huddle_shared::Handle,
@@ -193,7 +189,7 @@ fn is_open(model: &Model, index: usize, peer: &Address) -> bool {
 }
 
 fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) {
-    let Some(index) = index_of(model, acting) else { return };
+    let Some(index) = model.handle_by(acting) else { return };
     match item.body {
         ItemBody::Message { message } => {
             let own = message.from.handle == model.handles[index].address.handle;
@@ -337,7 +333,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
             }
             _ => {}
         }
-        dialogs::failed(model, message.clone());
+        notify(model, Level::Error, message.clone());
         return Vec::new();
     }
     match (pending, frame) {
@@ -403,7 +399,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
 fn pushed(model: &mut Model, frame: ServerFrame) {
     match frame {
         ServerFrame::Friends { acting, list, .. } => {
-            let Some(index) = index_of(model, &acting) else { return };
+            let Some(index) = model.handle_by(&acting) else { return };
             // Every pending incoming request gets its dialog once per session ("shown again at every login").
             let new_requests: Vec<_> = list
                 .requests_in
@@ -426,7 +422,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             fix_selection_if_active(model, index);
         }
         ServerFrame::Presence { acting, of, presence } => {
-            let Some(index) = index_of(model, &acting) else { return };
+            let Some(index) = model.handle_by(&acting) else { return };
             let show = model.show_presence_changes;
             let h = &mut model.handles[index];
             let Some(entry) = h.friends.entries.iter_mut().find(|e| e.address == of) else { return };
@@ -452,7 +448,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             model.typing.push(super::Typing { acting: acting.handle, from, at });
         }
         ServerFrame::Profile { acting, of, profile } => {
-            let Some(index) = index_of(model, &acting) else { return };
+            let Some(index) = model.handle_by(&acting) else { return };
             if let Some(entry) = model.handles[index].friends.entries.iter_mut().find(|e| e.address == of) {
                 entry.profile = profile;
             }

@@ -447,16 +447,10 @@ impl<S: Storage> Core<S> {
             return Err(refuse(ErrorCode::BadClientMsgId));
         }
         let me_addr = self.state.address(me);
-        // A resend of something already stored gets the same answer, whatever happened since.
-        if let Some((message, seq)) = self.store.find_group_client_msg(&me_addr, &client_msg_id)? {
-            if message.group != group || message.body != body {
-                return Err(refuse(ErrorCode::DuplicateClientMsgId));
-            }
-            self.send(conn, ServerFrame::Stored { id, message_id: message.id, seq, sent_at: message.sent_at });
+        let same = |sent: &super::messages::Sent| matches!(sent, super::messages::Sent::Group(m) if m.group == group && m.body == body);
+        if let Some(answer) = self.resend_answer(id, &me_addr, &client_msg_id, same)? {
+            self.send(conn, answer);
             return Ok(());
-        }
-        if self.store.find_client_msg(&me_addr, &client_msg_id)?.is_some() {
-            return Err(refuse(ErrorCode::DuplicateClientMsgId));
         }
         if let Err(e) = check_body(&body) {
             return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));

@@ -2,18 +2,49 @@
 //! sides, resume with `sync`, page with `history`.
 
 use huddle_shared::limits::{MAX_HISTORY_PAGE, MAX_SYNC_PAGE};
-use huddle_shared::model::{ItemBody, Message, StreamItem};
+use huddle_shared::model::{GroupMessage, ItemBody, Message, StreamItem};
 use huddle_shared::text::{check_body, check_client_msg_id};
 use huddle_shared::{Address, ErrorCode, Handle, Millis, RequestId, ServerFrame};
 
 use super::routing::may_message;
-use super::{ConnId, Core, Outcome, refuse, refuse_with};
+use super::{ConnId, Core, Fail, Outcome, refuse, refuse_with};
 use crate::storage::{HistoryCursor, Mutation, Storage};
 
 /// JSON overhead of one stream item beside its text fields, for sizing `batch` frames.
 const ITEM_OVERHEAD_BYTES: usize = 320;
 
+/// A message stored earlier under a `client_msg_id`.
+pub(super) enum Sent {
+    Direct(Message),
+    Group(GroupMessage),
+}
+
 impl<S: Storage> Core<S> {
+    /// Idempotency, one key space per sender across direct and group messages: `Some(stored)` if `client_msg_id`
+    /// already names the same message (the resend gets the first answer again, whatever happened since), an error if
+    /// it names a different one, `None` if it is new.
+    pub(super) fn resend_answer(
+        &mut self,
+        id: RequestId,
+        sender: &Address,
+        client_msg_id: &str,
+        same: impl FnOnce(&Sent) -> bool,
+    ) -> Result<Option<ServerFrame>, Fail> {
+        let found = match self.store.find_client_msg(sender, client_msg_id)? {
+            Some((m, seq)) => Some((Sent::Direct(m), seq)),
+            None => self.store.find_group_client_msg(sender, client_msg_id)?.map(|(m, seq)| (Sent::Group(m), seq)),
+        };
+        let Some((sent, seq)) = found else { return Ok(None) };
+        if !same(&sent) {
+            return Err(refuse(ErrorCode::DuplicateClientMsgId));
+        }
+        let (message_id, sent_at) = match sent {
+            Sent::Direct(m) => (m.id, m.sent_at),
+            Sent::Group(m) => (m.id, m.sent_at),
+        };
+        Ok(Some(ServerFrame::Stored { id, message_id, seq, sent_at }))
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn send_message(
         &mut self,
@@ -30,17 +61,10 @@ impl<S: Storage> Core<S> {
         }
         let me_addr = self.state.address(me);
         let to = to.resolve(&self.state.relay);
-        // A resend of something already stored gets the same answer, whatever happened since.
-        if let Some((message, seq)) = self.store.find_client_msg(&me_addr, &client_msg_id)? {
-            if message.to != to || message.body != body {
-                return Err(refuse(ErrorCode::DuplicateClientMsgId));
-            }
-            self.send(conn, ServerFrame::Stored { id, message_id: message.id, seq, sent_at: message.sent_at });
+        let same = |sent: &Sent| matches!(sent, Sent::Direct(m) if m.to == to && m.body == body);
+        if let Some(answer) = self.resend_answer(id, &me_addr, &client_msg_id, same)? {
+            self.send(conn, answer);
             return Ok(());
-        }
-        // One idempotency namespace per sender: a key already used for a group message cannot name a new one.
-        if self.store.find_group_client_msg(&me_addr, &client_msg_id)?.is_some() {
-            return Err(refuse(ErrorCode::DuplicateClientMsgId));
         }
         if let Err(e) = check_body(&body) {
             return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));
