@@ -220,6 +220,9 @@ pub enum ClientFrame {
         members: Vec<Address>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        /// The group continues a one-to-one conversation a third person joined (recorded in the `created` line).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        promoted: bool,
     },
     /// Invites `who` to a group this handle is in.
     InviteToGroup {

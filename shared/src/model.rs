@@ -207,11 +207,14 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum GroupChange {
-    /// The group was made with these members (`peer` made it).
+    /// The group was made with these members (`peer` made it). `promoted`: it grew out of `peer`'s one-to-one
+    /// conversation when a third person wrote (clients say "alice made this a group: alice, bob, carol").
     Created {
         members: Vec<Address>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         title: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        promoted: bool,
     },
     /// `who` joined (added by `peer`, or `peer` accepted an invitation: then `who == peer`).
     Joined { who: Address },

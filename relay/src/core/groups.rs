@@ -182,6 +182,7 @@ impl<S: Storage> Core<S> {
         me: &Handle,
         members: Vec<Address>,
         title: Option<String>,
+        promoted: bool,
         now: Millis,
     ) -> Outcome {
         let me_addr = self.state.address(me);
@@ -247,7 +248,7 @@ impl<S: Storage> Core<S> {
             }
         }
         let members = self.member_addresses(&group);
-        self.group_event(&group, &me_addr, GroupChange::Created { members, title }, None, now)?;
+        self.group_event(&group, &me_addr, GroupChange::Created { members, title, promoted }, None, now)?;
         if let Some(info) = self.group_info(&group) {
             self.send(conn, ServerFrame::Group { id: Some(id), acting: me_addr, group: info });
         }

@@ -369,9 +369,9 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.history(conn, id, &me, with, before, after, limit)
             }
-            F::CreateGroup { id, acting, members, title } => {
+            F::CreateGroup { id, acting, members, title, promoted } => {
                 let me = self.acting(conn, acting)?;
-                self.create_group(conn, id, &me, members, title, now)
+                self.create_group(conn, id, &me, members, title, promoted, now)
             }
             F::InviteToGroup { id, acting, group, who } => {
                 let me = self.acting(conn, acting)?;

@@ -570,12 +570,12 @@ fn every_event_round_trips(s: &mut dyn Storage) {
         Event::Group {
             peer: peer.clone(),
             group: "g-1".to_owned(),
-            change: GroupChange::Created { members: vec![peer.clone(), addr("alice")], title: None },
+            change: GroupChange::Created { members: vec![peer.clone(), addr("alice")], title: None, promoted: false },
         },
         Event::Group {
             peer: peer.clone(),
             group: "g-1".to_owned(),
-            change: GroupChange::Created { members: vec![], title: Some("t".to_owned()) },
+            change: GroupChange::Created { members: vec![], title: Some("t".to_owned()), promoted: true },
         },
         Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Joined { who: addr("bob") } },
         Event::Group { peer: peer.clone(), group: "g-1".to_owned(), change: GroupChange::Left },

@@ -89,7 +89,7 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
         }
         Op::Reconnect(_) => unreachable!("handled by the runner"),
         Op::CreateGroup(_, b, c) => {
-            ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None }
+            ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None, promoted: false }
         }
         Op::SendGroup(_, n) => ClientFrame::SendGroup {
             id,
