@@ -14,6 +14,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::app::{ChatPrefs, Promotion};
 use huddle_shared::Handle;
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +173,7 @@ pub struct ClientConfig {
     pub account: Option<String>,
     pub personal_relay: PersonalRelay,
     pub ui: UiConfig,
+    pub chat: ChatPrefs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +198,7 @@ impl Default for ClientConfig {
             account: None,
             personal_relay: PersonalRelay { listen: SocketAddr::from(([127, 0, 0, 1], 7300)) },
             ui: UiConfig { timestamps: TimestampFormat::HourMinute, show_presence_changes: true },
+            chat: ChatPrefs::default(),
         }
     }
 }
@@ -255,7 +258,17 @@ impl ClientConfig {
         if self.ui.show_presence_changes != default.ui.show_presence_changes {
             ui.show_presence_changes = Some(self.ui.show_presence_changes);
         }
+        let default_chat = ChatPrefs::default();
+        let chat = RawChat {
+            promotion: (self.chat.promotion != default_chat.promotion)
+                .then(|| promotion_name(self.chat.promotion).to_owned()),
+            promotion_window_minutes: (self.chat.promotion_window_ms != default_chat.promotion_window_ms)
+                .then_some(self.chat.promotion_window_ms / 60_000),
+            receipts: (self.chat.receipts != default_chat.receipts).then_some(self.chat.receipts),
+            read_receipts: (self.chat.read_receipts != default_chat.read_receipts).then_some(self.chat.read_receipts),
+        };
         RawConfig {
+            chat: (chat != RawChat::default()).then_some(chat),
             relay: self.relay.as_ref().map(|r| r.as_config_value().to_owned()),
             ca_file: self.ca_file.clone(),
             account: self.account.clone(),
@@ -280,7 +293,33 @@ struct RawConfig {
     personal_relay: Option<RawPersonalRelay>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ui: Option<RawUi>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chat: Option<RawChat>,
 }
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChat {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promotion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promotion_window_minutes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipts: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_receipts: Option<bool>,
+}
+
+fn promotion_name(p: Promotion) -> &'static str {
+    match p {
+        Promotion::Auto => "auto",
+        Promotion::Ask => "ask",
+        Promotion::Off => "off",
+    }
+}
+
+/// The longest promotion window accepted, in minutes (a day: longer would promote conversations long over).
+const MAX_PROMOTION_WINDOW_MINUTES: i64 = 24 * 60;
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -322,6 +361,34 @@ impl RawConfig {
             }
             if let Some(show) = ui.show_presence_changes {
                 config.ui.show_presence_changes = show;
+            }
+        }
+        if let Some(chat) = self.chat {
+            if let Some(p) = chat.promotion {
+                config.chat.promotion = match p.as_str() {
+                    "auto" => Promotion::Auto,
+                    "ask" => Promotion::Ask,
+                    "off" => Promotion::Off,
+                    other => {
+                        return Err(format!(
+                            "chat.promotion is \"{other}\", but it must be \"auto\", \"ask\" or \"off\"."
+                        ));
+                    }
+                };
+            }
+            if let Some(minutes) = chat.promotion_window_minutes {
+                if !(1..=MAX_PROMOTION_WINDOW_MINUTES).contains(&minutes) {
+                    return Err(format!(
+                        "chat.promotion_window_minutes is {minutes}, but it must be between 1 and {MAX_PROMOTION_WINDOW_MINUTES}."
+                    ));
+                }
+                config.chat.promotion_window_ms = minutes * 60_000;
+            }
+            if let Some(r) = chat.receipts {
+                config.chat.receipts = r;
+            }
+            if let Some(r) = chat.read_receipts {
+                config.chat.read_receipts = r;
             }
         }
         Ok(config)
@@ -425,6 +492,12 @@ mod tests {
             account: Some("alice".to_owned()),
             personal_relay: PersonalRelay { listen: "127.0.0.1:7400".parse().unwrap() },
             ui: UiConfig { timestamps: TimestampFormat::HourMinuteSecond, show_presence_changes: true },
+            chat: ChatPrefs {
+                promotion: Promotion::Ask,
+                promotion_window_ms: 10 * 60_000,
+                receipts: true,
+                read_receipts: false,
+            },
         };
         config.save(&paths).unwrap();
         assert_eq!(ClientConfig::load(&paths).unwrap(), config);

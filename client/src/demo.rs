@@ -121,7 +121,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
 fn message(me: &Handle, to: &Address, body: &str) -> Command {
     Command::Message(net::OutgoingMessage {
         acting: me.clone(),
-        to: to.clone(),
+        to: net::Target::Direct(to.clone()),
         body: body.to_owned(),
         client_msg_id: crate::random_hex(12),
     })

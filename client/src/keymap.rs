@@ -53,11 +53,14 @@ pub enum Action {
     AnswerYes,
     AnswerNo,
     ToggleInfo,
+    NewGroup,
+    ToggleMembers,
+    Receipts,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 35] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -90,6 +93,9 @@ impl Action {
         Action::AnswerYes,
         Action::AnswerNo,
         Action::ToggleInfo,
+        Action::NewGroup,
+        Action::ToggleMembers,
+        Action::Receipts,
     ];
 
     /// A short phrase for the help screen, e.g. "add a friend".
@@ -127,6 +133,9 @@ impl Action {
             Action::AnswerYes => "answer yes to the question shown",
             Action::AnswerNo => "answer no to the question shown",
             Action::ToggleInfo => "show or hide details",
+            Action::NewGroup => "start a group",
+            Action::ToggleMembers => "show or hide a group's members",
+            Action::Receipts => "who has received and read your messages",
         }
     }
 }
@@ -603,6 +612,8 @@ mod tests {
                 ("s", SetStatus),
                 ("h", SwitchHandle),
                 ("i", ToggleInfo),
+                ("g", NewGroup),
+                ("m", ToggleMembers),
                 ("?", Help),
                 ("q", Quit),
                 ("y", AnswerYes),
@@ -622,6 +633,8 @@ mod tests {
                 ("end", End),
                 ("/", Search),
                 ("n", SearchNext),
+                ("m", ToggleMembers),
+                ("r", Receipts),
                 ("esc", Back),
                 ("tab", FocusNext),
                 ("shift-tab", FocusPrev),

@@ -91,6 +91,7 @@ impl Runtime {
             self.send(net::Command::Authenticate(Auth::Token { token })).await;
             let mut model = Model::new(login_form(true, &account), url, now);
             model.show_presence_changes = self.config.ui.show_presence_changes;
+            model.chat = self.config.chat;
             return Ok(model);
         }
         let choice = self.config.relay.clone();
@@ -122,6 +123,7 @@ impl Runtime {
         };
         let mut model = Model::new(screen, self.relay_url.clone(), now);
         model.show_presence_changes = self.config.ui.show_presence_changes;
+        model.chat = self.config.chat;
         if let Some(notice) = self.tokens.notice() {
             app::update::notify(&mut model, app::Level::Info, notice.to_owned());
         }

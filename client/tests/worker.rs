@@ -91,7 +91,7 @@ async fn reconnects_resumes_and_delivers_what_was_queued_offline() {
     let message = |body: &str, cmid: &str| {
         Command::Message(net::OutgoingMessage {
             acting: Handle::parse("alice").unwrap(),
-            to: to_bob.clone(),
+            to: net::Target::Direct(to_bob.clone()),
             body: body.into(),
             client_msg_id: cmid.into(),
         })

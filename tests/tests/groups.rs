@@ -31,7 +31,13 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
     let members = vec![addr("bob"), addr("carol")];
     let g = group_of(
         alice
-            .request(|id| ClientFrame::CreateGroup { id, acting: None, members, title: Some("climbing".into()), promoted: false })
+            .request(|id| ClientFrame::CreateGroup {
+                id,
+                acting: None,
+                members,
+                title: Some("climbing".into()),
+                promoted: false,
+            })
             .await,
     );
     assert_eq!(g.members.iter().map(|m| m.address.handle.to_string()).collect::<Vec<_>>(), vec!["alice", "bob"]);

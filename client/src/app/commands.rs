@@ -43,6 +43,32 @@ pub enum SlashCommand {
         handle: String,
         text: Option<String>,
     },
+    /// In a one-to-one conversation: make it a group with NAME; in a group: invite NAME.
+    Invite {
+        handle: String,
+    },
+    /// Start a group with these friends.
+    Group {
+        handles: Vec<String>,
+    },
+    /// Leave the open group.
+    Leave,
+    /// Rename the open group (empty: back to the members' names).
+    Rename {
+        title: String,
+    },
+    /// Remove someone from the open group (owner only).
+    Kick {
+        handle: String,
+    },
+    /// Send the last N earlier lines of the conversation the open group grew out of.
+    Share {
+        count: usize,
+    },
+    /// Ask for delivery confirmation of one message.
+    Confirm {
+        text: String,
+    },
     Logout,
     Quit,
     Help,
@@ -50,11 +76,13 @@ pub enum SlashCommand {
 
 /// Every command name, for completion and the help screen.
 pub const NAMES: &[&str] = &[
-    "/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/logout", "/quit", "/help",
+    "/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/invite", "/group",
+    "/leave", "/rename", "/kick", "/share", "/confirm", "/logout", "/quit", "/help",
 ];
 
 /// Commands whose first argument is a friend's handle.
-const TAKES_HANDLE: &[&str] = &["/msg", "/add", "/del", "/block", "/unblock", "/nick", "/note"];
+const TAKES_HANDLE: &[&str] =
+    &["/msg", "/add", "/del", "/block", "/unblock", "/nick", "/note", "/invite", "/group", "/kick"];
 
 fn state(word: &str) -> Option<PresenceState> {
     match word {
@@ -94,6 +122,33 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
         "/nick" => SlashCommand::Nick { handle: need("/nick NAME NICKNAME")?, nickname: tail.to_owned() },
         "/note" => SlashCommand::Note { handle: need("/note NAME TEXT")?, note: tail.to_owned() },
         "/msg" | "/open" | "/query" => SlashCommand::Msg { handle: need("/msg NAME [message]")?, text: optional(tail) },
+        "/invite" => SlashCommand::Invite { handle: need("/invite NAME")? },
+        "/group" => {
+            let handles: Vec<String> = rest
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if handles.is_empty() {
+                return Err("Usage: /group NAME [NAME…]".to_owned());
+            }
+            SlashCommand::Group { handles }
+        }
+        "/leave" | "/part" => SlashCommand::Leave,
+        "/rename" | "/topic" => SlashCommand::Rename { title: rest.to_owned() },
+        "/kick" | "/remove" => SlashCommand::Kick { handle: need("/kick NAME")? },
+        "/share" => SlashCommand::Share {
+            count: match first {
+                "" => 5,
+                n => n
+                    .parse()
+                    .map_err(|_| "Usage: /share [N] — N is how many earlier lines, e.g. /share 5".to_owned())?,
+            },
+        },
+        "/confirm" if rest.is_empty() => {
+            return Err("Usage: /confirm MESSAGE — sends it asking for delivery confirmation".to_owned());
+        }
+        "/confirm" => SlashCommand::Confirm { text: rest.to_owned() },
         "/logout" => SlashCommand::Logout,
         "/quit" | "/q" => SlashCommand::Quit,
         "/help" | "/?" => SlashCommand::Help,
@@ -174,6 +229,15 @@ mod tests {
             Ok(SlashCommand::Msg { handle: "carol".into(), text: Some("see you".into()) })
         );
         assert!(parse("/teleport").unwrap_err().contains("/help"));
+        assert_eq!(parse("/invite dave"), Ok(SlashCommand::Invite { handle: "dave".into() }));
+        assert_eq!(parse("/group bob, carol"), Ok(SlashCommand::Group { handles: vec!["bob".into(), "carol".into()] }));
+        assert!(parse("/group").is_err());
+        assert_eq!(parse("/share"), Ok(SlashCommand::Share { count: 5 }));
+        assert_eq!(parse("/share 3"), Ok(SlashCommand::Share { count: 3 }));
+        assert!(parse("/share lots").is_err());
+        assert_eq!(parse("/rename"), Ok(SlashCommand::Rename { title: String::new() }));
+        assert_eq!(parse("/rename the crew"), Ok(SlashCommand::Rename { title: "the crew".into() }));
+        assert_eq!(parse("/confirm did you get it?"), Ok(SlashCommand::Confirm { text: "did you get it?".into() }));
     }
 
     #[test]

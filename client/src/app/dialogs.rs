@@ -18,6 +18,8 @@ pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
         Dialog::EditEntry { field: 0, nickname, .. } => Some(nickname),
         Dialog::EditEntry { note, .. } => Some(note),
         Dialog::SetStatus { field: 1, activity, .. } => Some(activity),
+        Dialog::NewGroup { field: 0, members, .. } => Some(members),
+        Dialog::NewGroup { title, .. } => Some(title),
         _ => None,
     }
 }
@@ -38,7 +40,10 @@ pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<Stri
 }
 
 fn is_form(dialog: &Dialog) -> bool {
-    matches!(dialog, Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::SetStatus { .. })
+    matches!(
+        dialog,
+        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::SetStatus { .. } | Dialog::NewGroup { .. }
+    )
 }
 
 pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
@@ -64,7 +69,7 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd>
                 if let Some(field) = text_field(dialog) {
                     edit(field, &key);
                 }
-                if let Dialog::AddFriend { error, .. } = dialog {
+                if let Dialog::AddFriend { error, .. } | Dialog::NewGroup { error, .. } = dialog {
                     *error = None;
                 }
             }
@@ -97,7 +102,10 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd>
 
 /// Moves between the fields of a form dialog.
 fn next_field(dialog: &mut Dialog, delta: isize) {
-    if let Dialog::AddFriend { field, .. } | Dialog::EditEntry { field, .. } | Dialog::SetStatus { field, .. } = dialog
+    if let Dialog::AddFriend { field, .. }
+    | Dialog::EditEntry { field, .. }
+    | Dialog::SetStatus { field, .. }
+    | Dialog::NewGroup { field, .. } = dialog
     {
         *field = ((*field as isize + delta).rem_euclid(2)) as usize;
     }
@@ -112,8 +120,10 @@ fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
         | Dialog::DeleteNotify { yes, .. }
         | Dialog::DeleteAsk { yes, .. }
         | Dialog::AskAgain { yes, .. }
-        | Dialog::Block { yes, .. } => *yes = !*yes,
-        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } => {}
+        | Dialog::Block { yes, .. }
+        | Dialog::LeaveGroup { yes, .. } => *yes = !*yes,
+        Dialog::GroupInvite { selected, .. } => *selected = wrap(*selected, Dialog::INVITE_CHOICES.len()),
+        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } => {}
         Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
     }
@@ -228,7 +238,57 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
             switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
             Vec::new()
         }
+        Dialog::GroupInvite { invite, selected } => {
+            let accept = match shortcut {
+                Some(yes) => yes,
+                // Later: it stays under Requests; Enter on it asks again.
+                None if selected == 2 => return Vec::new(),
+                None => selected == 0,
+            };
+            let group = invite.group;
+            let pending = Pending::AnswerInvite { group: group.clone(), accept };
+            vec![request(model, pending, |id| ClientFrame::AnswerGroupInvite { id, acting, group, accept })]
+        }
+        Dialog::LeaveGroup { group, yes } => {
+            if !shortcut.unwrap_or(yes) {
+                return Vec::new();
+            }
+            vec![super::groups::leave_now(model, group)]
+        }
+        Dialog::NewGroup { field, members, title, error } => {
+            if field == 0 && shortcut.is_none() && title.is_empty() && !members.is_empty() {
+                // Enter in the members field moves on to the title.
+                model.dialogs.push_front(Dialog::NewGroup { field: 1, members, title, error });
+                return Vec::new();
+            }
+            match parse_members(members.text()) {
+                Ok(list) if !list.is_empty() => {
+                    let list = list.into_iter().map(|a| resolve(model, a)).collect();
+                    let t = title.text().trim();
+                    super::groups::create(model, list, (!t.is_empty()).then(|| t.to_owned()))
+                }
+                Ok(_) => {
+                    let error = Some("Name at least one friend.".to_owned());
+                    model.dialogs.push_front(Dialog::NewGroup { field: 0, members, title, error });
+                    Vec::new()
+                }
+                Err(e) => {
+                    model.dialogs.push_front(Dialog::NewGroup { field: 0, members, title, error: Some(e) });
+                    Vec::new()
+                }
+            }
+        }
     }
+}
+
+/// Names separated by spaces or commas, each a handle or handle@relay (an `@` in front is allowed).
+pub fn parse_members(text: &str) -> Result<Vec<Address>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            Address::parse(w.trim_start_matches('@')).map_err(|e| format!("“{w}”: {}.", capitalize(&e.to_string())))
+        })
+        .collect()
 }
 
 /// After the relay deleted a friend: step 2.

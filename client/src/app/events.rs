@@ -2,15 +2,17 @@
 //! answers to our requests, and pushes. System events become sentences in the conversation they concern; a
 //! deletion notice also appears, with its question, in whatever conversation is open.
 
-use huddle_shared::model::{DeletionAnswer, Event, ItemBody, Message, RequestAnswer, ShownState, StreamItem};
+use huddle_shared::model::{
+    DeletionAnswer, Event, GroupMessage, ItemBody, Message, RequestAnswer, ShownState, StreamItem,
+};
 use huddle_shared::{Address, ErrorCode, ServerFrame};
 
 use super::dialogs;
 use super::input::TextInput;
 use super::update::{fix_selection, notify};
 use super::{
-    Cmd, Conversation, Delivery, Dialog, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode, Model,
-    Pending, PromptKind, Screen, SystemKind,
+    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode,
+    Model, Pending, PromptKind, Screen, SystemKind,
 };
 use crate::net::{self, ConnState};
 
@@ -45,7 +47,7 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
             }
         }
         net::Event::AuthFailed { code, message } => return auth_failed(model, code, message),
-        net::Event::Item { acting, item } => item_arrived(model, &acting, item),
+        net::Event::Item { acting, item } => return item_arrived(model, &acting, item),
         net::Event::Stored { acting, client_msg_id, message_id, sent_at, .. } => {
             update_own(model, &acting, &client_msg_id, |id, delivery, at| {
                 *id = Some(message_id.clone());
@@ -64,10 +66,10 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         }
         net::Event::Answer { id, frame } => return answered(model, id, frame),
         net::Event::RequestFailed { id, message } => {
-            if let Some(Pending::History { acting, peer }) = model.pending.remove(&id) {
-                if let Some(c) = conversation_mut(model, &acting, &peer) {
-                    c.history = HistoryState::NotLoaded;
-                }
+            match model.pending.remove(&id) {
+                Some(Pending::History { acting, peer }) => history_failed(model, &acting, &ConvKey::Direct(peer)),
+                Some(Pending::GroupHistory { acting, group }) => history_failed(model, &acting, &ConvKey::Group(group)),
+                _ => {}
             }
             notify(model, Level::Error, message);
         }
@@ -111,10 +113,10 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
 fn conversation_mut<'a>(
     model: &'a mut Model,
     acting: &huddle_shared::Handle,
-    peer: &Address,
+    key: &ConvKey,
 ) -> Option<&'a mut Conversation> {
     let h = model.handles.iter_mut().find(|h| &h.address.handle == acting)?;
-    Some(h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone())))
+    Some(h.conversation_mut(key))
 }
 
 fn update_own(
@@ -137,7 +139,7 @@ fn update_own(
 }
 
 /// Puts a message we are sending into the log (pending) and hands it to the worker.
-pub fn send_message(model: &mut Model, peer: Address, body: String) -> Vec<Cmd> {
+pub fn send_message(model: &mut Model, key: ConvKey, body: String) -> Vec<Cmd> {
     let now = model.now;
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let me = h.address.clone();
@@ -145,7 +147,7 @@ pub fn send_message(model: &mut Model, peer: Address, body: String) -> Vec<Cmd> 
     let mut random = [0u8; 6];
     let _ = getrandom::fill(&mut random);
     let client_msg_id = format!("{now:x}-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+    let c = h.conversation_mut(&key);
     c.lines.push(LogLine::Message {
         id: None,
         client_msg_id: client_msg_id.clone(),
@@ -156,12 +158,39 @@ pub fn send_message(model: &mut Model, peer: Address, body: String) -> Vec<Cmd> 
         delivery: Delivery::Pending,
     });
     c.last_activity = now;
+    c.exchanged_at = Some(now);
     c.scroll = 0;
-    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to: peer, body, client_msg_id }))]
+    let to = match key {
+        ConvKey::Direct(peer) => net::Target::Direct(peer),
+        ConvKey::Group(id) => net::Target::Group(id),
+    };
+    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id }))]
+}
+
+/// A stored message of either kind, as the log needs it.
+pub struct Stored {
+    pub id: String,
+    pub client_msg_id: String,
+    pub from: Address,
+    pub body: String,
+    pub sent_at: i64,
+}
+
+impl From<Message> for Stored {
+    fn from(m: Message) -> Self {
+        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at }
+    }
+}
+
+impl From<GroupMessage> for Stored {
+    fn from(m: GroupMessage) -> Self {
+        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at }
+    }
 }
 
 /// Inserts a message into a conversation in time order, once.
-fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
+pub fn insert_message(c: &mut Conversation, message: impl Into<Stored>, own: bool) -> bool {
+    let message = message.into();
     let duplicate = c.lines.iter().any(|l| match l {
         LogLine::Message { id: Some(id), .. } => *id == message.id,
         LogLine::Message { client_msg_id, own: true, .. } => own && *client_msg_id == message.client_msg_id,
@@ -184,33 +213,61 @@ fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
     true
 }
 
-fn is_open(model: &Model, index: usize, peer: &Address) -> bool {
-    index == model.active && model.handles.get(index).and_then(|h| h.open.as_ref()) == Some(peer)
+pub fn is_open(model: &Model, index: usize, key: &ConvKey) -> bool {
+    index == model.active && model.handles.get(index).and_then(|h| h.open.as_ref()) == Some(key)
 }
 
-fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) {
-    let Some(index) = model.handle_by(acting) else { return };
+fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cmd> {
+    let Some(index) = model.handle_by(acting) else { return Vec::new() };
+    let mut cmds = Vec::new();
     match item.body {
         ItemBody::Message { message } => {
             let own = message.from.handle == model.handles[index].address.handle;
             // A message ends "is typing".
             let acting = model.handles[index].address.handle.clone();
-            model.typing.retain(|t| !(t.acting == acting && t.from == message.from));
+            model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_none()));
             let peer = if own { message.to.clone() } else { message.from.clone() };
-            let open = is_open(model, index, &peer);
-            let h = &mut model.handles[index];
-            let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+            let key = ConvKey::Direct(peer);
+            // A third person writing into an exchange may turn it into a group; then the message opens the group.
+            let shown_in_group = if own {
+                false
+            } else {
+                let (shown, promote) = super::promotion::consider(model, index, &message);
+                cmds = promote;
+                shown
+            };
+            let open = is_open(model, index, &key);
+            let now = model.now;
+            let c = model.handles[index].conversation_mut(&key);
             c.last_activity = c.last_activity.max(message.sent_at);
+            c.exchanged_at = Some(now);
+            if insert_message(c, message, own) && !own && !open && !shown_in_group {
+                c.unread += 1;
+            }
+            fix_selection_if_active(model, index);
+        }
+        ItemBody::GroupMessage { message } => {
+            let own = message.from.handle == model.handles[index].address.handle;
+            let acting = model.handles[index].address.handle.clone();
+            model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_some()));
+            let key = ConvKey::Group(message.group.clone());
+            let open = is_open(model, index, &key);
+            let now = model.now;
+            let c = model.handles[index].conversation_mut(&key);
+            c.last_activity = c.last_activity.max(message.sent_at);
+            c.exchanged_at = Some(now);
             if insert_message(c, message, own) && !own && !open {
                 c.unread += 1;
             }
             fix_selection_if_active(model, index);
         }
+        ItemBody::Event { event: Event::Group { peer, group, change } } => {
+            super::groups::log_change(model, index, item.at, &peer, &group, change);
+            fix_selection_if_active(model, index);
+        }
         ItemBody::Event { event } => system_event(model, index, item.at, event),
-        // Group rooms are not shown by this client yet (issue 4 is in progress); the relay keeps them, and
-        // `group_history` will show them once the client has a groups section.
-        ItemBody::GroupMessage { .. } => tracing::debug!("skipping a group message: groups are not shown yet"),
     }
+    cmds
 }
 
 fn fix_selection_if_active(model: &mut Model, index: usize) {
@@ -220,8 +277,13 @@ fn fix_selection_if_active(model: &mut Model, index: usize) {
 }
 
 fn say(model: &mut Model, index: usize, peer: &Address, at: i64, text: String, kind: SystemKind) {
+    say_in(model, index, &ConvKey::Direct(peer.clone()), at, text, kind);
+}
+
+/// Adds a system line to a conversation of handle `index`.
+pub fn say_in(model: &mut Model, index: usize, key: &ConvKey, at: i64, text: String, kind: SystemKind) {
     let Some(h) = model.handles.get_mut(index) else { return };
-    let c = h.conversations.entry(peer.clone()).or_insert_with(|| Conversation::new(peer.clone()));
+    let c = h.conversation_mut(key);
     c.lines.push(LogLine::System { at, text, kind });
     c.last_activity = c.last_activity.max(at);
 }
@@ -266,13 +328,14 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
             // Shown where the person is looking: the open conversation (even with someone else), and in the
             // conversation with the deleter, so it can be found later.
             let open = model.handles.get(index).and_then(|h| h.open.clone()).filter(|_| index == model.active);
-            let mut places = vec![peer.clone()];
-            if let Some(open) = open.filter(|o| *o != peer) {
+            let home = ConvKey::Direct(peer.clone());
+            let mut places = vec![home.clone()];
+            if let Some(open) = open.filter(|o| *o != home) {
                 places.insert(0, open);
             }
             for (n, place) in places.iter().enumerate() {
                 let Some(h) = model.handles.get_mut(index) else { return };
-                let c = h.conversations.entry(place.clone()).or_insert_with(|| Conversation::new(place.clone()));
+                let c = h.conversation_mut(place);
                 // One live prompt: where the person is looking.
                 let line = match (&prompt, n) {
                     (Some(kind), 0) => LogLine::Prompt { at, text: text.clone(), kind: kind.clone(), answer: None },
@@ -301,9 +364,8 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
                 dialogs::refused(model, peer);
             }
         }
-        Event::GroupInvite { .. } | Event::Group { .. } => {
-            tracing::debug!("skipping a group event: groups are not shown yet");
-        }
+        Event::GroupInvite { peer, group, title } => super::groups::invited(model, index, at, peer, group, title),
+        Event::Group { peer, group, change } => super::groups::log_change(model, index, at, &peer, &group, change),
         Event::HandleRemoved { peer } => {
             let who = peer.handle.to_string();
             let text = format!("{who} no longer exists (its owner removed it) and was taken off your list.");
@@ -312,15 +374,20 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
     }
 }
 
+fn history_failed(model: &mut Model, acting: &huddle_shared::Handle, key: &ConvKey) {
+    if let Some(c) = conversation_mut(model, acting, key) {
+        c.history = HistoryState::NotLoaded;
+    }
+}
+
 fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     let pending = model.pending.remove(&id);
+    if let Some(cmds) = super::groups::answered(model, &pending, &frame) {
+        return cmds;
+    }
     if let ServerFrame::Error { message, .. } = &frame {
         match &pending {
-            Some(Pending::History { acting, peer }) => {
-                if let Some(c) = conversation_mut(model, acting, peer) {
-                    c.history = HistoryState::NotLoaded;
-                }
-            }
+            Some(Pending::History { acting, peer }) => history_failed(model, acting, &ConvKey::Direct(peer.clone())),
             // A refused friend request reopens the form with the reason, so the handle can be fixed.
             Some(Pending::FriendRequest { to }) if !matches!(model.dialogs.front(), Some(Dialog::AddFriend { .. })) => {
                 model.dialogs.push_front(Dialog::AddFriend {
@@ -339,7 +406,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     match (pending, frame) {
         (Some(Pending::History { acting, peer }), ServerFrame::History { messages, more, .. }) => {
             let me = acting.clone();
-            if let Some(c) = conversation_mut(model, &acting, &peer) {
+            if let Some(c) = conversation_mut(model, &acting, &ConvKey::Direct(peer)) {
                 for m in messages {
                     let own = m.from.handle == me;
                     insert_message(c, m, own);
@@ -429,7 +496,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             let was = entry.presence.state.clone();
             entry.presence = presence.clone();
             let name = h.name_of(&of);
-            if show && was != presence.state && h.conversations.contains_key(&of) {
+            if show && was != presence.state && h.conversations.contains_key(&ConvKey::Direct(of.clone())) {
                 let state = match presence.state {
                     ShownState::Online => "online",
                     ShownState::Away => "away",
@@ -442,10 +509,10 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             }
             fix_selection_if_active(model, index);
         }
-        ServerFrame::Typing { acting, from, group: None } => {
+        ServerFrame::Typing { acting, from, group } => {
             let at = model.now;
-            model.typing.retain(|t| !(t.acting == acting.handle && t.from == from));
-            model.typing.push(super::Typing { acting: acting.handle, from, at });
+            model.typing.retain(|t| !(t.acting == acting.handle && t.from == from && t.group == group));
+            model.typing.push(super::Typing { acting: acting.handle, from, group, at });
         }
         ServerFrame::Profile { acting, of, profile } => {
             let Some(index) = model.handle_by(&acting) else { return };
@@ -466,6 +533,9 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
                 })
                 .collect();
             model.active = model.active.min(model.handles.len().saturating_sub(1));
+        }
+        frame @ (ServerFrame::Groups { .. } | ServerFrame::Group { .. } | ServerFrame::GroupGone { .. }) => {
+            super::groups::pushed(model, frame)
         }
         _ => {}
     }

@@ -9,8 +9,10 @@
 pub mod commands;
 mod dialogs;
 mod events;
+mod groups;
 pub mod input;
 pub mod model;
+mod promotion;
 mod search;
 pub mod update;
 

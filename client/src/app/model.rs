@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use huddle_shared::model::{
-    FriendEntry, FriendList, PendingRequest, PresenceState, Profile, RegistrationPolicy, ShownState,
+    FriendEntry, FriendList, GroupInfo, InvitePolicy, Message, PendingGroupInvite, PendingRequest, PresenceState,
+    Profile, RegistrationPolicy, ShownState,
 };
 use huddle_shared::{Address, Handle, Millis, RelayName, RequestId};
 
@@ -85,6 +86,34 @@ pub enum SystemKind {
 pub enum PromptKind {
     /// `peer` deleted us and asks us to delete them too.
     DeletionRequest { peer: Address },
+    /// `message` came from a third person while we were talking with `with` (promotion setting `ask`): make the
+    /// exchange a group of us, `with` and the writer?
+    Promote { with: Address, message: Message },
+    /// `message` came from someone outside the open group while we were talking in it: add them?
+    AddToGroup { group: String, message: Message },
+}
+
+/// A conversation: with one friend, or in a group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConvKey {
+    Direct(Address),
+    Group(String),
+}
+
+impl ConvKey {
+    pub fn peer(&self) -> Option<&Address> {
+        match self {
+            Self::Direct(peer) => Some(peer),
+            Self::Group(_) => None,
+        }
+    }
+
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Self::Direct(_) => None,
+            Self::Group(id) => Some(id),
+        }
+    }
 }
 
 /// One line of a conversation log, in chronological order.
@@ -134,18 +163,33 @@ pub enum HistoryState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
-    pub peer: Address,
+    pub key: ConvKey,
     pub lines: Vec<LogLine>,
     pub unread: usize,
     pub last_activity: Millis,
     pub history: HistoryState,
     /// Lines scrolled up from the bottom (0: following new lines).
     pub scroll: usize,
+    /// When (on this machine's clock) a message was last sent or received here live: the "in an exchange" test
+    /// of automatic promotion.
+    pub exchanged_at: Option<Millis>,
+    /// A group that grew out of a one-to-one conversation: how many of that conversation's messages are copied at
+    /// the top (shown to us only, for context; `/share` can send some of them).
+    pub context: usize,
 }
 
 impl Conversation {
-    pub fn new(peer: Address) -> Self {
-        Self { peer, lines: Vec::new(), unread: 0, last_activity: 0, history: HistoryState::NotLoaded, scroll: 0 }
+    pub fn new(key: ConvKey) -> Self {
+        Self {
+            key,
+            lines: Vec::new(),
+            unread: 0,
+            last_activity: 0,
+            history: HistoryState::NotLoaded,
+            scroll: 0,
+            exchanged_at: None,
+            context: 0,
+        }
     }
 }
 
@@ -157,10 +201,14 @@ pub struct HandleView {
     pub profile: Profile,
     pub state: PresenceState,
     pub activity: Option<String>,
-    /// Keyed by the peer's address.
-    pub conversations: BTreeMap<Address, Conversation>,
+    pub conversations: BTreeMap<ConvKey, Conversation>,
     /// The open conversation.
-    pub open: Option<Address>,
+    pub open: Option<ConvKey>,
+    /// The groups this handle is in, by id.
+    pub groups: BTreeMap<String, GroupInfo>,
+    /// Group invitations waiting for an answer.
+    pub group_invites: Vec<PendingGroupInvite>,
+    pub invite_policy: InvitePolicy,
     /// Index into [`HandleView::rows`] of the highlighted row.
     pub selected: usize,
 }
@@ -175,6 +223,9 @@ impl HandleView {
             activity: None,
             conversations: BTreeMap::new(),
             open: None,
+            groups: BTreeMap::new(),
+            group_invites: Vec::new(),
+            invite_policy: InvitePolicy::Auto,
             selected: 0,
         }
     }
@@ -195,7 +246,32 @@ impl HandleView {
         }
     }
 
-    /// The friend-list rows in display order: requests, online, offline (each section only if it has rows).
+    /// The conversation with `key`, made empty if there is none yet.
+    pub fn conversation_mut(&mut self, key: &ConvKey) -> &mut Conversation {
+        self.conversations.entry(key.clone()).or_insert_with(|| Conversation::new(key.clone()))
+    }
+
+    /// The name to show for a group: its title, else the other members' names ("bob, carol"), else "group".
+    pub fn group_name(&self, id: &str) -> String {
+        let Some(g) = self.groups.get(id) else { return "group (left)".to_owned() };
+        if let Some(title) = &g.title {
+            return title.clone();
+        }
+        let others: Vec<String> =
+            g.members.iter().filter(|m| m.address != self.address).map(|m| self.name_of(&m.address)).collect();
+        if others.is_empty() { "just you".to_owned() } else { others.join(", ") }
+    }
+
+    /// The name to show for a conversation.
+    pub fn conversation_name(&self, key: &ConvKey) -> String {
+        match key {
+            ConvKey::Direct(peer) => self.name_of(peer),
+            ConvKey::Group(id) => self.group_name(id),
+        }
+    }
+
+    /// The friend-list rows in display order: requests (friend and group invitations), groups, online, offline
+    /// (requests and groups only if there are any).
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         let requests: Vec<Row> = self
@@ -203,17 +279,32 @@ impl HandleView {
             .requests_in
             .iter()
             .map(|r| Row::RequestIn(r.clone()))
+            .chain(self.group_invites.iter().map(|i| Row::GroupInvite(i.clone())))
             .chain(self.friends.requests_out.iter().map(|r| Row::RequestOut(r.clone())))
             .collect();
         if !requests.is_empty() {
             rows.push(Row::Header(Section::Requests, requests.len()));
             rows.extend(requests);
         }
+        if !self.groups.is_empty() {
+            let mut groups: Vec<(&String, Millis)> = self
+                .groups
+                .iter()
+                .map(|(id, g)| {
+                    let last = self.conversations.get(&ConvKey::Group(id.clone())).map_or(0, |c| c.last_activity);
+                    (id, last.max(g.created_at))
+                })
+                .collect();
+            groups.sort_by_cached_key(|(id, last)| (std::cmp::Reverse(*last), self.group_name(id)));
+            rows.push(Row::Header(Section::Groups, groups.len()));
+            rows.extend(groups.into_iter().map(|(id, _)| Row::Group(id.clone())));
+        }
         // Unread first, then most recent activity, then name. Keys are computed once per entry, so a long list
         // sorts in n log n.
         let mut sorted: Vec<&FriendEntry> = self.friends.entries.iter().collect();
         sorted.sort_by_cached_key(|e| {
-            let (unread, last) = self.conversations.get(&e.address).map_or((0, 0), |c| (c.unread, c.last_activity));
+            let key = ConvKey::Direct(e.address.clone());
+            let (unread, last) = self.conversations.get(&key).map_or((0, 0), |c| (c.unread, c.last_activity));
             let name = e.nickname.clone().unwrap_or_else(|| short(&e.address));
             (std::cmp::Reverse((unread, last)), name)
         });
@@ -235,6 +326,7 @@ pub fn short(address: &Address) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Requests,
+    Groups,
     Online,
     Offline,
 }
@@ -244,6 +336,10 @@ pub enum Row {
     Header(Section, usize),
     RequestIn(PendingRequest),
     RequestOut(PendingRequest),
+    /// An invitation to a group, waiting for our answer.
+    GroupInvite(PendingGroupInvite),
+    /// A group we are in, by id.
+    Group(String),
     Friend(Address),
 }
 
@@ -254,7 +350,8 @@ impl Row {
 
     pub fn peer(&self) -> Option<&Address> {
         match self {
-            Row::Header(..) => None,
+            Row::Header(..) | Row::Group(_) => None,
+            Row::GroupInvite(i) => Some(&i.by),
             Row::RequestIn(r) | Row::RequestOut(r) => Some(&r.address),
             Row::Friend(a) => Some(a),
         }
@@ -284,11 +381,18 @@ pub enum Dialog {
     Block { target: Address, block: bool, yes: bool },
     /// Pick the active handle.
     SwitchHandle { selected: usize },
+    /// An invitation to a group that asked first: Join / Decline / Later.
+    GroupInvite { invite: PendingGroupInvite, selected: usize },
+    /// "Leave the group bob, carol?"
+    LeaveGroup { group: String, yes: bool },
+    /// Start a group: members (names separated by spaces or commas) and an optional title.
+    NewGroup { field: usize, members: TextInput, title: TextInput, error: Option<String> },
 }
 
 impl Dialog {
     /// Labels of a choice dialog's buttons.
     pub const REQUEST_CHOICES: [&'static str; 4] = ["Accept", "Accept and add back", "Reject", "Later"];
+    pub const INVITE_CHOICES: [&'static str; 3] = ["Join", "Decline", "Later"];
     pub const STATES: [PresenceState; 4] =
         [PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible];
 }
@@ -310,16 +414,63 @@ pub struct Notice {
 /// What a request we sent was for, so its answer can be worded for the person.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
-    FriendRequest { to: Address },
-    CancelRequest { to: Address },
-    Answer { from: Address, accept: bool },
-    Delete { friend: Address },
-    Notify { friend: Address, ask: bool },
-    AnswerDeletion { from: Address, confirm: bool },
+    FriendRequest {
+        to: Address,
+    },
+    CancelRequest {
+        to: Address,
+    },
+    Answer {
+        from: Address,
+        accept: bool,
+    },
+    Delete {
+        friend: Address,
+    },
+    Notify {
+        friend: Address,
+        ask: bool,
+    },
+    AnswerDeletion {
+        from: Address,
+        confirm: bool,
+    },
     SetEntry,
-    Block { target: Address, block: bool },
+    Block {
+        target: Address,
+        block: bool,
+    },
     Presence,
-    History { acting: Handle, peer: Address },
+    History {
+        acting: Handle,
+        peer: Address,
+    },
+    GroupHistory {
+        acting: Handle,
+        group: String,
+    },
+    /// Promotion: the group of us, `with` and the writer of `message`, to open in place of `with`.
+    Promote {
+        acting: Handle,
+        with: Address,
+        message: Message,
+    },
+    CreateGroup,
+    /// Adding `who` to a group, with the message that made us do it (a fourth person writing), if any.
+    Invite {
+        acting: Handle,
+        group: String,
+        who: Address,
+        message: Option<Message>,
+    },
+    AnswerInvite {
+        group: String,
+        accept: bool,
+    },
+    LeaveGroup {
+        group: String,
+    },
+    GroupChange(&'static str),
     Other(&'static str),
 }
 
@@ -365,15 +516,50 @@ pub struct Model {
     /// Who is typing to which of our handles, and when we last heard it (shown for [`TYPING_SHOWN_MS`]).
     pub typing: Vec<Typing>,
     /// Where and when we last told the relay we are typing (sent at most every [`TYPING_RESEND_MS`]).
-    pub typing_sent: Option<(Address, Millis)>,
+    pub typing_sent: Option<(ConvKey, Millis)>,
+    /// Settings of the `[chat]` section.
+    pub chat: ChatPrefs,
+    /// Show the member panel beside an open group.
+    pub members_panel: bool,
 }
 
-/// Someone typing to one of our handles.
+/// Someone typing to one of our handles, directly or in a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Typing {
     pub acting: Handle,
     pub from: Address,
+    pub group: Option<String>,
     pub at: Millis,
+}
+
+/// What happens when a third person writes while we are in a one-to-one exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Promotion {
+    /// Make the exchange a group at once.
+    #[default]
+    Auto,
+    /// Ask in the conversation first.
+    Ask,
+    /// Never.
+    Off,
+}
+
+/// The chat behaviour the person chose (`[chat]` in client.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatPrefs {
+    pub promotion: Promotion,
+    /// How recent the last message of a conversation must be for it to count as an exchange in progress.
+    pub promotion_window_ms: Millis,
+    /// Ask for delivery confirmation of every message we send.
+    pub receipts: bool,
+    /// Tell senders who asked for confirmation when we have read their messages.
+    pub read_receipts: bool,
+}
+
+impl Default for ChatPrefs {
+    fn default() -> Self {
+        Self { promotion: Promotion::Auto, promotion_window_ms: 5 * 60_000, receipts: false, read_receipts: true }
+    }
 }
 
 /// How long a typing indicator stays shown without news.
@@ -408,6 +594,8 @@ impl Model {
             quit_warned: false,
             typing: Vec::new(),
             typing_sent: None,
+            chat: ChatPrefs::default(),
+            members_panel: true,
         }
     }
 
@@ -433,10 +621,23 @@ impl Model {
     pub fn typing_here(&self) -> Option<String> {
         let h = self.handle()?;
         let open = h.open.as_ref()?;
-        self.typing
+        let here = |t: &&Typing| match open {
+            ConvKey::Direct(peer) => t.group.is_none() && &t.from == peer,
+            ConvKey::Group(id) => t.group.as_ref() == Some(id),
+        };
+        let names: Vec<String> = self
+            .typing
             .iter()
-            .find(|t| t.acting == h.address.handle && &t.from == open && self.now - t.at < TYPING_SHOWN_MS)
+            .filter(|t| t.acting == h.address.handle && self.now - t.at < TYPING_SHOWN_MS)
+            .filter(here)
             .map(|t| h.name_of(&t.from))
+            .collect();
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            [a, b] => Some(format!("{a} and {b}")),
+            [a, ..] => Some(format!("{a} and {} others", names.len() - 1)),
+        }
     }
 
     /// Our messages the relay has not stored yet (they live only in this process).

@@ -13,6 +13,10 @@ fn addr(s: &str) -> Address {
     Address::parse(&format!("{s}@localhost")).unwrap()
 }
 
+fn dm(s: &str) -> ConvKey {
+    ConvKey::Direct(addr(s))
+}
+
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
@@ -108,7 +112,7 @@ impl T {
     }
 
     fn lines(&self, peer: &str) -> Vec<LogLine> {
-        self.model.handle().unwrap().conversations.get(&addr(peer)).map(|c| c.lines.clone()).unwrap_or_default()
+        self.model.handle().unwrap().conversations.get(&dm(peer)).map(|c| c.lines.clone()).unwrap_or_default()
     }
 }
 
@@ -264,7 +268,7 @@ fn a_deletion_request_is_answered_inline_in_another_conversation() {
     t.friends("bob", &[("alice", ShownState::Offline), ("carol", ShownState::Online)], &[]);
     t.select("carol");
     t.send(key(KeyCode::Enter));
-    assert_eq!(t.model.handle().unwrap().open, Some(addr("carol")));
+    assert_eq!(t.model.handle().unwrap().open, Some(dm("carol")));
     let item = StreamItem {
         seq: 3,
         at: 5,
@@ -322,7 +326,7 @@ fn messages_are_pending_until_stored_and_never_shown_twice() {
     let Some(Cmd::Net(Command::Message(m))) = cmds.iter().find(|c| matches!(c, Cmd::Net(Command::Message(_)))) else {
         panic!("{cmds:?}")
     };
-    assert_eq!((m.body.as_str(), &m.to), ("hi bob 👋", &addr("bob")));
+    assert_eq!((m.body.as_str(), &m.to), ("hi bob 👋", &net::Target::Direct(addr("bob"))));
     let cmid = m.client_msg_id.clone();
     assert!(matches!(t.lines("bob").last(), Some(LogLine::Message { delivery: Delivery::Pending, own: true, .. })));
     t.net(net::Event::Stored {
@@ -368,7 +372,7 @@ fn unread_counts_and_ordering() {
         item: StreamItem { seq: 1, at: 20, body: ItemBody::Message { message: m } },
     });
     let h = t.model.handle().unwrap();
-    assert_eq!(h.conversations[&addr("carol")].unread, 1);
+    assert_eq!(h.conversations[&dm("carol")].unread, 1);
     let rows = h.rows();
     let first_friend = rows.iter().find_map(|r| match r {
         Row::Friend(a) => Some(a.clone()),
@@ -377,7 +381,7 @@ fn unread_counts_and_ordering() {
     assert_eq!(first_friend, Some(addr("carol")), "unread first");
     t.select("carol");
     t.send(key(KeyCode::Enter));
-    assert_eq!(t.model.handle().unwrap().conversations[&addr("carol")].unread, 0);
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 0);
 }
 
 #[test]

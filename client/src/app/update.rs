@@ -252,6 +252,7 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
         Some(Action::AnswerYes) => return answer_prompt(model, true),
         Some(Action::AnswerNo) => return answer_prompt(model, false),
         Some(Action::ToggleInfo) => model.info = !model.info,
+        Some(Action::ToggleMembers) => toggle_members(model),
         // An unbound character typed in the list starts a message (or a /command) in the input line.
         None if mode == Mode::List && is_plain_char(&key) => {
             model.focus = Focus::Input;
@@ -266,6 +267,16 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// Shows or hides the member panel; says why nothing changes when no group is open.
+fn toggle_members(model: &mut Model) {
+    let group_open = model.handle().and_then(|h| h.open.as_ref()).is_some_and(|k| k.group().is_some());
+    if group_open {
+        model.members_panel = !model.members_panel;
+    } else {
+        notify(model, Level::Info, "Open a group to see its members.");
+    }
 }
 
 fn is_plain_char(key: &KeyEvent) -> bool {
@@ -320,8 +331,16 @@ fn list_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
             greeting: TextInput::default(),
             error: None,
         }),
+        Some(Action::NewGroup) => model.dialogs.push_back(Dialog::NewGroup {
+            field: 0,
+            members: TextInput::default(),
+            title: TextInput::default(),
+            error: None,
+        }),
         Some(Action::DeleteFriend) => match selected_row(model) {
             Some(Row::Friend(friend)) => model.dialogs.push_back(Dialog::DeleteConfirm { friend, yes: false }),
+            Some(Row::Group(group)) => model.dialogs.push_back(Dialog::LeaveGroup { group, yes: false }),
+            Some(Row::GroupInvite(invite)) => model.dialogs.push_back(Dialog::GroupInvite { invite, selected: 1 }),
             Some(Row::RequestOut(r)) => {
                 let to = r.address.clone();
                 let acting = model.handle().map(|h| h.address.handle.clone());
@@ -389,6 +408,11 @@ fn open_selected(model: &mut Model) -> Vec<Cmd> {
             Vec::new()
         }
         Some(Row::Friend(peer)) => open_conversation(model, peer),
+        Some(Row::Group(group)) => super::groups::open_group(model, group),
+        Some(Row::GroupInvite(invite)) => {
+            model.dialogs.push_back(Dialog::GroupInvite { invite, selected: 0 });
+            Vec::new()
+        }
         _ => Vec::new(),
     }
 }
@@ -397,14 +421,14 @@ fn open_selected(model: &mut Model) -> Vec<Cmd> {
 pub fn open_conversation(model: &mut Model, peer: Address) -> Vec<Cmd> {
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let acting = h.address.handle.clone();
-    let conversation = h.conversations.entry(peer.clone()).or_insert_with(|| super::Conversation::new(peer.clone()));
+    let conversation = h.conversation_mut(&super::ConvKey::Direct(peer.clone()));
     conversation.unread = 0;
     conversation.scroll = 0;
     let load = conversation.history == super::HistoryState::NotLoaded;
     if load {
         conversation.history = super::HistoryState::Loading;
     }
-    h.open = Some(peer.clone());
+    h.open = Some(super::ConvKey::Direct(peer.clone()));
     model.focus = Focus::Input;
     model.search = None;
     if !load {
@@ -446,8 +470,8 @@ fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
 pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let acting = h.address.handle.clone();
-    let Some(peer) = h.open.clone() else { return Vec::new() };
-    let Some(c) = h.conversations.get_mut(&peer) else { return Vec::new() };
+    let Some(key) = h.open.clone() else { return Vec::new() };
+    let Some(c) = h.conversations.get_mut(&key) else { return Vec::new() };
     // `scroll` counts screen rows, and only the view knows the width the lines wrap at; allow up to a generous
     // estimate (every 20 characters a row) and let the view stop at the real top.
     let rows: usize = c.lines.iter().map(|l| line_chars(l) / 20 + 1).sum();
@@ -464,6 +488,10 @@ pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
     });
     let Some(before) = oldest else { return Vec::new() };
     c.history = super::HistoryState::Loading;
+    let peer = match key {
+        super::ConvKey::Direct(peer) => peer,
+        super::ConvKey::Group(group) => return vec![super::groups::group_history(model, acting, group, Some(before))],
+    };
     vec![request(model, Pending::History { acting: acting.clone(), peer: peer.clone() }, |id| ClientFrame::History {
         id,
         acting: Some(acting),
@@ -523,15 +551,22 @@ fn typing_signal(model: &mut Model) -> Vec<Cmd> {
         return Vec::new();
     }
     let Some(h) = model.handle() else { return Vec::new() };
-    let Some(peer) = h.open.clone() else { return Vec::new() };
+    let Some(key) = h.open.clone() else { return Vec::new() };
+    if key.group().is_some_and(|g| !h.groups.contains_key(g)) {
+        return Vec::new();
+    }
     let acting = Some(h.address.handle.clone());
     let recent =
-        model.typing_sent.as_ref().is_some_and(|(p, at)| *p == peer && model.now - at < super::TYPING_RESEND_MS);
+        model.typing_sent.as_ref().is_some_and(|(k, at)| *k == key && model.now - at < super::TYPING_RESEND_MS);
     if recent {
         return Vec::new();
     }
-    model.typing_sent = Some((peer.clone(), model.now));
-    vec![Cmd::Net(net::Command::Signal(ClientFrame::Typing { id: None, acting, to: Some(peer), group: None }))]
+    model.typing_sent = Some((key.clone(), model.now));
+    let (to, group) = match key {
+        super::ConvKey::Direct(peer) => (Some(peer), None),
+        super::ConvKey::Group(id) => (None, Some(id)),
+    };
+    vec![Cmd::Net(net::Command::Signal(ClientFrame::Typing { id: None, acting, to, group }))]
 }
 
 fn recall(model: &mut Model, older: bool) {
@@ -573,17 +608,28 @@ fn send_input(model: &mut Model) -> Vec<Cmd> {
             }
         };
     }
+    send_text(model, text, model.chat.receipts)
+}
+
+/// Sends `text` to the open conversation; `confirm` asks for delivery confirmation.
+fn send_text(model: &mut Model, text: String, confirm: bool) -> Vec<Cmd> {
     let Some(h) = model.handle() else { return Vec::new() };
-    let Some(peer) = h.open.clone() else {
+    let Some(key) = h.open.clone() else {
         notify(model, Level::Info, "Open a conversation first: pick a friend in the list and press Enter.");
         return Vec::new();
     };
+    if let Some(group) = key.group().filter(|g| !h.groups.contains_key(*g)) {
+        let name = h.group_name(group);
+        notify(model, Level::Error, format!("You are no longer in {name}; nothing can be sent there."));
+        return Vec::new();
+    }
     if text.len() > huddle_shared::limits::MAX_BODY_BYTES {
         notify(model, Level::Error, format!("That message is too long ({} bytes; at most 8192).", text.len()));
         return Vec::new();
     }
     model.input.take();
-    super::events::send_message(model, peer, text)
+    let _ = confirm;
+    super::events::send_message(model, key, text)
 }
 
 fn find_address(name: &str) -> Result<Address, String> {
@@ -658,12 +704,38 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
                 let peer = resolve(model, peer);
                 let mut cmds = open_conversation(model, peer.clone());
                 if let Some(text) = text {
-                    cmds.extend(super::events::send_message(model, peer, text));
+                    cmds.extend(super::events::send_message(model, super::ConvKey::Direct(peer), text));
                 }
                 return cmds;
             }
             Err(e) => notify(model, Level::Error, e),
         },
+        SlashCommand::Invite { handle } => match find_address(&handle) {
+            Ok(who) => {
+                let who = resolve(model, who);
+                return super::groups::invite(model, who);
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Group { handles } => match handles.iter().map(|h| find_address(h)).collect::<Result<Vec<_>, _>>()
+        {
+            Ok(members) => {
+                let members = members.into_iter().map(|m| resolve(model, m)).collect();
+                return super::groups::create(model, members, None);
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Leave => return super::groups::leave(model),
+        SlashCommand::Rename { title } => return super::groups::rename(model, title),
+        SlashCommand::Kick { handle } => match find_address(&handle) {
+            Ok(who) => {
+                let who = resolve(model, who);
+                return super::groups::kick(model, who);
+            }
+            Err(e) => notify(model, Level::Error, e),
+        },
+        SlashCommand::Share { count } => return super::groups::share(model, count),
+        SlashCommand::Confirm { text } => return send_text(model, text, true),
         SlashCommand::Logout => {
             model.screen = Screen::Login(LoginForm {
                 mode: LoginMode::Login,
@@ -718,33 +790,64 @@ pub fn switch_handle(model: &mut Model, index: usize) {
     }
 }
 
-/// Answers the newest unanswered inline prompt of the open conversation.
+/// Answers the newest unanswered inline prompt of the open conversation (or, if it has none, of any conversation).
 fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let acting = h.address.handle.clone();
     let open = h.open.clone();
-    // The open conversation first, then any conversation of this handle, newest prompt first.
     let mut target = None;
-    let candidates: Vec<Address> = open.into_iter().chain(h.conversations.keys().cloned()).collect();
-    'search: for peer in candidates {
-        if let Some(c) = h.conversations.get_mut(&peer) {
+    let candidates: Vec<super::ConvKey> = open.into_iter().chain(h.conversations.keys().cloned()).collect();
+    'search: for key in candidates {
+        if let Some(c) = h.conversations.get_mut(&key) {
             for line in c.lines.iter_mut().rev() {
                 if let super::LogLine::Prompt { kind, answer: answer @ None, .. } = line {
-                    *answer = Some(if yes { "you deleted them too".to_owned() } else { "you kept them".to_owned() });
+                    *answer = Some(prompt_answer(kind, yes).to_owned());
                     target = Some(kind.clone());
                     break 'search;
                 }
             }
         }
     }
-    let Some(super::PromptKind::DeletionRequest { peer }) = target else {
-        notify(model, Level::Info, "There is nothing to answer.");
-        return Vec::new();
-    };
-    let answer =
-        if yes { huddle_shared::model::DeletionAnswer::Confirm } else { huddle_shared::model::DeletionAnswer::Refuse };
-    let pending = Pending::AnswerDeletion { from: peer.clone(), confirm: yes };
-    vec![request(model, pending, |id| ClientFrame::AnswerDeletion { id, acting: Some(acting), from: peer, answer })]
+    match target {
+        Some(super::PromptKind::DeletionRequest { peer }) => {
+            let answer = if yes {
+                huddle_shared::model::DeletionAnswer::Confirm
+            } else {
+                huddle_shared::model::DeletionAnswer::Refuse
+            };
+            let pending = Pending::AnswerDeletion { from: peer.clone(), confirm: yes };
+            vec![request(model, pending, |id| ClientFrame::AnswerDeletion {
+                id,
+                acting: Some(acting),
+                from: peer,
+                answer,
+            })]
+        }
+        Some(super::PromptKind::Promote { with, message }) if yes => {
+            let newcomer = message.from.clone();
+            vec![super::groups::create_promoted(model, acting, with, newcomer, Some(message))]
+        }
+        Some(super::PromptKind::AddToGroup { group, message }) if yes => {
+            vec![super::promotion::add_to_group(model, group, message)]
+        }
+        Some(_) => Vec::new(),
+        None => {
+            notify(model, Level::Info, "There is nothing to answer.");
+            Vec::new()
+        }
+    }
+}
+
+/// What an answered prompt says after it.
+fn prompt_answer(kind: &super::PromptKind, yes: bool) -> &'static str {
+    match (kind, yes) {
+        (super::PromptKind::DeletionRequest { .. }, true) => "you deleted them too",
+        (super::PromptKind::DeletionRequest { .. }, false) => "you kept them",
+        (super::PromptKind::Promote { .. }, true) => "making the group",
+        (super::PromptKind::Promote { .. }, false) => "kept apart",
+        (super::PromptKind::AddToGroup { .. }, true) => "adding them",
+        (super::PromptKind::AddToGroup { .. }, false) => "not added",
+    }
 }
 
 pub fn capitalize(s: &str) -> String {

@@ -9,4 +9,4 @@ pub mod streams;
 pub mod transport;
 pub mod worker;
 
-pub use worker::{Auth, Command, ConnState, Event, OutgoingMessage, WorkerConfig, WorkerHandle, spawn};
+pub use worker::{Auth, Command, ConnState, Event, OutgoingMessage, Target, WorkerConfig, WorkerHandle, spawn};

@@ -54,10 +54,17 @@ pub enum Auth {
     Token { token: String },
 }
 
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Direct(Address),
+    Group(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMessage {
     pub acting: Handle,
-    pub to: Address,
+    pub to: Target,
     pub body: String,
     pub client_msg_id: String,
 }
@@ -421,12 +428,11 @@ impl Worker {
     async fn transmit(&mut self, ws: &mut Ws, message: OutgoingMessage) -> Result<(), Ended> {
         let id = self.id();
         self.in_flight.insert(id, message.client_msg_id.clone());
-        let frame = ClientFrame::Send {
-            id,
-            acting: Some(message.acting),
-            to: message.to,
-            body: message.body,
-            client_msg_id: message.client_msg_id,
+        let acting = Some(message.acting);
+        let (body, client_msg_id) = (message.body, message.client_msg_id);
+        let frame = match message.to {
+            Target::Direct(to) => ClientFrame::Send { id, acting, to, body, client_msg_id },
+            Target::Group(group) => ClientFrame::SendGroup { id, acting, group, body, client_msg_id },
         };
         Self::send(ws, &frame).await
     }

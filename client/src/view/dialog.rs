@@ -183,6 +183,45 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
             c.lines.extend(hint_lines(&pairs, wu, look));
             "Switch handle".to_owned()
         }
+        Dialog::GroupInvite { invite, selected } => {
+            let what = match &invite.title {
+                Some(t) => format!("the group “{}”", clean(t, false)),
+                None => "a group".to_owned(),
+            };
+            c.para(&format!("{} invites you to {what}.", name(&invite.by)), s.dialog, wu);
+            c.blank();
+            c.lines.extend(buttons(&Dialog::INVITE_CHOICES, *selected, wu, look));
+            c.blank();
+            let pairs =
+                [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "answer"), (h.cancel.as_str(), "later")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Group invitation".to_owned()
+        }
+        Dialog::LeaveGroup { group, yes } => {
+            let n = clean(&model.handle().map_or_else(|| "the group".to_owned(), |hv| hv.group_name(group)), false);
+            yes_no(&mut c, "Leave group", format!("Leave {n}? You will get no more of its messages."), *yes)
+        }
+        Dialog::NewGroup { field, members, title, error } => {
+            c.para("Who should be in it? Friends' handles, separated by spaces.", s.dialog, wu);
+            c.blank();
+            let fields = [("Members", members, "e.g. bob carol"), ("Title", title, "optional")];
+            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
+                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
+                c.field(spec, look);
+            }
+            if let Some(error) = error {
+                c.blank();
+                c.para(error, s.error, wu);
+            }
+            c.blank();
+            let pairs = [
+                (h.next_field.as_str(), "next field"),
+                (h.submit.as_str(), "make the group"),
+                (h.cancel.as_str(), "cancel"),
+            ];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "New group".to_owned()
+        }
     };
     panel(frame, area, &title, c, w, look)
 }

@@ -13,7 +13,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{Focus, HandleView, Model, Row, Section, short};
+use crate::app::{ConvKey, Focus, HandleView, Model, Row, Section, short};
 
 use super::look::{Look, Styles};
 use super::text::{clean, pad, truncate_spans, width};
@@ -77,6 +77,7 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
         Row::Header(section, n) => {
             let name = match section {
                 Section::Requests => "Requests",
+                Section::Groups => "Groups",
                 Section::Online => "Online",
                 Section::Offline => "Offline",
             };
@@ -93,9 +94,34 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
         Row::RequestOut(r) => {
             (vec![Span::styled(format!("⧗ {} (waiting)", clean(&short(&r.address), false)), s.pending)], None)
         }
+        Row::GroupInvite(invite) => {
+            let what = invite.title.clone().unwrap_or_else(|| format!("{}'s group", h.name_of(&invite.by)));
+            (
+                vec![
+                    Span::styled("→ ", s.unread),
+                    Span::styled(clean(&what, false), s.base.add_modifier(Modifier::BOLD)),
+                    Span::styled(" invites you", s.base),
+                ],
+                None,
+            )
+        }
+        Row::Group(id) => {
+            let unread = h.conversations.get(&ConvKey::Group(id.clone())).map_or(0, |c| c.unread);
+            let name_style = if unread > 0 { s.base.add_modifier(Modifier::BOLD) } else { s.base };
+            let members = h.groups.get(id).map_or(0, |g| g.members.len());
+            let badge = (unread > 0).then(|| Span::styled(format!(" {unread}"), s.unread));
+            (
+                vec![
+                    Span::styled("# ", s.section),
+                    Span::styled(clean(&h.group_name(id), false), name_style),
+                    Span::styled(format!("  {members}"), s.hint),
+                ],
+                badge,
+            )
+        }
         Row::Friend(address) => match h.entry(address) {
             Some(entry) => {
-                let unread = h.conversations.get(address).map_or(0, |c| c.unread);
+                let unread = h.conversations.get(&ConvKey::Direct(address.clone())).map_or(0, |c| c.unread);
                 friend_spans(h, entry, unread, now, s)
             }
             // The list and the rows disagree only for a moment (an update in flight); show the address.

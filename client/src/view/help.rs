@@ -10,7 +10,7 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 12] = [
+pub const COMMANDS: [(&str, &str); 19] = [
     ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
@@ -20,6 +20,13 @@ pub const COMMANDS: [(&str, &str); 12] = [
     ("/handle [NAME]", "switch handle"),
     ("/nick NAME NICK", "set a nickname"),
     ("/note NAME TEXT", "set a private note"),
+    ("/invite NAME", "add someone (makes a group)"),
+    ("/group NAME…", "start a group"),
+    ("/leave", "leave the group"),
+    ("/rename [TITLE]", "rename the group"),
+    ("/kick NAME", "remove from the group"),
+    ("/share [N]", "send N earlier lines"),
+    ("/confirm TEXT", "send, asking for receipts"),
     ("/logout", "log out"),
     ("/quit", "quit Huddle"),
     ("/help", "this help"),

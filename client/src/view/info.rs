@@ -39,6 +39,19 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
                 para(&mut out, &format!("“{greeting}”"), s.base);
             }
         }
+        Row::GroupInvite(invite) => {
+            let name = invite.title.clone().unwrap_or_else(|| "A group".to_owned());
+            out.push(Line::from(Span::styled(truncate(&clean(&name, false), w), s.title)));
+            let by = h.name_of(&invite.by);
+            para(&mut out, &format!("{by} invited you {}. Enter to answer.", ago(invite.at, model.now)), s.base);
+        }
+        Row::Group(id) => {
+            let g = h.groups.get(id)?;
+            out.push(Line::from(Span::styled(truncate(&clean(&h.group_name(id), false), w), s.title)));
+            let owner = if g.owner == h.address { "you".to_owned() } else { h.name_of(&g.owner) };
+            para(&mut out, &format!("{} members · owner {owner}", g.members.len()), s.hint);
+            out.extend(member_lines(model, id, look, w));
+        }
         Row::Friend(address) => {
             let e = h.entry(address)?;
             let name = clean(e.profile.display_name.as_deref().unwrap_or(&h.name_of(address)), false);
@@ -84,8 +97,49 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
     Some(out)
 }
 
+/// A group's members, one a line with their presence (as far as we see it: friends' presence; others show `·`),
+/// then those invited who have not answered.
+pub fn member_lines(model: &Model, group: &str, look: &Look, w: usize) -> Vec<Line<'static>> {
+    let s = &look.styles;
+    let Some(h) = model.handle() else { return Vec::new() };
+    let Some(g) = h.groups.get(group) else { return Vec::new() };
+    let mut out = Vec::new();
+    for m in &g.members {
+        let (glyph, style) = if m.address == h.address {
+            presence_glyph(&ShownState::Online, s)
+        } else {
+            match h.entry(&m.address) {
+                Some(e) if !e.removed_you => presence_glyph(&e.presence.state, s),
+                _ => ("·", s.hint),
+            }
+        };
+        let mut name = if m.address == h.address { "you".to_owned() } else { h.name_of(&m.address) };
+        if m.address == g.owner {
+            name.push_str(" ★");
+        }
+        let typing = model.typing.iter().any(|t| {
+            t.from == m.address && t.group.as_deref() == Some(group) && model.now - t.at < crate::app::TYPING_SHOWN_MS
+        });
+        let mut spans = vec![Span::styled(format!("{glyph} "), style), Span::styled(clean(&name, false), s.base)];
+        if typing {
+            spans.push(Span::styled(" typing…", s.hint));
+        }
+        out.push(Line::from(super::text::truncate_spans(spans, w)));
+    }
+    for invited in &g.invited {
+        let text = format!("⧗ {} (invited)", clean(&h.name_of(invited), false));
+        out.push(Line::from(Span::styled(truncate(&text, w), s.pending)));
+    }
+    out
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, look: &Look) {
-    let block = Block::bordered().border_style(look.styles.border).title(Span::styled(" Info ", look.styles.title));
+    draw_titled(frame, area, " Info ", lines, look);
+}
+
+pub fn draw_titled(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, look: &Look) {
+    let block =
+        Block::bordered().border_style(look.styles.border).title(Span::styled(title.to_owned(), look.styles.title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines), inner);

@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Option
     frame.render_widget(block, area);
     let w = usize::from(inner.width);
     if model.input.is_empty() {
-        let open = model.handle().and_then(|h| h.open.as_ref().map(|peer| h.name_of(peer)));
+        let open = model.handle().and_then(|h| h.open.as_ref().map(|key| h.conversation_name(key)));
         let text = match open {
             Some(name) => format!("Message {} — {} to send, / for commands", clean(&name, false), look.hints.send),
             None => "Type / for commands — /help lists them".to_owned(),

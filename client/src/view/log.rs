@@ -9,7 +9,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
+use std::collections::HashMap;
+
+use huddle_shared::Address;
+
+use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
 
 use super::look::{Hints, Look, Styles};
 use super::text::{clean, highlight, pad, truncate, width, wrap};
@@ -23,8 +27,12 @@ const MIN_TEXT_W: usize = 16;
 /// What the rows of one conversation depend on besides the lines themselves.
 pub struct LogCtx<'a> {
     pub styles: &'a Styles,
-    /// How the peer is named (nickname or handle).
+    /// How the conversation is named: the peer's nickname or handle, or the group's name.
     pub peer_name: String,
+    /// A group conversation (senders are named one by one).
+    pub group: bool,
+    /// Senders' names by address (for groups; a direct conversation names every other sender `peer_name`).
+    pub names: HashMap<Address, String>,
     /// Keys shown after an unanswered prompt, e.g. `[y/N]`.
     pub answer_hint: String,
     pub history: HistoryState,
@@ -35,9 +43,19 @@ pub struct LogCtx<'a> {
 }
 
 impl LogCtx<'_> {
-    /// Width of the sender column: the longer of "me" and the peer's name, capped.
+    /// Width of the sender column: the longest of "me" and the senders' names, capped.
     fn name_w(&self) -> usize {
-        width(&self.peer_name).clamp(2, MAX_NAME_W)
+        let longest =
+            if self.group { self.names.values().map(|n| width(n)).max().unwrap_or(0) } else { width(&self.peer_name) };
+        longest.clamp(2, MAX_NAME_W)
+    }
+
+    fn sender(&self, from: &Address) -> String {
+        if self.group {
+            self.names.get(from).cloned().unwrap_or_else(|| clean(from.handle.as_str(), false))
+        } else {
+            self.peer_name.clone()
+        }
     }
 
     fn body(&self, text: &str, style: Style) -> Vec<Span<'static>> {
@@ -131,6 +149,8 @@ fn history_rows(ctx: &LogCtx<'_>, empty: bool, w: usize) -> Vec<Line<'static>> {
     let text = match (&ctx.history, empty) {
         (HistoryState::Loading, _) => "Loading older messages…".to_owned(),
         (HistoryState::NotLoaded | HistoryState::More, _) => "↑ Older messages: scroll up to load them.".to_owned(),
+        (HistoryState::Complete, true) if ctx.group => "No messages in this group yet. Say hello!".to_owned(),
+        (HistoryState::Complete, false) if ctx.group => "This is the start of the group.".to_owned(),
         (HistoryState::Complete, true) => format!("No messages with {} yet. Say hello!", ctx.peer_name),
         (HistoryState::Complete, false) => format!("This is the start of your conversation with {}.", ctx.peer_name),
     };
@@ -143,12 +163,12 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
     let stamp_style = if ctx.current == Some(i) { s.search_match } else { s.timestamp };
     let stamp = Span::styled(clock(lines[i].at()), stamp_style);
     match &lines[i] {
-        LogLine::Message { body, own, delivery, .. } => {
+        LogLine::Message { body, own, delivery, from, .. } => {
             let name_w = ctx.name_w();
             let (label, label_style, body_style) = match (own, delivery) {
                 (true, Delivery::Pending) => ("me".to_owned(), s.own_message, s.pending),
                 (true, _) => ("me".to_owned(), s.own_message, s.own_message),
-                (false, _) => (truncate(&ctx.peer_name, name_w), s.peer_message, s.peer_message),
+                (false, _) => (truncate(&ctx.sender(from), name_w), s.peer_message, s.peer_message),
             };
             let label = format!("{label}{}", pad(width(&label), name_w));
             let prefix = vec![
@@ -208,21 +228,47 @@ pub fn answer_hint(hints: &Hints, typing: bool) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     let s = &look.styles;
     let border = if model.focus == Focus::Log { s.border_focused } else { s.border };
-    let Some((h, peer)) = model.handle().and_then(|h| h.open.as_ref().map(|p| (h, p))) else {
+    let Some((h, key)) = model.handle().and_then(|h| h.open.as_ref().map(|p| (h, p))) else {
         empty_state(frame, area, look, border);
         return;
     };
     // A conversation opened with someone never talked to has no entry yet: show it empty, not the start screen.
-    let (lines, history, scroll) = match h.conversations.get(peer) {
+    let (lines, history, scroll) = match h.conversations.get(key) {
         Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll),
         None => (&[][..], HistoryState::Complete, 0),
     };
-    let name = clean(&h.name_of(peer), false);
-    let title =
-        Line::from(vec![Span::styled(format!(" {name}"), s.title), Span::styled(format!(" — {peer} "), s.hint)]);
+    let name = clean(&h.conversation_name(key), false);
+    let (subtitle, names) = match key {
+        ConvKey::Direct(peer) => (peer.to_string(), HashMap::new()),
+        ConvKey::Group(id) => {
+            // Everyone who wrote a line here, members or not (someone who left still has their lines).
+            let mut names: HashMap<Address, String> = HashMap::new();
+            for line in lines {
+                if let LogLine::Message { from, own: false, .. } = line {
+                    names.entry(from.clone()).or_insert_with(|| clean(&h.name_of(from), false));
+                }
+            }
+            let subtitle = match h.groups.get(id) {
+                Some(g) if g.title.is_some() => {
+                    let others: Vec<String> =
+                        g.members.iter().filter(|m| m.address != h.address).map(|m| h.name_of(&m.address)).collect();
+                    format!("group: you, {}", others.join(", "))
+                }
+                Some(g) => format!("group of {}", g.members.len()),
+                None => "you left this group".to_owned(),
+            };
+            (subtitle, names)
+        }
+    };
+    let title = Line::from(vec![
+        Span::styled(format!(" {name}"), s.title),
+        Span::styled(format!(" — {} ", clean(&subtitle, false)), s.hint),
+    ]);
     let ctx = LogCtx {
         styles: s,
         peer_name: name,
+        group: key.group().is_some(),
+        names,
         answer_hint: answer_hint(&look.hints, model.focus == Focus::Input),
         history,
         query: model.search.as_ref().map(|q| q.query.text().to_owned()),

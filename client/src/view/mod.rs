@@ -5,8 +5,8 @@
 //! # Layout
 //! - [`look`]: the styles and key names the view uses ([`Look`]).
 //! - `welcome`, `login`: the screens before the main one.
-//! - `friends` (left pane), `info` (the selected friend), `log` (the conversation), `input`, `status` (last line):
-//!   the main screen.
+//! - `friends` (left pane: requests, groups, friends), `info` (the selected row; also a group's member panel), `log`
+//!   (the conversation), `input`, `status` (last line): the main screen.
 //! - `dialog`, `help`: overlays drawn over the main screen.
 //! - `form` (boxes, fields, buttons), `text` (measuring and wrapping by terminal cells), `time` (UTC dates): helpers.
 //!
@@ -44,6 +44,9 @@ pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 /// From this width the info panel goes to the right of the log instead of under the friend list.
 const INFO_RIGHT_FROM: u16 = 140;
+/// The member panel shows beside a group's log when the log is at least this wide, and is this wide.
+const MEMBERS_FROM: u16 = 64;
+const MEMBERS_W: u16 = 22;
 
 /// Draws the whole screen for `model`. Also places the terminal cursor in the field being typed into, if any.
 pub fn draw(frame: &mut Frame, model: &Model, look: &Look) {
@@ -128,7 +131,21 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     if let Some((info_area, lines)) = info {
         info::draw(frame, info_area, lines, look);
     }
+    // The member panel beside an open group, when there is room for both.
+    let open_group = model.handle().and_then(|h| h.open.as_ref()).and_then(|k| k.group());
+    let (log_area, members) = match open_group {
+        Some(group) if model.members_panel && log_area.width >= MEMBERS_FROM => {
+            let [log_side, panel] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Length(MEMBERS_W)]).areas(log_area);
+            (log_side, Some((panel, info::member_lines(model, group, look, usize::from(MEMBERS_W - 2)))))
+        }
+        _ => (log_area, None),
+    };
     log::draw(frame, log_area, model, look);
+    if let Some((panel, lines)) = members {
+        let n = lines.len();
+        info::draw_titled(frame, panel, &format!(" Members ({n}) "), lines, look);
+    }
     let search_cursor = model.search.as_ref().and_then(|s| log::draw_search(frame, search_area, s, look));
     let input_cursor = input::draw(frame, input_area, model, look);
     status::draw(frame, bar, model, look);

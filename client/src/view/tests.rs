@@ -15,8 +15,8 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::input::TextInput;
 use crate::app::{
-    Conversation, Delivery, Dialog, Focus, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode, Model,
-    Notice, PromptKind, Screen, Search, SystemKind, WelcomeForm,
+    ConvKey, Conversation, Delivery, Dialog, Focus, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode,
+    Model, Notice, PromptKind, Screen, Search, SystemKind, WelcomeForm,
 };
 use crate::net::ConnState;
 
@@ -69,7 +69,7 @@ fn system(at: Millis, text: &str, kind: SystemKind) -> LogLine {
 }
 
 fn conversation(peer: &str, unread: usize, lines: Vec<LogLine>) -> Conversation {
-    let mut c = Conversation::new(addr(peer));
+    let mut c = Conversation::new(ConvKey::Direct(addr(peer)));
     c.unread = unread;
     c.last_activity = lines.last().map_or(0, LogLine::at);
     c.lines = lines;
@@ -141,14 +141,17 @@ fn sam() -> HandleView {
     gus.removed_you = true;
     h.friends.entries = vec![bob, carol, lee, erin, frank, gus];
     h.conversations = BTreeMap::from([
-        (addr("bob"), conversation("bob", 0, bob_lines())),
+        (ConvKey::Direct(addr("bob")), conversation("bob", 0, bob_lines())),
         (
-            addr("carol"),
+            ConvKey::Direct(addr("carol")),
             conversation("carol", 2, vec![msg(NOW - 20 * MIN, "carol", false, "lunch?", Delivery::Stored)]),
         ),
-        (addr("erin"), conversation("erin", 1, vec![msg(NOW - 4 * HOUR, "erin", false, "call me", Delivery::Stored)])),
+        (
+            ConvKey::Direct(addr("erin")),
+            conversation("erin", 1, vec![msg(NOW - 4 * HOUR, "erin", false, "call me", Delivery::Stored)]),
+        ),
     ]);
-    h.open = Some(addr("bob"));
+    h.open = Some(ConvKey::Direct(addr("bob")));
     // Rows: Requests header, alice, dana, Online header, carol (unread first), bob, ...: select bob.
     h.selected = 5;
     h
@@ -159,7 +162,7 @@ fn work() -> HandleView {
     let mut h = HandleView::new(addr("sam-work"));
     h.friends.entries = vec![entry("boss", online(ShownState::Online, None), NOW - 100 * DAY)];
     h.conversations = BTreeMap::from([(
-        addr("boss"),
+        ConvKey::Direct(addr("boss")),
         conversation("boss", 3, vec![msg(NOW - HOUR, "boss", false, "status report?", Delivery::Stored)]),
     )]);
     h
@@ -454,6 +457,8 @@ fn log_wraps_only_the_lines_that_fit() {
     let ctx = LogCtx {
         styles: &look.styles,
         peer_name: "bob".into(),
+        group: false,
+        names: Default::default(),
         answer_hint: "[y/N]".into(),
         history: HistoryState::More,
         query: None,
@@ -482,7 +487,7 @@ fn log_wraps_only_the_lines_that_fit() {
 #[test]
 fn a_huge_conversation_renders() {
     let mut m = main_model();
-    if let Some(c) = m.handles[0].conversations.get_mut(&addr("bob")) {
+    if let Some(c) = m.handles[0].conversations.get_mut(&ConvKey::Direct(addr("bob"))) {
         c.lines = long_history(100_000);
     }
     let screen = render(&m, &Look::default(), 80, 24);
@@ -492,7 +497,7 @@ fn a_huge_conversation_renders() {
 #[test]
 fn the_current_search_match_is_scrolled_into_view() {
     let mut m = main_model();
-    if let Some(c) = m.handles[0].conversations.get_mut(&addr("bob")) {
+    if let Some(c) = m.handles[0].conversations.get_mut(&ConvKey::Direct(addr("bob"))) {
         c.lines = long_history(1000);
     }
     m.search = Some(Search { query: TextInput::with("number 100"), editing: false, current: Some(100) });
@@ -538,7 +543,7 @@ fn the_selected_row_is_highlighted_across_the_pane() {
 #[test]
 fn a_new_conversation_is_shown_empty_with_its_peer() {
     let mut m = main_model();
-    m.handles[0].open = Some(addr("frank"));
+    m.handles[0].open = Some(ConvKey::Direct(addr("frank")));
     let screen = render(&m, &Look::default(), 80, 24);
     assert!(screen.contains("frank — frank@relay.example"), "{screen}");
     assert!(screen.contains("No messages with frank yet. Say hello!"), "{screen}");

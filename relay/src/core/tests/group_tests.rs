@@ -56,7 +56,13 @@ fn three() -> (Harness, ConnId, ConnId, ConnId) {
 
 fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> GroupInfo {
     let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
-    group_of(&t.request(conn, |id| ClientFrame::CreateGroup { id, acting: None, members, title: None, promoted: false }))
+    group_of(&t.request(conn, |id| ClientFrame::CreateGroup {
+        id,
+        acting: None,
+        members,
+        title: None,
+        promoted: false,
+    }))
 }
 
 #[test]
