@@ -19,8 +19,13 @@ fn who(h: &HandleView, address: &Address, capital: bool) -> String {
     if *address == h.address { if capital { "You".to_owned() } else { "you".to_owned() } } else { h.name_of(address) }
 }
 
+/// Members by name, ours included as our handle ("alice, bob, carol"), so everyone's line reads the same.
 fn names(h: &HandleView, members: &[Address]) -> String {
-    members.iter().map(|m| if *m == h.address { "you".to_owned() } else { h.name_of(m) }).collect::<Vec<_>>().join(", ")
+    members
+        .iter()
+        .map(|m| if *m == h.address { m.handle.to_string() } else { h.name_of(m) })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The relay's pushes about groups.
@@ -46,7 +51,9 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
             let Some(index) = model.handle_by(&acting) else { return };
             let h = &mut model.handles[index];
             let name = h.group_name(&group);
-            h.groups.remove(&group);
+            if let Some(info) = h.groups.remove(&group) {
+                h.left_groups.insert(group.clone(), info);
+            }
             h.group_invites.retain(|i| i.group != group);
             // The log stays readable; it just says why nothing more arrives.
             let key = ConvKey::Group(group);
@@ -62,6 +69,7 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
 
 fn upsert(h: &mut HandleView, group: GroupInfo) {
     h.group_invites.retain(|i| i.group != group.id);
+    h.left_groups.remove(&group.id);
     h.groups.insert(group.id.clone(), group);
 }
 

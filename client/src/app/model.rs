@@ -206,6 +206,8 @@ pub struct HandleView {
     pub open: Option<ConvKey>,
     /// The groups this handle is in, by id.
     pub groups: BTreeMap<String, GroupInfo>,
+    /// Groups this handle left (or was removed from) during this session: their logs stay readable by name.
+    pub left_groups: BTreeMap<String, GroupInfo>,
     /// Group invitations waiting for an answer.
     pub group_invites: Vec<PendingGroupInvite>,
     pub invite_policy: InvitePolicy,
@@ -224,6 +226,7 @@ impl HandleView {
             conversations: BTreeMap::new(),
             open: None,
             groups: BTreeMap::new(),
+            left_groups: BTreeMap::new(),
             group_invites: Vec::new(),
             invite_policy: InvitePolicy::Auto,
             selected: 0,
@@ -253,7 +256,7 @@ impl HandleView {
 
     /// The name to show for a group: its title, else the other members' names ("bob, carol"), else "group".
     pub fn group_name(&self, id: &str) -> String {
-        let Some(g) = self.groups.get(id) else { return "group (left)".to_owned() };
+        let Some(g) = self.groups.get(id).or_else(|| self.left_groups.get(id)) else { return "a group".to_owned() };
         if let Some(title) = &g.title {
             return title.clone();
         }

@@ -561,3 +561,5 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     t.send(Msg::Tick(t.model.now + 7_000));
     assert_eq!(t.model.typing_here(), None, "it fades");
 }
+
+mod groups;

@@ -143,7 +143,7 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     };
     log::draw(frame, log_area, model, look);
     if let Some((panel, lines)) = members {
-        let n = lines.len();
+        let n = open_group.and_then(|g| model.handle()?.groups.get(g)).map_or(0, |g| g.members.len());
         info::draw_titled(frame, panel, &format!(" Members ({n}) "), lines, look);
     }
     let search_cursor = model.search.as_ref().and_then(|s| log::draw_search(frame, search_area, s, look));

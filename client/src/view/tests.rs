@@ -290,6 +290,74 @@ fn main_screen_without_a_conversation_shows_what_to_do() {
     snap("empty", &m);
 }
 
+/// sam's exchange with bob became a group when carol wrote; the group is open, with its member panel.
+fn group_model() -> Model {
+    use huddle_shared::model::{GroupInfo, GroupMember};
+    let mut m = main_model();
+    let h = &mut m.handles[0];
+    let members =
+        ["sam", "bob", "carol"].iter().map(|n| GroupMember { address: addr(n), joined_at: NOW - 10 * MIN }).collect();
+    h.groups.insert(
+        "g-1".into(),
+        GroupInfo {
+            id: "g-1".into(),
+            title: None,
+            owner: addr("sam"),
+            members,
+            invited: vec![addr("erin")],
+            created_at: NOW - 10 * MIN,
+        },
+    );
+    let key = ConvKey::Group("g-1".into());
+    let mut c = Conversation::new(key.clone());
+    c.lines = vec![
+        system(NOW - 14 * MIN, "Your earlier conversation with bob — only you see these lines.", SystemKind::Info),
+        msg(NOW - 14 * MIN, "bob", false, "climbing tonight?", Delivery::Stored),
+        msg(NOW - 12 * MIN, "sam", true, "yes! 7pm?", Delivery::Stored),
+        system(NOW - 10 * MIN, "— became a group with carol —", SystemKind::Info),
+        msg(NOW - 10 * MIN, "carol", false, "can I come too?", Delivery::Stored),
+        msg(NOW - 8 * MIN, "bob", false, "the more the merrier", Delivery::Stored),
+        system(NOW - 7 * MIN, "sam invited erin.", SystemKind::Info),
+        msg(NOW - 5 * MIN, "sam", true, "see you both at 7", Delivery::Pending),
+    ];
+    c.history = HistoryState::Complete;
+    h.conversations.insert(key.clone(), c);
+    let mut other = Conversation::new(ConvKey::Group("g-2".into()));
+    other.unread = 4;
+    h.conversations.insert(ConvKey::Group("g-2".into()), other);
+    h.groups.insert(
+        "g-2".into(),
+        GroupInfo {
+            id: "g-2".into(),
+            title: Some("book club".into()),
+            owner: addr("erin"),
+            members: vec![
+                GroupMember { address: addr("erin"), joined_at: 0 },
+                GroupMember { address: addr("sam"), joined_at: 0 },
+            ],
+            invited: Vec::new(),
+            created_at: NOW - DAY,
+        },
+    );
+    h.open = Some(key);
+    h.selected = 4;
+    m.typing = vec![crate::app::Typing {
+        acting: addr("sam").handle,
+        from: addr("carol"),
+        group: Some("g-1".into()),
+        at: NOW,
+    }];
+    m
+}
+
+#[test]
+fn a_group_with_its_member_panel() {
+    snap("group", &group_model());
+    let mut m = group_model();
+    m.members_panel = false;
+    insta::assert_snapshot!("group_no_panel_120x40", render(&m, &Look::default(), 120, 40));
+}
+
 #[test]
 fn help_overlay() {
     let mut m = main_model();

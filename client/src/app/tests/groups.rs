@@ -1,0 +1,380 @@
+//! Groups and automatic promotion, tested through `update` like the rest.
+
+use super::*;
+
+const MINUTE: i64 = 60_000;
+
+fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
+    let message = Message {
+        id: format!("m{seq}"),
+        from: addr(from),
+        to: addr(to),
+        body: body.into(),
+        sent_at: at,
+        client_msg_id: format!("c{seq}"),
+    };
+    net::Event::Item { acting: addr(to), item: StreamItem { seq, at, body: ItemBody::Message { message } } }
+}
+
+fn in_group(seq: u64, me: &str, group: &str, from: &str, body: &str, at: i64) -> net::Event {
+    let message = GroupMessage {
+        id: format!("g{seq}"),
+        group: group.into(),
+        from: addr(from),
+        body: body.into(),
+        sent_at: at,
+        client_msg_id: format!("gc{seq}"),
+    };
+    net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::GroupMessage { message } } }
+}
+
+fn group_event(seq: u64, me: &str, group: &str, peer: &str, change: GroupChange, at: i64) -> net::Event {
+    let event = Event::Group { peer: addr(peer), group: group.into(), change };
+    net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::Event { event } } }
+}
+
+fn info(id: &str, owner: &str, members: &[&str]) -> GroupInfo {
+    GroupInfo {
+        id: id.into(),
+        title: None,
+        owner: addr(owner),
+        members: members.iter().map(|m| GroupMember { address: addr(m), joined_at: 0 }).collect(),
+        invited: Vec::new(),
+        created_at: 0,
+    }
+}
+
+/// alice, friends with bob, carol and dave, chatting with bob: his conversation is open and he just wrote.
+fn chatting_with_bob() -> T {
+    let mut t = T::main("alice");
+    let online = ShownState::Online;
+    t.friends("alice", &[("bob", online.clone()), ("carol", online.clone()), ("dave", online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    let now = t.model.now;
+    t.net(direct(1, "bob", "alice", "are you coming tonight?", now - 1000));
+    t
+}
+
+fn view(t: &T, key: &ConvKey) -> Vec<LogLine> {
+    t.model.handle().unwrap().conversations.get(key).map(|c| c.lines.clone()).unwrap_or_default()
+}
+
+fn texts(lines: &[LogLine]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| match l {
+            LogLine::Message { from, body, .. } => format!("{}: {body}", from.handle),
+            LogLine::System { text, .. } | LogLine::Prompt { text, .. } => text.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
+    let mut t = chatting_with_bob();
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "can I join you two?", now));
+    let asked = T::requests(&cmds);
+    let [(id, ClientFrame::CreateGroup { members, promoted: true, title: None, .. })] = &asked[..] else {
+        panic!("expected one promoting create_group: {asked:?}")
+    };
+    assert_eq!(members, &vec![addr("bob"), addr("carol")]);
+    // carol's message is also where it belongs, her own conversation, and counts as seen (it opens the group).
+    assert_eq!(texts(&t.lines("carol")), vec!["carol: can I join you two?"]);
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 0);
+
+    let group = info("g-1", "alice", &["alice", "bob", "carol"]);
+    t.net(net::Event::Answer { id: *id, frame: ServerFrame::Group { id: Some(*id), acting: addr("alice"), group } });
+    let h = t.model.handle().unwrap();
+    let group_key = ConvKey::Group("g-1".into());
+    assert_eq!(h.open, Some(group_key.clone()), "the group opens in place of bob");
+    assert_eq!(
+        texts(&view(&t, &group_key)),
+        vec![
+            "Your earlier conversation with bob — only you see these lines.",
+            "bob: are you coming tonight?",
+            "— became a group with carol —",
+            "carol: can I join you two?",
+        ]
+    );
+    // The bob conversation stays as it was.
+    assert_eq!(texts(&t.lines("bob")), vec!["bob: are you coming tonight?"]);
+    // Our own "created" line adds nothing to the divider.
+    t.net(group_event(
+        3,
+        "alice",
+        "g-1",
+        "alice",
+        GroupChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        now,
+    ));
+    assert_eq!(view(&t, &group_key).len(), 4);
+    // The list shows the group; sending goes to it.
+    let rows = t.model.handle().unwrap().rows();
+    assert!(rows.contains(&Row::Header(Section::Groups, 1)) && rows.contains(&Row::Group("g-1".into())), "{rows:?}");
+    t.typed("sure, come along");
+    let cmds = t.send(key_enter());
+    let sent = cmds.iter().find_map(|c| match c {
+        Cmd::Net(Command::Message(m)) => Some(m.to.clone()),
+        _ => None,
+    });
+    assert_eq!(sent, Some(net::Target::Group("g-1".into())));
+}
+
+fn key_enter() -> Msg {
+    key(KeyCode::Enter)
+}
+
+#[test]
+fn no_promotion_outside_an_exchange() {
+    // The last message with bob is older than the window.
+    let mut t = chatting_with_bob();
+    t.send(Msg::Tick(t.model.now + 6 * MINUTE));
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "hi", now));
+    assert!(T::requests(&cmds).is_empty());
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 1);
+
+    // An old message brought in by a sync after a reconnect is not someone writing now.
+    let mut t = chatting_with_bob();
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "from this morning", now - 3 * 60 * MINUTE));
+    assert!(T::requests(&cmds).is_empty());
+
+    // bob writing again is the exchange itself.
+    let mut t = chatting_with_bob();
+    let now = t.model.now;
+    assert!(T::requests(&t.net(direct(2, "bob", "alice", "?", now))).is_empty());
+}
+
+#[test]
+fn promotion_off_leaves_the_message_in_its_own_conversation() {
+    let mut t = chatting_with_bob();
+    t.model.chat.promotion = Promotion::Off;
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "hi", now));
+    assert!(T::requests(&cmds).is_empty());
+    assert_eq!(t.model.handle().unwrap().open, Some(dm("bob")));
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 1);
+    assert_eq!(texts(&t.lines("bob")), vec!["bob: are you coming tonight?"]);
+}
+
+#[test]
+fn promotion_ask_asks_in_the_conversation_and_acts_on_the_answer() {
+    let mut t = chatting_with_bob();
+    t.model.chat.promotion = Promotion::Ask;
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "can I join?", now));
+    assert!(T::requests(&cmds).is_empty(), "nothing happens before the answer");
+    let last = texts(&t.lines("bob")).pop().unwrap();
+    assert_eq!(last, "carol wrote to you: “can I join?” — make this a group with bob and carol?");
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 1);
+
+    // Typing: Alt-y answers.
+    let cmds = t.send(alt('y'));
+    let asked = T::requests(&cmds);
+    assert!(
+        matches!(&asked[..], [(_, ClientFrame::CreateGroup { promoted: true, members, .. })] if members == &vec![addr("bob"), addr("carol")]),
+        "{asked:?}"
+    );
+
+    // No keeps them apart.
+    let mut t = chatting_with_bob();
+    t.model.chat.promotion = Promotion::Ask;
+    let now = t.model.now;
+    t.net(direct(2, "carol", "alice", "can I join?", now));
+    assert!(T::requests(&t.send(alt('n'))).is_empty());
+    assert!(matches!(t.lines("bob").last(), Some(LogLine::Prompt { answer: Some(a), .. }) if a == "kept apart"));
+}
+
+#[test]
+fn a_failed_promotion_says_why_and_keeps_the_message_unread() {
+    let mut t = chatting_with_bob();
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "hi", now));
+    let (id, _) = T::requests(&cmds)[0].clone();
+    t.net(net::Event::Answer {
+        id,
+        frame: ServerFrame::error_with(Some(id), ErrorCode::NotReachable, "bob cannot be reached from your handle."),
+    });
+    assert_eq!(t.model.handle().unwrap().open, Some(dm("bob")));
+    assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 1);
+    let notice = t.model.notice.clone().unwrap().text;
+    assert!(notice.starts_with("Could not make a group with bob and carol"), "{notice}");
+}
+
+/// alice in the group g-1 with bob and carol, talking there.
+fn in_the_group() -> T {
+    let mut t = chatting_with_bob();
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "hi all", now));
+    let (id, _) = T::requests(&cmds)[0].clone();
+    let group = info("g-1", "alice", &["alice", "bob", "carol"]);
+    t.net(net::Event::Answer { id, frame: ServerFrame::Group { id: Some(id), acting: addr("alice"), group } });
+    t.net(in_group(3, "alice", "g-1", "bob", "welcome carol", now));
+    t
+}
+
+#[test]
+fn a_fourth_friend_writing_in_a_group_is_added() {
+    let mut t = in_the_group();
+    let now = t.model.now;
+    let cmds = t.net(direct(4, "dave", "alice", "what are you all up to?", now));
+    let asked = T::requests(&cmds);
+    let [(id, ClientFrame::InviteToGroup { group, who, .. })] = &asked[..] else { panic!("{asked:?}") };
+    assert_eq!((group.as_str(), who), ("g-1", &addr("dave")));
+    // The relay adds dave (the group push comes before the ok), and his message joins the group's log.
+    let mut group = info("g-1", "alice", &["alice", "bob", "carol", "dave"]);
+    group.members[3].joined_at = now;
+    t.net(net::Event::Push(ServerFrame::Group { id: None, acting: addr("alice"), group }));
+    t.ok(*id);
+    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    assert_eq!(lines.last().map(String::as_str), Some("dave: what are you all up to?"));
+    assert_eq!(t.model.notice.clone().unwrap().text, "dave is in the group now.");
+    // A member writing directly is not a newcomer.
+    assert!(T::requests(&t.net(direct(5, "bob", "alice", "psst", now))).is_empty());
+}
+
+#[test]
+fn invite_by_hand_promotes_or_extends() {
+    let mut t = chatting_with_bob();
+    t.typed("/invite carol");
+    let asked = T::requests(&t.send(key_enter()));
+    assert!(
+        matches!(&asked[..], [(_, ClientFrame::CreateGroup { promoted: true, members, .. })] if members == &vec![addr("bob"), addr("carol")]),
+        "{asked:?}"
+    );
+    let (id, _) = asked[0].clone();
+    let group = info("g-1", "alice", &["alice", "bob", "carol"]);
+    t.net(net::Event::Answer { id, frame: ServerFrame::Group { id: Some(id), acting: addr("alice"), group } });
+    let gk = ConvKey::Group("g-1".into());
+    assert_eq!(t.model.handle().unwrap().open, Some(gk.clone()));
+    assert_eq!(texts(&view(&t, &gk)).last().map(String::as_str), Some("— became a group with carol —"));
+
+    t.typed("/invite dave");
+    let asked = T::requests(&t.send(key_enter()));
+    assert!(matches!(&asked[..], [(_, ClientFrame::InviteToGroup { who, .. })] if *who == addr("dave")), "{asked:?}");
+}
+
+#[test]
+fn the_others_see_who_made_the_group_and_follow_into_it() {
+    // bob was chatting with alice when she made it a group with carol.
+    let mut t = T::main("bob");
+    let online = ShownState::Online;
+    t.friends("bob", &[("alice", online.clone())], &[]);
+    t.select("alice");
+    t.send(key(KeyCode::Enter));
+    let now = t.model.now;
+    t.net(net::Event::Push(ServerFrame::Group {
+        id: None,
+        acting: addr("bob"),
+        group: info("g-1", "alice", &["alice", "bob", "carol"]),
+    }));
+    t.net(group_event(
+        5,
+        "bob",
+        "g-1",
+        "alice",
+        GroupChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        now,
+    ));
+    let gk = ConvKey::Group("g-1".into());
+    assert_eq!(texts(&view(&t, &gk)), vec!["alice made this a group: alice, bob, carol"]);
+    assert_eq!(t.model.handle().unwrap().open, Some(gk.clone()));
+    assert_eq!(
+        texts(&t.lines("alice")).last().map(String::as_str),
+        Some("alice made this a group; it continues there.")
+    );
+
+    // Group messages go to the group; unread counts when it is not open.
+    t.net(in_group(6, "bob", "g-1", "carol", "hello both", now));
+    assert_eq!(t.model.handle().unwrap().conversations[&gk].unread, 0);
+    t.select("alice");
+    t.send(key_enter());
+    t.net(in_group(7, "bob", "g-1", "alice", "and again", now));
+    assert_eq!(t.model.handle().unwrap().conversations[&gk].unread, 1);
+
+    // Leaving, joining, renaming read as sentences.
+    t.net(group_event(8, "bob", "g-1", "carol", GroupChange::Left, now));
+    t.net(group_event(9, "bob", "g-1", "alice", GroupChange::Joined { who: addr("dave") }, now));
+    t.net(group_event(10, "bob", "g-1", "alice", GroupChange::Renamed { title: Some("crew".into()) }, now));
+    t.net(group_event(11, "bob", "g-1", "bob", GroupChange::OwnerChanged, now));
+    let lines = texts(&view(&t, &gk));
+    assert_eq!(
+        lines[lines.len() - 4..],
+        ["carol left.", "alice added dave.", "alice renamed the group “crew”.", "You are the owner now."]
+    );
+    // Gone: the log stays, sending is refused with a sentence.
+    let mut renamed = info("g-1", "bob", &["bob", "alice", "dave"]);
+    renamed.title = Some("crew".into());
+    t.net(net::Event::Push(ServerFrame::Group { id: None, acting: addr("bob"), group: renamed }));
+    t.net(net::Event::Push(ServerFrame::GroupGone { acting: addr("bob"), group: "g-1".into() }));
+    assert_eq!(texts(&view(&t, &gk)).last().map(String::as_str), Some("You are no longer in crew."));
+    assert!(t.model.handle().unwrap().groups.is_empty());
+    t.select("alice");
+    t.model.handle_mut().unwrap().open = Some(gk.clone());
+    t.model.focus = Focus::Input;
+    t.typed("anyone?");
+    assert!(!t.send(key_enter()).iter().any(|c| matches!(c, Cmd::Net(Command::Message(_)))));
+    assert_eq!(t.model.notice.clone().unwrap().text, "You are no longer in crew; nothing can be sent there.");
+}
+
+#[test]
+fn invitations_that_ask_get_a_dialog_and_a_row() {
+    let mut t = T::main("bob");
+    t.friends("bob", &[("alice", ShownState::Online)], &[]);
+    let now = t.model.now;
+    let event = Event::GroupInvite { peer: addr("alice"), group: "g-9".into(), title: Some("climbing".into()) };
+    t.net(net::Event::Item {
+        acting: addr("bob"),
+        item: StreamItem { seq: 1, at: now, body: ItemBody::Event { event } },
+    });
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::GroupInvite { invite, .. }) if invite.group == "g-9"));
+    assert!(t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(i) if i.group == "g-9")));
+    let asked = T::requests(&t.send(key_enter()));
+    let [(id, ClientFrame::AnswerGroupInvite { group, accept: true, .. })] = &asked[..] else { panic!("{asked:?}") };
+    assert_eq!(group, "g-9");
+    t.ok(*id);
+    assert!(!t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(_))));
+}
+
+#[test]
+fn typing_in_a_group_is_shown_there_only() {
+    let mut t = in_the_group();
+    t.net(net::Event::Push(ServerFrame::Typing {
+        acting: addr("alice"),
+        from: addr("bob"),
+        group: Some("g-1".into()),
+    }));
+    assert_eq!(t.model.typing_here(), Some("bob".into()));
+    t.net(net::Event::Push(ServerFrame::Typing {
+        acting: addr("alice"),
+        from: addr("carol"),
+        group: Some("g-1".into()),
+    }));
+    assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
+    // Typing to us directly is not typing in the group.
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("dave"), group: None }));
+    assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
+    // Our own typing goes to the group.
+    let cmds = t.send(Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing { group: Some(g), to: None, .. })) if g == "g-1")
+    ));
+}
+
+#[test]
+fn share_sends_earlier_lines_on_request_only() {
+    let mut t = in_the_group();
+    t.typed("/share 1");
+    let cmds = t.send(key_enter());
+    let body = cmds.iter().find_map(|c| match c {
+        Cmd::Net(Command::Message(m)) => Some((m.to.clone(), m.body.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        body,
+        Some((net::Target::Group("g-1".into()), "Earlier (1 line):\n> bob: are you coming tonight?".to_owned()))
+    );
+}
