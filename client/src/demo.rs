@@ -2,18 +2,21 @@
 //! about two minutes. The bots are ordinary clients built on [`crate::net`]:
 //!
 //! - **cy** is already your friend and chats: says hello, answers what you write.
-//! - **ben** is already your friend; he comes online playing FFXI, goes away, comes back, and after a while deletes
-//!   you and asks you to delete him too — the question appears in whatever conversation you have open. If you refuse,
-//!   he asks once more.
+//! - **ben** is already your friend; he comes online playing FFXI, goes away, comes back. Once you and cy have
+//!   exchanged a few lines he writes to you too — while cy's conversation is open, so Huddle makes it a group of the
+//!   three of you (automatic promotion), where both bots answer. After a while he deletes you and asks you to delete
+//!   him too — the question appears in whatever conversation you have open. If you refuse, he asks once more.
 //! - **ada** sends you a friend request with a greeting; accept it and she says thanks.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use huddle_relay::RunningRelay;
 use huddle_shared::model::{DeletionAnswer, Event, ItemBody, PresenceState, RequestAnswer};
 use huddle_shared::{Address, ClientFrame, Handle, ServerFrame};
+use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use crate::net::{self, Auth, Command, WorkerConfig, WorkerHandle};
@@ -111,8 +114,10 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     .await?;
     let _ = me.commands.send(Command::Shutdown).await;
 
-    tokio::spawn(cy_script(cy, you.clone()));
-    tokio::spawn(ben_script(ben, you.clone()));
+    // cy tells ben when you two are in an exchange, so that ben's message arrives during it.
+    let chatting = Arc::new(Notify::new());
+    tokio::spawn(cy_script(cy, you.clone(), chatting.clone()));
+    tokio::spawn(ben_script(ben, you.clone(), chatting));
     tokio::spawn(ada_script(ada, you));
     Ok(Demo { relay, url, account: handle(YOU)?, token })
 }
@@ -122,6 +127,16 @@ fn message(me: &Handle, to: &Address, body: &str) -> Command {
     Command::Message(net::OutgoingMessage {
         acting: me.clone(),
         to: net::Target::Direct(to.clone()),
+        body: body.to_owned(),
+        client_msg_id: crate::random_hex(12),
+    })
+}
+
+/// A message to a group from a bot.
+fn group_message(me: &Handle, group: &str, body: &str) -> Command {
+    Command::Message(net::OutgoingMessage {
+        acting: me.clone(),
+        to: net::Target::Group(group.to_owned()),
         body: body.to_owned(),
         client_msg_id: crate::random_hex(12),
     })
@@ -140,7 +155,18 @@ fn incoming_text(event: &net::Event, bot: &Handle) -> Option<(Address, String)> 
     }
 }
 
-async fn cy_script(mut w: WorkerHandle, you: Address) {
+/// The group a message from someone else to a group this bot is in came to, if the event is one.
+fn incoming_group(event: &net::Event, bot: &Handle) -> Option<String> {
+    match event {
+        net::Event::Item { item, .. } => match &item.body {
+            ItemBody::GroupMessage { message } if &message.from.handle != bot => Some(message.group.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+async fn cy_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
     let Ok(me) = handle("cy") else { return };
     let replies = [
         "Ha, nice. How's your week going?",
@@ -151,6 +177,7 @@ async fn cy_script(mut w: WorkerHandle, you: Address) {
     let mut next_reply = 0;
     let start = Instant::now();
     let mut greeted = false;
+    let mut in_group = false;
     loop {
         let greet_at = start + Duration::from_secs(4);
         tokio::select! {
@@ -165,14 +192,23 @@ async fn cy_script(mut w: WorkerHandle, you: Address) {
                         tokio::time::sleep(Duration::from_millis(1200)).await;
                         let _ = w.commands.send(message(&me, &from, reply)).await;
                         next_reply += 1;
+                        if next_reply == 2 {
+                            chatting.notify_one();
+                        }
                     }
+                }
+                if let Some(group) = incoming_group(&event, &me).filter(|_| !in_group) {
+                    in_group = true;
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    let text = "Oh, a group! One log for the three of us. m shows who's here, /leave leaves.";
+                    let _ = w.commands.send(group_message(&me, &group, text)).await;
                 }
             }
         }
     }
 }
 
-async fn ben_script(mut w: WorkerHandle, you: Address) {
+async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
     let Ok(me) = handle("ben") else { return };
     let start = Instant::now();
     let presence = |id: u64, state: PresenceState, activity: &str| Command::Request {
@@ -189,13 +225,12 @@ async fn ben_script(mut w: WorkerHandle, you: Address) {
         (2, presence(10, PresenceState::Online, "playing FFXI — waiting for a table")),
         (25, presence(11, PresenceState::Away, "brb, dinner")),
         (40, presence(12, PresenceState::Online, "back, still no table")),
-        (45, message(&me, &you, "ugh, this queue. talk later!")),
         (
-            70,
+            100,
             Command::Request { id: 13, frame: ClientFrame::DeleteFriend { id: 13, acting: None, friend: you.clone() } },
         ),
         (
-            71,
+            101,
             Command::Request {
                 id: 14,
                 frame: ClientFrame::NotifyDeletion { id: 14, acting: None, to: you.clone(), ask_delete: true },
@@ -204,6 +239,8 @@ async fn ben_script(mut w: WorkerHandle, you: Address) {
     ];
     let mut steps = steps.into_iter().peekable();
     let mut asked_again = false;
+    let mut joined_in = false;
+    let mut greeted_group = false;
     loop {
         let next_at = steps.peek().map(|(secs, _)| start + Duration::from_secs(*secs));
         tokio::select! {
@@ -212,10 +249,23 @@ async fn ben_script(mut w: WorkerHandle, you: Address) {
                     let _ = w.commands.send(command).await;
                 }
             }
+            // You and cy are chatting: write in, so the conversation grows into a group (before the deletion).
+            _ = chatting.notified(), if !joined_in && steps.len() >= 2 => {
+                joined_in = true;
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                let text = "ugh, this queue. what are you two up to? 👀";
+                let _ = w.commands.send(message(&me, &you, text)).await;
+            }
             event = w.events.recv() => {
                 let Some(event) = event else { return };
                 let refused = matches!(&event, net::Event::Item { item, .. }
                     if matches!(&item.body, ItemBody::Event { event: Event::DeletionAnswered { answer: DeletionAnswer::Refuse, .. } }));
+                if let Some(group) = incoming_group(&event, &me).filter(|_| !greeted_group) {
+                    greeted_group = true;
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    let text = "hi both! Huddle turned our chats into this group when I wrote. neat.";
+                    let _ = w.commands.send(group_message(&me, &group, text)).await;
+                }
                 if refused && !asked_again {
                     asked_again = true;
                     tokio::time::sleep(Duration::from_secs(5)).await;

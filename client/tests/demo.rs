@@ -1,5 +1,6 @@
 //! `huddle demo` prepares a session and its scripted friends really show up: cy greets you and ada asks to be your
-//! friend, both within seconds.
+//! friend, both within seconds; chatting with cy makes ben write in (the moment the client promotes), and both bots
+//! answer in the group.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,5 +43,64 @@ async fn the_demo_friends_greet_and_ask() {
     tokio::time::timeout(Duration::from_secs(30), wait).await.expect("cy greets and ada asks within 30 s");
     friends.sort();
     assert_eq!(friends, vec!["ben", "cy"], "ben and cy are already friends");
+
+    // Chat with cy: two lines, two answers; then ben writes in.
+    let cy = huddle_shared::Address::parse("cy").unwrap();
+    let ben = huddle_shared::Address::parse("ben").unwrap();
+    for (i, body) in ["hi cy!", "not bad"].into_iter().enumerate() {
+        let message = net::OutgoingMessage {
+            acting: demo.account.clone(),
+            to: net::Target::Direct(cy.clone()),
+            body: body.into(),
+            client_msg_id: format!("t{i}"),
+        };
+        me.commands.send(Command::Message(message)).await.unwrap();
+    }
+    let wait = async {
+        loop {
+            if let Event::Item { item, .. } = me.events.recv().await.expect("the worker runs") {
+                if let ItemBody::Message { message } = item.body {
+                    if message.from.handle.as_str() == "ben" && message.body.contains("you two") {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), wait).await.expect("ben writes in while we chat with cy");
+
+    // The client promotes: a group of cy and ben; both answer there.
+    let frame = huddle_shared::ClientFrame::CreateGroup {
+        id: 7,
+        acting: None,
+        members: vec![cy, ben],
+        title: None,
+        promoted: true,
+    };
+    me.commands.send(Command::Request { id: 7, frame }).await.unwrap();
+    let mut answered = std::collections::BTreeSet::new();
+    let wait = async {
+        while answered.len() < 2 {
+            match me.events.recv().await.expect("the worker runs") {
+                Event::Answer { id: 7, frame: ServerFrame::Group { group, .. } } => {
+                    assert_eq!(group.members.len(), 3, "cy and ben joined at once: {group:?}");
+                    let message = net::OutgoingMessage {
+                        acting: demo.account.clone(),
+                        to: net::Target::Group(group.id.clone()),
+                        body: "welcome ben".into(),
+                        client_msg_id: "t9".into(),
+                    };
+                    me.commands.send(Command::Message(message)).await.unwrap();
+                }
+                Event::Item { item, .. } => {
+                    if let ItemBody::GroupMessage { message } = item.body {
+                        answered.insert(message.from.handle.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait).await.expect("both bots answer in the group");
     demo.relay.stop().await.unwrap();
 }
