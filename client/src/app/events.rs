@@ -54,6 +54,7 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
                 *delivery = Delivery::Stored;
                 *at = sent_at;
             });
+            resort_own(model, &acting, &client_msg_id);
         }
         net::Event::MessageFailed { client_msg_id, message, .. } => {
             for i in 0..model.handles.len() {
@@ -138,6 +139,22 @@ fn update_own(
     }
 }
 
+/// Moves our message to its place by the relay's time once stored: someone else's message the relay stored
+/// between our pressing Enter and its storing ours comes before it, as everyone else sees it.
+fn resort_own(model: &mut Model, acting: &huddle_shared::Handle, client_msg_id: &str) {
+    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
+    for c in h.conversations.values_mut() {
+        let found = c.lines.iter().rposition(
+            |l| matches!(l, LogLine::Message { client_msg_id: cmid, own: true, .. } if cmid == client_msg_id),
+        );
+        if let Some(i) = found {
+            let line = c.lines.remove(i);
+            c.lines.insert(stored_position(&c.lines, line.at()), line);
+            return;
+        }
+    }
+}
+
 /// Puts a message we are sending into the log (pending) and hands it to the worker.
 pub fn send_message(model: &mut Model, key: ConvKey, body: String) -> Vec<Cmd> {
     let now = model.now;
@@ -208,9 +225,19 @@ pub fn insert_message(c: &mut Conversation, message: impl Into<Stored>, own: boo
         own,
         delivery: Delivery::Stored,
     };
-    let position = c.lines.iter().rposition(|l| l.at() <= line.at()).map_or(0, |i| i + 1);
-    c.lines.insert(position, line);
+    c.lines.insert(stored_position(&c.lines, line.at()), line);
     true
+}
+
+/// Where a stored line of time `at` goes: after the lines up to that time, but before our messages still waiting
+/// for the relay — they have no place in the relay's order yet, so they stay at the bottom.
+fn stored_position(lines: &[LogLine], at: i64) -> usize {
+    let by_time = lines.iter().rposition(|l| l.at() <= at).map_or(0, |j| j + 1);
+    let first_pending = lines
+        .iter()
+        .position(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
+        .unwrap_or(lines.len());
+    by_time.min(first_pending)
 }
 
 pub fn is_open(model: &Model, index: usize, key: &ConvKey) -> bool {

@@ -378,3 +378,37 @@ fn share_sends_earlier_lines_on_request_only() {
         Some((net::Target::Group("g-1".into()), "Earlier (1 line):\n> bob: are you coming tonight?".to_owned()))
     );
 }
+
+#[test]
+fn our_message_takes_its_place_by_the_relays_time_once_stored() {
+    let mut t = in_the_group();
+    let now = t.model.now;
+    t.typed("first");
+    let mut cmids = Vec::new();
+    for c in t.send(key_enter()) {
+        if let Cmd::Net(Command::Message(m)) = c {
+            cmids.push(m.client_msg_id);
+        }
+    }
+    t.typed("second");
+    for c in t.send(key_enter()) {
+        if let Cmd::Net(Command::Message(m)) = c {
+            cmids.push(m.client_msg_id);
+        }
+    }
+    // carol's message was stored before ours reached the relay.
+    t.net(in_group(10, "alice", "g-1", "carol", "quick!", now + 5));
+    let stored = |cmid: &str, id: &str, at: i64| net::Event::Stored {
+        acting: addr("alice").handle,
+        client_msg_id: cmid.into(),
+        message_id: id.into(),
+        seq: 11,
+        sent_at: at,
+    };
+    t.net(stored(&cmids[0], "s1", now + 10));
+    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    assert_eq!(lines[lines.len() - 3..], ["carol: quick!", "alice: first", "alice: second"]);
+    t.net(stored(&cmids[1], "s2", now + 11));
+    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    assert_eq!(lines[lines.len() - 3..], ["carol: quick!", "alice: first", "alice: second"]);
+}
