@@ -107,8 +107,10 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
                 all.insert(0, peer.clone());
             }
             let own = *peer == h.address;
-            // Our own promotion already shows its divider in the conversation.
-            if own && promoted && h.conversations.get(&key).is_some_and(|c| !c.lines.is_empty()) {
+            // Our own promotion shows its divider instead (this line arrives just before the relay's answer).
+            let ours = model.pending.values().any(|p| matches!(p, Pending::Promote { .. }))
+                || h.conversations.get(&key).is_some_and(|c| c.context > 0);
+            if own && promoted && ours {
                 return;
             }
             let c = h.conversation_mut(&key);

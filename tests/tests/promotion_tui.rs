@@ -1,0 +1,234 @@
+//! Automatic promotion with the real `huddle` binary, three times, in pseudo-terminals against a real relay: alice and
+//! bob chat, carol writes to alice, the group forms on all three screens, everyone sees the same messages in the
+//! same order, bob leaves. Then the `ask` and `off` settings, with alice's client alone and the others speaking the
+//! protocol.
+
+use huddle_shared::model::RequestAnswer;
+use huddle_tests::pty::Tui;
+use huddle_tests::{TestRelay, password_for};
+
+const COLS: u16 = 120;
+const ROWS: u16 = 36;
+
+fn log_in(tui: &mut Tui, name: &str) {
+    tui.wait_for("Log in");
+    tui.type_text(name);
+    tui.tab();
+    tui.type_text(&password_for(name));
+    tui.enter();
+    tui.wait_for("Online (");
+}
+
+/// The conversation pane's text of each row (what lies right of the friend list), so the list's own names never
+/// count as lines of the log.
+fn log_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .map(|l| {
+            let right: String = l.chars().skip(32).collect();
+            right.trim_end_matches('│').to_owned()
+        })
+        .collect()
+}
+
+/// Rows of the conversation pane where each of `texts` first appears, in the order given.
+fn rows_of(screen: &str, texts: &[&str]) -> Vec<Option<usize>> {
+    let rows = log_rows(screen);
+    texts.iter().map(|t| rows.iter().position(|r| r.contains(t))).collect()
+}
+
+/// alice, bob and carol on a relay; alice is friends with both (bob and carol do not know each other).
+async fn three_friends(relay: &TestRelay) {
+    let mut alice = relay.user("alice").await;
+    let mut bob = relay.user("bob").await;
+    let mut carol = relay.user("carol").await;
+    for friend in [&mut bob, &mut carol] {
+        alice.friend_request(&friend.address().handle.to_string(), None).await;
+        friend.answer_request("alice", RequestAnswer::AcceptMutual).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
+    let relay = TestRelay::start().await;
+    three_friends(&relay).await;
+    let url = relay.url();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
+        let mut bob = Tui::start("bob", &home.join("bob"), &["--relay", &url], COLS, ROWS);
+        let mut carol = Tui::start("carol", &home.join("carol"), &["--relay", &url], COLS, ROWS);
+        for (tui, name) in [(&mut alice, "alice"), (&mut bob, "bob"), (&mut carol, "carol")] {
+            log_in(tui, name);
+        }
+
+        // alice and bob are in an exchange.
+        alice.keys("/msg bob are you coming tonight?");
+        alice.enter();
+        bob.wait_for("alice");
+        bob.keys("/msg alice yes, 7pm");
+        bob.enter();
+        alice.wait_for("yes, 7pm");
+
+        // carol writes to alice: the chat grows into a group, opened in place of bob's conversation.
+        carol.keys("/msg alice can I come too?");
+        carol.enter();
+        let screen = alice.wait_for("became a group with carol");
+        let order =
+            rows_of(&screen, &["are you coming tonight?", "yes, 7pm", "became a group with carol", "can I come too?"]);
+        assert!(order.iter().all(Option::is_some) && order.is_sorted(), "one chronological view {order:?}:\n{screen}");
+        assert!(screen.contains("only you see these"), "{screen}");
+        assert!(screen.contains("# bob, carol"), "the Groups section lists it:\n{screen}");
+        // bob and carol get the group with who made it; both were looking at alice, so they follow into it.
+        let bob_screen = bob.wait_for("alice made this a group: alice, bob, carol");
+        let carol_screen = carol.wait_for("alice made this a group: alice, bob, carol");
+        for screen in [&bob_screen, &carol_screen] {
+            assert!(!log_rows(screen).iter().any(|r| r.contains("are you coming tonight?") && r.contains("group")));
+        }
+        // The earlier lines were never sent to carol.
+        assert!(!carol_screen.contains("are you coming tonight?"), "{carol_screen}");
+
+        // Everyone writes at once; all three see the same messages in the same order.
+        alice.keys("welcome carol!");
+        bob.keys("hi carol");
+        carol.keys("hello both");
+        alice.enter();
+        bob.enter();
+        carol.enter();
+        let said = ["welcome carol!", "hi carol", "hello both"];
+        let mut orders = Vec::new();
+        for tui in [&alice, &bob, &carol] {
+            let screen = tui.wait_until("all three messages", |s| said.iter().all(|t| s.contains(t)));
+            let rows: Vec<usize> = rows_of(&screen, &said).into_iter().map(|r| r.unwrap_or(0)).collect();
+            let mut order: Vec<&str> = said.to_vec();
+            order.sort_by_key(|t| rows[said.iter().position(|s| s == t).unwrap_or(0)]);
+            orders.push((tui.name.clone(), order));
+        }
+        assert!(orders.windows(2).all(|w| w[0].1 == w[1].1), "the same order everywhere: {orders:?}");
+
+        // bob leaves; the others are told, and bob's screen says so too.
+        bob.keys("/leave");
+        bob.enter();
+        bob.wait_for("Leave alice, carol?");
+        bob.keys("y");
+        bob.wait_for("You are no longer in");
+        alice.wait_for("bob left.");
+        carol.wait_for("bob left.");
+        alice.keys("just us now");
+        alice.enter();
+        carol.wait_for("just us now");
+        assert!(!bob.screen().contains("just us now"));
+
+        for tui in [&mut alice, &mut bob, &mut carol] {
+            tui.ctrl('c');
+            assert!(tui.wait_exit(), "{} quits cleanly", tui.name);
+        }
+    })
+    .await
+    .unwrap();
+}
+
+fn start_alice_with(home: &std::path::Path, url: &str, promotion: &str) -> Tui {
+    let config = home.join("alice").join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("client.toml"), format!("[chat]\npromotion = \"{promotion}\"\n")).unwrap();
+    let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", url], COLS, ROWS);
+    log_in(&mut alice, "alice");
+    alice
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn promotion_ask_asks_first_and_off_never_promotes() {
+    let relay = TestRelay::start().await;
+    three_friends(&relay).await;
+    let mut bob = relay.login("bob").await;
+    let mut carol = relay.login("carol").await;
+    let home = tempfile::tempdir().unwrap();
+
+    // ask: the question appears in the bob conversation; n keeps them apart, y makes the group.
+    let alice = tokio::task::spawn_blocking({
+        let (home, url) = (home.path().to_owned(), relay.url());
+        move || {
+            let mut alice = start_alice_with(&home, &url, "ask");
+            alice.keys("/msg bob are you there?");
+            alice.enter();
+            alice
+        }
+    })
+    .await
+    .unwrap();
+    bob.send_message("alice", "yes!", "b1").await;
+    let alice = tokio::task::spawn_blocking(move || {
+        alice.wait_for("yes!");
+        alice
+    })
+    .await
+    .unwrap();
+    carol.send_message("alice", "hello?", "c1").await;
+    let alice = tokio::task::spawn_blocking(move || {
+        let mut alice = alice;
+        let screen = alice.wait_for("carol wrote to you: “hello?” — make this a group with bob and carol?");
+        assert!(!screen.contains("became a group"), "nothing happens before the answer:\n{screen}");
+        alice.alt('n');
+        alice.wait_for("bob and carol? — kept");
+        alice
+    })
+    .await
+    .unwrap();
+    carol.send_message("alice", "hello again?", "c2").await;
+    tokio::task::spawn_blocking(move || {
+        let mut alice = alice;
+        alice.wait_for("carol wrote to you: “hello again?”");
+        alice.alt('y');
+        alice.wait_for("became a group with carol");
+        alice.ctrl('c');
+        assert!(alice.wait_exit());
+    })
+    .await
+    .unwrap();
+    let created = carol
+        .expect_push(|f| matches!(f, huddle_shared::ServerFrame::Group { group, .. } if group.members.len() == 3))
+        .await;
+    assert!(matches!(created, huddle_shared::ServerFrame::Group { .. }));
+
+    // off: carol's message just waits in her own conversation, unread.
+    let home2 = tempfile::tempdir().unwrap();
+    let relay2 = TestRelay::start().await;
+    three_friends(&relay2).await;
+    let mut bob = relay2.login("bob").await;
+    let mut carol = relay2.login("carol").await;
+    let alice = tokio::task::spawn_blocking({
+        let (home, url) = (home2.path().to_owned(), relay2.url());
+        move || {
+            let mut alice = start_alice_with(&home, &url, "off");
+            alice.keys("/msg bob are you there?");
+            alice.enter();
+            alice
+        }
+    })
+    .await
+    .unwrap();
+    bob.send_message("alice", "yes!", "b1").await;
+    let alice = tokio::task::spawn_blocking(move || {
+        alice.wait_for("yes!");
+        alice
+    })
+    .await
+    .unwrap();
+    carol.send_message("alice", "hello?", "c1").await;
+    tokio::task::spawn_blocking(move || {
+        let mut alice = alice;
+        let screen = alice.wait_until("carol's unread badge", |s| {
+            s.lines().any(|l| {
+                let left: String = l.chars().take(31).collect();
+                left.contains("carol") && left.trim_end().trim_end_matches('│').trim_end().ends_with('1')
+            })
+        });
+        assert!(!screen.contains("group"), "no group with promotion off:\n{screen}");
+        alice.ctrl('c');
+        assert!(alice.wait_exit());
+    })
+    .await
+    .unwrap();
+}
