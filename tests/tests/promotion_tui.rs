@@ -3,6 +3,8 @@
 //! same order, bob leaves. Then the `ask` and `off` settings, with alice's client alone and the others speaking the
 //! protocol.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use huddle_shared::model::RequestAnswer;
 use huddle_tests::pty::Tui;
 use huddle_tests::{TestRelay, password_for};
