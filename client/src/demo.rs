@@ -129,6 +129,7 @@ fn message(me: &Handle, to: &Address, body: &str) -> Command {
         to: net::Target::Direct(to.clone()),
         body: body.to_owned(),
         client_msg_id: crate::random_hex(12),
+        receipts: false,
     })
 }
 
@@ -139,6 +140,7 @@ fn group_message(me: &Handle, group: &str, body: &str) -> Command {
         to: net::Target::Group(group.to_owned()),
         body: body.to_owned(),
         client_msg_id: crate::random_hex(12),
+        receipts: false,
     })
 }
 

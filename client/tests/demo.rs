@@ -53,6 +53,7 @@ async fn the_demo_friends_greet_and_ask() {
             to: net::Target::Direct(cy.clone()),
             body: body.into(),
             client_msg_id: format!("t{i}"),
+            receipts: false,
         };
         me.commands.send(Command::Message(message)).await.unwrap();
     }
@@ -89,6 +90,7 @@ async fn the_demo_friends_greet_and_ask() {
                         to: net::Target::Group(group.id.clone()),
                         body: "welcome ben".into(),
                         client_msg_id: "t9".into(),
+                        receipts: false,
                     };
                     me.commands.send(Command::Message(message)).await.unwrap();
                 }

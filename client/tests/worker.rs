@@ -59,7 +59,7 @@ fn text_of(event: &Event) -> Option<String> {
     match event {
         Event::Item { item, .. } => match &item.body {
             ItemBody::Message { message } => Some(message.body.clone()),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         },
         _ => None,
     }
@@ -94,6 +94,7 @@ async fn reconnects_resumes_and_delivers_what_was_queued_offline() {
             to: net::Target::Direct(to_bob.clone()),
             body: body.into(),
             client_msg_id: cmid.into(),
+            receipts: false,
         })
     };
     alice.commands.send(message("before the restart", "m1")).await.unwrap();

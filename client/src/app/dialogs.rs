@@ -48,6 +48,27 @@ fn is_form(dialog: &Dialog) -> bool {
 
 pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
     let handles = model.handles.len().max(1);
+    if let Some(Dialog::Receipts { key: conv, message_id }) = model.dialogs.front() {
+        // Steps through our tracked messages; anything else closes it.
+        let delta = match action {
+            Some(Action::Left) => -1,
+            Some(Action::Right) => 1,
+            Some(Action::Quit) => {
+                model.quit = true;
+                return vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit];
+            }
+            _ => {
+                model.dialogs.pop_front();
+                return Vec::new();
+            }
+        };
+        if let Some(next) = super::receipts::step(model, conv, message_id, delta) {
+            if let Some(Dialog::Receipts { message_id, .. }) = model.dialogs.front_mut() {
+                *message_id = next;
+            }
+        }
+        return Vec::new();
+    }
     let Some(dialog) = model.dialogs.front_mut() else { return Vec::new() };
     if is_form(dialog) {
         // Forms: Tab and the arrows move between fields, Enter submits, Esc cancels; letters are always text.
@@ -123,7 +144,7 @@ fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
         | Dialog::Block { yes, .. }
         | Dialog::LeaveGroup { yes, .. } => *yes = !*yes,
         Dialog::GroupInvite { selected, .. } => *selected = wrap(*selected, Dialog::INVITE_CHOICES.len()),
-        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } => {}
+        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } | Dialog::Receipts { .. } => {}
         Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
     }
@@ -249,6 +270,7 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
             let pending = Pending::AnswerInvite { group: group.clone(), accept };
             vec![request(model, pending, |id| ClientFrame::AnswerGroupInvite { id, acting, group, accept })]
         }
+        Dialog::Receipts { .. } => Vec::new(),
         Dialog::LeaveGroup { group, yes } => {
             if !shortcut.unwrap_or(yes) {
                 return Vec::new();

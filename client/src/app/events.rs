@@ -48,7 +48,8 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         }
         net::Event::AuthFailed { code, message } => return auth_failed(model, code, message),
         net::Event::Item { acting, item } => return item_arrived(model, &acting, item),
-        net::Event::Stored { acting, client_msg_id, message_id, sent_at, .. } => {
+        net::Event::Stored { acting, client_msg_id, message_id, sent_at, recipients, .. } => {
+            super::receipts::stored(model, &acting, &message_id, &client_msg_id, recipients);
             update_own(model, &acting, &client_msg_id, |id, delivery, at| {
                 *id = Some(message_id.clone());
                 *delivery = Delivery::Stored;
@@ -156,7 +157,7 @@ fn resort_own(model: &mut Model, acting: &huddle_shared::Handle, client_msg_id: 
 }
 
 /// Puts a message we are sending into the log (pending) and hands it to the worker.
-pub fn send_message(model: &mut Model, key: ConvKey, body: String) -> Vec<Cmd> {
+pub fn send_message(model: &mut Model, key: ConvKey, body: String, receipts: bool) -> Vec<Cmd> {
     let now = model.now;
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let me = h.address.clone();
@@ -181,7 +182,7 @@ pub fn send_message(model: &mut Model, key: ConvKey, body: String) -> Vec<Cmd> {
         ConvKey::Direct(peer) => net::Target::Direct(peer),
         ConvKey::Group(id) => net::Target::Group(id),
     };
-    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id }))]
+    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id, receipts }))]
 }
 
 /// A stored message of either kind, as the log needs it.
@@ -191,17 +192,21 @@ pub struct Stored {
     pub from: Address,
     pub body: String,
     pub sent_at: i64,
+    /// The sender asked for receipts.
+    pub receipts: bool,
 }
 
 impl From<Message> for Stored {
     fn from(m: Message) -> Self {
-        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at }
+        let receipts = m.receipts;
+        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at, receipts }
     }
 }
 
 impl From<GroupMessage> for Stored {
     fn from(m: GroupMessage) -> Self {
-        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at }
+        let receipts = m.receipts;
+        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at, receipts }
     }
 }
 
@@ -215,6 +220,9 @@ pub fn insert_message(c: &mut Conversation, message: impl Into<Stored>, own: boo
     });
     if duplicate {
         return false;
+    }
+    if message.receipts && !own {
+        c.to_report.push(message.id.clone());
     }
     let line = LogLine::Message {
         id: Some(message.id),
@@ -255,6 +263,10 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_none()));
             let peer = if own { message.to.clone() } else { message.from.clone() };
             let key = ConvKey::Direct(peer);
+            if own && message.receipts {
+                let c = model.handles[index].conversation_mut(&key);
+                super::receipts::own_seen(c, &message.id, vec![message.to.clone()]);
+            }
             // A third person writing into an exchange may turn it into a group; then the message opens the group.
             let shown_in_group = if own {
                 false
@@ -278,6 +290,13 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             let acting = model.handles[index].address.handle.clone();
             model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_some()));
             let key = ConvKey::Group(message.group.clone());
+            if own && message.receipts {
+                let h = &mut model.handles[index];
+                let others: Vec<Address> = h.groups.get(&message.group).map_or_else(Vec::new, |g| {
+                    g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
+                });
+                super::receipts::own_seen(h.conversation_mut(&key), &message.id, others);
+            }
             let open = is_open(model, index, &key);
             let now = model.now;
             let c = model.handles[index].conversation_mut(&key);
@@ -293,6 +312,7 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             fix_selection_if_active(model, index);
         }
         ItemBody::Event { event } => system_event(model, index, item.at, event),
+        ItemBody::Receipt { receipt } => super::receipts::arrived(model, index, item.at, receipt),
     }
     cmds
 }
@@ -431,9 +451,10 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
         return Vec::new();
     }
     match (pending, frame) {
-        (Some(Pending::History { acting, peer }), ServerFrame::History { messages, more, .. }) => {
+        (Some(Pending::History { acting, peer }), ServerFrame::History { messages, more, receipts, .. }) => {
             let me = acting.clone();
             if let Some(c) = conversation_mut(model, &acting, &ConvKey::Direct(peer)) {
+                super::receipts::from_history(c, receipts);
                 for m in messages {
                     let own = m.from.handle == me;
                     insert_message(c, m, own);

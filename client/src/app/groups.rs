@@ -211,7 +211,8 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
             let index = model.handles.iter().position(|h| &h.address.handle == acting)?;
             let c = model.handles[index].conversation_mut(&ConvKey::Group(group.clone()));
             match frame {
-                ServerFrame::GroupHistory { messages, more, .. } => {
+                ServerFrame::GroupHistory { messages, more, receipts, .. } => {
+                    super::receipts::from_history(c, receipts.clone());
                     for m in messages {
                         let own = m.from.handle == *acting;
                         insert_message(c, m.clone(), own);
@@ -415,6 +416,7 @@ pub fn create_promoted(
         body: String::new(),
         sent_at: model.now,
         client_msg_id: String::new(),
+        receipts: false,
     });
     let pending = Pending::Promote { acting: acting.clone(), with, message };
     request(model, pending, |id| ClientFrame::CreateGroup {
@@ -523,5 +525,6 @@ pub fn share(model: &mut Model, count: usize) -> Vec<Cmd> {
         body.truncate(cut);
         body.push('…');
     }
-    super::events::send_message(model, key, body)
+    let confirm = model.chat.receipts;
+    super::events::send_message(model, key, body, confirm)
 }

@@ -13,6 +13,7 @@ mod groups;
 pub mod input;
 pub mod model;
 mod promotion;
+pub mod receipts;
 mod search;
 pub mod update;
 

@@ -176,6 +176,10 @@ pub struct Conversation {
     /// A group that grew out of a one-to-one conversation: how many of that conversation's messages are copied at
     /// the top (shown to us only, for context; `/share` can send some of them).
     pub context: usize,
+    /// Receipts of our messages that asked for them, by message id.
+    pub receipts: BTreeMap<String, super::receipts::Tracking>,
+    /// Messages from others that asked for receipts and that we have not reported read yet.
+    pub to_report: Vec<String>,
 }
 
 impl Conversation {
@@ -189,6 +193,8 @@ impl Conversation {
             scroll: 0,
             exchanged_at: None,
             context: 0,
+            receipts: BTreeMap::new(),
+            to_report: Vec::new(),
         }
     }
 }
@@ -390,6 +396,8 @@ pub enum Dialog {
     LeaveGroup { group: String, yes: bool },
     /// Start a group: members (names separated by spaces or commas) and an optional title.
     NewGroup { field: usize, members: TextInput, title: TextInput, error: Option<String> },
+    /// Who has received and read one of our messages (←/→ steps through them).
+    Receipts { key: ConvKey, message_id: String },
 }
 
 impl Dialog {

@@ -15,6 +15,13 @@ use crate::net;
 const NOTICE_MS: i64 = 8_000;
 
 pub fn update(model: &mut Model, msg: Msg, keymap: &Keymap) -> Vec<Cmd> {
+    let mut cmds = step(model, msg, keymap);
+    // Whatever changed, the open conversation is on screen now: tell the senders who asked.
+    cmds.extend(super::receipts::report_read(model));
+    cmds
+}
+
+fn step(model: &mut Model, msg: Msg, keymap: &Keymap) -> Vec<Cmd> {
     match msg {
         Msg::Tick(now) => {
             model.now = now;
@@ -457,6 +464,7 @@ fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
             model.search = Some(Search { query: TextInput::default(), editing: true, current: None });
         }
         Some(Action::SearchNext) => super::search::next(model),
+        Some(Action::Receipts) => super::receipts::show(model),
         Some(Action::Back) => {
             model.search = None;
             model.focus = Focus::Input;
@@ -628,8 +636,7 @@ fn send_text(model: &mut Model, text: String, confirm: bool) -> Vec<Cmd> {
         return Vec::new();
     }
     model.input.take();
-    let _ = confirm;
-    super::events::send_message(model, key, text)
+    super::events::send_message(model, key, text, confirm)
 }
 
 fn find_address(name: &str) -> Result<Address, String> {
@@ -704,7 +711,8 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
                 let peer = resolve(model, peer);
                 let mut cmds = open_conversation(model, peer.clone());
                 if let Some(text) = text {
-                    cmds.extend(super::events::send_message(model, super::ConvKey::Direct(peer), text));
+                    let confirm = model.chat.receipts;
+                    cmds.extend(super::events::send_message(model, super::ConvKey::Direct(peer), text, confirm));
                 }
                 return cmds;
             }

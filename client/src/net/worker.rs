@@ -67,6 +67,8 @@ pub struct OutgoingMessage {
     pub to: Target,
     pub body: String,
     pub client_msg_id: String,
+    /// Ask for delivery confirmation.
+    pub receipts: bool,
 }
 
 #[derive(Debug)]
@@ -127,6 +129,8 @@ pub enum Event {
         message_id: String,
         seq: u64,
         sent_at: i64,
+        /// Whose receipts the relay tracks (empty unless the message asked for them).
+        recipients: Vec<Address>,
     },
     /// The relay will not take this message (e.g. not reachable); it is no longer queued.
     MessageFailed {
@@ -429,10 +433,10 @@ impl Worker {
         let id = self.id();
         self.in_flight.insert(id, message.client_msg_id.clone());
         let acting = Some(message.acting);
-        let (body, client_msg_id) = (message.body, message.client_msg_id);
+        let (body, client_msg_id, receipts) = (message.body, message.client_msg_id, message.receipts);
         let frame = match message.to {
-            Target::Direct(to) => ClientFrame::Send { id, acting, to, body, client_msg_id },
-            Target::Group(group) => ClientFrame::SendGroup { id, acting, group, body, client_msg_id },
+            Target::Direct(to) => ClientFrame::Send { id, acting, to, body, client_msg_id, receipts },
+            Target::Group(group) => ClientFrame::SendGroup { id, acting, group, body, client_msg_id, receipts },
         };
         Self::send(ws, &frame).await
     }
@@ -472,15 +476,15 @@ impl Worker {
                 self.emit(Event::AuthFailed { code, message }).await;
                 return Err(Ended::NeedAuth);
             }
-            ServerFrame::Stored { id, message_id, seq, sent_at } if self.in_flight.contains_key(&id) => {
+            ServerFrame::Stored { id, message_id, seq, sent_at, recipients } if self.in_flight.contains_key(&id) => {
                 let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
                 let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
                     return Ok(());
                 };
                 let Some(message) = self.outbox.remove(position) else { return Ok(()) };
                 let progress = self.streams.entry(message.acting.clone()).or_default().known(seq);
-                self.emit(Event::Stored { acting: message.acting.clone(), client_msg_id, message_id, seq, sent_at })
-                    .await;
+                let acting = message.acting.clone();
+                self.emit(Event::Stored { acting, client_msg_id, message_id, seq, sent_at, recipients }).await;
                 let acting = message.acting;
                 self.after_progress(ws, &acting, progress).await?;
             }

@@ -197,6 +197,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
             c.lines.extend(hint_lines(&pairs, wu, look));
             "Group invitation".to_owned()
         }
+        Dialog::Receipts { key, message_id } => {
+            receipts(&mut c, model, key, message_id, wu, look);
+            "Receipts".to_owned()
+        }
         Dialog::LeaveGroup { group, yes } => {
             let n = clean(&model.handle().map_or_else(|| "the group".to_owned(), |hv| hv.group_name(group)), false);
             yes_no(&mut c, "Leave group", format!("Leave {n}? You will get no more of its messages."), *yes)
@@ -224,4 +228,42 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
         }
     };
     panel(frame, area, &title, c, w, look)
+}
+
+/// Who has received and read one of our messages, and who has not.
+fn receipts(c: &mut Content, model: &Model, key: &crate::app::ConvKey, message_id: &str, wu: usize, look: &Look) {
+    let s = &look.styles;
+    let h = &look.hints;
+    let Some(hv) = model.handle() else { return };
+    let Some(conv) = hv.conversations.get(key) else { return };
+    let body = conv.lines.iter().find_map(|l| match l {
+        crate::app::LogLine::Message { id: Some(id), body, at, .. } if id == message_id => Some((body.clone(), *at)),
+        _ => None,
+    });
+    let Some(tracking) = conv.receipts.get(message_id) else { return };
+    if let Some((body, at)) = body {
+        let first_line = body.lines().next().unwrap_or_default();
+        c.para(&format!("“{}” ({})", clean(first_line, false), super::time::clock(at)), s.dialog, wu);
+        c.blank();
+    }
+    for who in &tracking.recipients {
+        let name = clean(&hv.name_of(who), false);
+        let (mark, state, style) = match (tracking.read.get(who), tracking.delivered.get(who)) {
+            (Some(at), _) => ("✓✓", format!("read {}", super::time::clock(*at)), s.dialog),
+            (None, Some(at)) => ("✓ ", format!("delivered {}", super::time::clock(*at)), s.dialog),
+            (None, None) => ("· ", "not received yet".to_owned(), s.pending),
+        };
+        let left = format!("{mark} {name}");
+        let text = format!("{left}{}{state}", pad(width(&left), 18.min(wu.saturating_sub(width(&state)))));
+        c.push(Line::from(Span::styled(truncate(&text, wu), style)));
+    }
+    c.blank();
+    c.para(
+        &format!("{} — {}", clean(&tracking.summary(), false), "read receipts are each reader's choice"),
+        s.hint,
+        wu,
+    );
+    c.blank();
+    let pairs = [(h.choose_button.as_str(), "earlier/later message"), (h.cancel.as_str(), "close")];
+    c.lines.extend(hint_lines(&pairs, wu, look));
 }

@@ -9,10 +9,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use huddle_shared::Address;
 
+use crate::app::receipts::Tracking;
 use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
 
 use super::look::{Hints, Look, Styles};
@@ -33,6 +34,8 @@ pub struct LogCtx<'a> {
     pub group: bool,
     /// Senders' names by address (for groups; a direct conversation names every other sender `peer_name`).
     pub names: HashMap<Address, String>,
+    /// Receipts of our messages, by message id.
+    pub receipts: Option<&'a BTreeMap<String, Tracking>>,
     /// Keys shown after an unanswered prompt, e.g. `[y/N]`.
     pub answer_hint: String,
     pub history: HistoryState,
@@ -163,7 +166,7 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
     let stamp_style = if ctx.current == Some(i) { s.search_match } else { s.timestamp };
     let stamp = Span::styled(clock(lines[i].at()), stamp_style);
     match &lines[i] {
-        LogLine::Message { body, own, delivery, from, .. } => {
+        LogLine::Message { id, body, own, delivery, from, .. } => {
             let name_w = ctx.name_w();
             let (label, label_style, body_style) = match (own, delivery) {
                 (true, Delivery::Pending) => ("me".to_owned(), s.own_message, s.pending),
@@ -183,6 +186,10 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
                 text.push(Span::styled("⧗ ", s.pending));
             }
             text.extend(ctx.body(&clean(body, true), body_style));
+            let tracking = id.as_ref().filter(|_| *own).and_then(|id| ctx.receipts?.get(id));
+            if let Some(tracking) = tracking {
+                text.push(Span::styled(format!("  {}", tracking.summary()), s.hint));
+            }
             let mut rows = wrap(prefix, &text, indent, w);
             if let Delivery::Failed(reason) = delivery {
                 let note = [Span::styled(format!("✗ not sent: {}", clean(reason, false)), s.error)];
@@ -233,9 +240,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         return;
     };
     // A conversation opened with someone never talked to has no entry yet: show it empty, not the start screen.
-    let (lines, history, scroll) = match h.conversations.get(key) {
-        Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll),
-        None => (&[][..], HistoryState::Complete, 0),
+    let (lines, history, scroll, receipts) = match h.conversations.get(key) {
+        Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll, Some(&conv.receipts)),
+        None => (&[][..], HistoryState::Complete, 0, None),
     };
     let name = clean(&h.conversation_name(key), false);
     let (subtitle, names) = match key {
@@ -269,6 +276,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         peer_name: name,
         group: key.group().is_some(),
         names,
+        receipts,
         answer_hint: answer_hint(&look.hints, model.focus == Focus::Input),
         history,
         query: model.search.as_ref().map(|q| q.query.text().to_owned()),

@@ -527,6 +527,7 @@ fn log_wraps_only_the_lines_that_fit() {
         peer_name: "bob".into(),
         group: false,
         names: Default::default(),
+        receipts: None,
         answer_hint: "[y/N]".into(),
         history: HistoryState::More,
         query: None,

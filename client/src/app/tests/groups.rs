@@ -12,6 +12,7 @@ fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
         body: body.into(),
         sent_at: at,
         client_msg_id: format!("c{seq}"),
+        receipts: false,
     };
     net::Event::Item { acting: addr(to), item: StreamItem { seq, at, body: ItemBody::Message { message } } }
 }
@@ -24,6 +25,7 @@ fn in_group(seq: u64, me: &str, group: &str, from: &str, body: &str, at: i64) ->
         body: body.into(),
         sent_at: at,
         client_msg_id: format!("gc{seq}"),
+        receipts: false,
     };
     net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::GroupMessage { message } } }
 }
@@ -404,6 +406,7 @@ fn our_message_takes_its_place_by_the_relays_time_once_stored() {
         message_id: id.into(),
         seq: 11,
         sent_at: at,
+        recipients: Vec::new(),
     };
     t.net(stored(&cmids[0], "s1", now + 10));
     let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
