@@ -571,3 +571,5 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
 }
 
 mod groups;
+
+mod receipts;

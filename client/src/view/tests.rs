@@ -318,8 +318,22 @@ fn group_model() -> Model {
         msg(NOW - 10 * MIN, "carol", false, "can I come too?", Delivery::Stored),
         msg(NOW - 8 * MIN, "bob", false, "the more the merrier", Delivery::Stored),
         system(NOW - 7 * MIN, "sam invited erin.", SystemKind::Info),
+        LogLine::Message {
+            id: Some("s1".into()),
+            client_msg_id: "c-s1".into(),
+            from: addr("sam"),
+            body: "bring chalk please".into(),
+            at: NOW - 6 * MIN,
+            own: true,
+            delivery: Delivery::Stored,
+        },
         msg(NOW - 5 * MIN, "sam", true, "see you both at 7", Delivery::Pending),
     ];
+    let mut tracking = crate::app::receipts::Tracking::new(vec![addr("bob"), addr("carol")]);
+    tracking.delivered.insert(addr("bob"), NOW - 6 * MIN);
+    tracking.delivered.insert(addr("carol"), NOW - 6 * MIN);
+    tracking.read.insert(addr("bob"), NOW - 5 * MIN);
+    c.receipts.insert("s1".into(), tracking);
     c.history = HistoryState::Complete;
     h.conversations.insert(key.clone(), c);
     let mut other = Conversation::new(ConvKey::Group("g-2".into()));
@@ -356,6 +370,9 @@ fn a_group_with_its_member_panel() {
     let mut m = group_model();
     m.members_panel = false;
     insta::assert_snapshot!("group_no_panel_120x40", render(&m, &Look::default(), 120, 40));
+    let mut m = group_model();
+    m.dialogs.push_back(Dialog::Receipts { key: ConvKey::Group("g-1".into()), message_id: "s1".into() });
+    insta::assert_snapshot!("group_receipts_80x24", render(&m, &Look::default(), 80, 24));
 }
 
 #[test]
