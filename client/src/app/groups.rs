@@ -510,7 +510,8 @@ pub fn share(model: &mut Model, count: usize) -> Vec<Cmd> {
         .iter()
         .filter_map(|l| match l {
             LogLine::Message { from, body, .. } => {
-                let name = if *from == h.address { "me".to_owned() } else { h.name_of(from) };
+                // Our own handle, not "me": the others read it.
+                let name = if *from == h.address { h.address.handle.to_string() } else { h.name_of(from) };
                 Some(format!("> {name}: {}", body.replace('\n', "\n>   ")))
             }
             _ => None,

@@ -68,9 +68,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Option
     frame.render_widget(block, area);
     let w = usize::from(inner.width);
     if model.input.is_empty() {
-        let open = model.handle().and_then(|h| h.open.as_ref().map(|key| h.conversation_name(key)));
+        let open = model.handle().and_then(|h| {
+            let key = h.open.as_ref()?;
+            let gone = key.group().is_some_and(|g| !h.groups.contains_key(g));
+            Some((h.conversation_name(key), gone))
+        });
         let text = match open {
-            Some(name) => format!("Message {} — {} to send, / for commands", clean(&name, false), look.hints.send),
+            Some((_, true)) => "You are no longer in this group — / for commands".to_owned(),
+            Some((name, false)) => {
+                format!("Message {} — {} to send, / for commands", clean(&name, false), look.hints.send)
+            }
             None => "Type / for commands — /help lists them".to_owned(),
         };
         frame.render_widget(Paragraph::new(Span::styled(truncate(&text, w), s.hint)), inner);
