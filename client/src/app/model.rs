@@ -510,6 +510,8 @@ pub struct Model {
     pub dialogs: VecDeque<Dialog>,
     pub notice: Option<Notice>,
     pub help: bool,
+    /// Rows the help overlay is scrolled down (on short terminals).
+    pub help_scroll: usize,
     pub info: bool,
     pub input: TextInput,
     /// Sent lines, newest last, for Up/Down.
@@ -592,6 +594,7 @@ impl Model {
             dialogs: VecDeque::new(),
             notice: None,
             help: false,
+            help_scroll: 0,
             info: true,
             input: TextInput::default(),
             sent_history: Vec::new(),

@@ -573,3 +573,17 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
 mod groups;
 
 mod receipts;
+
+#[test]
+fn help_scrolls_with_the_arrows_and_closes_with_any_other_key() {
+    let mut t = T::main("alice");
+    t.send(key(KeyCode::Char('?')));
+    assert!(t.model.help);
+    t.send(key(KeyCode::Down));
+    t.send(key(KeyCode::PageDown));
+    assert!(t.model.help && t.model.help_scroll == 11);
+    t.send(key(KeyCode::Up));
+    assert_eq!(t.model.help_scroll, 10);
+    t.send(key(KeyCode::Esc));
+    assert!(!t.model.help && t.model.help_scroll == 0);
+}

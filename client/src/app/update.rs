@@ -231,8 +231,21 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
     }
     model.quit_warned = false;
     if model.help {
-        // Any key closes help; the keys that opened it do too.
-        model.help = false;
+        // Arrows and page keys scroll it on short terminals; any other key closes it (the one that opened it too).
+        let rows: isize = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => -1,
+            KeyCode::Down | KeyCode::Char('j') => 1,
+            KeyCode::PageUp => -10,
+            KeyCode::PageDown | KeyCode::Char(' ') => 10,
+            _ => 0,
+        };
+        if rows == 0 {
+            model.help = false;
+            model.help_scroll = 0;
+        } else {
+            // The view stops at the end; keep the number within what any screen could show.
+            model.help_scroll = model.help_scroll.saturating_add_signed(rows).min(200);
+        }
         return Vec::new();
     }
     if mode == Mode::Dialog {

@@ -71,7 +71,8 @@ fn natural_width(pairs: &[(String, String)], col: usize) -> usize {
     col + pairs.iter().map(|(_, d)| width(d)).max().unwrap_or(0)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, look: &Look) {
+/// Draws the help `scroll` rows down (clamped to what there is to see).
+pub fn draw(frame: &mut Frame, area: Rect, look: &Look, scroll: usize) {
     let s = &look.styles;
     let h = &look.hints;
     let keys: Vec<(String, String)> = h.help_lines.clone();
@@ -110,19 +111,29 @@ pub fn draw(frame: &mut Frame, area: Rect, look: &Look) {
     let outer_w = u16::try_from(inner_w + 4).unwrap_or(area.width);
     let outer_h = u16::try_from(rows + 2).unwrap_or(area.height);
     let rect = super::form::centered(area, outer_w, outer_h);
+    // On a short terminal the tables scroll: say so, and how far there is to go.
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let scroll = scroll.min(rows.saturating_sub(visible));
+    let closes = if rows > visible {
+        let more = if scroll + visible < rows { "↓ more · " } else { "" };
+        format!(" {more}↑/↓ scroll · {} or {} closes ", h.cancel, h.help)
+    } else {
+        format!(" {} or {} closes ", h.cancel, h.help)
+    };
     let block = Block::bordered()
         .border_style(s.border_focused)
         .style(s.dialog)
         .padding(Padding::horizontal(1))
         .title(Span::styled(" Help ", s.title))
-        .title_bottom(Line::from(Span::styled(format!(" {} or {} closes ", h.cancel, h.help), s.hint)).right_aligned());
+        .title_bottom(Line::from(Span::styled(closes, s.hint)).right_aligned());
     let inner = block.inner(rect);
     super::form::clear(frame, rect);
     frame.render_widget(block, rect);
     let mut x = inner.x;
     for (lines, w) in columns {
         let w = u16::try_from(w).unwrap_or(0).min(inner.right().saturating_sub(x));
-        frame.render_widget(Paragraph::new(lines), Rect::new(x, inner.y, w, inner.height));
+        let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
+        frame.render_widget(Paragraph::new(shown), Rect::new(x, inner.y, w, inner.height));
         x = x.saturating_add(w).saturating_add(3);
     }
 }

@@ -160,7 +160,7 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
             .set_style(body, ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM));
     }
     if model.help {
-        help::draw(frame, body, look);
+        help::draw(frame, body, look, model.help_scroll);
         return None;
     }
     if let Some(dialog) = model.dialogs.front() {

@@ -380,6 +380,9 @@ fn help_overlay() {
     let mut m = main_model();
     m.help = true;
     snap("help", &m);
+    // Scrolled to the end on a short terminal.
+    m.help_scroll = 100;
+    insta::assert_snapshot!("help_scrolled_80x24", render(&m, &Look::default(), 80, 24));
 }
 
 #[test]
