@@ -1,6 +1,6 @@
 //! Automatic promotion with the real `huddle` binary, three times, in pseudo-terminals against a real relay: alice and
 //! bob chat, carol writes to alice, the group forms on all three screens, everyone sees the same messages in the
-//! same order, bob leaves. Then the `ask` and `off` settings, with alice's client alone and the others speaking the
+//! same order, read receipts count "2 of 2", bob leaves. Then the `ask` and `off` settings, with alice's client alone and the others speaking the
 //! protocol.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -109,6 +109,20 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         }
         assert!(orders.windows(2).all(|w| w[0].1 == w[1].1), "the same order everywhere: {orders:?}");
 
+        // Receipts: alice asks; bob and carol have the group on screen, so both read it.
+        alice.keys("/confirm all set for 7?");
+        alice.enter();
+        bob.wait_for("all set for 7?");
+        carol.wait_for("all set for 7?");
+        alice.wait_for("all set for 7?  ✓✓ read by 2 of 2");
+        // The receipts key lists who has read it.
+        alice.keys("\x1b[Z");
+        alice.keys("r");
+        let screen = alice.wait_for("Receipts");
+        assert!(screen.contains("✓✓ bob") && screen.contains("✓✓ carol"), "both have read it:\n{screen}");
+        alice.esc();
+        alice.tab();
+
         // bob leaves; the others are told, and bob's screen says so too.
         bob.keys("/leave");
         bob.enter();
@@ -117,9 +131,10 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         bob.wait_for("You are no longer in");
         alice.wait_for("bob left.");
         carol.wait_for("bob left.");
-        alice.keys("just us now");
+        alice.keys("/confirm just us now");
         alice.enter();
         carol.wait_for("just us now");
+        alice.wait_for("just us now  ✓✓ read");
         assert!(!bob.screen().contains("just us now"));
 
         for tui in [&mut alice, &mut bob, &mut carol] {
