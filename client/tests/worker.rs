@@ -59,7 +59,7 @@ fn text_of(event: &Event) -> Option<String> {
     match event {
         Event::Item { item, .. } => match &item.body {
             ItemBody::Message { message } => Some(message.body.clone()),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         },
         _ => None,
     }

@@ -230,6 +230,7 @@ async fn main() {
                     to: to.clone(),
                     body: format!("message {i} of a load test, about the length of a chat line"),
                     client_msg_id: format!("m{i}"),
+                    receipts: false,
                 };
                 send(&mut s, &frame).await;
                 in_flight.push_back((id, Instant::now()));

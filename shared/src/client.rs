@@ -1,5 +1,5 @@
-//! Frames a client sends. Every frame but `hello` and `ack` carries an `id` that the relay's answer echoes.
-//! Frames that act for a handle carry `as`; it may be omitted when the connection acts for exactly one handle.
+//! Frames a client sends. Every frame but `hello`, `ack`, `typing` and `read` carries an `id` that the relay's
+//! answer echoes. Frames that act for a handle carry `as`; it may be omitted when the connection acts for exactly one handle.
 //!
 //! Text fields that edit something (`activity`, `nickname`, ...) follow one rule: absent leaves the value as it is,
 //! an empty string clears it.
@@ -177,6 +177,9 @@ pub enum ClientFrame {
         to: Address,
         body: String,
         client_msg_id: String,
+        /// The sender asks for delivery and read receipts of this message.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        receipts: bool,
     },
     /// Asks for the stream items after `after`, up to the handle's head at login (`session.handles[].head`). Items
     /// after that head arrive as `deliver` pushes, so between the two every item reaches the connection exactly once;
@@ -270,6 +273,19 @@ pub enum ClientFrame {
         group: String,
         body: String,
         client_msg_id: String,
+        /// The sender asks for delivery and read receipts of this message.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        receipts: bool,
+    },
+    /// "This handle's client displayed these messages": the relay reports it to their senders where they asked for
+    /// receipts. At most [`MAX_READ_IDS`](crate::limits::MAX_READ_IDS) ids; ids of messages this handle did not
+    /// receive with receipts asked are ignored. No answer unless it has an `id` (then `ok`).
+    Read {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+        acting: Option<Handle>,
+        message_ids: Vec<String>,
     },
     /// Pages through a group's messages since this handle joined.
     GroupHistory {
@@ -352,6 +368,7 @@ impl ClientFrame {
         "set_invite_policy",
         "get_groups",
         "typing",
+        "read",
     ];
 
     /// The request id, if the frame has one.
@@ -359,7 +376,7 @@ impl ClientFrame {
         use ClientFrame::*;
         match self {
             Hello { .. } => None,
-            Ack { id, .. } | Typing { id, .. } => *id,
+            Ack { id, .. } | Typing { id, .. } | Read { id, .. } => *id,
             Register { id, .. }
             | Login { id, .. }
             | LoginToken { id, .. }
@@ -438,6 +455,7 @@ impl ClientFrame {
             SetInvitePolicy { .. } => "set_invite_policy",
             GetGroups { .. } => "get_groups",
             Typing { .. } => "typing",
+            Read { .. } => "read",
         }
     }
 }

@@ -137,6 +137,115 @@ mod tests {
     }
 
     #[test]
+    fn receipts_are_asked_per_send_and_omitted_when_not() {
+        let f = decode_client(r#"{"type":"send","id":3,"to":"alice","body":"hi","client_msg_id":"b-1"}"#).unwrap();
+        assert!(matches!(f, ClientFrame::Send { receipts: false, .. }), "{f:?}");
+        let text = r#"{"type":"send","id":3,"to":"alice@localhost","body":"hi","client_msg_id":"b-1","receipts":true}"#;
+        let f = decode_client(text).unwrap();
+        assert!(matches!(f, ClientFrame::Send { receipts: true, .. }), "{f:?}");
+        assert_eq!(encode_client(&f), text);
+        let text = r#"{"type":"send_group","id":5,"group":"g","body":"hi","client_msg_id":"c-1","receipts":true}"#;
+        let f = decode_client(text).unwrap();
+        assert!(matches!(f, ClientFrame::SendGroup { receipts: true, .. }), "{f:?}");
+        assert_eq!(encode_client(&f), text);
+        let e = decode_client(r#"{"type":"send","id":3,"to":"a","body":"hi","client_msg_id":"b","receipts":1}"#)
+            .unwrap_err();
+        assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, Some(3)));
+    }
+
+    #[test]
+    fn read_frames_have_an_optional_id() {
+        let text = r#"{"type":"read","as":"alice","message_ids":["m1","m2"]}"#;
+        let f = decode_client(text).unwrap();
+        assert_eq!(
+            f,
+            ClientFrame::Read {
+                id: None,
+                acting: Some(Handle::parse("alice").unwrap()),
+                message_ids: vec!["m1".into(), "m2".into()]
+            }
+        );
+        assert_eq!((f.id(), f.kind()), (None, "read"));
+        assert_eq!(encode_client(&f), text);
+        let f = decode_client(r#"{"type":"read","id":9,"message_ids":[]}"#).unwrap();
+        assert_eq!(f.id(), Some(9));
+        let e = decode_client(r#"{"type":"read","id":9}"#).unwrap_err();
+        assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, Some(9)));
+    }
+
+    #[test]
+    fn receipt_items_stored_answers_and_history_receipts_have_their_documented_shape() {
+        use crate::model::{ItemBody, Message, MessageReceipts, Receipt, ReceiptState, RecipientReceipt, StreamItem};
+        let a = |s: &str| Address::parse(s).unwrap();
+        let item = StreamItem {
+            seq: 3,
+            at: 7,
+            body: ItemBody::Receipt {
+                receipt: Receipt {
+                    by: a("bob@localhost"),
+                    state: ReceiptState::Delivered,
+                    message_ids: vec!["m1".into()],
+                    group: None,
+                },
+            },
+        };
+        let text = serde_json::to_string(&item).unwrap();
+        assert_eq!(
+            text,
+            r#"{"seq":3,"at":7,"kind":"receipt","receipt":{"by":"bob@localhost","state":"delivered","message_ids":["m1"]}}"#
+        );
+        assert_eq!(serde_json::from_str::<StreamItem>(&text).unwrap(), item);
+        let group =
+            Receipt { by: a("bob@localhost"), state: ReceiptState::Read, message_ids: vec![], group: Some("g".into()) };
+        assert_eq!(
+            serde_json::to_string(&group).unwrap(),
+            r#"{"by":"bob@localhost","state":"read","message_ids":[],"group":"g"}"#
+        );
+
+        let stored = ServerFrame::Stored { id: 1, message_id: "m".into(), seq: 2, sent_at: 3, recipients: vec![] };
+        assert_eq!(encode_server(&stored), r#"{"type":"stored","id":1,"message_id":"m","seq":2,"sent_at":3}"#);
+        let stored = ServerFrame::Stored {
+            id: 1,
+            message_id: "m".into(),
+            seq: 2,
+            sent_at: 3,
+            recipients: vec![a("bob@localhost")],
+        };
+        let text = encode_server(&stored);
+        assert_eq!(
+            text,
+            r#"{"type":"stored","id":1,"message_id":"m","seq":2,"sent_at":3,"recipients":["bob@localhost"]}"#
+        );
+        assert_eq!(decode_server(&text).unwrap(), stored);
+
+        let message = Message {
+            id: "m".into(),
+            from: a("alice@localhost"),
+            to: a("bob@localhost"),
+            body: "hi".into(),
+            sent_at: 3,
+            client_msg_id: "a-1".into(),
+            receipts: true,
+        };
+        let history = ServerFrame::History {
+            id: 4,
+            with: a("bob@localhost"),
+            messages: vec![message],
+            more: false,
+            receipts: vec![MessageReceipts {
+                message_id: "m".into(),
+                recipients: vec![RecipientReceipt { who: a("bob@localhost"), delivered_at: Some(5), read_at: None }],
+            }],
+        };
+        let text = encode_server(&history);
+        assert_eq!(
+            text,
+            r#"{"type":"history","id":4,"with":"bob@localhost","messages":[{"id":"m","from":"alice@localhost","to":"bob@localhost","body":"hi","sent_at":3,"client_msg_id":"a-1","receipts":true}],"more":false,"receipts":[{"message_id":"m","recipients":[{"who":"bob@localhost","delivered_at":5}]}]}"#
+        );
+        assert_eq!(decode_server(&text).unwrap(), history);
+    }
+
+    #[test]
     fn server_frames_round_trip() {
         let f = ServerFrame::error(Some(9), ErrorCode::NotReachable);
         let text = encode_server(&f);

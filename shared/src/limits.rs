@@ -41,3 +41,6 @@ pub const MAX_GROUP_MEMBERS: usize = 100;
 pub const MAX_GROUPS_PER_HANDLE: usize = 200;
 /// Longest group title, in characters.
 pub const MAX_GROUP_TITLE_CHARS: usize = 64;
+/// Most message ids one `read` frame may name (256 UUIDs fit a frame with room to spare). Also the most ids one
+/// `receipt` stream item lists: larger sets are split over several items.
+pub const MAX_READ_IDS: usize = 256;

@@ -1,4 +1,5 @@
-//! Records carried inside frames: presence, profiles, friend-list entries, requests, messages and system events.
+//! Records carried inside frames: presence, profiles, friend-list entries, requests, messages, system events and
+//! receipts.
 
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +170,10 @@ pub struct Message {
     pub sent_at: Millis,
     /// The sender's idempotency key.
     pub client_msg_id: String,
+    /// The sender asked for receipts: the recipient's client sends `read` once it displayed the message (unless its
+    /// person turned read receipts off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub receipts: bool,
 }
 
 /// A system event in a handle's stream. `peer` in each is the other handle concerned.
@@ -286,6 +291,51 @@ pub struct GroupMessage {
     pub body: String,
     pub sent_at: Millis,
     pub client_msg_id: String,
+    /// The sender asked for receipts, as in [`Message::receipts`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub receipts: bool,
+}
+
+/// How far a message got with one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptState {
+    /// A connection of the recipient acknowledged the stream item holding the message.
+    Delivered,
+    /// The recipient's client displayed it.
+    Read,
+}
+
+/// A report in the sender's stream: `by` has these messages (all sent by the stream's handle, all in one
+/// conversation) in `state` now. Each (message, recipient, state) is reported at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The recipient whose state changed.
+    pub by: Address,
+    pub state: ReceiptState,
+    pub message_ids: Vec<String>,
+    /// The group, for group messages; absent for direct messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// One tracked recipient of a message, as `history` and `group_history` report it to the message's sender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientReceipt {
+    pub who: Address,
+    /// When a connection of `who` acknowledged the message (absent: not yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<Millis>,
+    /// When `who`'s client reported displaying it (absent: not yet, or never: read receipts are the reader's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Millis>,
+}
+
+/// The receipts of one message the requester sent with `receipts`: every recipient tracked when it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReceipts {
+    pub message_id: String,
+    pub recipients: Vec<RecipientReceipt>,
 }
 
 impl Event {
@@ -307,9 +357,19 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemBody {
-    Message { message: Message },
-    Event { event: Event },
-    GroupMessage { message: GroupMessage },
+    Message {
+        message: Message,
+    },
+    Event {
+        event: Event,
+    },
+    GroupMessage {
+        message: GroupMessage,
+    },
+    /// Only in the stream of the messages' sender.
+    Receipt {
+        receipt: Receipt,
+    },
 }
 
 /// One item of a handle's stream: everything the relay must never lose for that handle, in order.

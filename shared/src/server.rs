@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FriendList, GroupInfo, GroupMessage, InvitePolicy, Limits, Message, PendingGroupInvite, Presence, Profile,
-    RegistrationPolicy, SessionInfo, StreamItem,
+    FriendList, GroupInfo, GroupMessage, InvitePolicy, Limits, Message, MessageReceipts, PendingGroupInvite, Presence,
+    Profile, RegistrationPolicy, SessionInfo, StreamItem,
 };
 use crate::{Address, ErrorCode, Millis, RelayName, RequestId};
 
@@ -64,8 +64,16 @@ pub enum ServerFrame {
         of: Address,
         profile: Profile,
     },
-    /// Answer to `send`: the message is durably stored. `seq` is its place in the sender's own stream.
-    Stored { id: RequestId, message_id: String, seq: u64, sent_at: Millis },
+    /// Answer to `send` and `send_group`: the message is durably stored. `seq` is its place in the sender's own
+    /// stream. `recipients`: when the send asked for receipts, whose receipts are tracked (empty otherwise).
+    Stored {
+        id: RequestId,
+        message_id: String,
+        seq: u64,
+        sent_at: Millis,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        recipients: Vec<Address>,
+    },
     /// Push: a new item of a handle's stream.
     Deliver {
         #[serde(rename = "as")]
@@ -81,8 +89,16 @@ pub enum ServerFrame {
         more: bool,
         head: u64,
     },
-    /// Answer to `history`, messages oldest first.
-    History { id: RequestId, with: Address, messages: Vec<Message>, more: bool },
+    /// Answer to `history`, messages oldest first. `receipts`: the state of each message in the page that the
+    /// requester sent with receipts.
+    History {
+        id: RequestId,
+        with: Address,
+        messages: Vec<Message>,
+        more: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        receipts: Vec<MessageReceipts>,
+    },
     /// A group: the answer to `create_group` (with `id`), and pushed to every member's connections whenever its
     /// members, owner or title change.
     Group {
@@ -117,8 +133,15 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         group: Option<String>,
     },
-    /// Answer to `group_history`, oldest first.
-    GroupHistory { id: RequestId, group: String, messages: Vec<GroupMessage>, more: bool },
+    /// Answer to `group_history`, oldest first, with receipts as in `history`.
+    GroupHistory {
+        id: RequestId,
+        group: String,
+        messages: Vec<GroupMessage>,
+        more: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        receipts: Vec<MessageReceipts>,
+    },
     /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
     Bye { code: ErrorCode, message: String },
 }

@@ -247,6 +247,8 @@ pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// What one read from the socket gave.
+// One value at a time lives on a test's stack, so boxing the frame would only add noise at every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Recv {
     Frame(ServerFrame),
@@ -695,6 +697,7 @@ impl Client {
             to: addr(to),
             body: body.to_owned(),
             client_msg_id: client_msg_id.to_owned(),
+            receipts: false,
         })
         .await
     }
@@ -802,7 +805,7 @@ pub fn messages_of(items: &[StreamItem]) -> Vec<&Message> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Message { message } => Some(message),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         })
         .collect()
 }
@@ -812,7 +815,7 @@ pub fn events_of(items: &[StreamItem]) -> Vec<&Event> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Event { event } => Some(event),
-            ItemBody::Message { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Message { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         })
         .collect()
 }

@@ -319,6 +319,7 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
             to: addr("bob"),
             body: "wp".into(),
             client_msg_id: "a1".into(),
+            receipts: false,
         })
         .await;
     assert!(matches!(reply, ServerFrame::Stored { .. }), "{reply:?}");
@@ -329,6 +330,7 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
             to: addr("bob"),
             body: "hi".into(),
             client_msg_id: "a2".into(),
+            receipts: false,
         })
         .await;
     assert!(matches!(wrong, ServerFrame::Error { code: ErrorCode::NotReachable, .. }), "{wrong:?}");

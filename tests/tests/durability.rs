@@ -167,6 +167,7 @@ async fn every_acknowledged_message_survives_sigkill_of_the_real_binary() {
                 to: addr("bob"),
                 body: body(next),
                 client_msg_id: format!("k{next}"),
+                receipts: false,
             })
             .await;
             in_flight.push_back((id, next));
@@ -211,7 +212,7 @@ async fn every_acknowledged_message_survives_sigkill_of_the_real_binary() {
         .into_iter()
         .filter_map(|i| match i.body {
             ItemBody::Message { message } => Some((i.seq, message.id)),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         })
         .collect();
     for (n, (message_id, seq)) in &acked {

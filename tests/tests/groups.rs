@@ -31,7 +31,13 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
     let members = vec![addr("bob"), addr("carol")];
     let g = group_of(
         alice
-            .request(|id| ClientFrame::CreateGroup { id, acting: None, members, title: Some("climbing".into()), promoted: false })
+            .request(|id| ClientFrame::CreateGroup {
+                id,
+                acting: None,
+                members,
+                title: Some("climbing".into()),
+                promoted: false,
+            })
             .await,
     );
     assert_eq!(g.members.iter().map(|m| m.address.handle.to_string()).collect::<Vec<_>>(), vec!["alice", "bob"]);
@@ -48,15 +54,31 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
         })
         .await;
     let (group, body) = (g.id.clone(), "first, before carol".to_owned());
-    let stored =
-        alice.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "a1".into() }).await;
+    let stored = alice
+        .request(|id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group,
+            body,
+            client_msg_id: "a1".into(),
+            receipts: false,
+        })
+        .await;
     assert!(matches!(stored, ServerFrame::Stored { .. }), "{stored:?}");
     bob.expect_push(|f| is_group_message(f, "first, before carol")).await;
     let group = g.id.clone();
     carol.ok(|id| ClientFrame::AnswerGroupInvite { id, acting: None, group, accept: true }).await;
     let (group, body) = (g.id.clone(), "hi both!".to_owned());
-    let stored =
-        carol.request(|id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "c1".into() }).await;
+    let stored = carol
+        .request(|id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group,
+            body,
+            client_msg_id: "c1".into(),
+            receipts: false,
+        })
+        .await;
     assert!(matches!(stored, ServerFrame::Stored { .. }), "{stored:?}");
     alice.expect_push(|f| is_group_message(f, "hi both!")).await;
     bob.expect_push(|f| is_group_message(f, "hi both!")).await;

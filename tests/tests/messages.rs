@@ -250,6 +250,7 @@ async fn flood(a: &mut Client, count: usize) -> Vec<String> {
                 to: addr("bob"),
                 body: format!("{n:05} {body}"),
                 client_msg_id: format!("slow-{n}"),
+                receipts: false,
             })
             .await;
             pending.push(id);
@@ -295,7 +296,7 @@ async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[String
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Message { message } => Some(message.id.as_str()),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } => None,
+            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
         })
         .collect();
     assert_eq!(got, sent.iter().map(String::as_str).collect::<Vec<_>>(), "every message once, in order");

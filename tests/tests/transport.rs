@@ -85,7 +85,14 @@ async fn frames_before_hello_and_before_login_are_refused() {
     }
     for make in [
         (|id| ClientFrame::GetFriends { id, acting: None }) as fn(u64) -> ClientFrame,
-        |id| ClientFrame::Send { id, acting: None, to: addr("bob"), body: "hi".into(), client_msg_id: "c1".into() },
+        |id| ClientFrame::Send {
+            id,
+            acting: None,
+            to: addr("bob"),
+            body: "hi".into(),
+            client_msg_id: "c1".into(),
+            receipts: false,
+        },
         |id| ClientFrame::Sync { id, acting: None, after: 0, limit: None },
         |id| ClientFrame::ListSessions { id },
     ] {
@@ -116,6 +123,7 @@ async fn oversize_bodies_are_refused_and_oversize_frames_close_the_connection() 
             to: addr("bob"),
             body: "x".repeat(MAX_BODY_BYTES + 1),
             client_msg_id: "big".into(),
+            receipts: false,
         })
         .await;
     assert_eq!(code, ErrorCode::BadBody, "{message}");

@@ -210,6 +210,8 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) {
         // Group rooms are not shown by this client yet (issue 4 is in progress); the relay keeps them, and
         // `group_history` will show them once the client has a groups section.
         ItemBody::GroupMessage { .. } => tracing::debug!("skipping a group message: groups are not shown yet"),
+        // Only reaches a client that asked for receipts, which this one does not yet.
+        ItemBody::Receipt { .. } => tracing::debug!("skipping a receipt: receipts are not shown yet"),
     }
 }
 

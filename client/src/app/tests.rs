@@ -341,6 +341,7 @@ fn messages_are_pending_until_stored_and_never_shown_twice() {
         body: "hi bob 👋".into(),
         sent_at: 10,
         client_msg_id: cmid,
+        receipts: false,
     };
     t.net(net::Event::Item {
         acting: addr("alice"),
@@ -362,6 +363,7 @@ fn unread_counts_and_ordering() {
         body: "psst".into(),
         sent_at: 20,
         client_msg_id: "c1".into(),
+        receipts: false,
     };
     t.net(net::Event::Item {
         acting: addr("alice"),
@@ -488,9 +490,13 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
             body: long.clone(),
             sent_at: i,
             client_msg_id: format!("c{i}"),
+            receipts: false,
         })
         .collect();
-    t.net(net::Event::Answer { id, frame: ServerFrame::History { id, with: addr("bob"), messages, more: true } });
+    t.net(net::Event::Answer {
+        id,
+        frame: ServerFrame::History { id, with: addr("bob"), messages, more: true, receipts: vec![] },
+    });
     t.model.focus = Focus::Log;
     // Three long messages are many more rows than three lines: scrolling is not stuck at 2.
     let mut asked = Vec::new();
@@ -547,6 +553,7 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
         body: "yo".into(),
         sent_at: t.model.now,
         client_msg_id: "b1".into(),
+        receipts: false,
     };
     t.net(net::Event::Item {
         acting: addr("alice"),

@@ -427,6 +427,7 @@ impl Worker {
             to: message.to,
             body: message.body,
             client_msg_id: message.client_msg_id,
+            receipts: false,
         };
         Self::send(ws, &frame).await
     }
@@ -466,7 +467,7 @@ impl Worker {
                 self.emit(Event::AuthFailed { code, message }).await;
                 return Err(Ended::NeedAuth);
             }
-            ServerFrame::Stored { id, message_id, seq, sent_at } if self.in_flight.contains_key(&id) => {
+            ServerFrame::Stored { id, message_id, seq, sent_at, .. } if self.in_flight.contains_key(&id) => {
                 let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
                 let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
                     return Ok(());

@@ -466,6 +466,7 @@ impl<S: Storage> Core<S> {
             body,
             sent_at: now,
             client_msg_id,
+            receipts: false,
         };
         // Blocks hold inside groups: whoever blocked the sender gets nothing of theirs.
         let deliveries: Vec<(Handle, u64)> = self
@@ -478,7 +479,16 @@ impl<S: Storage> Core<S> {
         self.write(Mutation::PutGroup(record))?;
         self.write(Mutation::StoreGroupMessage { message: message.clone(), number, deliveries: deliveries.clone() })?;
         let own_seq = deliveries.iter().find(|(h, _)| h == me).map_or(0, |(_, s)| *s);
-        self.send(conn, ServerFrame::Stored { id, message_id: message.id.clone(), seq: own_seq, sent_at: now });
+        self.send(
+            conn,
+            ServerFrame::Stored {
+                id,
+                message_id: message.id.clone(),
+                seq: own_seq,
+                sent_at: now,
+                recipients: Vec::new(),
+            },
+        );
         for (handle, seq) in deliveries {
             let item = StreamItem { seq, at: now, body: ItemBody::GroupMessage { message: message.clone() } };
             let except = (&handle == me).then_some(conn);
@@ -516,7 +526,10 @@ impl<S: Storage> Core<S> {
                 "That message is not part of this group's history you can see.",
             ));
         };
-        self.send(conn, ServerFrame::GroupHistory { id, group, messages: page.messages, more: page.more });
+        self.send(
+            conn,
+            ServerFrame::GroupHistory { id, group, messages: page.messages, more: page.more, receipts: Vec::new() },
+        );
         Ok(())
     }
 

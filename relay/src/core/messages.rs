@@ -42,7 +42,7 @@ impl<S: Storage> Core<S> {
             Sent::Direct(m) => (m.id, m.sent_at),
             Sent::Group(m) => (m.id, m.sent_at),
         };
-        Ok(Some(ServerFrame::Stored { id, message_id, seq, sent_at }))
+        Ok(Some(ServerFrame::Stored { id, message_id, seq, sent_at, recipients: Vec::new() }))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -91,11 +91,21 @@ impl<S: Storage> Core<S> {
             body,
             sent_at: now,
             client_msg_id,
+            receipts: false,
         };
         let sender_seq = self.state.head(me) + 1;
         let recipient_seq = self.state.head(&to.handle) + 1;
         self.write(Mutation::StoreMessage { message: message.clone(), sender_seq, recipient_seq })?;
-        self.send(conn, ServerFrame::Stored { id, message_id: message.id.clone(), seq: sender_seq, sent_at: now });
+        self.send(
+            conn,
+            ServerFrame::Stored {
+                id,
+                message_id: message.id.clone(),
+                seq: sender_seq,
+                sent_at: now,
+                recipients: Vec::new(),
+            },
+        );
         let item = |seq| StreamItem { seq, at: now, body: ItemBody::Message { message: message.clone() } };
         self.deliver(&to.handle, item(recipient_seq), None);
         self.deliver(me, item(sender_seq), Some(conn));
@@ -124,6 +134,7 @@ impl<S: Storage> Core<S> {
                     ItemBody::Message { message } => message.body.len(),
                     ItemBody::GroupMessage { message } => message.body.len() + 64,
                     ItemBody::Event { .. } => 300,
+                    ItemBody::Receipt { receipt } => 64 + 40 * receipt.message_ids.len(),
                 };
             if keep > 0 && size > budget {
                 break;
@@ -183,7 +194,10 @@ impl<S: Storage> Core<S> {
         let Some(page) = self.store.history(&me_addr, &with, cursor, limit)? else {
             return Err(refuse_with(ErrorCode::BadCursor, "That message is not part of this conversation."));
         };
-        self.send(conn, ServerFrame::History { id, with, messages: page.messages, more: page.more });
+        self.send(
+            conn,
+            ServerFrame::History { id, with, messages: page.messages, more: page.more, receipts: Vec::new() },
+        );
         Ok(())
     }
 }

@@ -353,7 +353,7 @@ impl<S: Storage> Core<S> {
                 self.send(conn, ServerFrame::Friends { id: Some(id), acting, list });
                 Ok(())
             }
-            F::Send { id, acting, to, body, client_msg_id } => {
+            F::Send { id, acting, to, body, client_msg_id, .. } => {
                 let me = self.acting(conn, acting)?;
                 self.send_message(conn, id, &me, to, body, client_msg_id, now)
             }
@@ -393,7 +393,7 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.rename_group(conn, id, &me, &group, title, now)
             }
-            F::SendGroup { id, acting, group, body, client_msg_id } => {
+            F::SendGroup { id, acting, group, body, client_msg_id, .. } => {
                 let me = self.acting(conn, acting)?;
                 self.send_group(conn, id, &me, &group, body, client_msg_id, now)
             }
@@ -408,6 +408,14 @@ impl<S: Storage> Core<S> {
             F::Typing { id, acting, to, group } => {
                 let me = self.acting(conn, acting)?;
                 self.typing(conn, id, &me, to, group, now)
+            }
+            F::Read { id, acting, .. } => {
+                // Receipts are not tracked yet: a read is accepted and changes nothing.
+                self.acting(conn, acting)?;
+                if let Some(id) = id {
+                    self.ok(conn, id);
+                }
+                Ok(())
             }
             F::GetGroups { id, acting } => {
                 let me = self.acting(conn, acting)?;

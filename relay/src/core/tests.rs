@@ -197,6 +197,7 @@ impl Harness {
             to: addr(to),
             body: body.to_owned(),
             client_msg_id: cmid,
+            receipts: false,
         })
     }
 

@@ -98,6 +98,7 @@ fn message(id: &str, from: &str, to: &str, at: i64) -> Message {
         body: format!("body of {id} ✓"),
         sent_at: at,
         client_msg_id: format!("client-{id}"),
+        receipts: false,
     }
 }
 
@@ -125,6 +126,7 @@ fn group_message(id: &str, group: &str, from: &str, at: i64) -> GroupMessage {
         body: format!("body of {id} ✓"),
         sent_at: at,
         client_msg_id: format!("client-{id}"),
+        receipts: false,
     }
 }
 

@@ -814,6 +814,7 @@ fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
         body: row.get(first + 3)?,
         sent_at: row.get(first + 4)?,
         client_msg_id: row.get(first + 5)?,
+        receipts: false,
     })
 }
 
@@ -826,6 +827,7 @@ fn group_message_cols(row: &Row<'_>, first: usize) -> Result<GroupMessage, Stora
         body: row.get(first + 3)?,
         sent_at: row.get(first + 4)?,
         client_msg_id: row.get(first + 5)?,
+        receipts: false,
     })
 }
 

@@ -40,7 +40,7 @@ fn send_group(t: &mut Harness, conn: ConnId, group: &str, body: &str) -> ServerF
     let cmid = format!("g{}", t.id());
     let group = group.to_owned();
     let body = body.to_owned();
-    t.request(conn, |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: cmid })
+    t.request(conn, |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: cmid, receipts: false })
 }
 
 /// alice, bob and carol: alice is friends with both (both ways).
@@ -56,7 +56,13 @@ fn three() -> (Harness, ConnId, ConnId, ConnId) {
 
 fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> GroupInfo {
     let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
-    group_of(&t.request(conn, |id| ClientFrame::CreateGroup { id, acting: None, members, title: None, promoted: false }))
+    group_of(&t.request(conn, |id| ClientFrame::CreateGroup {
+        id,
+        acting: None,
+        members,
+        title: None,
+        promoted: false,
+    }))
 }
 
 #[test]
@@ -223,7 +229,8 @@ fn leaving_removing_renaming_and_ownership() {
             acting: None,
             group: g.id.clone(),
             body: "hey".into(),
-            client_msg_id: "x1".into()
+            client_msg_id: "x1".into(),
+            receipts: false,
         }),
         ErrorCode::NotInGroup
     );
@@ -260,7 +267,8 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
             acting: None,
             group: g.id.clone(),
             body: "x".into(),
-            client_msg_id: "e1".into()
+            client_msg_id: "e1".into(),
+            receipts: false,
         }),
         ErrorCode::NotInGroup
     );
@@ -270,13 +278,21 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
             acting: None,
             group: "no-such-group".into(),
             body: "x".into(),
-            client_msg_id: "e2".into()
+            client_msg_id: "e2".into(),
+            receipts: false,
         }),
         ErrorCode::NotInGroup
     );
     let send = |body: &str| {
         let (group, body) = (g.id.clone(), body.to_owned());
-        move |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: "same".into() }
+        move |id| ClientFrame::SendGroup {
+            id,
+            acting: None,
+            group,
+            body,
+            client_msg_id: "same".into(),
+            receipts: false,
+        }
     };
     let first = t.request(a, send("once"));
     let again = t.request(a, send("once"));
@@ -294,8 +310,8 @@ impl SameIdAs for ServerFrame {
     /// The same answer with another request's id, to compare answers to two requests.
     fn with_id_of(self, other: &ServerFrame) -> ServerFrame {
         match (self, other) {
-            (ServerFrame::Stored { message_id, seq, sent_at, .. }, ServerFrame::Stored { id, .. }) => {
-                ServerFrame::Stored { id: *id, message_id, seq, sent_at }
+            (ServerFrame::Stored { message_id, seq, sent_at, recipients, .. }, ServerFrame::Stored { id, .. }) => {
+                ServerFrame::Stored { id: *id, message_id, seq, sent_at, recipients }
             }
             (frame, _) => frame,
         }

@@ -42,7 +42,14 @@ fn resending_with_the_same_client_id_never_duplicates() {
     t.befriend(a, b, RequestAnswer::Accept);
     let send = |body: &str| {
         let body = body.to_owned();
-        move |id| ClientFrame::Send { id, acting: None, to: addr("bob"), body, client_msg_id: "m-1".into() }
+        move |id| ClientFrame::Send {
+            id,
+            acting: None,
+            to: addr("bob"),
+            body,
+            client_msg_id: "m-1".into(),
+            receipts: false,
+        }
     };
     let first = stored(t.request(a, send("once")));
     let again = stored(t.request(a, send("once")));
@@ -59,7 +66,7 @@ fn invalid_bodies_and_ids_are_refused() {
     t.befriend(a, b, RequestAnswer::Accept);
     let send = |body: String, cmid: &str| {
         let cmid = cmid.to_owned();
-        move |id| ClientFrame::Send { id, acting: None, to: addr("bob"), body, client_msg_id: cmid }
+        move |id| ClientFrame::Send { id, acting: None, to: addr("bob"), body, client_msg_id: cmid, receipts: false }
     };
     assert_eq!(t.err(a, send("x".repeat(8193), "a")), ErrorCode::BadBody);
     assert_eq!(t.err(a, send("bell\u{7}".into(), "b")), ErrorCode::BadBody);

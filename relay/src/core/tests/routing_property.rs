@@ -74,9 +74,14 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
         Op::AnswerDeletion(_, b, answer) => ClientFrame::AnswerDeletion { id, acting: None, from: a(b), answer },
         Op::Block(_, b) => ClientFrame::Block { id, acting: None, target: a(b) },
         Op::Unblock(_, b) => ClientFrame::Unblock { id, acting: None, target: a(b) },
-        Op::Send(_, b) => {
-            ClientFrame::Send { id, acting: None, to: a(b), body: format!("msg {id}"), client_msg_id: format!("m{id}") }
-        }
+        Op::Send(_, b) => ClientFrame::Send {
+            id,
+            acting: None,
+            to: a(b),
+            body: format!("msg {id}"),
+            client_msg_id: format!("m{id}"),
+            receipts: false,
+        },
         Op::Presence(_, state) => ClientFrame::SetPresence {
             id,
             acting: None,
@@ -97,6 +102,7 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
             group: g(n),
             body: format!("g {id}"),
             client_msg_id: format!("g{id}"),
+            receipts: false,
         },
         Op::LeaveGroup(_, n) => ClientFrame::LeaveGroup { id, acting: None, group: g(n) },
         Op::InviteToGroup(_, n, b) => ClientFrame::InviteToGroup { id, acting: None, group: g(n), who: a(b) },

@@ -34,6 +34,7 @@ fn message(id: &str) -> Message {
         body: "hi".to_owned(),
         sent_at: 7,
         client_msg_id: format!("c-{id}"),
+        receipts: false,
     }
 }
 
@@ -306,6 +307,7 @@ fn group_message(id: &str, from: &str) -> GroupMessage {
         body: "hello all".to_owned(),
         sent_at: 9,
         client_msg_id: format!("c-{id}"),
+        receipts: false,
     }
 }
 
