@@ -442,6 +442,7 @@ impl<S: Storage> Core<S> {
         group: &str,
         body: String,
         client_msg_id: String,
+        receipts: bool,
         now: Millis,
     ) -> Outcome {
         if !check_client_msg_id(&client_msg_id) {
@@ -466,7 +467,7 @@ impl<S: Storage> Core<S> {
             body,
             sent_at: now,
             client_msg_id,
-            receipts: false,
+            receipts,
         };
         // Blocks hold inside groups: whoever blocked the sender gets nothing of theirs.
         let deliveries: Vec<(Handle, u64)> = self
@@ -478,16 +479,26 @@ impl<S: Storage> Core<S> {
             .collect();
         self.write(Mutation::PutGroup(record))?;
         self.write(Mutation::StoreGroupMessage { message: message.clone(), number, deliveries: deliveries.clone() })?;
+        // Receipts are tracked for every other member, those who blocked the sender included: they never get the
+        // message, so they never confirm it, and the count does not give the block away.
+        let recipients = if receipts {
+            let tracked: Vec<(Address, Option<u64>)> = self
+                .member_addresses(group)
+                .into_iter()
+                .filter(|m| m != &me_addr)
+                .map(|m| {
+                    let seq = deliveries.iter().find(|(h, _)| *h == m.handle).map(|(_, seq)| *seq);
+                    (m, seq)
+                })
+                .collect();
+            self.track_receipts(&message.id, &me_addr, Some(group), tracked)?
+        } else {
+            Vec::new()
+        };
         let own_seq = deliveries.iter().find(|(h, _)| h == me).map_or(0, |(_, s)| *s);
         self.send(
             conn,
-            ServerFrame::Stored {
-                id,
-                message_id: message.id.clone(),
-                seq: own_seq,
-                sent_at: now,
-                recipients: Vec::new(),
-            },
+            ServerFrame::Stored { id, message_id: message.id.clone(), seq: own_seq, sent_at: now, recipients },
         );
         for (handle, seq) in deliveries {
             let item = StreamItem { seq, at: now, body: ItemBody::GroupMessage { message: message.clone() } };
@@ -526,10 +537,9 @@ impl<S: Storage> Core<S> {
                 "That message is not part of this group's history you can see.",
             ));
         };
-        self.send(
-            conn,
-            ServerFrame::GroupHistory { id, group, messages: page.messages, more: page.more, receipts: Vec::new() },
-        );
+        let mine = page.messages.iter().filter(|m| m.receipts && m.from == me_addr).map(|m| m.id.as_str());
+        let receipts = self.page_receipts(mine)?;
+        self.send(conn, ServerFrame::GroupHistory { id, group, messages: page.messages, more: page.more, receipts });
         Ok(())
     }
 

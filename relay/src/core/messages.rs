@@ -1,5 +1,5 @@
 //! Direct messages that are never lost: store first, acknowledge after the commit, push to every connection of both
-//! sides, resume with `sync`, page with `history`.
+//! sides, resume with `sync`, page with `history`. An `ack` also delivers the receipts it covers (`receipts.rs`).
 
 use huddle_shared::limits::{MAX_HISTORY_PAGE, MAX_SYNC_PAGE};
 use huddle_shared::model::{GroupMessage, ItemBody, Message, StreamItem};
@@ -38,11 +38,13 @@ impl<S: Storage> Core<S> {
         if !same(&sent) {
             return Err(refuse(ErrorCode::DuplicateClientMsgId));
         }
-        let (message_id, sent_at) = match sent {
-            Sent::Direct(m) => (m.id, m.sent_at),
-            Sent::Group(m) => (m.id, m.sent_at),
+        let (message_id, sent_at, receipts) = match sent {
+            Sent::Direct(m) => (m.id, m.sent_at, m.receipts),
+            Sent::Group(m) => (m.id, m.sent_at, m.receipts),
         };
-        Ok(Some(ServerFrame::Stored { id, message_id, seq, sent_at, recipients: Vec::new() }))
+        // The same recipients as the first answer: they were fixed when the message was stored.
+        let recipients = if receipts { self.tracked_recipients(&message_id)? } else { Vec::new() };
+        Ok(Some(ServerFrame::Stored { id, message_id, seq, sent_at, recipients }))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -54,6 +56,7 @@ impl<S: Storage> Core<S> {
         to: Address,
         body: String,
         client_msg_id: String,
+        receipts: bool,
         now: Millis,
     ) -> Outcome {
         if !check_client_msg_id(&client_msg_id) {
@@ -91,20 +94,19 @@ impl<S: Storage> Core<S> {
             body,
             sent_at: now,
             client_msg_id,
-            receipts: false,
+            receipts,
         };
         let sender_seq = self.state.head(me) + 1;
         let recipient_seq = self.state.head(&to.handle) + 1;
         self.write(Mutation::StoreMessage { message: message.clone(), sender_seq, recipient_seq })?;
+        let recipients = if receipts {
+            self.track_receipts(&message.id, &message.from, None, vec![(to.clone(), Some(recipient_seq))])?
+        } else {
+            Vec::new()
+        };
         self.send(
             conn,
-            ServerFrame::Stored {
-                id,
-                message_id: message.id.clone(),
-                seq: sender_seq,
-                sent_at: now,
-                recipients: Vec::new(),
-            },
+            ServerFrame::Stored { id, message_id: message.id.clone(), seq: sender_seq, sent_at: now, recipients },
         );
         let item = |seq| StreamItem { seq, at: now, body: ItemBody::Message { message: message.clone() } };
         self.deliver(&to.handle, item(recipient_seq), None);
@@ -134,6 +136,7 @@ impl<S: Storage> Core<S> {
                     ItemBody::Message { message } => message.body.len(),
                     ItemBody::GroupMessage { message } => message.body.len() + 64,
                     ItemBody::Event { .. } => 300,
+                    // `by` and `group`, then each id: a UUID in quotes and a comma.
                     ItemBody::Receipt { receipt } => 64 + 40 * receipt.message_ids.len(),
                 };
             if keep > 0 && size > budget {
@@ -149,7 +152,7 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    pub(super) fn ack(&mut self, conn: ConnId, id: Option<RequestId>, me: &Handle, seq: u64) -> Outcome {
+    pub(super) fn ack(&mut self, conn: ConnId, id: Option<RequestId>, me: &Handle, seq: u64, now: Millis) -> Outcome {
         let head = self.state.head(me);
         if seq > head {
             return Err(refuse_with(
@@ -159,8 +162,10 @@ impl<S: Storage> Core<S> {
         }
         if let Some(mut record) = self.state.handles.get(me).cloned() {
             if seq > record.acked {
-                record.acked = seq;
+                let before = std::mem::replace(&mut record.acked, seq);
                 self.write(Mutation::PutHandle(record))?;
+                // The items between the old and the new position are delivered now.
+                self.deliver_receipts(me, before, seq, now)?;
             }
         }
         if let Some(id) = id {
@@ -194,10 +199,9 @@ impl<S: Storage> Core<S> {
         let Some(page) = self.store.history(&me_addr, &with, cursor, limit)? else {
             return Err(refuse_with(ErrorCode::BadCursor, "That message is not part of this conversation."));
         };
-        self.send(
-            conn,
-            ServerFrame::History { id, with, messages: page.messages, more: page.more, receipts: Vec::new() },
-        );
+        let mine = page.messages.iter().filter(|m| m.receipts && m.from == me_addr).map(|m| m.id.as_str());
+        let receipts = self.page_receipts(mine)?;
+        self.send(conn, ServerFrame::History { id, with, messages: page.messages, more: page.more, receipts });
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 //! - [`state`]: the in-memory model, changed only through storage [`Mutation`]s.
 //! - [`routing`]: the routing rule.
 //! - `conns`: which connection acts for which handle, with what presence and stream position.
-//! - `auth`, `friends`, `messages`, `presence`: one file per family of frames.
+//! - `auth`, `friends`, `groups`, `messages`, `receipts`, `presence`, `typing`: one file per family of frames.
 //! - `limiter`: sliding-window limits for failed logins, registrations and friend requests.
 //!
 //! Password hashing is too slow for the core's single thread, so it is an effect: the core asks for a hash or a
@@ -19,6 +19,7 @@ mod groups;
 mod limiter;
 mod messages;
 mod presence;
+mod receipts;
 pub mod relation;
 pub mod routing;
 pub mod state;
@@ -353,9 +354,9 @@ impl<S: Storage> Core<S> {
                 self.send(conn, ServerFrame::Friends { id: Some(id), acting, list });
                 Ok(())
             }
-            F::Send { id, acting, to, body, client_msg_id, .. } => {
+            F::Send { id, acting, to, body, client_msg_id, receipts } => {
                 let me = self.acting(conn, acting)?;
-                self.send_message(conn, id, &me, to, body, client_msg_id, now)
+                self.send_message(conn, id, &me, to, body, client_msg_id, receipts, now)
             }
             F::Sync { id, acting, after, limit } => {
                 let me = self.acting(conn, acting)?;
@@ -363,7 +364,7 @@ impl<S: Storage> Core<S> {
             }
             F::Ack { id, acting, seq } => {
                 let me = self.acting(conn, acting)?;
-                self.ack(conn, id, &me, seq)
+                self.ack(conn, id, &me, seq, now)
             }
             F::History { id, acting, with, before, after, limit } => {
                 let me = self.acting(conn, acting)?;
@@ -393,9 +394,9 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.rename_group(conn, id, &me, &group, title, now)
             }
-            F::SendGroup { id, acting, group, body, client_msg_id, .. } => {
+            F::SendGroup { id, acting, group, body, client_msg_id, receipts } => {
                 let me = self.acting(conn, acting)?;
-                self.send_group(conn, id, &me, &group, body, client_msg_id, now)
+                self.send_group(conn, id, &me, &group, body, client_msg_id, receipts, now)
             }
             F::GroupHistory { id, acting, group, before, after, limit } => {
                 let me = self.acting(conn, acting)?;
@@ -409,13 +410,9 @@ impl<S: Storage> Core<S> {
                 let me = self.acting(conn, acting)?;
                 self.typing(conn, id, &me, to, group, now)
             }
-            F::Read { id, acting, .. } => {
-                // Receipts are not tracked yet: a read is accepted and changes nothing.
-                self.acting(conn, acting)?;
-                if let Some(id) = id {
-                    self.ok(conn, id);
-                }
-                Ok(())
+            F::Read { id, acting, message_ids } => {
+                let me = self.acting(conn, acting)?;
+                self.read(conn, id, &me, message_ids, now)
             }
             F::GetGroups { id, acting } => {
                 let me = self.acting(conn, acting)?;

@@ -3,6 +3,7 @@
 //! - X may send a direct message to Y iff an entry links them (Y on X's list, or X on Y's list, without the
 //!   "removed you" mark) and neither blocked the other.
 //! - Y's presence and profile reach X iff Y is on X's list (not marked) and Y has not blocked X.
+//! - Receipts of X's messages by Y (delivered, read) reach X, and only X, iff Y has not blocked X.
 
 use huddle_shared::Address;
 
@@ -24,6 +25,12 @@ pub fn may_message(state: &State, from: &Address, to: &Address) -> bool {
 /// Whether `viewer` may see `of`'s presence and profile.
 pub fn sees(state: &State, viewer: &Address, of: &Address) -> bool {
     live_entry(state, viewer, of) && !state.blocks.contains(of, viewer)
+}
+
+/// Whether `recipient`'s receipts of `sender`'s messages may be recorded and reported to `sender` (whose stream is
+/// the only place they go): not while the recipient blocks the sender.
+pub fn receipts_reach(state: &State, recipient: &Address, sender: &Address) -> bool {
+    !state.blocks.contains(recipient, sender)
 }
 
 /// Everyone who may see `of`'s presence: owners of an unmarked entry for `of` whom `of` has not blocked.

@@ -160,6 +160,9 @@ impl State {
                     self.bump_head(&handle, seq);
                 }
             }
+            // Receipt records stay in storage only: memory must not grow with every message ever sent.
+            Mutation::PutReceipt(_) => {}
+            Mutation::AppendReceipt { handle, seq, .. } => self.bump_head(&handle, seq),
         }
     }
 

@@ -243,4 +243,5 @@ mod auth_tests;
 mod friend_tests;
 mod group_tests;
 mod message_tests;
+mod receipt_tests;
 mod routing_property;

@@ -5,15 +5,15 @@
 //! demands identical answers from every read.
 
 use huddle_shared::model::{
-    DeletionState, Event, GroupChange, GroupMessage, InvitePolicy, ItemBody, Message, Profile, RequestAnswer,
-    StreamItem,
+    DeletionState, Event, GroupChange, GroupMessage, InvitePolicy, ItemBody, Message, Profile, Receipt, ReceiptState,
+    RequestAnswer, StreamItem,
 };
 use huddle_shared::{Address, Handle, RelayName};
 
 use super::{
     AccountRec, BlockRec, DeletionRec, EntryRec, GroupHistoryPage, GroupInviteRec, GroupRec, HandleRec, HistoryCursor,
-    HistoryPage, InviteRec, MemberRec, MemoryStorage, Mutation, RequestRec, SessionRec, Snapshot, SqliteStorage,
-    Storage,
+    HistoryPage, InviteRec, MemberRec, MemoryStorage, Mutation, ReceiptRec, RequestRec, SessionRec, Snapshot,
+    SqliteStorage, Storage,
 };
 
 const RELAY: &str = "home.example";
@@ -149,6 +149,23 @@ fn group_ids(page: &GroupHistoryPage) -> Vec<&str> {
 
 fn seqs(items: &[StreamItem]) -> Vec<u64> {
     items.iter().map(|i| i.seq).collect()
+}
+
+/// A receipt record not delivered or read yet.
+fn receipt_rec(message_id: &str, recipient: &str, sender: &str, group: Option<&str>, seq: Option<u64>) -> ReceiptRec {
+    ReceiptRec {
+        message_id: message_id.to_owned(),
+        recipient: addr(recipient),
+        sender: addr(sender),
+        group: group.map(str::to_owned),
+        seq,
+        delivered_at: None,
+        read_at: None,
+    }
+}
+
+fn receipt_ids(records: &[ReceiptRec]) -> Vec<(&str, &str)> {
+    records.iter().map(|r| (r.message_id.as_str(), r.recipient.handle.as_str())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -549,6 +566,11 @@ fn reads_see_applied_but_uncommitted(s: &mut dyn Storage) {
     assert_eq!(s.find_client_msg(&addr("alice"), "client-m1").unwrap(), Some((m.clone(), 1)));
     let page = s.history(&addr("alice"), &addr("bob"), HistoryCursor::Latest, 9).unwrap().unwrap();
     assert_eq!(page.messages, vec![m]);
+    let tracked = receipt_rec("m1", "bob", "alice", None, Some(1));
+    s.apply(&Mutation::PutReceipt(tracked.clone())).unwrap();
+    assert_eq!(s.receipt("m1", &addr("bob")).unwrap(), Some(tracked.clone()));
+    assert_eq!(s.message_receipts("m1", 9).unwrap(), vec![tracked.clone()]);
+    assert_eq!(s.undelivered_receipts(&addr("bob"), 0, 9, 9).unwrap(), vec![tracked]);
     s.commit().unwrap();
     s.commit().unwrap();
     assert_eq!(load(s).heads, vec![(handle("alice"), 1), (handle("bob"), 2)]);
@@ -909,6 +931,157 @@ fn group_messages_survive_handle_removal(s: &mut dyn Storage) {
     assert_eq!(load(s).heads, vec![(handle("bob"), 4), (handle("carol"), 3)]);
 }
 
+/// Receipts of "m1" (alice to bob) and of group message "ga" (alice to bob, carol, and dave who blocked her: no seq).
+fn receipts_setup(s: &mut dyn Storage) -> Vec<ReceiptRec> {
+    let records = vec![
+        receipt_rec("m1", "bob", "alice", None, Some(1)),
+        receipt_rec("ga", "carol", "alice", Some("g1"), Some(1)),
+        receipt_rec("ga", "bob", "alice", Some("g1"), Some(2)),
+        receipt_rec("ga", "dave", "alice", Some("g1"), None),
+    ];
+    apply_all(s, &records.iter().cloned().map(Mutation::PutReceipt).collect::<Vec<_>>());
+    records
+}
+
+fn receipt_records_put_and_overwrite(s: &mut dyn Storage) {
+    let records = receipts_setup(s);
+    assert_eq!(s.receipt("m1", &addr("bob")).unwrap(), Some(records[0].clone()));
+    assert_eq!(s.receipt("ga", &addr("dave")).unwrap(), Some(records[3].clone()));
+    // Unknown message, recipient not tracked, the same handle on another relay, the sender itself.
+    assert_eq!(s.receipt("m9", &addr("bob")).unwrap(), None);
+    assert_eq!(s.receipt("m1", &addr("carol")).unwrap(), None);
+    assert_eq!(s.receipt("m1", &addr("bob@far.example")).unwrap(), None);
+    assert_eq!(s.receipt("m1", &addr("alice")).unwrap(), None);
+    // Every tracked recipient of a message, by address text, limited.
+    assert_eq!(
+        receipt_ids(&s.message_receipts("ga", 10).unwrap()),
+        vec![("ga", "bob"), ("ga", "carol"), ("ga", "dave")]
+    );
+    assert_eq!(receipt_ids(&s.message_receipts("ga", 2).unwrap()), vec![("ga", "bob"), ("ga", "carol")]);
+    assert_eq!(s.message_receipts("ga", 0).unwrap(), vec![]);
+    assert_eq!(s.message_receipts("m9", 10).unwrap(), vec![]);
+
+    // An upsert replaces the whole record.
+    let delivered = ReceiptRec { delivered_at: Some(-7), ..records[0].clone() };
+    apply_all(s, &[Mutation::PutReceipt(delivered.clone())]);
+    assert_eq!(s.receipt("m1", &addr("bob")).unwrap(), Some(delivered.clone()));
+    let read = ReceiptRec { read_at: Some(9), ..delivered };
+    apply_all(s, &[Mutation::PutReceipt(read.clone())]);
+    assert_eq!(s.message_receipts("m1", 10).unwrap(), vec![read]);
+    // Nothing of it is loaded into memory.
+    assert_eq!(load(s), Snapshot::default());
+}
+
+fn undelivered_receipts_by_stream_range(s: &mut dyn Storage) {
+    let mut records = receipts_setup(s);
+    for (n, id) in ["b3", "b4", "b5", "b6"].into_iter().enumerate() {
+        records.push(receipt_rec(id, "bob", "carol", None, Some(n as u64 + 3)));
+    }
+    // b4 was read before any ack: delivered with it.
+    records[5].delivered_at = Some(40);
+    records[5].read_at = Some(40);
+    apply_all(s, &records[4..].iter().cloned().map(Mutation::PutReceipt).collect::<Vec<_>>());
+    let bob = addr("bob");
+    let pending = |s: &mut dyn Storage, after, upto, limit| {
+        receipt_ids(&s.undelivered_receipts(&bob, after, upto, limit).unwrap())
+            .into_iter()
+            .map(|(id, _)| id.to_owned())
+            .collect::<Vec<_>>()
+    };
+    // In bob's stream order, whatever the order they were tracked in; never the read one.
+    assert_eq!(pending(s, 0, u64::MAX, 100), vec!["m1", "ga", "b3", "b5", "b6"]);
+    assert_eq!(pending(s, 1, 5, 100), vec!["ga", "b3", "b5"]);
+    assert_eq!(pending(s, 0, u64::MAX, 2), vec!["m1", "ga"]);
+    assert_eq!(pending(s, 2, u64::MAX, 2), vec!["b3", "b5"]);
+    assert_eq!(pending(s, 6, u64::MAX, 100), Vec::<String>::new());
+    assert_eq!(pending(s, 3, 3, 100), Vec::<String>::new());
+    assert_eq!(pending(s, 0, 9, 0), Vec::<String>::new());
+    assert_eq!(s.undelivered_receipts(&bob, 0, 1, 10).unwrap(), vec![records[0].clone()]);
+    // Per recipient; a record without a seq (dave never got "ga") is never pending.
+    assert_eq!(receipt_ids(&s.undelivered_receipts(&addr("carol"), 0, 9, 9).unwrap()), vec![("ga", "carol")]);
+    assert_eq!(s.undelivered_receipts(&addr("dave"), 0, u64::MAX, 9).unwrap(), vec![]);
+    assert_eq!(s.undelivered_receipts(&addr("alice"), 0, u64::MAX, 9).unwrap(), vec![]);
+
+    // Delivering takes a record out of the range at once, before the commit too.
+    s.apply(&Mutation::PutReceipt(ReceiptRec { delivered_at: Some(50), ..records[4].clone() })).unwrap();
+    assert_eq!(pending(s, 0, u64::MAX, 100), vec!["m1", "ga", "b5", "b6"]);
+    s.commit().unwrap();
+    assert_eq!(s.receipt("b3", &bob).unwrap().and_then(|r| r.delivered_at), Some(50));
+}
+
+/// alice: 1 her message m1 with receipts, 2 a delivered receipt from bob, 3 a group read receipt from carol.
+fn receipt_items_in_streams(s: &mut dyn Storage) {
+    let m1 = Message { receipts: true, ..message("m1", "alice", "bob", 10) };
+    let ga = GroupMessage { receipts: true, ..group_message("ga", "g1", "carol", 11) };
+    let delivered = Receipt {
+        by: addr("bob"),
+        state: ReceiptState::Delivered,
+        message_ids: vec!["m1".to_owned(), "m0".to_owned()],
+        group: None,
+    };
+    let read = Receipt {
+        by: addr("carol@far.example"),
+        state: ReceiptState::Read,
+        message_ids: vec!["g ✓".to_owned()],
+        group: Some("g1".to_owned()),
+    };
+    apply_all(
+        s,
+        &[
+            store(&m1, 1, 1),
+            Mutation::AppendReceipt { handle: handle("alice"), seq: 2, at: 20, receipt: delivered.clone() },
+            Mutation::AppendReceipt { handle: handle("alice"), seq: 3, at: 30, receipt: read.clone() },
+            store_group(&ga, 1, &[("carol", 1), ("bob", 2)]),
+        ],
+    );
+    assert_eq!(
+        s.stream_page(&addr("alice"), 0, u64::MAX, 10).unwrap(),
+        vec![
+            message_item(1, &m1),
+            StreamItem { seq: 2, at: 20, body: ItemBody::Receipt { receipt: delivered } },
+            StreamItem { seq: 3, at: 30, body: ItemBody::Receipt { receipt: read } },
+        ]
+    );
+    assert_eq!(load(s).heads, vec![(handle("alice"), 3), (handle("bob"), 2), (handle("carol"), 1)]);
+    // Messages keep their receipts flag wherever they are read.
+    assert_eq!(s.stream_page(&addr("bob"), 0, 9, 9).unwrap(), vec![message_item(1, &m1), group_item(2, &ga)]);
+    assert_eq!(s.find_client_msg(&addr("alice"), "client-m1").unwrap(), Some((m1.clone(), 1)));
+    assert_eq!(s.find_group_client_msg(&addr("carol"), "client-ga").unwrap(), Some((ga.clone(), 1)));
+    let page = s.history(&addr("bob"), &addr("alice"), HistoryCursor::Latest, 9).unwrap().unwrap();
+    assert_eq!(page.messages, vec![m1]);
+    let page = s.group_history("g1", 0, HistoryCursor::Latest, 9).unwrap().unwrap();
+    assert_eq!(page.messages, vec![ga]);
+}
+
+fn receipts_survive_handle_removal(s: &mut dyn Storage) {
+    let records = receipts_setup(s);
+    apply_all(
+        s,
+        &[
+            Mutation::AppendReceipt {
+                handle: handle("alice"),
+                seq: 1,
+                at: 5,
+                receipt: Receipt {
+                    by: addr("bob"),
+                    state: ReceiptState::Read,
+                    message_ids: vec!["m1".to_owned()],
+                    group: None,
+                },
+            },
+            Mutation::RemoveHandle(handle("alice")),
+            Mutation::RemoveHandle(handle("bob")),
+        ],
+    );
+    // The stream goes with the handle; the records are the core's to keep or drop, as other records are.
+    assert_eq!(s.stream_page(&addr("alice"), 0, u64::MAX, 9).unwrap(), vec![]);
+    assert_eq!(s.message_receipts("ga", 9).unwrap().len(), 3);
+    assert_eq!(
+        s.undelivered_receipts(&addr("bob"), 0, u64::MAX, 9).unwrap(),
+        vec![records[0].clone(), records[2].clone()]
+    );
+}
+
 macro_rules! conformance {
     ($($scenario:ident),* $(,)?) => {
         mod memory {
@@ -954,6 +1127,10 @@ conformance!(
     group_history_since_and_paging,
     group_history_bad_cursors,
     group_messages_survive_handle_removal,
+    receipt_records_put_and_overwrite,
+    undelivered_receipts_by_stream_range,
+    receipt_items_in_streams,
+    receipts_survive_handle_removal,
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1042,6 +1219,21 @@ mod differential {
             who: usize,
             policy: usize,
         },
+        /// Upserts the receipt of the `message`-th message made so far (direct or group) for `recipient`.
+        Receipt {
+            message: usize,
+            recipient: usize,
+            seq: Option<u8>,
+            delivered: bool,
+            read: bool,
+        },
+        /// Appends a receipt item to a local handle's stream.
+        ReceiptItem {
+            who: usize,
+            by: usize,
+            read: bool,
+            group: bool,
+        },
         Commit,
     }
 
@@ -1067,8 +1259,14 @@ mod differential {
             1 => (0..GROUPS.len(), who.clone(), who.clone())
                 .prop_map(|(group, invitee, by)| Op::GroupInvite { group, invitee, by }),
             1 => (0..GROUPS.len(), who.clone()).prop_map(|(group, invitee)| Op::DeleteGroupInvite { group, invitee }),
-            4 => (0..GROUPS.len(), who, 0..8u8).prop_map(|(group, from, to)| Op::GroupMessage { group, from, to }),
-            1 => (local, 0..POLICIES.len()).prop_map(|(who, policy)| Op::Policy { who, policy }),
+            4 => (0..GROUPS.len(), who.clone(), 0..8u8).prop_map(|(group, from, to)| Op::GroupMessage { group, from, to }),
+            1 => (local.clone(), 0..POLICIES.len()).prop_map(|(who, policy)| Op::Policy { who, policy }),
+            3 => (any::<usize>(), who.clone(), proptest::option::of(0..8u8), any::<bool>(), any::<bool>())
+                .prop_map(|(message, recipient, seq, delivered, read)| {
+                    Op::Receipt { message, recipient, seq, delivered, read }
+                }),
+            1 => (local, who, any::<bool>(), any::<bool>())
+                .prop_map(|(who, by, read, group)| Op::ReceiptItem { who, by, read, group }),
             1 => Just(Op::Commit),
         ]
     }
@@ -1085,6 +1283,8 @@ mod differential {
         };
         let states =
             [DeletionState::Deleted, DeletionState::Notified, DeletionState::Requested, DeletionState::Refused];
+        // Ids of the messages made so far, direct and group, for receipts to refer to.
+        let mut made: Vec<(String, Option<&str>, usize)> = Vec::new();
         ops.iter()
             .enumerate()
             .map(|(i, op)| {
@@ -1117,6 +1317,7 @@ mod differential {
                     }
                     Op::Message { from, to } => {
                         let m = message(&format!("m{i}"), NAMES[from], NAMES[to], i as i64);
+                        made.push((m.id.clone(), None, from));
                         let sender_seq = next_seq(from);
                         let recipient_seq = next_seq(to);
                         store(&m, sender_seq, recipient_seq)
@@ -1160,6 +1361,7 @@ mod differential {
                     Op::GroupMessage { group, from, to } => {
                         numbers[group] += 1;
                         let m = group_message(&format!("gm{i}"), GROUPS[group], NAMES[from], i as i64);
+                        made.push((m.id.clone(), Some(GROUPS[group]), from));
                         // Local handles only (the last name is remote), the sender's copy wherever its bit says.
                         let deliveries = (0..NAMES.len() - 1)
                             .filter(|&who| to & (1 << who) != 0)
@@ -1171,6 +1373,29 @@ mod differential {
                         invite_policy: POLICIES[policy],
                         ..handle_rec(NAMES[who], "acc", who as u32)
                     }),
+                    Op::Receipt { message, recipient, seq, delivered, read } => {
+                        let (id, group, from) = made.get(message % made.len().max(1))?;
+                        Mutation::PutReceipt(ReceiptRec {
+                            message_id: id.clone(),
+                            recipient: addr(NAMES[recipient]),
+                            sender: addr(NAMES[*from]),
+                            group: group.map(str::to_owned),
+                            seq: seq.map(u64::from),
+                            delivered_at: (delivered || read).then_some(i as i64),
+                            read_at: read.then_some(i as i64),
+                        })
+                    }
+                    Op::ReceiptItem { who, by, read, group } => Mutation::AppendReceipt {
+                        handle: handle(NAMES[who]),
+                        seq: next_seq(who),
+                        at: i as i64,
+                        receipt: Receipt {
+                            by: addr(NAMES[by]),
+                            state: if read { ReceiptState::Read } else { ReceiptState::Delivered },
+                            message_ids: made.iter().rev().take(3).map(|(id, _, _)| id.clone()).collect(),
+                            group: group.then(|| GROUPS[0].to_owned()),
+                        },
+                    },
                     Op::Commit => return None,
                 })
             })
@@ -1179,6 +1404,11 @@ mod differential {
 
     fn compare(mem: &mut MemoryStorage, sql: &mut SqliteStorage, message_ids: &[String], group_ids: &[String]) {
         assert_eq!(load(mem), load(sql));
+        for id in message_ids.iter().chain(group_ids) {
+            for limit in [0, 2, 10] {
+                assert_eq!(mem.message_receipts(id, limit).unwrap(), sql.message_receipts(id, limit).unwrap(), "{id}");
+            }
+        }
         for group in GROUPS {
             let mut cursors = vec![HistoryCursor::Latest];
             for id in group_ids.iter().step_by(2) {
@@ -1208,6 +1438,16 @@ mod differential {
             for id in message_ids.iter().step_by(3) {
                 let client = format!("client-{id}");
                 assert_eq!(mem.find_client_msg(&a, &client).unwrap(), sql.find_client_msg(&a, &client).unwrap());
+            }
+            for (after, upto, limit) in [(0, u64::MAX, usize::MAX), (1, 5, 2), (3, 4, 9), (0, 8, 1)] {
+                assert_eq!(
+                    mem.undelivered_receipts(&a, after, upto, limit).unwrap(),
+                    sql.undelivered_receipts(&a, after, upto, limit).unwrap(),
+                    "{name} {after} {upto} {limit}"
+                );
+            }
+            for id in message_ids.iter().chain(group_ids) {
+                assert_eq!(mem.receipt(id, &a).unwrap(), sql.receipt(id, &a).unwrap(), "{id} {name}");
             }
             for id in group_ids {
                 let client = format!("client-{id}");

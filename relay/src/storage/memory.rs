@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use huddle_shared::model::{GroupMessage, ItemBody, Message, StreamItem};
 use huddle_shared::{Address, Handle};
 
-use super::{GroupHistoryPage, HistoryCursor, HistoryPage, Mutation, Snapshot, Storage, StorageError};
+use super::{GroupHistoryPage, HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
 
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
@@ -21,6 +21,8 @@ pub struct MemoryStorage {
     group_messages: Vec<(GroupMessage, u64)>,
     /// (sender, client_msg_id) -> (index into group_messages, sender's stream seq)
     group_client_ids: HashMap<(Address, String), (usize, u64)>,
+    /// (message id, recipient) -> receipt record
+    receipts: BTreeMap<(String, Address), ReceiptRec>,
 }
 
 impl MemoryStorage {
@@ -105,6 +107,12 @@ impl Storage for MemoryStorage {
                     self.append(handle, item);
                 }
                 self.group_messages.push((message, number));
+            }
+            Mutation::PutReceipt(r) => {
+                self.receipts.insert((r.message_id.clone(), r.recipient.clone()), r);
+            }
+            Mutation::AppendReceipt { handle, seq, at, receipt } => {
+                self.append(&handle, StreamItem { seq, at, body: ItemBody::Receipt { receipt } })
             }
         }
         Ok(())
@@ -222,6 +230,34 @@ impl Storage for MemoryStorage {
             }
         };
         Ok(Some(page))
+    }
+
+    fn undelivered_receipts(
+        &mut self,
+        recipient: &Address,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<ReceiptRec>, StorageError> {
+        let mut found: Vec<&ReceiptRec> = self
+            .receipts
+            .values()
+            .filter(|r| &r.recipient == recipient && r.delivered_at.is_none())
+            .filter(|r| r.seq.is_some_and(|seq| after < seq && seq <= upto))
+            .collect();
+        found.sort_by_key(|r| r.seq);
+        Ok(found.into_iter().take(limit).cloned().collect())
+    }
+
+    fn receipt(&mut self, message_id: &str, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {
+        Ok(self.receipts.get(&(message_id.to_owned(), recipient.clone())).cloned())
+    }
+
+    fn message_receipts(&mut self, message_id: &str, limit: usize) -> Result<Vec<ReceiptRec>, StorageError> {
+        let mut found: Vec<&ReceiptRec> = self.receipts.values().filter(|r| r.message_id == message_id).collect();
+        // Address text, as SQLite orders it, which is not quite `Address`'s own order ('.' sorts before '@').
+        found.sort_by_key(|r| r.recipient.to_string());
+        Ok(found.into_iter().take(limit).cloned().collect())
     }
 
     fn external_change(&mut self) -> Result<bool, StorageError> {

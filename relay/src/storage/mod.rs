@@ -2,7 +2,8 @@
 //!
 //! The core keeps the relationship data (accounts, handles, lists, requests, blocks, sessions, invites) in memory and
 //! writes every change through [`Storage::apply`]; it reads it back only at start and after an admin changed the
-//! database ([`Storage::external_change`]). Streams and messages live only in storage and are read page by page.
+//! database ([`Storage::external_change`]). Streams, messages and receipts live only in storage and are read page by
+//! page.
 //!
 //! Durability contract: a [`Mutation`] is durable once [`Storage::commit`] returns `Ok`. The relay acknowledges
 //! nothing (no `stored`, no `ok`) before the commit that contains it. Any storage error is fatal to the relay: the
@@ -110,6 +111,20 @@ pub trait Storage: Send {
         cursor: HistoryCursor<'_>,
         limit: usize,
     ) -> Result<Option<GroupHistoryPage>, StorageError>;
+    /// Receipt records of `recipient` that are not delivered yet, for its stream items `after < seq <= upto`, in
+    /// `seq` order, at most `limit`. Records without a seq (never delivered to the recipient) are never among them.
+    fn undelivered_receipts(
+        &mut self,
+        recipient: &Address,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<ReceiptRec>, StorageError>;
+    /// The receipt record of one message for one recipient, if its receipts are tracked.
+    fn receipt(&mut self, message_id: &str, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError>;
+    /// The receipt records of one message (one per tracked recipient), ordered by the recipient's address text, at
+    /// most `limit`.
+    fn message_receipts(&mut self, message_id: &str, limit: usize) -> Result<Vec<ReceiptRec>, StorageError>;
     /// True when another process (the admin CLI) changed the data since the last call.
     fn external_change(&mut self) -> Result<bool, StorageError>;
 }

@@ -1,6 +1,6 @@
 //! Plain records as stored, and the mutations that change them. These are storage's vocabulary, not wire types.
 
-use huddle_shared::model::{DeletionState, GroupMessage, InvitePolicy, Message, Profile, StreamItem};
+use huddle_shared::model::{DeletionState, GroupMessage, InvitePolicy, Message, Profile, Receipt, StreamItem};
 use huddle_shared::{Address, Handle, Millis};
 
 /// Opaque, globally unique account id (UUIDv7 text), so that the admin CLI and the relay never collide.
@@ -136,6 +136,24 @@ pub struct GroupInviteRec {
     pub at: Millis,
 }
 
+/// Where one message sent with receipts stands with one recipient. Tracked for every recipient when the message is
+/// stored; never loaded into memory (a relay that runs for years would grow with it), only read when needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRec {
+    pub message_id: String,
+    pub recipient: Address,
+    pub sender: Address,
+    /// The group, for a group message; `None` for a direct one.
+    pub group: Option<String>,
+    /// The recipient's stream seq of its copy; `None` when it got none (a member who had blocked the sender), which
+    /// is then never delivered.
+    pub seq: Option<u64>,
+    /// When a connection of the recipient acknowledged its copy (or its client reported reading it).
+    pub delivered_at: Option<Millis>,
+    /// When the recipient's client reported displaying it.
+    pub read_at: Option<Millis>,
+}
+
 /// Everything the core holds in memory, as loaded at start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -217,5 +235,14 @@ pub enum Mutation {
         message: GroupMessage,
         number: u64,
         deliveries: Vec<(Handle, u64)>,
+    },
+    /// Upserts the receipt record of (`message_id`, `recipient`).
+    PutReceipt(ReceiptRec),
+    /// Appends a receipt item to a local handle's stream (the messages' sender's).
+    AppendReceipt {
+        handle: Handle,
+        seq: u64,
+        at: Millis,
+        receipt: Receipt,
     },
 }

@@ -27,13 +27,13 @@ mod migrations;
 use std::path::Path;
 use std::time::Duration;
 
-use huddle_shared::model::{Event, GroupMessage, ItemBody, Message, Profile, StreamItem};
+use huddle_shared::model::{Event, GroupMessage, ItemBody, Message, Profile, Receipt, StreamItem};
 use huddle_shared::{Address, Handle, RelayName};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
     AccountRec, BlockRec, DeletionRec, EntryRec, GroupHistoryPage, GroupInviteRec, GroupRec, HandleRec, HistoryCursor,
-    HistoryPage, InviteRec, MemberRec, Mutation, RequestRec, SessionRec, Snapshot, Storage, StorageError,
+    HistoryPage, InviteRec, MemberRec, Mutation, ReceiptRec, RequestRec, SessionRec, Snapshot, Storage, StorageError,
 };
 
 /// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
@@ -304,8 +304,9 @@ impl SqliteStorage {
         let from = message.from.to_string();
         let to = message.to.to_string();
         conn.prepare_cached(
-            "INSERT INTO messages (id, sender, recipient, conversation, body, sent_at, client_msg_id, sender_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO messages
+             (id, sender, recipient, conversation, body, sent_at, client_msg_id, sender_seq, receipts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             message.id,
@@ -316,6 +317,7 @@ impl SqliteStorage {
             message.sent_at,
             message.client_msg_id,
             sender_seq,
+            message.receipts,
         ])?;
         let ord = conn.last_insert_rowid();
         let mut stmt = conn.prepare_cached(
@@ -336,8 +338,8 @@ impl SqliteStorage {
         let sender_seq =
             deliveries.iter().rev().find(|(handle, _)| *handle == message.from.handle).map(|(_, seq)| *seq);
         conn.prepare_cached(
-            "INSERT INTO group_messages (id, grp, number, sender, body, sent_at, client_msg_id, sender_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO group_messages (id, grp, number, sender, body, sent_at, client_msg_id, sender_seq, receipts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             message.id,
@@ -348,6 +350,7 @@ impl SqliteStorage {
             message.sent_at,
             message.client_msg_id,
             sender_seq,
+            message.receipts,
         ])?;
         let ord = conn.last_insert_rowid();
         let mut stmt = conn.prepare_cached(
@@ -521,10 +524,10 @@ impl Storage for SqliteStorage {
                 let ItemBody::Event { event } = &item.body else {
                     // The messages tables are the one copy of a message; a message item without it would be an
                     // orphan that history never shows. The core stores messages with StoreMessage and
-                    // StoreGroupMessage only.
+                    // StoreGroupMessage only, and receipts with AppendReceipt.
                     return Err(StorageError::Corrupt(format!(
-                        "AppendEvent for {handle} seq {} carries a message; messages go through StoreMessage or \
-                         StoreGroupMessage",
+                        "AppendEvent for {handle} seq {} carries no event; messages go through StoreMessage or \
+                         StoreGroupMessage, receipts through AppendReceipt",
                         item.seq
                     )));
                 };
@@ -572,6 +575,29 @@ impl Storage for SqliteStorage {
             Mutation::StoreGroupMessage { message, number, deliveries } => {
                 self.atomically(|conn| Self::store_group_message(conn, message, *number, deliveries))?;
             }
+            Mutation::PutReceipt(r) => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO receipts (message_id, recipient, sender, grp, seq, delivered_at, read_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    r.message_id,
+                    r.recipient.to_string(),
+                    r.sender.to_string(),
+                    r.group,
+                    r.seq,
+                    r.delivered_at,
+                    r.read_at
+                ])?;
+            }
+            Mutation::AppendReceipt { handle, seq, at, receipt } => {
+                let json = serde_json::to_string(receipt)
+                    .map_err(|e| StorageError::Corrupt(format!("cannot encode a receipt as JSON: {e}")))?;
+                conn.prepare_cached(
+                    "INSERT INTO stream (handle, seq, at, kind, receipt_json) VALUES (?1, ?2, ?3, 'receipt', ?4)",
+                )?
+                .execute(params![handle.as_str(), seq, at, json])?;
+            }
         }
         Ok(())
     }
@@ -594,9 +620,9 @@ impl Storage for SqliteStorage {
             return Ok(Vec::new());
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.seq, s.at, s.kind, s.event_json,
-                    m.id, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id,
-                    g.id, g.grp, g.sender, g.body, g.sent_at, g.client_msg_id
+            "SELECT s.seq, s.at, s.kind, s.event_json, s.receipt_json,
+                    m.id, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts,
+                    g.id, g.grp, g.sender, g.body, g.sent_at, g.client_msg_id, g.receipts
              FROM stream s
              LEFT JOIN messages m ON m.ord = s.message_ord
              LEFT JOIN group_messages g ON g.ord = s.group_message_ord
@@ -620,23 +646,33 @@ impl Storage for SqliteStorage {
                         })?;
                         ItemBody::Event { event }
                     }
+                    "receipt" => {
+                        let json: String = row.get(4)?;
+                        let receipt: Receipt = serde_json::from_str(&json).map_err(|e| {
+                            StorageError::Corrupt(format!(
+                                "stream item {}/{seq}: bad receipt {json:?}: {e}",
+                                handle.handle
+                            ))
+                        })?;
+                        ItemBody::Receipt { receipt }
+                    }
                     "message" => {
-                        if row.get_ref(4)?.data_type() == rusqlite::types::Type::Null {
+                        if row.get_ref(5)?.data_type() == rusqlite::types::Type::Null {
                             return Err(StorageError::Corrupt(format!(
                                 "stream item {}/{seq} refers to a message that does not exist",
                                 handle.handle
                             )));
                         }
-                        ItemBody::Message { message: message_cols(row, 4)? }
+                        ItemBody::Message { message: message_cols(row, 5)? }
                     }
                     "group_message" => {
-                        if row.get_ref(10)?.data_type() == rusqlite::types::Type::Null {
+                        if row.get_ref(12)?.data_type() == rusqlite::types::Type::Null {
                             return Err(StorageError::Corrupt(format!(
                                 "stream item {}/{seq} refers to a group message that does not exist",
                                 handle.handle
                             )));
                         }
-                        ItemBody::GroupMessage { message: group_message_cols(row, 10)? }
+                        ItemBody::GroupMessage { message: group_message_cols(row, 12)? }
                     }
                     other => {
                         return Err(StorageError::Corrupt(format!(
@@ -657,11 +693,11 @@ impl Storage for SqliteStorage {
         client_msg_id: &str,
     ) -> Result<Option<(Message, u64)>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, sender, recipient, body, sent_at, client_msg_id, sender_seq
+            "SELECT id, sender, recipient, body, sent_at, client_msg_id, receipts, sender_seq
              FROM messages WHERE sender = ?1 AND client_msg_id = ?2",
         )?;
         let mut rows = stmt.query_and_then(params![sender.to_string(), client_msg_id], |row| {
-            Ok::<_, StorageError>((message_cols(row, 0)?, row.get(6)?))
+            Ok::<_, StorageError>((message_cols(row, 0)?, row.get(7)?))
         })?;
         rows.next().transpose()
     }
@@ -707,11 +743,11 @@ impl Storage for SqliteStorage {
         // Without a copy in the sender's stream there is no seq to answer with: the reference then knows no such
         // message either.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, grp, sender, body, sent_at, client_msg_id, sender_seq
+            "SELECT id, grp, sender, body, sent_at, client_msg_id, receipts, sender_seq
              FROM group_messages WHERE sender = ?1 AND client_msg_id = ?2 AND sender_seq IS NOT NULL",
         )?;
         let mut rows = stmt.query_and_then(params![sender.to_string(), client_msg_id], |row| {
-            Ok::<_, StorageError>((group_message_cols(row, 0)?, row.get(6)?))
+            Ok::<_, StorageError>((group_message_cols(row, 0)?, row.get(7)?))
         })?;
         rows.next().transpose()
     }
@@ -749,6 +785,34 @@ impl Storage for SqliteStorage {
         Ok(Some(GroupHistoryPage { messages, more }))
     }
 
+    fn undelivered_receipts(
+        &mut self,
+        recipient: &Address,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<ReceiptRec>, StorageError> {
+        if upto <= after || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(RECEIPTS_UNDELIVERED)?;
+        let rows =
+            stmt.query_and_then(params![recipient.to_string(), clamp(after), clamp(upto), clamp(limit)], receipt_cols)?;
+        rows.collect()
+    }
+
+    fn receipt(&mut self, message_id: &str, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(RECEIPT)?;
+        let mut rows = stmt.query_and_then(params![message_id, recipient.to_string()], receipt_cols)?;
+        rows.next().transpose()
+    }
+
+    fn message_receipts(&mut self, message_id: &str, limit: usize) -> Result<Vec<ReceiptRec>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(MESSAGE_RECEIPTS)?;
+        let rows = stmt.query_and_then(params![message_id, clamp(limit)], receipt_cols)?;
+        rows.collect()
+    }
+
     fn external_change(&mut self) -> Result<bool, StorageError> {
         let now = data_version(&self.conn)?;
         let changed = now != self.data_version;
@@ -758,10 +822,10 @@ impl Storage for SqliteStorage {
 }
 
 /// The newest messages of a conversation older than a position, newest first.
-const HISTORY_OLDER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id FROM messages
+const HISTORY_OLDER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id, receipts FROM messages
      WHERE conversation = ?1 AND ord < ?2 ORDER BY ord DESC LIMIT ?3";
 /// The oldest messages of a conversation newer than a position, oldest first.
-const HISTORY_NEWER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id FROM messages
+const HISTORY_NEWER: &str = "SELECT id, sender, recipient, body, sent_at, client_msg_id, receipts FROM messages
      WHERE conversation = ?1 AND ord > ?2 ORDER BY ord ASC LIMIT ?3";
 
 // A group's order is its numbering: the core numbers a group's messages 1, 2, ... as they arrive, so ordering by
@@ -770,15 +834,31 @@ const HISTORY_NEWER: &str = "SELECT id, sender, recipient, body, sent_at, client
 // a correctly numbered group never has. `number > since` hides what was sent before the member joined.
 
 /// The newest visible messages of a group older than a place (number, ord), newest first.
-const GROUP_HISTORY_OLDER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id FROM group_messages
+const GROUP_HISTORY_OLDER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id, receipts FROM group_messages
      WHERE grp = ?1 AND number > ?2 AND (number, ord) < (?3, ?4) ORDER BY number DESC, ord DESC LIMIT ?5";
 /// The oldest visible messages of a group newer than a place (number, ord), oldest first. The index seek starts at the
 /// place (`number >= ?3`), the tighter lower bound: the cursor is visible, so its number is above `since`. Offered
 /// both bounds, the planner seeks on `number > ?2` and steps through every message between `since` and the cursor;
 /// the unary `+` keeps that term out of the index, a mere filter.
-const GROUP_HISTORY_NEWER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id FROM group_messages
+const GROUP_HISTORY_NEWER: &str = "SELECT id, grp, sender, body, sent_at, client_msg_id, receipts FROM group_messages
      WHERE grp = ?1 AND number >= ?3 AND (number, ord) > (?3, ?4) AND +number > ?2
      ORDER BY number ASC, ord ASC LIMIT ?5";
+
+// Every receipt query selects the columns `receipt_cols` reads, in its order.
+
+/// One message's receipt for one recipient: a primary-key lookup.
+const RECEIPT: &str = "SELECT message_id, recipient, sender, grp, seq, delivered_at, read_at
+     FROM receipts WHERE message_id = ?1 AND recipient = ?2";
+/// Every tracked recipient of one message: a primary-key prefix, already in recipient order.
+const MESSAGE_RECEIPTS: &str = "SELECT message_id, recipient, sender, grp, seq, delivered_at, read_at
+     FROM receipts WHERE message_id = ?1 ORDER BY recipient LIMIT ?2";
+/// A recipient's receipts still to be delivered over a range of its stream, in stream order. Its terms match the
+/// partial index `receipts_undelivered` (`seq > ?2` alone would imply `seq IS NOT NULL`, but spelling out the index's
+/// condition keeps the planner from having to prove it), so the range is an index seek over pending rows only.
+const RECEIPTS_UNDELIVERED: &str = "SELECT message_id, recipient, sender, grp, seq, delivered_at, read_at
+     FROM receipts
+     WHERE recipient = ?1 AND seq > ?2 AND seq <= ?3 AND delivered_at IS NULL AND seq IS NOT NULL
+     ORDER BY seq LIMIT ?4";
 
 fn data_version(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
@@ -805,7 +885,7 @@ fn handle_col(row: &Row<'_>, index: usize) -> Result<Handle, StorageError> {
     Handle::parse(&raw).map_err(|e| StorageError::Corrupt(format!("bad handle {raw:?}: {e}")))
 }
 
-/// A message from the columns id, sender, recipient, body, sent_at, client_msg_id starting at `first`.
+/// A message from the columns id, sender, recipient, body, sent_at, client_msg_id, receipts starting at `first`.
 fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
     Ok(Message {
         id: row.get(first)?,
@@ -814,11 +894,11 @@ fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
         body: row.get(first + 3)?,
         sent_at: row.get(first + 4)?,
         client_msg_id: row.get(first + 5)?,
-        receipts: false,
+        receipts: row.get(first + 6)?,
     })
 }
 
-/// A group message from the columns id, grp, sender, body, sent_at, client_msg_id starting at `first`.
+/// A group message from the columns id, grp, sender, body, sent_at, client_msg_id, receipts starting at `first`.
 fn group_message_cols(row: &Row<'_>, first: usize) -> Result<GroupMessage, StorageError> {
     Ok(GroupMessage {
         id: row.get(first)?,
@@ -827,7 +907,20 @@ fn group_message_cols(row: &Row<'_>, first: usize) -> Result<GroupMessage, Stora
         body: row.get(first + 3)?,
         sent_at: row.get(first + 4)?,
         client_msg_id: row.get(first + 5)?,
-        receipts: false,
+        receipts: row.get(first + 6)?,
+    })
+}
+
+/// A receipt record from the columns message_id, recipient, sender, grp, seq, delivered_at, read_at.
+fn receipt_cols(row: &Row<'_>) -> Result<ReceiptRec, StorageError> {
+    Ok(ReceiptRec {
+        message_id: row.get(0)?,
+        recipient: address_col(row, 1)?,
+        sender: address_col(row, 2)?,
+        group: row.get(3)?,
+        seq: row.get(4)?,
+        delivered_at: row.get(5)?,
+        read_at: row.get(6)?,
     })
 }
 

@@ -1,11 +1,14 @@
-//! Property test: random sequences of requests, answers, deletions, notices, blocks, presence changes, reconnects
-//! and messages. After every step, nothing reached a handle the routing rule does not allow, a refused request
+//! Property test: random sequences of requests, answers, deletions, notices, blocks, presence changes, reconnects,
+//! messages (half of them asking for receipts), acks and reads. After every step, nothing reached a handle the
+//! routing rule does not allow, a receipt reached only the sender of the messages it names, a refused request
 //! reached nobody else, and both sides' lists are consistent.
+
+use std::collections::HashMap;
 
 use proptest::prelude::*;
 
 use super::*;
-use crate::core::routing::{live_entry, may_message, sees};
+use crate::core::routing::{live_entry, may_message, receipts_reach, sees};
 
 const USERS: [&str; 4] = ["ann", "ben", "cat", "dan"];
 
@@ -29,6 +32,10 @@ enum Op {
     SendGroup(usize, usize),
     LeaveGroup(usize, usize),
     InviteToGroup(usize, usize, usize),
+    /// Acknowledges the user's whole stream.
+    Ack(usize),
+    /// Reads up to four of the message ids seen so far (anyone's), skipping the newest `n`.
+    Read(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -59,10 +66,20 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (u(), 0..4usize).prop_map(|(a, g)| Op::SendGroup(a, g)),
         1 => (u(), 0..4usize).prop_map(|(a, g)| Op::LeaveGroup(a, g)),
         1 => (u(), 0..4usize, u()).prop_map(|(a, g, b)| Op::InviteToGroup(a, g, b)),
+        3 => u().prop_map(Op::Ack),
+        3 => (u(), 0..3usize).prop_map(|(a, n)| Op::Read(a, n)),
     ]
 }
 
-fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
+/// What the runner knows beside the operation: the groups made, every message id seen, the actor's stream head.
+struct Context<'a> {
+    groups: &'a [String],
+    seen: &'a [String],
+    head: u64,
+}
+
+fn frame(op: &Op, id: u64, cx: &Context<'_>) -> ClientFrame {
+    let groups = cx.groups;
     let a = |i: usize| addr(USERS[i]);
     let g = |n: usize| groups.get(n).cloned().unwrap_or_else(|| "no-such-group".to_owned());
     match op.clone() {
@@ -80,7 +97,7 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
             to: a(b),
             body: format!("msg {id}"),
             client_msg_id: format!("m{id}"),
-            receipts: false,
+            receipts: id % 2 == 0,
         },
         Op::Presence(_, state) => ClientFrame::SetPresence {
             id,
@@ -102,10 +119,16 @@ fn frame(op: &Op, id: u64, groups: &[String]) -> ClientFrame {
             group: g(n),
             body: format!("g {id}"),
             client_msg_id: format!("g{id}"),
-            receipts: false,
+            receipts: id % 2 == 0,
         },
         Op::LeaveGroup(_, n) => ClientFrame::LeaveGroup { id, acting: None, group: g(n) },
         Op::InviteToGroup(_, n, b) => ClientFrame::InviteToGroup { id, acting: None, group: g(n), who: a(b) },
+        Op::Ack(_) => ClientFrame::Ack { id: Some(id), acting: None, seq: cx.head },
+        Op::Read(_, n) => ClientFrame::Read {
+            id: Some(id),
+            acting: None,
+            message_ids: cx.seen.iter().rev().skip(n).take(4).cloned().collect(),
+        },
     }
 }
 
@@ -126,11 +149,38 @@ fn actor(op: &Op) -> usize {
         | Op::CreateGroup(a, _, _)
         | Op::SendGroup(a, _)
         | Op::LeaveGroup(a, _)
-        | Op::InviteToGroup(a, _, _) => a,
+        | Op::InviteToGroup(a, _, _)
+        | Op::Ack(a)
+        | Op::Read(a, _) => a,
     }
 }
 
-fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: bool) {
+/// Notes who sent each message stored in this step (from the `stored` answers) and every message id seen.
+fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<String, Address>, seen: &mut Vec<String>) {
+    for (conn, frames) in &t.inbox {
+        let Some(i) = conns.iter().position(|c| c == conn) else { continue };
+        for f in frames {
+            let id = match f {
+                ServerFrame::Stored { message_id, .. } => {
+                    sent_by.insert(message_id.clone(), addr(USERS[i]));
+                    message_id
+                }
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
+                    &message.id
+                }
+                ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
+                    &message.id
+                }
+                _ => continue,
+            };
+            if !seen.contains(id) {
+                seen.push(id.clone());
+            }
+        }
+    }
+}
+
+fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: bool, sent_by: &HashMap<String, Address>) {
     let state = t.core.state();
     for (conn, frames) in &t.inbox {
         if refused {
@@ -159,6 +209,19 @@ fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: boo
                 }
                 ServerFrame::Group { group, .. } => {
                     assert!(group.members.iter().any(|m| m.address == me), "{me} was shown a group they are not in");
+                }
+                ServerFrame::Deliver { acting, item: StreamItem { body: ItemBody::Receipt { receipt }, .. } } => {
+                    assert_eq!(acting, &me, "a receipt outside {me}'s stream");
+                    assert_ne!(receipt.by, me, "{me} got a receipt of their own");
+                    assert!(!receipt.message_ids.is_empty());
+                    for id in &receipt.message_ids {
+                        assert_eq!(sent_by.get(id), Some(&me), "{me} got a receipt for {id}, which they did not send");
+                    }
+                    assert!(
+                        receipts_reach(state, &receipt.by, &me),
+                        "{me} got a receipt from {}, who blocks them",
+                        receipt.by
+                    );
                 }
                 ServerFrame::Friends { list, .. } => {
                     for e in &list.entries {
@@ -204,25 +267,29 @@ proptest! {
             }
         }
         let mut groups: Vec<String> = Vec::new();
+        let mut sent_by: HashMap<String, Address> = HashMap::new();
+        let mut seen: Vec<String> = Vec::new();
         for op in &ops {
             t.clear();
             let who = actor(op);
             if let Op::Reconnect(i) = op {
                 t.disconnect(conns[*i]);
                 conns[*i] = t.login(USERS[*i]);
-                check_routing(&t, &conns, conns[*i], false);
+                check_routing(&t, &conns, conns[*i], false, &sent_by);
                 check_consistency(&t);
                 continue;
             }
             let id = t.id();
-            t.send(conns[who], frame(op, id, &groups));
+            let head = t.core.state().head(&h(USERS[who]));
+            t.send(conns[who], frame(op, id, &Context { groups: &groups, seen: &seen, head }));
+            note_messages(&t, &conns, &mut sent_by, &mut seen);
             if let Some(ServerFrame::Group { group, .. }) = t.inbox.get(&conns[who]).and_then(|fs| fs.iter().find(|f| f.answer_id() == Some(id))) {
                 groups.push(group.id.clone());
             }
             let refused = t.inbox.get(&conns[who]).is_some_and(|frames| {
                 frames.iter().any(|f| matches!(f, ServerFrame::Error { id: Some(x), .. } if *x == id))
             });
-            check_routing(&t, &conns, conns[who], refused);
+            check_routing(&t, &conns, conns[who], refused, &sent_by);
             check_consistency(&t);
         }
     }

@@ -226,6 +226,62 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE stream;
     ALTER TABLE stream_v2 RENAME TO stream;
     "#,
+    // 3: delivery and read receipts.
+    r#"
+    -- Whether the sender asked for receipts; every message stored before this step did not.
+    ALTER TABLE messages ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
+    ALTER TABLE group_messages ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
+
+    -- One row per (message, recipient) of a message sent with receipts: a direct message's addressee, or every other
+    -- member of the group when it was sent. `sender` and `grp` (NULL for a direct message) say where a report goes
+    -- without a join. `seq` is the recipient's stream seq of its copy, NULL when it got none (a member who had
+    -- blocked the sender); `delivered_at` and `read_at` are NULL until they happen. Nothing of this is held in
+    -- memory: an acknowledgement looks up the rows it covers through `receipts_undelivered`.
+    CREATE TABLE receipts (
+        message_id   TEXT NOT NULL,
+        recipient    TEXT NOT NULL,
+        sender       TEXT NOT NULL,
+        grp          TEXT,
+        seq          INTEGER,
+        delivered_at INTEGER,
+        read_at      INTEGER,
+        PRIMARY KEY (message_id, recipient)
+    ) WITHOUT ROWID;
+    -- "Which of the items an ack covers still wait for their delivery": partial, so it holds only rows still to be
+    -- delivered and stays small however many receipts the relay has recorded.
+    CREATE INDEX receipts_undelivered ON receipts (recipient, seq) WHERE delivered_at IS NULL AND seq IS NOT NULL;
+
+    -- The stream gains a fourth kind of row, a receipt report, kept as JSON like an event. The CHECK cannot be
+    -- altered, so the table is rebuilt as in step 2 (see there): new table, copy, drop, rename, inside this step's
+    -- transaction. Exactly one reference or body is set per row, according to `kind`:
+    --   'message'        message_ord       -> messages.ord
+    --   'group_message'  group_message_ord -> group_messages.ord
+    --   'event'          event_json        (the event, as JSON)
+    --   'receipt'        receipt_json      (the receipt, as JSON)
+    CREATE TABLE stream_v3 (
+        handle            TEXT NOT NULL,
+        seq               INTEGER NOT NULL,
+        at                INTEGER NOT NULL,
+        kind              TEXT NOT NULL,
+        message_ord       INTEGER,
+        event_json        TEXT,
+        group_message_ord INTEGER,
+        receipt_json      TEXT,
+        PRIMARY KEY (handle, seq),
+        CHECK ((kind = 'message' AND message_ord IS NOT NULL AND group_message_ord IS NULL AND event_json IS NULL
+                AND receipt_json IS NULL)
+            OR (kind = 'group_message' AND message_ord IS NULL AND group_message_ord IS NOT NULL
+                AND event_json IS NULL AND receipt_json IS NULL)
+            OR (kind = 'event' AND message_ord IS NULL AND group_message_ord IS NULL AND event_json IS NOT NULL
+                AND receipt_json IS NULL)
+            OR (kind = 'receipt' AND message_ord IS NULL AND group_message_ord IS NULL AND event_json IS NULL
+                AND receipt_json IS NOT NULL))
+    ) WITHOUT ROWID;
+    INSERT INTO stream_v3 (handle, seq, at, kind, message_ord, event_json, group_message_ord)
+        SELECT handle, seq, at, kind, message_ord, event_json, group_message_ord FROM stream;
+    DROP TABLE stream;
+    ALTER TABLE stream_v3 RENAME TO stream;
+    "#,
 ];
 
 /// The schema version this build writes.

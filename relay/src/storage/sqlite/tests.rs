@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use huddle_shared::model::{Event, GroupMessage, InvitePolicy, ItemBody, Message, StreamItem};
+use huddle_shared::model::{Event, GroupMessage, InvitePolicy, ItemBody, Message, Receipt, ReceiptState, StreamItem};
 use huddle_shared::{Address, Handle, RelayName};
 use rusqlite::Connection;
 
 use super::SqliteStorage;
 use super::migrations::{MIGRATIONS, latest};
 use crate::storage::{
-    AccountRec, EntryRec, GroupInviteRec, GroupRec, HandleRec, HistoryCursor, MemberRec, Mutation, Storage,
+    AccountRec, EntryRec, GroupInviteRec, GroupRec, HandleRec, HistoryCursor, MemberRec, Mutation, ReceiptRec, Storage,
     StorageError,
 };
 
@@ -36,6 +36,10 @@ fn message(id: &str) -> Message {
         client_msg_id: format!("c-{id}"),
         receipts: false,
     }
+}
+
+fn h(name: &str) -> Handle {
+    Handle::parse(name).unwrap()
 }
 
 fn db_path(dir: &tempfile::TempDir) -> PathBuf {
@@ -351,15 +355,14 @@ fn v1_file(path: &Path) -> Event {
 }
 
 #[test]
-fn a_v1_database_with_data_is_migrated_to_v2() {
+fn a_v1_database_with_data_is_migrated_to_the_latest_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
     let event = v1_file(&path);
     assert_eq!(user_version(&path), 1);
-    assert_eq!(latest(), 2);
 
     let mut s = open(&path);
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), latest());
     let snap = s.load().unwrap();
     assert_eq!(snap.accounts, vec![account("acc")]);
     let handles: Vec<_> = snap.handles.iter().map(|h| (h.handle.as_str(), h.acked, h.invite_policy)).collect();
@@ -391,9 +394,9 @@ fn a_v1_database_with_data_is_migrated_to_v2() {
     s.commit().unwrap();
     drop(s);
 
-    // Reopening finds version 2 and runs nothing again.
+    // Reopening finds the latest version and runs nothing again.
     let mut s = open(&path);
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), latest());
     assert_eq!(s.load().unwrap().handles[0], alice);
     let item = StreamItem { seq: 2, at: 9, body: ItemBody::GroupMessage { message: group_message("g1", "alice") } };
     assert_eq!(s.stream_page(&addr("bob"), 1, 10, 10).unwrap(), vec![item]);
@@ -403,7 +406,7 @@ fn a_v1_database_with_data_is_migrated_to_v2() {
     let migrated = schema(&s.conn);
     let fresh = SqliteStorage::open_in_memory(&relay()).unwrap();
     assert_eq!(migrated, schema(&fresh.conn));
-    assert!(migrated.iter().all(|(_, name, _)| name != "stream_v2"));
+    assert!(migrated.iter().all(|(_, name, _)| name != "stream_v2" && name != "stream_v3"));
     let check: String = s.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
 }
@@ -552,6 +555,216 @@ fn unparsable_group_rows_are_corrupt() {
         let paged = s.stream_page(&addr("alice"), 0, 10, 10).err();
         let history = s.group_history("g", 0, HistoryCursor::Latest, 10).err();
         let err = loaded.or(paged).or(history).unwrap();
+        assert!(matches!(err, StorageError::Corrupt(_)), "{sql}: {err:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Receipts (schema version 3)
+// ---------------------------------------------------------------------------------------------------------------
+
+fn receipt_rec(message_id: &str, recipient: &str, seq: Option<u64>) -> ReceiptRec {
+    ReceiptRec {
+        message_id: message_id.to_owned(),
+        recipient: addr(recipient),
+        sender: addr("alice"),
+        group: None,
+        seq,
+        delivered_at: None,
+        read_at: None,
+    }
+}
+
+fn read_receipt(ids: &[&str]) -> Receipt {
+    Receipt {
+        by: addr("bob"),
+        state: ReceiptState::Read,
+        message_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+        group: None,
+    }
+}
+
+/// A file as the relay before receipts left it: migrations 1 and 2, with a row of each stream kind.
+fn v2_file(path: &Path) -> Event {
+    let event = v1_file(path);
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(MIGRATIONS[1]).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.execute_batch(
+        "INSERT INTO group_messages (id, grp, number, sender, body, sent_at, client_msg_id, sender_seq)
+             VALUES ('g1', 'g', 1, 'alice@home.example', 'hello all', 9, 'c-g1', 3);
+         INSERT INTO stream (handle, seq, at, kind, group_message_ord) VALUES ('alice', 3, 9, 'group_message', 1);
+         INSERT INTO stream (handle, seq, at, kind, group_message_ord) VALUES ('bob', 2, 9, 'group_message', 1);",
+    )
+    .unwrap();
+    event
+}
+
+#[test]
+fn a_v2_database_with_data_is_migrated_to_v3() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let event = v2_file(&path);
+    assert_eq!(user_version(&path), 2);
+
+    let mut s = open(&path);
+    assert_eq!(user_version(&path), 3);
+    // Every stream row of every kind is still there, and old messages did not ask for receipts.
+    assert_eq!(
+        s.stream_page(&addr("alice"), 0, u64::MAX, 10).unwrap(),
+        vec![
+            StreamItem { seq: 1, at: 7, body: ItemBody::Message { message: message("m1") } },
+            StreamItem { seq: 2, at: 8, body: ItemBody::Event { event } },
+            StreamItem { seq: 3, at: 9, body: ItemBody::GroupMessage { message: group_message("g1", "alice") } },
+        ]
+    );
+    assert_eq!(s.find_client_msg(&addr("alice"), "c-m1").unwrap(), Some((message("m1"), 1)));
+    assert_eq!(s.find_group_client_msg(&addr("alice"), "c-g1").unwrap(), Some((group_message("g1", "alice"), 3)));
+
+    // The migrated file takes receipts, and streams go on from where they were.
+    let m2 = Message { receipts: true, ..message("m2") };
+    s.apply(&Mutation::StoreMessage { message: m2.clone(), sender_seq: 4, recipient_seq: 3 }).unwrap();
+    s.apply(&Mutation::PutReceipt(receipt_rec("m2", "bob", Some(3)))).unwrap();
+    s.apply(&Mutation::AppendReceipt { handle: h("alice"), seq: 5, at: 10, receipt: read_receipt(&["m2"]) }).unwrap();
+    s.commit().unwrap();
+    drop(s);
+
+    let mut s = open(&path);
+    assert_eq!(user_version(&path), 3);
+    assert_eq!(
+        s.stream_page(&addr("alice"), 3, u64::MAX, 10).unwrap(),
+        vec![
+            StreamItem { seq: 4, at: 7, body: ItemBody::Message { message: m2 } },
+            StreamItem { seq: 5, at: 10, body: ItemBody::Receipt { receipt: read_receipt(&["m2"]) } },
+        ]
+    );
+    assert_eq!(s.undelivered_receipts(&addr("bob"), 0, 9, 9).unwrap(), vec![receipt_rec("m2", "bob", Some(3))]);
+
+    // The migrated schema is the one a new file gets, with no trace of the rebuild.
+    let migrated = schema(&s.conn);
+    let fresh = SqliteStorage::open_in_memory(&relay()).unwrap();
+    assert_eq!(migrated, schema(&fresh.conn));
+    assert!(migrated.iter().all(|(_, name, _)| name != "stream_v3"));
+    let check: String = s.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn receipts_survive_a_restart_and_uncommitted_ones_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let delivered = ReceiptRec { delivered_at: Some(20), ..receipt_rec("m1", "bob", Some(1)) };
+    {
+        let mut s = open(&path);
+        let m1 = Message { receipts: true, ..message("m1") };
+        s.apply(&Mutation::StoreMessage { message: m1, sender_seq: 1, recipient_seq: 1 }).unwrap();
+        s.apply(&Mutation::PutReceipt(receipt_rec("m1", "bob", Some(1)))).unwrap();
+        s.commit().unwrap();
+        s.apply(&Mutation::PutReceipt(delivered.clone())).unwrap();
+        s.apply(&Mutation::AppendReceipt {
+            handle: h("alice"),
+            seq: 2,
+            at: 20,
+            receipt: Receipt { state: ReceiptState::Delivered, ..read_receipt(&["m1"]) },
+        })
+        .unwrap();
+        s.commit().unwrap();
+        // Lost with the connection, as in a crash.
+        s.apply(&Mutation::PutReceipt(ReceiptRec { read_at: Some(30), ..delivered.clone() })).unwrap();
+        s.apply(&Mutation::AppendReceipt { handle: h("alice"), seq: 3, at: 30, receipt: read_receipt(&["m1"]) })
+            .unwrap();
+    }
+    let mut s = open(&path);
+    assert_eq!(s.receipt("m1", &addr("bob")).unwrap(), Some(delivered.clone()));
+    assert_eq!(s.message_receipts("m1", 9).unwrap(), vec![delivered]);
+    assert_eq!(s.undelivered_receipts(&addr("bob"), 0, u64::MAX, 9).unwrap(), vec![]);
+    let alice = s.stream_page(&addr("alice"), 0, u64::MAX, 9).unwrap();
+    assert_eq!(alice.len(), 2);
+    assert!(matches!(&alice[0].body, ItemBody::Message { message } if message.receipts));
+    assert!(
+        matches!(&alice[1].body, ItemBody::Receipt { receipt } if receipt.state == ReceiptState::Delivered),
+        "{alice:?}"
+    );
+    assert_eq!(s.load().unwrap().heads, vec![(h("alice"), 2), (h("bob"), 1)]);
+}
+
+#[test]
+fn acknowledging_reads_only_receipts_still_to_be_delivered() {
+    // The ack query seeks the partial index: however many receipts were delivered before, it steps over none of them.
+    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    let mut stmt_plan = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", super::RECEIPTS_UNDELIVERED)).unwrap();
+    let plan: Vec<String> = stmt_plan
+        .query_map(rusqlite::params!["bob@home.example", 0, 10, 5], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(stmt_plan);
+    assert!(plan.iter().any(|step| step.contains("USING INDEX receipts_undelivered")), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
+
+    let steps = |s: &SqliteStorage| {
+        let mut stmt = s.conn.prepare(super::RECEIPTS_UNDELIVERED).unwrap();
+        let rows = stmt.query_map(rusqlite::params!["bob@home.example", 0, i64::MAX, 100], |r| r.get::<_, String>(0));
+        assert_eq!(rows.unwrap().count(), 3);
+        stmt.get_status(rusqlite::StatementStatus::VmStep)
+    };
+    for n in 1..=3u64 {
+        s.apply(&Mutation::PutReceipt(receipt_rec(&format!("p{n}"), "bob", Some(10_000 + n)))).unwrap();
+    }
+    let pending_only = steps(&s);
+    for n in 1..=2000u64 {
+        let rec = receipt_rec(&format!("d{n}"), "bob", Some(n));
+        s.apply(&Mutation::PutReceipt(ReceiptRec { delivered_at: Some(1), ..rec })).unwrap();
+        // A blocker's record (no seq) is not in the index either.
+        s.apply(&Mutation::PutReceipt(receipt_rec(&format!("d{n}"), "dave", None))).unwrap();
+    }
+    s.commit().unwrap();
+    assert_eq!(steps(&s), pending_only);
+}
+
+#[test]
+fn a_receipt_row_holds_only_its_json() {
+    let s = SqliteStorage::open_in_memory(&relay()).unwrap();
+    let insert = |kind: &str, message_ord: Option<i64>, event_json: Option<&str>, receipt_json: Option<&str>| {
+        s.conn.execute(
+            "INSERT INTO stream (handle, seq, at, kind, message_ord, event_json, receipt_json)
+             VALUES ('alice', 1, 0, ?1, ?2, ?3, ?4)",
+            rusqlite::params![kind, message_ord, event_json, receipt_json],
+        )
+    };
+    for (kind, m, e, r) in [
+        ("receipt", None, None, None),
+        ("receipt", Some(1), None, Some("{}")),
+        ("receipt", None, Some("{}"), Some("{}")),
+        ("event", None, Some("{}"), Some("{}")),
+        ("message", Some(1), None, Some("{}")),
+    ] {
+        assert!(insert(kind, m, e, r).is_err(), "{kind} {m:?} {e:?} {r:?}");
+    }
+    insert("receipt", None, None, Some("{}")).unwrap();
+}
+
+#[test]
+fn unparsable_receipt_rows_are_corrupt() {
+    for sql in [
+        "UPDATE stream SET receipt_json = '{\"by\":\"bob@home.example\",\"state\":\"seen\",\"message_ids\":[]}'
+         WHERE kind = 'receipt'",
+        "UPDATE receipts SET recipient = 'Not An Address'",
+        "UPDATE receipts SET sender = 'a@b@c'",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let mut s = open(&path);
+        s.apply(&Mutation::PutReceipt(receipt_rec("m1", "bob", Some(1)))).unwrap();
+        s.apply(&Mutation::AppendReceipt { handle: h("alice"), seq: 1, at: 0, receipt: read_receipt(&["m1"]) })
+            .unwrap();
+        s.commit().unwrap();
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let paged = s.stream_page(&addr("alice"), 0, 10, 10).err();
+        let one = s.receipt("m1", &addr("bob")).err();
+        let all = s.message_receipts("m1", 10).err();
+        let pending = s.undelivered_receipts(&addr("bob"), 0, 10, 10).err();
+        let err = paged.or(one).or(all).or(pending).unwrap();
         assert!(matches!(err, StorageError::Corrupt(_)), "{sql}: {err:?}");
     }
 }
