@@ -846,12 +846,18 @@ fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
         }
         Some(super::PromptKind::Promote { with, message }) if yes => {
             let newcomer = message.from.clone();
+            notify(model, Level::Info, format!("Making a group with {} and {}…", with.handle, newcomer.handle));
             vec![super::groups::create_promoted(model, acting, with, newcomer, Some(message))]
         }
         Some(super::PromptKind::AddToGroup { group, message }) if yes => {
+            notify(model, Level::Info, format!("Adding {} to the group…", message.from.handle));
             vec![super::promotion::add_to_group(model, group, message)]
         }
-        Some(_) => Vec::new(),
+        Some(super::PromptKind::Promote { message, .. } | super::PromptKind::AddToGroup { message, .. }) => {
+            let who = message.from.handle.to_string();
+            notify(model, Level::Info, format!("Kept apart; {who}'s message is in your conversation with {who}."));
+            Vec::new()
+        }
         None => {
             notify(model, Level::Info, "There is nothing to answer.");
             Vec::new()
