@@ -1,0 +1,87 @@
+//! Every JSON example in `docs/protocol.md` is what these types write: each line of a `json` block, and each frame of
+//! the example sessions (`A→ {...}` / `A← {...}`), must read as a client frame, a server frame or one of the
+//! documented records, and write back as exactly the same text (field order, omitted fields and all). The document
+//! promises literal examples; this keeps the promise when the types change.
+
+use huddle_shared::codec::{decode_client, decode_server, encode_client, encode_server};
+use huddle_shared::model::{
+    DeletionIn, DeletionOut, Event, FriendEntry, FriendList, GroupChange, GroupInfo, GroupMember, GroupMessage, Limits,
+    Message, MessageReceipts, PendingGroupInvite, PendingRequest, Presence, Profile, Receipt, RecipientReceipt,
+    SessionInfo, StreamItem,
+};
+use huddle_shared::server::HandleInfo;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Reads `text` as a `T` and writes it back unchanged.
+fn round_trips<T: Serialize + DeserializeOwned>(text: &str) -> bool {
+    serde_json::from_str::<T>(text).is_ok_and(|value| serde_json::to_string(&value).is_ok_and(|back| back == text))
+}
+
+fn is_exact_example(text: &str) -> bool {
+    decode_client(text).is_ok_and(|f| encode_client(&f) == text)
+        || decode_server(text).is_ok_and(|f| encode_server(&f) == text)
+        || round_trips::<StreamItem>(text)
+        || round_trips::<Message>(text)
+        || round_trips::<GroupMessage>(text)
+        || round_trips::<Event>(text)
+        || round_trips::<GroupChange>(text)
+        || round_trips::<GroupInfo>(text)
+        || round_trips::<GroupMember>(text)
+        || round_trips::<PendingGroupInvite>(text)
+        || round_trips::<Receipt>(text)
+        || round_trips::<MessageReceipts>(text)
+        || round_trips::<RecipientReceipt>(text)
+        || round_trips::<FriendList>(text)
+        || round_trips::<FriendEntry>(text)
+        || round_trips::<PendingRequest>(text)
+        || round_trips::<DeletionIn>(text)
+        || round_trips::<DeletionOut>(text)
+        || round_trips::<Presence>(text)
+        || round_trips::<Profile>(text)
+        || round_trips::<HandleInfo>(text)
+        || round_trips::<SessionInfo>(text)
+        || round_trips::<Limits>(text)
+}
+
+/// The examples of the document, with their line numbers.
+fn examples(doc: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    // The info string of the code block we are in, if any.
+    let mut block: Option<&str> = None;
+    for (index, line) in doc.lines().enumerate() {
+        if let Some(info) = line.strip_prefix("```") {
+            block = if block.is_some() { None } else { Some(info.trim()) };
+            continue;
+        }
+        let example = match block {
+            Some("json") => Some(line.trim()),
+            // Example sessions: "A→ {...}", "B← {...}".
+            Some(_) => line
+                .split_once("→ ")
+                .or_else(|| line.split_once("← "))
+                .filter(|(who, _)| who.len() == 1)
+                .map(|(_, frame)| frame.trim()),
+            None => None,
+        };
+        if let Some(text) = example.filter(|t| !t.is_empty()) {
+            out.push((index + 1, text));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_json_example_is_what_the_types_write() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let examples = examples(&doc);
+    // The document has a couple of hundred; far fewer means the extraction broke, not that all is well.
+    assert!(examples.len() >= 150, "only {} examples found", examples.len());
+    let wrong: Vec<String> = examples
+        .into_iter()
+        .filter(|(_, text)| !is_exact_example(text))
+        .map(|(line, text)| format!("protocol.md:{line}: {text}"))
+        .collect();
+    assert!(wrong.is_empty(), "examples the types do not write exactly so:\n{}", wrong.join("\n"));
+}
