@@ -276,10 +276,13 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 shown
             };
             let open = is_open(model, index, &key);
-            let now = model.now;
+            let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
             let c = model.handles[index].conversation_mut(&key);
             c.last_activity = c.last_activity.max(message.sent_at);
-            c.exchanged_at = Some(now);
+            // Only a message written now makes an exchange; old ones a sync brings in do not.
+            if fresh {
+                c.exchanged_at = Some(now);
+            }
             if insert_message(c, message, own) && !own && !open && !shown_in_group {
                 c.unread += 1;
             }
@@ -298,10 +301,13 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 super::receipts::own_seen(h.conversation_mut(&key), &message.id, others);
             }
             let open = is_open(model, index, &key);
-            let now = model.now;
+            let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
             let c = model.handles[index].conversation_mut(&key);
             c.last_activity = c.last_activity.max(message.sent_at);
-            c.exchanged_at = Some(now);
+            // Only a message written now makes an exchange; old ones a sync brings in do not.
+            if fresh {
+                c.exchanged_at = Some(now);
+            }
             if insert_message(c, message, own) && !own && !open {
                 c.unread += 1;
             }

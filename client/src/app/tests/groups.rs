@@ -415,3 +415,16 @@ fn our_message_takes_its_place_by_the_relays_time_once_stored() {
     let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
     assert_eq!(lines[lines.len() - 3..], ["carol: quick!", "alice: first", "alice: second"]);
 }
+
+#[test]
+fn old_messages_brought_in_by_a_sync_make_no_exchange() {
+    let mut t = T::main("alice");
+    let online = ShownState::Online;
+    t.friends("alice", &[("bob", online.clone()), ("carol", online)], &[]);
+    let now = t.model.now;
+    // Yesterday's line with bob arrives after a reconnect; then alice opens bob's conversation.
+    t.net(direct(1, "bob", "alice", "see you tomorrow", now - 24 * 60 * MINUTE));
+    t.select("bob");
+    t.send(key_enter());
+    assert!(T::requests(&t.net(direct(2, "carol", "alice", "hi", now))).is_empty());
+}
