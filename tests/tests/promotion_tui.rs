@@ -146,28 +146,24 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
     .unwrap();
 }
 
-fn start_alice_with(home: &std::path::Path, url: &str, promotion: &str) -> Tui {
-    let config = home.join("alice").join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("client.toml"), format!("[chat]\npromotion = \"{promotion}\"\n")).unwrap();
-    let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", url], COLS, ROWS);
-    log_in(&mut alice, "alice");
-    alice
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn promotion_ask_asks_first_and_off_never_promotes() {
+/// A relay where alice (her client in a pseudo-terminal, with `promotion` set) is in an exchange with bob, and carol
+/// (a protocol client) has just written to her. Returns the relay, so it lives as long as the test.
+async fn carol_writes_during_an_exchange(
+    promotion: &'static str,
+    home: &std::path::Path,
+) -> (TestRelay, Tui, huddle_tests::Client) {
     let relay = TestRelay::start().await;
     three_friends(&relay).await;
     let mut bob = relay.login("bob").await;
     let mut carol = relay.login("carol").await;
-    let home = tempfile::tempdir().unwrap();
-
-    // ask: the question appears in the bob conversation; n keeps them apart, y makes the group.
     let alice = tokio::task::spawn_blocking({
-        let (home, url) = (home.path().to_owned(), relay.url());
+        let (home, url) = (home.to_owned(), relay.url());
         move || {
-            let mut alice = start_alice_with(&home, &url, "ask");
+            let config = home.join("alice").join("config");
+            std::fs::create_dir_all(&config).unwrap();
+            std::fs::write(config.join("client.toml"), format!("[chat]\npromotion = \"{promotion}\"\n")).unwrap();
+            let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
+            log_in(&mut alice, "alice");
             alice.keys("/msg bob are you there?");
             alice.enter();
             alice
@@ -183,6 +179,14 @@ async fn promotion_ask_asks_first_and_off_never_promotes() {
     .await
     .unwrap();
     carol.send_message("alice", "hello?", "c1").await;
+    (relay, alice, carol)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn promotion_ask_asks_first() {
+    let home = tempfile::tempdir().unwrap();
+    let (_relay, alice, mut carol) = carol_writes_during_an_exchange("ask", home.path()).await;
+    // The question appears in the bob conversation; n keeps them apart, y makes the group.
     let alice = tokio::task::spawn_blocking(move || {
         let mut alice = alice;
         let screen = alice.wait_for("carol wrote to you: “hello?” — make this a group with bob and carol?");
@@ -208,32 +212,13 @@ async fn promotion_ask_asks_first_and_off_never_promotes() {
         .expect_push(|f| matches!(f, huddle_shared::ServerFrame::Group { group, .. } if group.members.len() == 3))
         .await;
     assert!(matches!(created, huddle_shared::ServerFrame::Group { .. }));
+}
 
-    // off: carol's message just waits in her own conversation, unread.
-    let home2 = tempfile::tempdir().unwrap();
-    let relay2 = TestRelay::start().await;
-    three_friends(&relay2).await;
-    let mut bob = relay2.login("bob").await;
-    let mut carol = relay2.login("carol").await;
-    let alice = tokio::task::spawn_blocking({
-        let (home, url) = (home2.path().to_owned(), relay2.url());
-        move || {
-            let mut alice = start_alice_with(&home, &url, "off");
-            alice.keys("/msg bob are you there?");
-            alice.enter();
-            alice
-        }
-    })
-    .await
-    .unwrap();
-    bob.send_message("alice", "yes!", "b1").await;
-    let alice = tokio::task::spawn_blocking(move || {
-        alice.wait_for("yes!");
-        alice
-    })
-    .await
-    .unwrap();
-    carol.send_message("alice", "hello?", "c1").await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn promotion_off_never_promotes() {
+    let home = tempfile::tempdir().unwrap();
+    let (_relay, alice, _carol) = carol_writes_during_an_exchange("off", home.path()).await;
+    // carol's message just waits in her own conversation, unread.
     tokio::task::spawn_blocking(move || {
         let mut alice = alice;
         let screen = alice.wait_until("carol's unread badge", |s| {

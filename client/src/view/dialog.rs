@@ -80,23 +80,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
                 s.dialog,
                 wu,
             );
-            c.blank();
             let fields = [("Handle", handle, "e.g. alice"), ("Greeting", greeting, "optional, e.g. who you are")];
-            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
-                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
-                c.field(spec, look);
-            }
-            if let Some(error) = error {
-                c.blank();
-                c.para(error, s.error, wu);
-            }
-            c.blank();
-            let pairs = [
-                (h.next_field.as_str(), "next field"),
-                (h.submit.as_str(), "send request"),
-                (h.cancel.as_str(), "cancel"),
-            ];
-            c.lines.extend(hint_lines(&pairs, wu, look));
+            form(&mut c, fields, *field, error.as_deref(), "send request", wu, look);
             "Add a friend".to_owned()
         }
         Dialog::EditEntry { friend, field, nickname, note } => {
@@ -105,16 +90,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
                 s.dialog,
                 wu,
             );
-            c.blank();
             let fields = [("Nickname", nickname, "none"), ("Note", note, "e.g. how you met")];
-            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
-                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
-                c.field(spec, look);
-            }
-            c.blank();
-            let pairs =
-                [(h.next_field.as_str(), "next field"), (h.submit.as_str(), "save"), (h.cancel.as_str(), "cancel")];
-            c.lines.extend(hint_lines(&pairs, wu, look));
+            form(&mut c, fields, *field, None, "save", wu, look);
             format!("Edit {}", name(friend))
         }
         Dialog::SetStatus { field, state, activity } => {
@@ -207,27 +184,38 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
         }
         Dialog::NewGroup { field, members, title, error } => {
             c.para("Who should be in it? Friends' handles, separated by spaces.", s.dialog, wu);
-            c.blank();
             let fields = [("Members", members, "e.g. bob carol"), ("Title", title, "optional")];
-            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
-                let spec = Field { label, label_w: 9, input, width: wu, active: *field == i, mask: None, placeholder };
-                c.field(spec, look);
-            }
-            if let Some(error) = error {
-                c.blank();
-                c.para(error, s.error, wu);
-            }
-            c.blank();
-            let pairs = [
-                (h.next_field.as_str(), "next field"),
-                (h.submit.as_str(), "make the group"),
-                (h.cancel.as_str(), "cancel"),
-            ];
-            c.lines.extend(hint_lines(&pairs, wu, look));
+            form(&mut c, fields, *field, error.as_deref(), "make the group", wu, look);
             "New group".to_owned()
         }
     };
     panel(frame, area, &title, c, w, look)
+}
+
+/// The body of a two-field form under its introduction: the fields (label, input, placeholder), the error if
+/// any, and the keys, with `submit` saying what Enter does.
+fn form(
+    c: &mut Content,
+    fields: [(&'static str, &crate::app::input::TextInput, &'static str); 2],
+    active: usize,
+    error: Option<&str>,
+    submit: &str,
+    wu: usize,
+    look: &Look,
+) {
+    let (s, h) = (&look.styles, &look.hints);
+    c.blank();
+    for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
+        let spec = Field { label, label_w: 9, input, width: wu, active: active == i, mask: None, placeholder };
+        c.field(spec, look);
+    }
+    if let Some(error) = error {
+        c.blank();
+        c.para(error, s.error, wu);
+    }
+    c.blank();
+    let pairs = [(h.next_field.as_str(), "next field"), (h.submit.as_str(), submit), (h.cancel.as_str(), "cancel")];
+    c.lines.extend(hint_lines(&pairs, wu, look));
 }
 
 /// Who has received and read one of our messages, and who has not.
