@@ -49,20 +49,27 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         net::Event::AuthFailed { code, message } => return auth_failed(model, code, message),
         net::Event::Item { acting, item } => return item_arrived(model, &acting, item),
         net::Event::Stored { acting, client_msg_id, message_id, sent_at, recipients, .. } => {
-            super::receipts::stored(model, &acting, &message_id, &client_msg_id, recipients);
-            update_own(model, &acting, &client_msg_id, |id, delivery, at| {
-                *id = Some(message_id.clone());
-                *delivery = Delivery::Stored;
-                *at = sent_at;
-            });
-            resort_own(model, &acting, &client_msg_id);
+            if let Some((c, i)) = own_line(model, &acting, &client_msg_id) {
+                let mut line = c.lines.remove(i);
+                if let LogLine::Message { id, delivery, at, .. } = &mut line {
+                    *id = Some(message_id.clone());
+                    *delivery = Delivery::Stored;
+                    *at = sent_at;
+                }
+                // Its place is the relay's now: someone else's message stored between our pressing Enter and the
+                // relay storing ours comes before it, as everyone else sees it.
+                c.lines.insert(stored_position(&c.lines, sent_at), line);
+                super::receipts::track(c, &message_id, recipients);
+            }
         }
         net::Event::MessageFailed { client_msg_id, message, .. } => {
             for i in 0..model.handles.len() {
                 let acting = model.handles[i].address.handle.clone();
-                update_own(model, &acting, &client_msg_id, |_, delivery, _| {
-                    *delivery = Delivery::Failed(message.clone())
-                });
+                if let Some((c, i)) = own_line(model, &acting, &client_msg_id) {
+                    if let LogLine::Message { delivery, .. } = &mut c.lines[i] {
+                        *delivery = Delivery::Failed(message.clone());
+                    }
+                }
             }
             notify(model, Level::Error, message);
         }
@@ -121,39 +128,20 @@ fn conversation_mut<'a>(
     Some(h.conversation_mut(key))
 }
 
-fn update_own(
-    model: &mut Model,
+/// The conversation holding our message `client_msg_id` (on handle `acting`), and the line's index: searched once,
+/// newest lines first.
+fn own_line<'a>(
+    model: &'a mut Model,
     acting: &huddle_shared::Handle,
     client_msg_id: &str,
-    change: impl Fn(&mut Option<String>, &mut Delivery, &mut i64),
-) {
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
-    for c in h.conversations.values_mut() {
-        for line in c.lines.iter_mut().rev() {
-            if let LogLine::Message { id, client_msg_id: cmid, delivery, at, own: true, .. } = line {
-                if cmid == client_msg_id {
-                    change(id, delivery, at);
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Moves our message to its place by the relay's time once stored: someone else's message the relay stored
-/// between our pressing Enter and its storing ours comes before it, as everyone else sees it.
-fn resort_own(model: &mut Model, acting: &huddle_shared::Handle, client_msg_id: &str) {
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
-    for c in h.conversations.values_mut() {
-        let found = c.lines.iter().rposition(
+) -> Option<(&'a mut Conversation, usize)> {
+    let h = model.handles.iter_mut().find(|h| &h.address.handle == acting)?;
+    h.conversations.values_mut().find_map(|c| {
+        let i = c.lines.iter().rposition(
             |l| matches!(l, LogLine::Message { client_msg_id: cmid, own: true, .. } if cmid == client_msg_id),
-        );
-        if let Some(i) = found {
-            let line = c.lines.remove(i);
-            c.lines.insert(stored_position(&c.lines, line.at()), line);
-            return;
-        }
-    }
+        )?;
+        Some((c, i))
+    })
 }
 
 /// Puts a message we are sending into the log (pending) and hands it to the worker.
@@ -265,7 +253,7 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             let key = ConvKey::Direct(peer);
             if own && message.receipts {
                 let c = model.handles[index].conversation_mut(&key);
-                super::receipts::own_seen(c, &message.id, vec![message.to.clone()]);
+                super::receipts::track(c, &message.id, vec![message.to.clone()]);
             }
             // A third person writing into an exchange may turn it into a group; then the message opens the group.
             let shown_in_group = if own {
@@ -298,7 +286,7 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 let others: Vec<Address> = h.groups.get(&message.group).map_or_else(Vec::new, |g| {
                     g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
                 });
-                super::receipts::own_seen(h.conversation_mut(&key), &message.id, others);
+                super::receipts::track(h.conversation_mut(&key), &message.id, others);
             }
             let open = is_open(model, index, &key);
             let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);

@@ -222,13 +222,16 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                 _ => c.history = HistoryState::NotLoaded,
             }
         }
-        Pending::Promote { acting, with, message } => match (frame, error) {
-            (ServerFrame::Group { group, .. }, _) => promoted(model, acting, with, message.clone(), group.clone()),
+        Pending::Promote { acting, with, newcomer, message } => match (frame, error) {
+            (ServerFrame::Group { group, .. }, _) => {
+                promoted(model, acting, with, newcomer, message.clone(), group.clone())
+            }
             (_, Some(reason)) => {
-                let newcomer = message.from.handle.to_string();
-                let text = format!("Could not make a group with {} and {newcomer}: {reason}", with.handle);
-                if let Some(index) = model.handles.iter().position(|h| &h.address.handle == acting) {
-                    let key = ConvKey::Direct(message.from.clone());
+                let text = format!("Could not make a group with {} and {}: {reason}", with.handle, newcomer.handle);
+                // The message that would have opened the group waits, unread, in its own conversation.
+                let index = model.handles.iter().position(|h| &h.address.handle == acting);
+                if let Some(index) = index.filter(|_| message.is_some()) {
+                    let key = ConvKey::Direct(newcomer.clone());
                     if !is_open(model, index, &key) {
                         model.handles[index].conversation_mut(&key).unread += 1;
                     }
@@ -316,12 +319,12 @@ fn promoted(
     model: &mut Model,
     acting: &Handle,
     with: &Address,
-    message: huddle_shared::model::Message,
+    newcomer: &Address,
+    message: Option<huddle_shared::model::Message>,
     group: GroupInfo,
 ) {
     let Some(index) = model.handles.iter().position(|h| &h.address.handle == acting) else { return };
     let now = model.now;
-    let newcomer = message.from.clone();
     let h = &mut model.handles[index];
     let id = group.id.clone();
     upsert(h, group);
@@ -335,9 +338,9 @@ fn promoted(
         })
         .unwrap_or_default();
     let with_name = h.name_of(with);
-    let newcomer_name = h.name_of(&newcomer);
+    let newcomer_name = h.name_of(newcomer);
     let key = ConvKey::Group(id);
-    let opening_at = message.sent_at;
+    let opening_at = message.as_ref().map_or(now, |m| m.sent_at);
     let c = h.conversation_mut(&key);
     let mut lines = Vec::new();
     if let Some(first) = earlier.first() {
@@ -357,7 +360,7 @@ fn promoted(
     lines.append(&mut c.lines);
     c.lines = lines;
     // A promotion by hand (`/invite`) has no opening message.
-    if !message.id.is_empty() {
+    if let Some(message) = message {
         insert_message(c, message, false);
     }
     c.history = HistoryState::Complete;
@@ -407,18 +410,7 @@ pub fn create_promoted(
     message: Option<huddle_shared::model::Message>,
 ) -> Cmd {
     let members = vec![with.clone(), newcomer.clone()];
-    // By hand there is no opening message: an empty line from the newcomer would be wrong, so the divider stands
-    // alone (the message's body is not shown when it is empty).
-    let message = message.unwrap_or_else(|| huddle_shared::model::Message {
-        id: String::new(),
-        from: newcomer.clone(),
-        to: with.clone(),
-        body: String::new(),
-        sent_at: model.now,
-        client_msg_id: String::new(),
-        receipts: false,
-    });
-    let pending = Pending::Promote { acting: acting.clone(), with, message };
+    let pending = Pending::Promote { acting: acting.clone(), with, newcomer, message };
     request(model, pending, |id| ClientFrame::CreateGroup {
         id,
         acting: Some(acting),

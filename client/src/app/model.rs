@@ -460,11 +460,13 @@ pub enum Pending {
         acting: Handle,
         group: String,
     },
-    /// Promotion: the group of us, `with` and the writer of `message`, to open in place of `with`.
+    /// Promotion: the group of us, `with` and `newcomer`, to open in place of `with`; `message` is the newcomer's
+    /// message that made us promote (none when promoting by hand with `/invite`).
     Promote {
         acting: Handle,
         with: Address,
-        message: Message,
+        newcomer: Address,
+        message: Option<Message>,
     },
     CreateGroup,
     /// Adding `who` to a group, with the message that made us do it (a fourth person writing), if any.

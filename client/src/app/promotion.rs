@@ -38,7 +38,7 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
             let asked = model
                 .pending
                 .values()
-                .any(|p| matches!(p, Pending::Promote { with: w, message: m, .. } if w == with && m.from == *writer));
+                .any(|p| matches!(p, Pending::Promote { with: w, newcomer, .. } if w == with && newcomer == writer));
             if asked {
                 return nothing;
             }

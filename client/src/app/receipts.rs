@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use huddle_shared::limits::MAX_READ_IDS;
 use huddle_shared::model::{MessageReceipts, Receipt, ReceiptState};
-use huddle_shared::{Address, ClientFrame, Handle, Millis};
+use huddle_shared::{Address, ClientFrame, Millis};
 
 use super::update::notify;
 use super::{Cmd, ConvKey, Conversation, Dialog, Level, LogLine, Model, Screen};
@@ -50,24 +50,9 @@ impl Tracking {
     }
 }
 
-/// The relay stored our message and tracks receipts for `recipients` (none: receipts were not asked for).
-pub fn stored(model: &mut Model, acting: &Handle, message_id: &str, client_msg_id: &str, recipients: Vec<Address>) {
-    if recipients.is_empty() {
-        return;
-    }
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
-    let conversation = h.conversations.values_mut().find(|c| {
-        c.lines
-            .iter()
-            .any(|l| matches!(l, LogLine::Message { client_msg_id: cmid, own: true, .. } if cmid == client_msg_id))
-    });
-    if let Some(c) = conversation {
-        c.receipts.entry(message_id.to_owned()).or_insert_with(|| Tracking::new(recipients));
-    }
-}
-
-/// One of our messages, seen again (from the stream, e.g. sent from another device): track it if it asked.
-pub fn own_seen(c: &mut Conversation, message_id: &str, recipients: Vec<Address>) {
+/// One of our messages that asked for receipts: stored by the relay for `recipients`, or seen again in our stream
+/// (sent from another device). Nothing to track when `recipients` is empty (receipts were not asked for).
+pub fn track(c: &mut Conversation, message_id: &str, recipients: Vec<Address>) {
     if !recipients.is_empty() {
         c.receipts.entry(message_id.to_owned()).or_insert_with(|| Tracking::new(recipients));
     }

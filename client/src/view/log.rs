@@ -248,13 +248,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     let (subtitle, names) = match key {
         ConvKey::Direct(peer) => (peer.to_string(), HashMap::new()),
         ConvKey::Group(id) => {
-            // Everyone who wrote a line here, members or not (someone who left still has their lines).
-            let mut names: HashMap<Address, String> = HashMap::new();
-            for line in lines {
-                if let LogLine::Message { from, own: false, .. } = line {
-                    names.entry(from.clone()).or_insert_with(|| clean(&h.name_of(from), false));
-                }
-            }
+            // The members' names (at most 100, so drawing costs the same however long the log is); someone who
+            // has left is named by their handle.
+            let names: HashMap<Address, String> = h
+                .groups
+                .get(id)
+                .or_else(|| h.left_groups.get(id))
+                .map(|g| {
+                    g.members
+                        .iter()
+                        .filter(|m| m.address != h.address)
+                        .map(|m| (m.address.clone(), clean(&h.name_of(&m.address), false)))
+                        .collect()
+                })
+                .unwrap_or_default();
             let subtitle = match h.groups.get(id) {
                 Some(g) if g.title.is_some() => {
                     let others: Vec<String> =
