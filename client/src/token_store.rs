@@ -339,6 +339,28 @@ mod tests {
         assert!(!format!("{tokens:?}").contains("sekrit"));
     }
 
+    /// Run by `.ci/run` inside a throwaway D-Bus session with gnome-keyring (`HUDDLE_TEST_KEYRING=1`): the pure-Rust
+    /// Secret Service client stores, finds and forgets a login, also when called on a tokio runtime's thread as the
+    /// client does. Without that variable it checks nothing, since a developer's real keyring must not be touched.
+    #[test]
+    fn a_real_secret_service_keeps_the_login() {
+        if std::env::var_os("HUDDLE_TEST_KEYRING").is_none() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+        runtime.block_on(async {
+            let store = TokenStore::open(dir.path());
+            assert!(store.uses_keyring(), "a Secret Service answers in this session: {:?}", store.notice());
+            let relay = format!("test-{}", std::process::id());
+            store.set(&relay, "alice", "secret-token").unwrap();
+            assert_eq!(store.get(&relay, "alice").unwrap().as_deref(), Some("secret-token"));
+            assert!(!dir.path().join(TOKEN_FILE).exists(), "the keyring holds it, not the file");
+            store.delete(&relay, "alice").unwrap();
+            assert_eq!(store.get(&relay, "alice").unwrap(), None);
+        });
+    }
+
     #[test]
     fn open_falls_back_to_the_file_without_a_keyring_service() {
         let dir = tempfile::tempdir().unwrap();
