@@ -74,7 +74,7 @@ impl<S: Storage> Admin<S> {
         if !self.state.handle_free(handle) {
             return Err(AdminError::HandleTaken(handle.clone()));
         }
-        let id = crate::core::new_account_id(now);
+        let id = crate::ids::new_account_id(now);
         self.write(vec![
             Mutation::PutAccount(AccountRec { id: id.clone(), password_phc, created_at: now, disabled: false }),
             Mutation::PutHandle(HandleRec::new(handle.clone(), id, 0, now)),

@@ -9,20 +9,26 @@ macro_rules! error_codes {
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $( $(#[$doc])* $variant, )*
+            /// A code of a later protocol version (clients only: a relay never sends it). Show the error's message.
+            #[serde(other)]
+            Unknown,
         }
 
         impl ErrorCode {
-            /// Every code, in documentation order.
+            /// Every code a relay sends, in documentation order.
             pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
 
             /// The code as it appears on the wire.
             pub fn as_str(self) -> &'static str {
-                match self { $( ErrorCode::$variant => $code, )* }
+                match self { $( ErrorCode::$variant => $code, )* ErrorCode::Unknown => "unknown" }
             }
 
             /// The standard sentence for this code.
             pub fn sentence(self) -> &'static str {
-                match self { $( ErrorCode::$variant => $sentence, )* }
+                match self {
+                    $( ErrorCode::$variant => $sentence, )*
+                    ErrorCode::Unknown => "The relay refused that for a reason this client does not know.",
+                }
             }
         }
     };
@@ -35,7 +41,7 @@ error_codes! {
     UnknownType => "unknown_type", "This relay does not know that kind of frame.";
     /// The frame is larger than `max_frame_bytes`; the connection is closed.
     FrameTooLarge => "frame_too_large", "That frame is too large.";
-    /// The client's protocol version is not spoken here.
+    /// The client and the relay have no protocol version in common.
     VersionMismatch => "version_mismatch", "This relay speaks a different protocol version; update your client.";
     /// The first frame must be `hello`.
     HelloRequired => "hello_required", "Say hello first.";
@@ -95,16 +101,16 @@ error_codes! {
     BadCursor => "bad_cursor", "That position does not exist in the stream or history.";
     /// The `client_msg_id` was already used for a different message.
     DuplicateClientMsgId => "duplicate_client_msg_id", "That client message id was already used for another message.";
-    /// The group does not exist or this handle is not in it (deliberately one code for both).
-    NotInGroup => "not_in_group", "You are not in that group.";
-    /// Only the group's owner may do that.
-    NotOwner => "not_owner", "Only the group's owner can do that.";
-    /// The invitee is already in the group or already invited.
-    AlreadyInGroup => "already_in_group", "They are already in that group (or invited).";
-    /// The group, or this handle's list of groups, is full.
-    GroupFull => "group_full", "That group is full.";
-    /// There is no invitation to that group.
-    NoSuchInvite => "no_such_invite", "There is no invitation to that group.";
+    /// The room does not exist, has ended, or this handle is not in it (deliberately one code for all three).
+    NotInRoom => "not_in_room", "You are not in that room.";
+    /// Only the room's owner may do that.
+    NotOwner => "not_owner", "Only the room's owner can do that.";
+    /// The invitee is already in the room or already invited.
+    AlreadyInRoom => "already_in_room", "They are already in that room (or invited).";
+    /// The room, or this handle's list of rooms, is full.
+    RoomFull => "room_full", "That room is full.";
+    /// There is no invitation to that room.
+    NoSuchInvite => "no_such_invite", "There is no invitation to that room.";
     /// The session to revoke does not exist on this account.
     NoSuchSession => "no_such_session", "There is no such session on your account.";
     /// The relay is at its connection cap.
@@ -137,6 +143,13 @@ mod tests {
             let json = serde_json::to_string(code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert!(code.sentence().ends_with('.'), "{code} sentence should be a sentence");
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), *code);
         }
+    }
+
+    #[test]
+    fn a_code_of_a_later_version_reads_as_unknown() {
+        assert_eq!(serde_json::from_str::<ErrorCode>("\"quota_exceeded\"").unwrap(), ErrorCode::Unknown);
+        assert!(!ErrorCode::ALL.contains(&ErrorCode::Unknown));
     }
 }

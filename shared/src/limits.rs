@@ -3,9 +3,16 @@
 
 /// Largest WebSocket message (one frame's JSON text) a relay accepts, in bytes. Larger ones are refused with
 /// `frame_too_large` and the connection is closed (tungstenite cannot skip a message it refused to buffer).
-pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+///
+/// Large enough that every valid `send` fits however its client escapes it: JSON may write any character of a body as
+/// a `\uXXXX` escape (six bytes for one byte of UTF-8 at worst), and the frame's other fields are small.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Largest message body, in bytes of UTF-8.
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
+/// Room left in a frame beside the body for a `send`'s other fields, even fully escaped: `type`, `id`, `as`, a room id
+/// or an address, the client message id, `receipts`.
+const SEND_FIELDS_BYTES: usize = 6 * (32 + 320 + MAX_CLIENT_MSG_ID_BYTES) + 256;
+const _: () = assert!(6 * MAX_BODY_BYTES + SEND_FIELDS_BYTES <= MAX_FRAME_BYTES, "a valid send must always fit a frame");
 /// Longest friend-request greeting, in characters.
 pub const MAX_GREETING_CHARS: usize = 280;
 /// Longest activity text ("playing FFXI — waiting for a table"), in characters.
@@ -35,12 +42,12 @@ pub const MAX_FRIENDS_PER_HANDLE: usize = 1000;
 pub const MAX_SYNC_PAGE: u32 = 500;
 /// Most messages a `history` answer carries.
 pub const MAX_HISTORY_PAGE: u32 = 200;
-/// Members of one group (including invitations waiting for an answer).
-pub const MAX_GROUP_MEMBERS: usize = 100;
-/// Groups one handle can be in.
-pub const MAX_GROUPS_PER_HANDLE: usize = 200;
-/// Longest group title, in characters.
-pub const MAX_GROUP_TITLE_CHARS: usize = 64;
+/// Members of one room (including invitations waiting for an answer).
+pub const MAX_ROOM_MEMBERS: usize = 100;
+/// Rooms one handle can be in, direct rooms not counted.
+pub const MAX_ROOMS_PER_HANDLE: usize = 200;
+/// Longest room title, in characters.
+pub const MAX_ROOM_TITLE_CHARS: usize = 64;
 /// Most message ids one `read` frame may name (256 UUIDs fit a frame with room to spare). Also the most ids one
 /// `receipt` stream item lists: larger sets are split over several items.
 pub const MAX_READ_IDS: usize = 256;

@@ -3,16 +3,22 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FriendList, GroupInfo, GroupMessage, InvitePolicy, Limits, Message, MessageReceipts, PendingGroupInvite, Presence,
-    Profile, RegistrationPolicy, SessionInfo, StreamItem,
+    FriendList, InvitePolicy, Limits, Message, MessageReceipts, PendingInvite, Presence, Profile, RegistrationPolicy,
+    RoomInfo, SessionInfo, StreamItem,
 };
-use crate::{Address, ErrorCode, Millis, RelayName, RequestId};
+use crate::{Address, ErrorCode, MessageId, Millis, ProtocolVersion, RelayName, RequestId, RoomId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    /// Answer to the client's `hello`.
-    Hello { version: u32, relay: RelayName, registration: RegistrationPolicy, limits: Limits },
+    /// Answer to the client's `hello`: the version and features this connection uses.
+    Hello {
+        version: ProtocolVersion,
+        features: Vec<String>,
+        relay: RelayName,
+        registration: RegistrationPolicy,
+        limits: Limits,
+    },
     /// Success of a request that returns nothing else.
     Ok { id: RequestId },
     /// A request failed (`id` set) or a frame could not be read at all (`id` null).
@@ -27,7 +33,7 @@ pub enum ServerFrame {
     Session {
         id: RequestId,
         /// The session's public id (for `revoke_session`); not a secret.
-        session: String,
+        session: SessionId,
         /// The secret token for `login_token`; only sent by `register` and `login`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
@@ -64,11 +70,12 @@ pub enum ServerFrame {
         of: Address,
         profile: Profile,
     },
-    /// Answer to `send` and `send_group`: the message is durably stored. `seq` is its place in the sender's own
-    /// stream. `recipients`: when the send asked for receipts, whose receipts are tracked (empty otherwise).
+    /// Answer to `send`: the message is durably stored in `room`. `seq` is its place in the sender's own stream.
+    /// `recipients`: when the send asked for receipts, whose receipts are tracked (empty otherwise).
     Stored {
         id: RequestId,
-        message_id: String,
+        room: RoomId,
+        message_id: MessageId,
         seq: u64,
         sent_at: Millis,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -89,61 +96,55 @@ pub enum ServerFrame {
         more: bool,
         head: u64,
     },
-    /// Answer to `history`, messages oldest first. `receipts`: the state of each message in the page that the
-    /// requester sent with receipts.
+    /// Answer to `history`: a page of `room`'s messages, oldest first. `receipts`: the state of each message in the page
+    /// that the requester sent with receipts.
     History {
         id: RequestId,
-        with: Address,
+        room: RoomId,
         messages: Vec<Message>,
         more: bool,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         receipts: Vec<MessageReceipts>,
     },
-    /// A group: the answer to `create_group` (with `id`), and pushed to every member's connections whenever its
-    /// members, owner or title change.
-    Group {
+    /// A room: the answer to `create_group` (with `id`), and pushed to every member's connections whenever its members,
+    /// owner or title change.
+    Room {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<RequestId>,
         #[serde(rename = "as")]
         acting: Address,
-        group: GroupInfo,
+        room: RoomInfo,
     },
-    /// Push: the handle is no longer in this group (left, removed, or the group ended).
-    GroupGone {
+    /// Push: the handle is no longer in this room (left, removed, or the room ended).
+    RoomGone {
         #[serde(rename = "as")]
         acting: Address,
-        group: String,
+        room: RoomId,
     },
-    /// A handle's groups, invitations waiting for an answer, and invitation setting: at login and on `get_groups`.
-    Groups {
+    /// A handle's rooms (other than direct ones), invitations waiting for an answer, and invitation setting: at login
+    /// and on `get_rooms`.
+    Rooms {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<RequestId>,
         #[serde(rename = "as")]
         acting: Address,
-        groups: Vec<GroupInfo>,
-        invites: Vec<PendingGroupInvite>,
+        rooms: Vec<RoomInfo>,
+        invites: Vec<PendingInvite>,
         policy: InvitePolicy,
     },
-    /// Push: `from` is typing to the handle `as` (a direct conversation), or in `group`. Ephemeral; clients show it
-    /// for a few seconds.
+    /// Push: `from` is typing in `room` (to the handle `as`). Ephemeral; clients show it for a few seconds. Only to
+    /// connections that asked for the `typing` feature.
     Typing {
         #[serde(rename = "as")]
         acting: Address,
         from: Address,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        group: Option<String>,
-    },
-    /// Answer to `group_history`, oldest first, with receipts as in `history`.
-    GroupHistory {
-        id: RequestId,
-        group: String,
-        messages: Vec<GroupMessage>,
-        more: bool,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        receipts: Vec<MessageReceipts>,
+        room: RoomId,
     },
     /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
     Bye { code: ErrorCode, message: String },
+    /// A frame of a later protocol version: ignore it.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A handle of the logged-in account, with the state of its stream.
@@ -170,20 +171,20 @@ impl ServerFrame {
             | Self::Sessions { id, .. }
             | Self::Stored { id, .. }
             | Self::Batch { id, .. }
-            | Self::History { id, .. }
-            | Self::GroupHistory { id, .. } => Some(*id),
+            | Self::History { id, .. } => Some(*id),
             Self::Error { id, .. }
             | Self::Friends { id, .. }
             | Self::Handles { id, .. }
-            | Self::Group { id, .. }
-            | Self::Groups { id, .. } => *id,
+            | Self::Room { id, .. }
+            | Self::Rooms { id, .. } => *id,
             Self::Hello { .. }
             | Self::Presence { .. }
             | Self::Profile { .. }
             | Self::Deliver { .. }
             | Self::Bye { .. }
-            | Self::GroupGone { .. }
-            | Self::Typing { .. } => None,
+            | Self::RoomGone { .. }
+            | Self::Typing { .. }
+            | Self::Unknown => None,
         }
     }
 

@@ -4,8 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use huddle_shared::Handle;
 use huddle_shared::model::PresenceState;
+use huddle_shared::{Handle, ProtocolVersion, SessionId};
 
 use crate::storage::AccountId;
 
@@ -30,7 +30,7 @@ enum Phase {
     Authenticating,
     Authed {
         account: AccountId,
-        session: String,
+        session: SessionId,
         handles: Vec<ActingHandle>,
     },
 }
@@ -39,6 +39,9 @@ enum Phase {
 struct Conn {
     ip: IpAddr,
     phase: Phase,
+    /// What `hello` agreed on (none before it).
+    version: Option<ProtocolVersion>,
+    features: Vec<&'static str>,
 }
 
 #[derive(Debug, Default)]
@@ -50,7 +53,7 @@ pub struct Conns {
 
 impl Conns {
     pub fn connect(&mut self, conn: ConnId, ip: IpAddr) {
-        self.conns.insert(conn, Conn { ip, phase: Phase::Fresh });
+        self.conns.insert(conn, Conn { ip, phase: Phase::Fresh, version: None, features: Vec::new() });
     }
 
     /// Forgets a connection; returns the handles it acted for.
@@ -68,12 +71,20 @@ impl Conns {
         self.conns.get(&conn).map(|c| c.ip)
     }
 
-    pub fn greet(&mut self, conn: ConnId) {
+    /// `hello` agreed on a version and features (a later `hello` agrees again).
+    pub fn greet(&mut self, conn: ConnId, version: ProtocolVersion, features: Vec<&'static str>) {
         if let Some(c) = self.conns.get_mut(&conn) {
             if matches!(c.phase, Phase::Fresh) {
                 c.phase = Phase::Greeted;
             }
+            c.version = Some(version);
+            c.features = features;
         }
+    }
+
+    /// Whether the connection asked for this feature in its `hello`.
+    pub fn has_feature(&self, conn: ConnId, feature: &str) -> bool {
+        self.conns.get(&conn).is_some_and(|c| c.features.contains(&feature))
     }
 
     pub fn greeted(&self, conn: ConnId) -> bool {
@@ -99,7 +110,7 @@ impl Conns {
         }
     }
 
-    pub fn authenticate(&mut self, conn: ConnId, account: AccountId, session: String, handles: Vec<ActingHandle>) {
+    pub fn authenticate(&mut self, conn: ConnId, account: AccountId, session: SessionId, handles: Vec<ActingHandle>) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         for h in &handles {
             self.acting.entry(h.handle.clone()).or_default().insert(conn);
@@ -136,7 +147,7 @@ impl Conns {
         }
     }
 
-    pub fn session(&self, conn: ConnId) -> Option<&str> {
+    pub fn session(&self, conn: ConnId) -> Option<&SessionId> {
         match &self.conns.get(&conn)?.phase {
             Phase::Authed { session, .. } => Some(session),
             _ => None,
@@ -211,7 +222,7 @@ impl Conns {
         list
     }
 
-    pub fn conns_of_session(&self, session: &str) -> Vec<ConnId> {
+    pub fn conns_of_session(&self, session: &SessionId) -> Vec<ConnId> {
         let mut list: Vec<ConnId> = self
             .conns
             .iter()
@@ -223,7 +234,7 @@ impl Conns {
     }
 
     /// (connection, session, account) of every authenticated connection.
-    pub fn sessions(&self) -> Vec<(ConnId, String, AccountId)> {
+    pub fn sessions(&self) -> Vec<(ConnId, SessionId, AccountId)> {
         let mut list: Vec<_> = self
             .conns
             .iter()

@@ -1,91 +1,85 @@
 //! The relay's logic as a state machine: [`Core::handle`] takes one [`Input`] and the current time and returns the
-//! [`Effect`]s to carry out. No sockets, no clock, no threads: the network shell (`crate::net`) feeds it and performs
-//! the effects, and unit tests drive it directly.
+//! [`Effect`]s to carry out; [`Core::poll_deadline`] says when it next needs to be woken ([`Input::Deadline`]). No
+//! sockets, no clock, no threads: the network shell (`crate::net`) feeds it and performs the effects, and unit tests
+//! drive it directly, moving time by hand. Its only I/O is through the [`Storage`] trait, on the core's own thread.
 //!
 //! # Layout
-//! - [`state`]: the in-memory model, changed only through storage [`Mutation`]s.
-//! - [`routing`]: the routing rule.
-//! - `conns`: which connection acts for which handle, with what presence and stream position.
-//! - `auth`, `friends`, `groups`, `messages`, `receipts`, `presence`, `typing`: one file per family of frames.
-//! - `limiter`: sliding-window limits for failed logins, registrations and friend requests.
+//! - [`world`]: the state, the storage it mirrors and the facts recorded — what the domain acts on. No connections.
+//! - [`domain`]: what the relay does (lists, accounts, rooms, messages, receipts, typing), as operations on the world
+//!   that take no connection and no request id: request handlers, the relay itself and peer relays call them alike.
+//! - [`requests`]: one handler per client frame: validate, call the domain, answer.
+//! - [`rules`]: every consent and visibility rule, and nowhere else.
+//! - [`reactions`]: after each input, the recorded facts become pushes to the connections concerned.
+//! - `conns`: which connection acts for which handle, with what presence, version and features.
+//! - `views`: presence and friend lists as a handle sees them. `state`, `relation`, `limiter`: data structures.
 //!
 //! Password hashing is too slow for the core's single thread, so it is an effect: the core asks for a hash or a
 //! verification ([`Effect::HashPassword`], [`Effect::VerifyPassword`]) and continues when [`Input::JobDone`] comes back.
 
-mod auth;
 mod conns;
-mod friends;
-mod groups;
+pub mod domain;
+pub mod facts;
+mod fail;
 mod limiter;
-mod messages;
-mod presence;
-mod receipts;
+mod reactions;
 pub mod relation;
-pub mod routing;
+mod requests;
+pub mod rules;
 pub mod state;
-mod typing;
+mod views;
+pub mod world;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use huddle_shared::model::{ItemBody, RegistrationPolicy, StreamItem};
-use huddle_shared::{ClientFrame, ErrorCode, Handle, Millis, RequestId, ServerFrame};
+use huddle_shared::model::{Presence, RegistrationPolicy};
+use huddle_shared::{ClientFrame, ErrorCode, Handle, Millis, RequestId, ServerFrame, SessionId};
 
-pub use auth::new_account_id;
 pub use conns::ConnId;
 use conns::Conns;
+pub use fail::Fail;
 use limiter::Limiter;
 use state::State;
+use world::World;
 
-use crate::storage::{Mutation, Storage, StorageError};
+use crate::storage::{Storage, StorageError};
 
 /// Password jobs (hash or verify) waiting or running at once. Beyond this, logins and registrations are refused
 /// with `server_busy` instead of queueing without bound.
 pub const MAX_PENDING_JOBS: usize = 256;
 
+/// How often the core looks for changes the admin CLI made and forgets expired rate-limit entries.
+pub const HOUSEKEEPING_INTERVAL_MS: Millis = 1_000;
+
 /// What the core reacts to.
 #[derive(Debug)]
 pub enum Input {
-    Connected {
-        conn: ConnId,
-        ip: IpAddr,
-    },
-    Frame {
-        conn: ConnId,
-        frame: ClientFrame,
-    },
-    Disconnected {
-        conn: ConnId,
-    },
-    JobDone {
-        job: JobId,
-        outcome: JobOutcome,
-    },
-    /// About once a second: pick up admin changes, forget expired rate-limit entries.
-    Tick,
+    Connected { conn: ConnId, ip: IpAddr },
+    Frame { conn: ConnId, frame: ClientFrame },
+    Disconnected { conn: ConnId },
+    JobDone { job: JobId, outcome: JobOutcome },
+    /// The time [`Core::poll_deadline`] named has come (or passed).
+    Deadline,
+}
+
+/// What [`Core::act`] did: the operation's result (a refusal changed nothing), and the pushes to carry out.
+#[derive(Debug)]
+pub struct Acted<T> {
+    pub result: Result<T, Fail>,
+    pub effects: Vec<Effect>,
 }
 
 /// What the shell must do.
+// Effects are taken and carried out at once, a batch at a time; boxing the frame would cost an allocation per push to
+// save a few hundred bytes that only live that long.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Send {
-        conn: ConnId,
-        frame: ServerFrame,
-    },
+    Send { conn: ConnId, frame: ServerFrame },
     /// Send `bye` with this code, then close the connection.
-    Close {
-        conn: ConnId,
-        code: ErrorCode,
-    },
-    HashPassword {
-        job: JobId,
-        password: String,
-    },
-    VerifyPassword {
-        job: JobId,
-        password: String,
-        phc: String,
-    },
+    Close { conn: ConnId, code: ErrorCode },
+    HashPassword { job: JobId, password: String },
+    VerifyPassword { job: JobId, password: String, phc: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,62 +111,64 @@ pub struct CoreConfig {
     pub sync_batch_bytes: usize,
 }
 
-/// Why a request was not carried out.
+/// A registration waiting for its password hash.
 #[derive(Debug)]
-enum Fail {
-    Refuse { code: ErrorCode, message: Option<String>, retry_after_ms: Option<u64> },
-    Storage(StorageError),
+struct RegisterJob {
+    conn: ConnId,
+    id: RequestId,
+    handle: Handle,
+    invite: Option<String>,
+    device: Option<String>,
 }
 
-impl From<StorageError> for Fail {
-    fn from(e: StorageError) -> Self {
-        Self::Storage(e)
-    }
+/// A login waiting for its password check.
+#[derive(Debug)]
+struct LoginJob {
+    conn: ConnId,
+    id: RequestId,
+    account: Option<String>,
+    /// The key failures count against: the account, or the unknown handle's name.
+    limit_key: String,
+    device: Option<String>,
+    presence: Option<huddle_shared::model::PresenceState>,
 }
-
-fn refuse(code: ErrorCode) -> Fail {
-    Fail::Refuse { code, message: None, retry_after_ms: None }
-}
-
-fn refuse_with(code: ErrorCode, message: impl Into<String>) -> Fail {
-    Fail::Refuse { code, message: Some(message.into()), retry_after_ms: None }
-}
-
-type Outcome = Result<(), Fail>;
 
 /// A password job the core is waiting for, and what to do when it is done.
 #[derive(Debug)]
 enum PendingJob {
-    Register {
-        conn: ConnId,
-        id: RequestId,
-        handle: Handle,
-        invite: Option<String>,
-        device: Option<String>,
-    },
-    Login {
-        conn: ConnId,
-        id: RequestId,
-        account: Option<String>,
-        /// The key failures count against: the account, or the unknown handle's name.
-        limit_key: String,
-        device: Option<String>,
-        presence: Option<huddle_shared::model::PresenceState>,
-    },
-    ChangePasswordCheck {
-        conn: ConnId,
-        id: RequestId,
-        new_password: String,
-    },
-    ChangePasswordHash {
-        conn: ConnId,
-        id: RequestId,
-    },
+    Register(RegisterJob),
+    Login(LoginJob),
+    ChangePasswordCheck { conn: ConnId, id: RequestId, new_password: String },
+    ChangePasswordHash { conn: ConnId, id: RequestId },
+}
+
+impl PendingJob {
+    fn caller(&self) -> (ConnId, RequestId) {
+        match self {
+            Self::Register(RegisterJob { conn, id, .. })
+            | Self::Login(LoginJob { conn, id, .. })
+            | Self::ChangePasswordCheck { conn, id, .. }
+            | Self::ChangePasswordHash { conn, id } => (*conn, *id),
+        }
+    }
+}
+
+/// The answer to a request, sent after the pushes it caused; `close` ends the connection after it.
+#[derive(Debug)]
+struct Answer {
+    conn: ConnId,
+    frame: ServerFrame,
+    close: Option<ErrorCode>,
+}
+
+impl Answer {
+    fn new(conn: ConnId, frame: ServerFrame) -> Self {
+        Self { conn, frame, close: None }
+    }
 }
 
 pub struct Core<S: Storage> {
-    store: S,
-    state: State,
+    world: World<S>,
     config: CoreConfig,
     conns: Conns,
     jobs: HashMap<JobId, PendingJob>,
@@ -182,24 +178,17 @@ pub struct Core<S: Storage> {
     friend_requests: Limiter,
     /// Effects of the input being handled.
     out: Vec<Effect>,
-    /// Handles whose friend list changed: each of their connections gets a fresh `friends` frame.
-    touched: BTreeSet<Handle>,
-    /// Handles whose shown presence may have changed.
-    presence_dirty: BTreeSet<Handle>,
     /// The presence each handle was last shown with, to push only real changes.
-    shown: HashMap<Handle, huddle_shared::model::Presence>,
-    /// When a typing indicator was last passed on, per (typist, conversation); bounded by `typing::MAX_TYPING_ENTRIES`.
-    typing_seen: HashMap<(Handle, String), Millis>,
+    shown: HashMap<Handle, Presence>,
+    /// When admin changes are next looked for and rate-limit tables pruned.
+    next_housekeeping: Millis,
 }
 
 impl<S: Storage> Core<S> {
-    pub fn new(mut store: S, relay: huddle_shared::RelayName, config: CoreConfig) -> Result<Self, StorageError> {
-        let snapshot = store.load()?;
-        let state = State::new(relay, snapshot);
+    pub fn new(store: S, relay: huddle_shared::RelayName, config: CoreConfig) -> Result<Self, StorageError> {
         let window = config.login_failure_window_ms;
         Ok(Self {
-            store,
-            state,
+            world: World::new(store, relay)?,
             conns: Conns::default(),
             jobs: HashMap::new(),
             next_job: 0,
@@ -207,261 +196,110 @@ impl<S: Storage> Core<S> {
             registrations: Limiter::new(3_600_000),
             friend_requests: Limiter::new(3_600_000),
             out: Vec::new(),
-            touched: BTreeSet::new(),
-            presence_dirty: BTreeSet::new(),
             shown: HashMap::new(),
-            typing_seen: HashMap::new(),
+            next_housekeeping: 0,
             config,
         })
     }
 
     pub fn state(&self) -> &State {
-        &self.state
+        &self.world.state
+    }
+
+    /// The world the domain acts on: for the relay's own operations and for tests.
+    pub fn world(&mut self) -> &mut World<S> {
+        &mut self.world
     }
 
     pub fn storage(&mut self) -> &mut S {
-        &mut self.store
+        self.world.storage()
     }
 
     /// Makes every change so far durable. The shell calls it after each batch of inputs, before performing the
     /// batch's effects, so nothing is acknowledged before it is on disk.
     pub fn commit(&mut self) -> Result<(), StorageError> {
-        self.store.commit()
+        self.world.storage().commit()
+    }
+
+    /// When the core next needs [`Input::Deadline`]: the next housekeeping, or the earliest timer (a typing entry to
+    /// forget).
+    pub fn poll_deadline(&self) -> Millis {
+        match self.world.typing.next_deadline() {
+            Some(at) => at.min(self.next_housekeeping),
+            None => self.next_housekeeping,
+        }
+    }
+
+    /// The relay acting on its own rather than for a request (a room it forms or ends, a peer relay's change): runs
+    /// `act` on the world, then pushes what it changed. A storage error is fatal, as in [`Core::handle`].
+    pub fn act<T>(
+        &mut self,
+        now: Millis,
+        act: impl FnOnce(&mut World<S>, Millis) -> Result<T, Fail>,
+    ) -> Result<Acted<T>, StorageError> {
+        let result = match act(&mut self.world, now) {
+            Err(Fail::Storage(e)) => return Err(e),
+            other => other,
+        };
+        self.react(None, now)?;
+        Ok(Acted { result, effects: std::mem::take(&mut self.out) })
     }
 
     /// Handles one input. A storage error is fatal: the shell must stop the relay.
     pub fn handle(&mut self, input: Input, now: Millis) -> Result<Vec<Effect>, StorageError> {
-        let result = match input {
+        let (origin, answer) = match input {
             Input::Connected { conn, ip } => {
                 self.conns.connect(conn, ip);
-                Ok(())
+                (Some(conn), None)
             }
-            Input::Disconnected { conn } => self.disconnected(conn, now),
-            Input::Frame { conn, frame } => self.frame(conn, frame, now),
-            Input::JobDone { job, outcome } => self.job_done(job, outcome, now),
-            Input::Tick => self.tick(now),
+            Input::Disconnected { conn } => {
+                self.disconnected(conn);
+                (None, None)
+            }
+            Input::Frame { conn, frame } => (Some(conn), self.frame(conn, frame, now)?),
+            Input::JobDone { job, outcome } => self.job_done(job, outcome, now)?,
+            Input::Deadline => {
+                self.deadline(now)?;
+                (None, None)
+            }
         };
-        result?;
-        self.flush_changes(now)?;
+        self.react(origin, now)?;
+        // The answer comes after everything the request changed was pushed.
+        if let Some(Answer { conn, frame, close }) = answer {
+            self.send(conn, frame);
+            if let Some(code) = close {
+                self.out.push(Effect::Close { conn, code });
+            }
+        }
         Ok(std::mem::take(&mut self.out))
     }
 
-    fn frame(&mut self, conn: ConnId, frame: ClientFrame, now: Millis) -> Result<(), StorageError> {
+    /// A frame from a connection: dispatched to its handler; the answer (or the refusal) is returned to be sent after
+    /// the pushes it caused.
+    fn frame(
+        &mut self,
+        conn: ConnId,
+        frame: ClientFrame,
+        now: Millis,
+    ) -> Result<Option<Answer>, StorageError> {
         if !self.conns.exists(conn) {
-            return Ok(());
+            return Ok(None);
         }
         let id = frame.id();
-        match self.dispatch(conn, frame, now) {
-            Ok(()) => Ok(()),
+        // `typing` and `read` without an id are never answered, not even with an error: they are fire and forget.
+        let silent = id.is_none() && matches!(frame, ClientFrame::Typing(_) | ClientFrame::Read(_));
+        match requests::dispatch(self, conn, frame, now) {
+            Ok(requests::Reply::Frame(frame)) => Ok(Some(Answer::new(conn, frame))),
+            Ok(requests::Reply::Ok) => Ok(id.map(|id| Answer::new(conn, ServerFrame::Ok { id }))),
+            Ok(requests::Reply::Nothing) => Ok(None),
             Err(Fail::Storage(e)) => Err(e),
+            Err(Fail::Refuse { .. }) if silent => Ok(None),
             Err(Fail::Refuse { code, message, retry_after_ms }) => {
-                // Every refusal is answered, also for frames without an id (a bad `ack`): `id` is then null.
+                // Every other refusal is answered, also for frames without an id (a bad `ack`): `id` is then null.
                 let message = message.unwrap_or_else(|| code.sentence().to_owned());
-                self.send(conn, ServerFrame::Error { id, code, message, retry_after_ms });
-                if code == ErrorCode::VersionMismatch {
-                    self.out.push(Effect::Close { conn, code });
-                }
-                Ok(())
+                let close = (code == ErrorCode::VersionMismatch).then_some(code);
+                Ok(Some(Answer { conn, frame: ServerFrame::Error { id, code, message, retry_after_ms }, close }))
             }
-        }
-    }
-
-    fn dispatch(&mut self, conn: ConnId, frame: ClientFrame, now: Millis) -> Outcome {
-        use ClientFrame as F;
-        if let F::Hello { version, .. } = frame {
-            return self.hello(conn, version);
-        }
-        if !self.conns.greeted(conn) {
-            return Err(refuse(ErrorCode::HelloRequired));
-        }
-        match frame {
-            F::Hello { .. } => Ok(()),
-            F::Register { id, handle, password, invite, device } => {
-                self.register(conn, id, handle, password, invite, device, now)
-            }
-            F::Login { id, handle, password, device, presence } => {
-                self.login(conn, id, handle, password, device, presence, now)
-            }
-            F::LoginToken { id, token, presence } => self.login_token(conn, id, &token, presence, now),
-            other => {
-                if !self.conns.authed(conn) {
-                    return Err(refuse(ErrorCode::NotAuthenticated));
-                }
-                self.authed_frame(conn, other, now)
-            }
-        }
-    }
-
-    fn authed_frame(&mut self, conn: ConnId, frame: ClientFrame, now: Millis) -> Outcome {
-        use ClientFrame as F;
-        match frame {
-            F::Logout { id } => self.logout(conn, id),
-            F::ChangePassword { id, old_password, new_password } => {
-                self.change_password(conn, id, old_password, new_password, now)
-            }
-            F::ListSessions { id } => self.list_sessions(conn, id),
-            F::RevokeSession { id, session } => self.revoke_session(conn, id, &session),
-            F::AddHandle { id, handle } => self.add_handle(conn, id, handle, now),
-            F::RemoveHandle { id, handle } => self.remove_handle(conn, id, &handle, now),
-            F::SetPresence { id, acting, state, activity, location } => {
-                let me = self.acting(conn, acting)?;
-                self.set_presence(conn, id, &me, state, activity, location)
-            }
-            F::SetProfile { id, acting, display_name, bio } => {
-                let me = self.acting(conn, acting)?;
-                self.set_profile(conn, id, &me, display_name, bio)
-            }
-            F::FriendRequest { id, acting, to, greeting } => {
-                let me = self.acting(conn, acting)?;
-                self.friend_request(conn, id, &me, to, greeting, now)
-            }
-            F::CancelRequest { id, acting, to } => {
-                let me = self.acting(conn, acting)?;
-                self.cancel_request(conn, id, &me, to, now)
-            }
-            F::AnswerRequest { id, acting, from, answer } => {
-                let me = self.acting(conn, acting)?;
-                self.answer_request(conn, id, &me, from, answer, now)
-            }
-            F::DeleteFriend { id, acting, friend } => {
-                let me = self.acting(conn, acting)?;
-                self.delete_friend(conn, id, &me, friend, now)
-            }
-            F::NotifyDeletion { id, acting, to, ask_delete } => {
-                let me = self.acting(conn, acting)?;
-                self.notify_deletion(conn, id, &me, to, ask_delete, now)
-            }
-            F::AnswerDeletion { id, acting, from, answer } => {
-                let me = self.acting(conn, acting)?;
-                self.answer_deletion(conn, id, &me, from, answer, now)
-            }
-            F::SetEntry { id, acting, friend, nickname, note } => {
-                let me = self.acting(conn, acting)?;
-                self.set_entry(conn, id, &me, friend, nickname, note)
-            }
-            F::Block { id, acting, target } => {
-                let me = self.acting(conn, acting)?;
-                self.block(conn, id, &me, target, now)
-            }
-            F::Unblock { id, acting, target } => {
-                let me = self.acting(conn, acting)?;
-                self.unblock(conn, id, &me, target)
-            }
-            F::GetFriends { id, acting } => {
-                let me = self.acting(conn, acting)?;
-                let list = self.friend_list(&me);
-                let acting = self.state.address(&me);
-                self.send(conn, ServerFrame::Friends { id: Some(id), acting, list });
-                Ok(())
-            }
-            F::Send { id, acting, to, body, client_msg_id, receipts } => {
-                let me = self.acting(conn, acting)?;
-                self.send_message(conn, id, &me, to, body, client_msg_id, receipts, now)
-            }
-            F::Sync { id, acting, after, limit } => {
-                let me = self.acting(conn, acting)?;
-                self.sync(conn, id, &me, after, limit)
-            }
-            F::Ack { id, acting, seq } => {
-                let me = self.acting(conn, acting)?;
-                self.ack(conn, id, &me, seq, now)
-            }
-            F::History { id, acting, with, before, after, limit } => {
-                let me = self.acting(conn, acting)?;
-                self.history(conn, id, &me, with, before, after, limit)
-            }
-            F::CreateGroup { id, acting, members, title, promoted } => {
-                let me = self.acting(conn, acting)?;
-                self.create_group(conn, id, &me, members, title, promoted, now)
-            }
-            F::InviteToGroup { id, acting, group, who } => {
-                let me = self.acting(conn, acting)?;
-                self.invite_to_group(conn, id, &me, &group, who, now)
-            }
-            F::AnswerGroupInvite { id, acting, group, accept } => {
-                let me = self.acting(conn, acting)?;
-                self.answer_group_invite(conn, id, &me, &group, accept, now)
-            }
-            F::LeaveGroup { id, acting, group } => {
-                let me = self.acting(conn, acting)?;
-                self.leave_group(conn, id, &me, &group, now)
-            }
-            F::RemoveFromGroup { id, acting, group, who } => {
-                let me = self.acting(conn, acting)?;
-                self.remove_from_group(conn, id, &me, &group, who, now)
-            }
-            F::RenameGroup { id, acting, group, title } => {
-                let me = self.acting(conn, acting)?;
-                self.rename_group(conn, id, &me, &group, title, now)
-            }
-            F::SendGroup { id, acting, group, body, client_msg_id, receipts } => {
-                let me = self.acting(conn, acting)?;
-                self.send_group(conn, id, &me, &group, body, client_msg_id, receipts, now)
-            }
-            F::GroupHistory { id, acting, group, before, after, limit } => {
-                let me = self.acting(conn, acting)?;
-                self.group_history(conn, id, &me, group, before, after, limit)
-            }
-            F::SetInvitePolicy { id, acting, policy } => {
-                let me = self.acting(conn, acting)?;
-                self.set_invite_policy(conn, id, &me, policy)
-            }
-            F::Typing { id, acting, to, group } => {
-                let me = self.acting(conn, acting)?;
-                self.typing(conn, id, &me, to, group, now)
-            }
-            F::Read { id, acting, message_ids } => {
-                let me = self.acting(conn, acting)?;
-                self.read(conn, id, &me, message_ids, now)
-            }
-            F::GetGroups { id, acting } => {
-                let me = self.acting(conn, acting)?;
-                let frame = self.groups_frame(Some(id), &me);
-                self.send(conn, frame);
-                Ok(())
-            }
-            // `hello` never gets here (dispatch answers it first); the others on a logged-in connection:
-            F::Hello { .. } | F::Register { .. } | F::Login { .. } | F::LoginToken { .. } => {
-                Err(refuse(ErrorCode::AlreadyAuthenticated))
-            }
-        }
-    }
-
-    fn hello(&mut self, conn: ConnId, version: u32) -> Outcome {
-        if version != huddle_shared::PROTOCOL_VERSION {
-            return Err(refuse_with(
-                ErrorCode::VersionMismatch,
-                format!(
-                    "This relay speaks protocol version {} and your client speaks {version}; update your client.",
-                    huddle_shared::PROTOCOL_VERSION
-                ),
-            ));
-        }
-        self.conns.greet(conn);
-        self.send(
-            conn,
-            ServerFrame::Hello {
-                version: huddle_shared::PROTOCOL_VERSION,
-                relay: self.state.relay.clone(),
-                registration: self.config.registration,
-                limits: self.config.limits.clone(),
-            },
-        );
-        Ok(())
-    }
-
-    /// The handle a frame acts for: `as` if given (it must be one of the connection's), else the connection's only
-    /// handle.
-    fn acting(&self, conn: ConnId, acting: Option<Handle>) -> Result<Handle, Fail> {
-        let handles = self.conns.handles(conn);
-        match acting {
-            Some(h) if handles.iter().any(|a| a.handle == h) => Ok(h),
-            Some(h) => Err(refuse_with(ErrorCode::NotYourHandle, format!("This connection does not act for {h}."))),
-            None if handles.len() == 1 => Ok(handles[0].handle.clone()),
-            None => Err(refuse_with(
-                ErrorCode::NotYourHandle,
-                "This connection acts for several handles; say which with \"as\".",
-            )),
         }
     }
 
@@ -469,20 +307,13 @@ impl<S: Storage> Core<S> {
         self.out.push(Effect::Send { conn, frame });
     }
 
-    fn ok(&mut self, conn: ConnId, id: RequestId) {
-        self.send(conn, ServerFrame::Ok { id });
-    }
-
-    fn write(&mut self, mutation: Mutation) -> Result<(), StorageError> {
-        self.store.apply(&mutation)?;
-        self.state.apply(&mutation);
-        Ok(())
-    }
-
     /// Refuses new password work while too much is queued.
-    fn job_capacity(&self) -> Outcome {
+    fn job_capacity(&self) -> Result<(), Fail> {
         if self.jobs.len() >= MAX_PENDING_JOBS {
-            Err(refuse_with(ErrorCode::ServerBusy, "The relay is busy checking passwords; try again in a moment."))
+            Err(fail::refuse_with(
+                ErrorCode::ServerBusy,
+                "The relay is busy checking passwords; try again in a moment.",
+            ))
         } else {
             Ok(())
         }
@@ -495,34 +326,18 @@ impl<S: Storage> Core<S> {
         job
     }
 
-    /// Appends a system event to a local handle's stream and pushes it to the handle's connections.
-    fn append_event(&mut self, handle: &Handle, event: huddle_shared::model::Event, now: Millis) -> Outcome {
-        if !self.state.handles.contains_key(handle) {
+    /// A timer is due: typing entries whose interval is over are forgotten; every [`HOUSEKEEPING_INTERVAL_MS`] the
+    /// rate-limit tables are pruned and the database is checked for changes the admin CLI made.
+    fn deadline(&mut self, now: Millis) -> Result<(), StorageError> {
+        self.world.typing.expire(now);
+        if now < self.next_housekeeping {
             return Ok(());
         }
-        let item = StreamItem { seq: self.state.head(handle) + 1, at: now, body: ItemBody::Event { event } };
-        self.write(Mutation::AppendEvent { handle: handle.clone(), item: item.clone() })?;
-        self.deliver(handle, item, None);
-        Ok(())
-    }
-
-    /// Pushes a new stream item to every connection acting for `handle` (but `except`).
-    fn deliver(&mut self, handle: &Handle, item: StreamItem, except: Option<ConnId>) {
-        let acting = self.state.address(handle);
-        for conn in self.conns.acting_for(handle) {
-            if Some(conn) != except && self.conns.live_from(conn, handle).is_some_and(|from| item.seq > from) {
-                self.send(conn, ServerFrame::Deliver { acting: acting.clone(), item: item.clone() });
-            }
-        }
-    }
-
-    fn tick(&mut self, now: Millis) -> Result<(), StorageError> {
+        self.next_housekeeping = now + HOUSEKEEPING_INTERVAL_MS;
         self.login_failures.prune(now);
-        // Typing marks older than the interval no longer matter.
-        self.typing_seen.retain(|_, at| now - *at < typing::TYPING_INTERVAL_MS);
         self.registrations.prune(now);
         self.friend_requests.prune(now);
-        if self.store.external_change()? {
+        if self.world.storage().external_change()? {
             self.reload()?;
         }
         Ok(())
@@ -530,10 +345,10 @@ impl<S: Storage> Core<S> {
 
     /// Re-reads everything after an admin change, then ends connections whose session or account is gone.
     fn reload(&mut self) -> Result<(), StorageError> {
-        let snapshot = self.store.load()?;
-        self.state = State::new(self.state.relay.clone(), snapshot);
+        self.world.reload()?;
         for (conn, session, account) in self.conns.sessions() {
-            let code = match (self.state.sessions.get(&session), self.state.accounts.get(&account)) {
+            let state = &self.world.state;
+            let code = match (state.sessions.get(&session), state.accounts.get(&account)) {
                 (_, Some(a)) if a.disabled => Some(ErrorCode::AccountDisabled),
                 (None, _) | (_, None) => Some(ErrorCode::SessionRevoked),
                 _ => None,
@@ -546,23 +361,29 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    /// After each input: fresh friend lists to those whose list changed, presence to those who see a change.
-    fn flush_changes(&mut self, now: Millis) -> Result<(), StorageError> {
-        for handle in std::mem::take(&mut self.touched) {
-            if !self.state.handles.contains_key(&handle) {
-                continue;
-            }
-            let conns = self.conns.acting_for(&handle);
-            if conns.is_empty() {
-                continue;
-            }
-            let list = self.friend_list(&handle);
-            let acting = self.state.address(&handle);
-            for conn in conns {
-                self.send(conn, ServerFrame::Friends { id: None, acting: acting.clone(), list: list.clone() });
+    /// The connection stops acting for its handles (their presence is recomputed).
+    fn drop_conn_auth(&mut self, conn: ConnId) {
+        for handle in self.conns.clear_auth(conn) {
+            self.world.record(facts::Fact::PresenceMayHaveChanged(handle));
+        }
+    }
+
+    fn disconnected(&mut self, conn: ConnId) {
+        for handle in self.conns.disconnect(conn) {
+            self.world.record(facts::Fact::PresenceMayHaveChanged(handle));
+        }
+    }
+
+    /// Deletes a session and closes its connections (but `keep`).
+    fn end_session(&mut self, session: &SessionId, keep: Option<ConnId>) -> Result<(), Fail> {
+        self.world.end_session(session)?;
+        for other in self.conns.conns_of_session(session) {
+            if Some(other) != keep {
+                self.drop_conn_auth(other);
+                self.out.push(Effect::Close { conn: other, code: ErrorCode::SessionRevoked });
             }
         }
-        self.flush_presence(now)
+        Ok(())
     }
 }
 

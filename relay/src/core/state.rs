@@ -1,15 +1,15 @@
 //! The relay's in-memory model. It changes only by [`State::apply`] of the same [`Mutation`]s that go to storage,
 //! so memory and disk cannot drift apart.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use huddle_shared::model::ItemBody;
-use huddle_shared::{Address, Handle, RelayName};
+use huddle_shared::model::{ItemBody, RoomKind};
+use huddle_shared::{Address, Handle, RelayName, RoomId, SessionId};
 
 use super::relation::Relation;
 use crate::storage::{
-    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, GroupInviteRec, GroupRec, HandleRec, InviteRec, MemberRec,
-    Mutation, RequestRec, SessionRec, Snapshot,
+    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, InviteRec, MemberRec, Mutation, RequestRec,
+    RoomInviteRec, RoomRec, SessionRec, Snapshot,
 };
 
 #[derive(Debug, Clone)]
@@ -19,9 +19,9 @@ pub struct State {
     pub handles: BTreeMap<Handle, HandleRec>,
     pub heads: HashMap<Handle, u64>,
     pub retired: HashSet<Handle>,
-    pub sessions: HashMap<String, SessionRec>,
+    pub sessions: HashMap<SessionId, SessionRec>,
     /// token hash -> session id
-    pub tokens: HashMap<String, String>,
+    pub tokens: HashMap<String, SessionId>,
     pub invites: HashMap<String, InviteRec>,
     /// owner -> peer: peer is on owner's list.
     pub entries: Relation<EntryRec>,
@@ -31,13 +31,16 @@ pub struct State {
     pub deletions: Relation<DeletionRec>,
     /// owner -> target.
     pub blocks: Relation<BlockRec>,
-    pub groups: HashMap<String, GroupRec>,
-    /// group -> member -> membership, in member order.
-    pub members: HashMap<String, BTreeMap<Address, MemberRec>>,
-    /// member -> groups they are in.
-    pub member_of: HashMap<Address, std::collections::BTreeSet<String>>,
-    /// group -> invitee -> invitation waiting for an answer.
-    pub group_invites: HashMap<String, BTreeMap<Address, GroupInviteRec>>,
+    /// Every room: direct rooms once something was said in them, groups once made.
+    pub rooms: HashMap<RoomId, RoomRec>,
+    /// room -> member -> membership, in member order.
+    pub members: HashMap<RoomId, BTreeMap<Address, MemberRec>>,
+    /// member -> rooms they are in (direct ones included).
+    pub member_of: HashMap<Address, BTreeSet<RoomId>>,
+    /// room -> invitee -> invitation waiting for an answer.
+    pub room_invites: HashMap<RoomId, BTreeMap<Address, RoomInviteRec>>,
+    /// room -> the number of its newest message (the next one is this + 1).
+    pub room_counts: HashMap<RoomId, u64>,
 }
 
 impl State {
@@ -55,10 +58,11 @@ impl State {
             requests: Relation::default(),
             deletions: Relation::default(),
             blocks: Relation::default(),
-            groups: HashMap::new(),
+            rooms: HashMap::new(),
             members: HashMap::new(),
             member_of: HashMap::new(),
-            group_invites: HashMap::new(),
+            room_invites: HashMap::new(),
+            room_counts: snapshot.room_counts.into_iter().collect(),
         };
         let puts = snapshot
             .accounts
@@ -71,9 +75,9 @@ impl State {
             .chain(snapshot.requests.into_iter().map(Mutation::PutRequest))
             .chain(snapshot.deletions.into_iter().map(Mutation::PutDeletion))
             .chain(snapshot.blocks.into_iter().map(Mutation::PutBlock))
-            .chain(snapshot.groups.into_iter().map(Mutation::PutGroup))
+            .chain(snapshot.rooms.into_iter().map(Mutation::PutRoom))
             .chain(snapshot.members.into_iter().map(Mutation::PutMember))
-            .chain(snapshot.group_invites.into_iter().map(Mutation::PutGroupInvite));
+            .chain(snapshot.room_invites.into_iter().map(Mutation::PutRoomInvite));
         for m in puts {
             state.apply(&m);
         }
@@ -124,45 +128,42 @@ impl State {
             Mutation::DeleteBlock { owner, target } => {
                 self.blocks.remove(&owner, &target);
             }
-            Mutation::StoreMessage { message, sender_seq, recipient_seq } => {
-                self.bump_head(&message.from.handle, sender_seq);
-                self.bump_head(&message.to.handle, recipient_seq);
-            }
-            Mutation::AppendEvent { handle, item } => {
-                debug_assert!(matches!(item.body, ItemBody::Event { .. }));
-                self.bump_head(&handle, item.seq);
-            }
-            Mutation::PutGroup(g) => {
-                self.groups.insert(g.id.clone(), g);
+            Mutation::PutRoom(r) => {
+                self.rooms.insert(r.id.clone(), r);
             }
             Mutation::PutMember(m) => {
-                self.member_of.entry(m.member.clone()).or_default().insert(m.group.clone());
-                self.members.entry(m.group.clone()).or_default().insert(m.member.clone(), m);
+                self.member_of.entry(m.member.clone()).or_default().insert(m.room.clone());
+                self.members.entry(m.room.clone()).or_default().insert(m.member.clone(), m);
             }
-            Mutation::DeleteMember { group, member } => {
-                if let Some(ms) = self.members.get_mut(&group) {
+            Mutation::DeleteMember { room, member } => {
+                if let Some(ms) = self.members.get_mut(&room) {
                     ms.remove(&member);
                 }
-                if let Some(gs) = self.member_of.get_mut(&member) {
-                    gs.remove(&group);
+                if let Some(rooms) = self.member_of.get_mut(&member) {
+                    rooms.remove(&room);
                 }
             }
-            Mutation::PutGroupInvite(i) => {
-                self.group_invites.entry(i.group.clone()).or_default().insert(i.invitee.clone(), i);
+            Mutation::PutRoomInvite(i) => {
+                self.room_invites.entry(i.room.clone()).or_default().insert(i.invitee.clone(), i);
             }
-            Mutation::DeleteGroupInvite { group, invitee } => {
-                if let Some(is) = self.group_invites.get_mut(&group) {
+            Mutation::DeleteRoomInvite { room, invitee } => {
+                if let Some(is) = self.room_invites.get_mut(&room) {
                     is.remove(&invitee);
                 }
             }
-            Mutation::StoreGroupMessage { deliveries, .. } => {
+            Mutation::StoreMessage { message, number, deliveries } => {
+                let count = self.room_counts.entry(message.room.clone()).or_default();
+                *count = (*count).max(number);
                 for (handle, seq) in deliveries {
                     self.bump_head(&handle, seq);
                 }
             }
+            Mutation::AppendItem { handle, item } => {
+                debug_assert!(!matches!(item.body, ItemBody::Message { .. }));
+                self.bump_head(&handle, item.seq);
+            }
             // Receipt records stay in storage only: memory must not grow with every message ever sent.
             Mutation::PutReceipt(_) => {}
-            Mutation::AppendReceipt { handle, seq, .. } => self.bump_head(&handle, seq),
         }
     }
 
@@ -191,17 +192,42 @@ impl State {
         list
     }
 
-    /// Whether `member` is in `group` (an archived group has no members).
-    pub fn is_member(&self, group: &str, member: &Address) -> bool {
-        self.members.get(group).is_some_and(|m| m.contains_key(member))
+    /// The room, unless it ended.
+    pub fn open_room(&self, room: &RoomId) -> Option<&RoomRec> {
+        self.rooms.get(room).filter(|r| !r.ended)
     }
 
-    /// Whether two handles share a group.
-    pub fn share_group(&self, a: &Address, b: &Address) -> bool {
-        match (self.member_of.get(a), self.member_of.get(b)) {
-            (Some(ga), Some(gb)) => ga.intersection(gb).next().is_some(),
-            _ => false,
-        }
+    /// Whether `member` is in `room` (an ended room has no members left).
+    pub fn is_member(&self, room: &RoomId, member: &Address) -> bool {
+        self.members.get(room).is_some_and(|m| m.contains_key(member))
+    }
+
+    /// The members of a room, in address order.
+    pub fn member_addresses(&self, room: &RoomId) -> Vec<Address> {
+        self.members.get(room).map(|ms| ms.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn is_invited(&self, room: &RoomId, who: &Address) -> bool {
+        self.room_invites.get(room).is_some_and(|i| i.contains_key(who))
+    }
+
+    /// The rooms `who` is in that are not direct rooms (what `rooms` lists and the per-handle limit counts).
+    pub fn shared_rooms_of(&self, who: &Address) -> impl Iterator<Item = &RoomId> {
+        self.member_of
+            .get(who)
+            .into_iter()
+            .flatten()
+            .filter(|room| self.rooms.get(*room).is_some_and(|r| r.kind != RoomKind::Direct))
+    }
+
+    /// Whether two handles are together in a room that is not a direct room.
+    pub fn share_room(&self, a: &Address, b: &Address) -> bool {
+        self.shared_rooms_of(a).any(|room| self.is_member(room, b))
+    }
+
+    /// The number the next message of `room` gets.
+    pub fn next_number(&self, room: &RoomId) -> u64 {
+        self.room_counts.get(room).copied().unwrap_or(0) + 1
     }
 
     /// Whether a handle name is free to take (never used, not retired).

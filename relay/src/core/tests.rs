@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
+use huddle_shared::client::*;
 use huddle_shared::model::*;
-use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, RelayName, ServerFrame};
+use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, MessageId, RelayName, RoomId, ServerFrame};
 
 use super::*;
 use crate::password::{self, PasswordParams};
@@ -72,9 +73,23 @@ impl Harness {
 
     pub fn input(&mut self, input: Input) {
         self.now += 1;
-        let mut queue = vec![input];
-        while let Some(input) = queue.pop() {
-            for effect in self.core.handle(input, self.now).unwrap() {
+        let effects = self.core.handle(input, self.now).unwrap();
+        self.perform(effects);
+    }
+
+    /// The relay acting on its own (see [`Core::act`]); the pushes land in the inboxes as any others.
+    pub fn act<T>(&mut self, act: impl FnOnce(&mut World<MemoryStorage>, Millis) -> Result<T, Fail>) -> Result<T, Fail> {
+        self.now += 1;
+        let acted = self.core.act(self.now, act).unwrap();
+        self.perform(acted.effects);
+        acted.result
+    }
+
+    fn perform(&mut self, effects: Vec<Effect>) {
+        let mut queue: Vec<Input> = Vec::new();
+        let mut effects = effects;
+        loop {
+            for effect in std::mem::take(&mut effects) {
                 match effect {
                     Effect::Send { conn, frame } => self.inbox.entry(conn).or_default().push(frame),
                     Effect::Close { conn, code } => {
@@ -90,6 +105,11 @@ impl Harness {
                     }
                 }
             }
+            // Password jobs finish as the shell's would: each is a later input.
+            match queue.pop() {
+                Some(input) => effects = self.core.handle(input, self.now).unwrap(),
+                None => break,
+            }
         }
         self.core.commit().unwrap();
     }
@@ -102,7 +122,13 @@ impl Harness {
         self.next_conn += 1;
         let conn = ConnId(self.next_conn);
         self.input(Input::Connected { conn, ip });
-        self.input(Input::Frame { conn, frame: ClientFrame::Hello { version: 1, client: None } });
+        // As the reference client does: the current version, with typing indicators.
+        let hello = Hello {
+            max_version: Some(huddle_shared::version::CURRENT),
+            features: vec![huddle_shared::version::FEATURE_TYPING.to_owned()],
+            ..Hello::default()
+        };
+        self.input(Input::Frame { conn, frame: ClientFrame::Hello(hello) });
         assert!(matches!(self.take(conn).first(), Some(ServerFrame::Hello { .. })));
         conn
     }
@@ -149,13 +175,13 @@ impl Harness {
 
     pub fn register(&mut self, handle: &str) -> ConnId {
         let conn = self.connect();
-        let answer = self.request(conn, |id| ClientFrame::Register {
+        let answer = self.request(conn, |id| ClientFrame::Register(Register {
             id,
             handle: h(handle),
             password: format!("{handle}-password"),
             invite: None,
             device: None,
-        });
+        }));
         assert!(matches!(answer, ServerFrame::Session { token: Some(_), .. }), "{answer:?}");
         self.handle_of.insert(conn, h(handle));
         self.take(conn);
@@ -164,13 +190,13 @@ impl Harness {
 
     pub fn login(&mut self, handle: &str) -> ConnId {
         let conn = self.connect();
-        let answer = self.request(conn, |id| ClientFrame::Login {
+        let answer = self.request(conn, |id| ClientFrame::Login(Login {
             id,
             handle: h(handle),
             password: format!("{handle}-password"),
             device: None,
             presence: None,
-        });
+        }));
         assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
         self.handle_of.insert(conn, h(handle));
         conn
@@ -184,21 +210,21 @@ impl Harness {
     pub fn befriend(&mut self, from: ConnId, to: ConnId, answer: RequestAnswer) {
         let to_addr = self.core.state().address(&self.handle_of[&to]);
         let from_addr = self.core.state().address(&self.handle_of[&from]);
-        self.ok(from, |id| ClientFrame::FriendRequest { id, acting: None, to: to_addr, greeting: None });
-        self.ok(to, |id| ClientFrame::AnswerRequest { id, acting: None, from: from_addr, answer });
+        self.ok(from, |id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: to_addr, greeting: None }));
+        self.ok(to, |id| ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from: from_addr, answer }));
         self.clear();
     }
 
     pub fn dm(&mut self, from: ConnId, to: &str, body: &str) -> ServerFrame {
         let cmid = format!("c{}", self.next_id);
-        self.request(from, |id| ClientFrame::Send {
+        self.request(from, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            to: addr(to),
+            room: None, to: Some(addr(to)),
             body: body.to_owned(),
             client_msg_id: cmid,
             receipts: false,
-        })
+        }))
     }
 
     pub fn last_friends(&mut self, conn: ConnId) -> FriendList {
@@ -241,7 +267,7 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
 
 mod auth_tests;
 mod friend_tests;
-mod group_tests;
+mod room_tests;
 mod message_tests;
 mod receipt_tests;
 mod routing_property;

@@ -3,13 +3,15 @@
 //! and `ok` a client sees is already durable.
 //!
 //! It is a plain OS thread, not a tokio task, because SQLite calls block; nothing else in the relay touches storage.
+//! After each batch it publishes the core's next deadline ([`Core::poll_deadline`]); the timer task (`net::timer`)
+//! sleeps until then and sends [`Input::Deadline`].
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
 use crate::password::{self, PasswordParams};
@@ -56,6 +58,8 @@ pub struct CoreLoop<S: Storage> {
     pub params: PasswordParams,
     /// Inputs the loop gives itself (failed job submissions), handled with the next batch.
     pub deferred: Vec<Input>,
+    /// The core's next deadline, published after every batch for the timer task.
+    pub deadlines: watch::Sender<Millis>,
 }
 
 pub fn now_millis() -> Millis {
@@ -68,6 +72,7 @@ impl<S: Storage> CoreLoop<S> {
         let mut conns: HashMap<ConnId, Registered> = HashMap::new();
         let mut effects = Vec::new();
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        let _ = self.deadlines.send(self.core.poll_deadline());
         loop {
             let Some(first) = self.rx.blocking_recv() else { break };
             batch.push(first);
@@ -110,6 +115,8 @@ impl<S: Storage> CoreLoop<S> {
             for effect in effects.drain(..) {
                 self.perform(effect, &mut conns);
             }
+            // Sent even when unchanged: the timer task waits for it after each deadline it reported, and re-arms.
+            let _ = self.deadlines.send(self.core.poll_deadline());
             if stop {
                 break;
             }

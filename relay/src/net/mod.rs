@@ -26,7 +26,7 @@ use anyhow::Context;
 use huddle_shared::limits::MAX_FRAME_BYTES;
 use huddle_shared::{ErrorCode, RelayName};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use connection::{ConnSettings, Connection};
@@ -107,7 +107,8 @@ pub async fn serve<S: Storage + 'static>(
         crate::core::MAX_PENDING_JOBS,
         core_tx.clone(),
     )?;
-    let core_loop = CoreLoop { core, rx: core_rx, hashes, params, deferred: Vec::new() };
+    let (deadlines, deadline_rx) = watch::channel(0);
+    let core_loop = CoreLoop { core, rx: core_rx, hashes, params, deferred: Vec::new(), deadlines };
     let (fatal_tx, mut fatal_rx) = tokio::sync::oneshot::channel::<String>();
     let core_thread = std::thread::Builder::new().name("huddle-core".to_owned()).spawn(move || {
         let result = core_loop.run();
@@ -128,7 +129,7 @@ pub async fn serve<S: Storage + 'static>(
         ping_misses: config.limits.ping_misses,
     };
     let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);
-    let ticker = tokio::spawn(tick(core_tx.clone()));
+    let ticker = tokio::spawn(timer(core_tx.clone(), deadline_rx));
     tokio::pin!(shutdown);
     let mut next_conn = 0u64;
     let mut backoff = Duration::from_millis(5);
@@ -224,12 +225,28 @@ pub async fn serve<S: Storage + 'static>(
     }
 }
 
-async fn tick(core: mpsc::Sender<CoreMsg>) {
-    let mut every = tokio::time::interval(Duration::from_secs(1));
+/// Sleeps until the core's next deadline and tells it when the time has come. The core publishes its deadline after
+/// every batch, so a deadline reported is followed by the next one; the clock is the relay's wall clock, as the core's
+/// `now` is.
+async fn timer(core: mpsc::Sender<CoreMsg>, mut deadlines: watch::Receiver<huddle_shared::Millis>) {
     loop {
-        every.tick().await;
-        if core.send(CoreMsg::Input(crate::core::Input::Tick)).await.is_err() {
-            return;
+        let deadline = *deadlines.borrow_and_update();
+        let wait = Duration::from_millis(u64::try_from(deadline - now_millis()).unwrap_or(0));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {
+                if core.send(CoreMsg::Input(crate::core::Input::Deadline)).await.is_err() {
+                    return;
+                }
+                // Wait for the core to have handled it (and published what comes next) before looking again.
+                if deadlines.changed().await.is_err() {
+                    return;
+                }
+            }
+            changed = deadlines.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
         }
     }
 }

@@ -3,26 +3,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use huddle_shared::model::{GroupMessage, ItemBody, Message, StreamItem};
-use huddle_shared::{Address, Handle};
+use huddle_shared::model::{ItemBody, Message, StreamItem};
+use huddle_shared::{Address, Handle, MessageId, RoomId};
 
-use super::{GroupHistoryPage, HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
+use super::{HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
 
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
     data: Snapshot,
-    /// Every message in arrival order; the index is the conversation order.
-    messages: Vec<Message>,
-    message_index: HashMap<String, usize>,
-    /// (sender, client_msg_id) -> (message index, sender's stream seq)
+    /// Every message with its number in its room, in arrival order.
+    messages: Vec<(Message, u64)>,
+    /// (sender, client_msg_id) -> (index into `messages`, sender's stream seq)
     client_ids: HashMap<(Address, String), (usize, u64)>,
     streams: BTreeMap<(Handle, u64), StreamItem>,
-    /// Group messages with their number in the group, in arrival order.
-    group_messages: Vec<(GroupMessage, u64)>,
-    /// (sender, client_msg_id) -> (index into group_messages, sender's stream seq)
-    group_client_ids: HashMap<(Address, String), (usize, u64)>,
     /// (message id, recipient) -> receipt record
-    receipts: BTreeMap<(String, Address), ReceiptRec>,
+    receipts: BTreeMap<(MessageId, Address), ReceiptRec>,
 }
 
 impl MemoryStorage {
@@ -40,6 +35,22 @@ impl MemoryStorage {
             None => self.data.heads.push((handle.clone(), item.seq)),
         }
         self.streams.insert((handle.clone(), item.seq), item);
+    }
+
+    fn store_message(&mut self, message: &Message, number: u64, deliveries: &[(Handle, u64)]) {
+        let index = self.messages.len();
+        for (handle, seq) in deliveries {
+            if handle == &message.from.handle {
+                self.client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
+            }
+            let item = StreamItem { seq: *seq, at: message.sent_at, body: ItemBody::Message { message: message.clone() } };
+            self.append(handle, item);
+        }
+        match self.data.room_counts.iter_mut().find(|(r, _)| *r == message.room) {
+            Some((_, count)) => *count = (*count).max(number),
+            None => self.data.room_counts.push((message.room.clone(), number)),
+        }
+        self.messages.push((message.clone(), number));
     }
 }
 
@@ -72,47 +83,26 @@ impl Storage for MemoryStorage {
             }
             Mutation::PutBlock(b) => Self::upsert(&mut d.blocks, b, |x| (x.owner.clone(), x.target.clone())),
             Mutation::DeleteBlock { owner, target } => d.blocks.retain(|b| !(b.owner == owner && b.target == target)),
-            Mutation::StoreMessage { message, sender_seq, recipient_seq } => {
-                let index = self.messages.len();
-                self.message_index.insert(message.id.clone(), index);
-                self.client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, sender_seq));
-                let item =
-                    |seq| StreamItem { seq, at: message.sent_at, body: ItemBody::Message { message: message.clone() } };
-                self.append(&message.from.handle, item(sender_seq));
-                self.append(&message.to.handle, item(recipient_seq));
-                self.messages.push(message);
+            Mutation::PutRoom(r) => Self::upsert(&mut d.rooms, r, |x| x.id.clone()),
+            Mutation::PutMember(m) => Self::upsert(&mut d.members, m, |x| (x.room.clone(), x.member.clone())),
+            Mutation::DeleteMember { room, member } => d.members.retain(|m| !(m.room == room && m.member == member)),
+            Mutation::PutRoomInvite(i) => Self::upsert(&mut d.room_invites, i, |x| (x.room.clone(), x.invitee.clone())),
+            Mutation::DeleteRoomInvite { room, invitee } => {
+                d.room_invites.retain(|i| !(i.room == room && i.invitee == invitee))
             }
-            Mutation::AppendEvent { handle, item } => self.append(&handle, item),
-            Mutation::PutGroup(g) => Self::upsert(&mut d.groups, g, |x| x.id.clone()),
-            Mutation::PutMember(m) => Self::upsert(&mut d.members, m, |x| (x.group.clone(), x.member.clone())),
-            Mutation::DeleteMember { group, member } => d.members.retain(|m| !(m.group == group && m.member == member)),
-            Mutation::PutGroupInvite(i) => {
-                Self::upsert(&mut d.group_invites, i, |x| (x.group.clone(), x.invitee.clone()))
-            }
-            Mutation::DeleteGroupInvite { group, invitee } => {
-                d.group_invites.retain(|i| !(i.group == group && i.invitee == invitee))
-            }
-            Mutation::StoreGroupMessage { message, number, deliveries } => {
-                let index = self.group_messages.len();
-                for (handle, seq) in &deliveries {
-                    if handle == &message.from.handle {
-                        self.group_client_ids
-                            .insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
-                    }
-                    let item = StreamItem {
-                        seq: *seq,
-                        at: message.sent_at,
-                        body: ItemBody::GroupMessage { message: message.clone() },
-                    };
-                    self.append(handle, item);
+            Mutation::StoreMessage { message, number, deliveries } => self.store_message(&message, number, &deliveries),
+            Mutation::AppendItem { handle, item } => {
+                if matches!(item.body, ItemBody::Message { .. } | ItemBody::Unknown) {
+                    // The same refusal as SQLite's: a message item without its message would be an orphan.
+                    return Err(StorageError::Corrupt(format!(
+                        "AppendItem for {handle} seq {} carries no event or receipt; messages go through StoreMessage",
+                        item.seq
+                    )));
                 }
-                self.group_messages.push((message, number));
+                self.append(&handle, item);
             }
             Mutation::PutReceipt(r) => {
                 self.receipts.insert((r.message_id.clone(), r.recipient.clone()), r);
-            }
-            Mutation::AppendReceipt { handle, seq, at, receipt } => {
-                self.append(&handle, StreamItem { seq, at, body: ItemBody::Receipt { receipt } })
             }
         }
         Ok(())
@@ -144,67 +134,20 @@ impl Storage for MemoryStorage {
         Ok(self
             .client_ids
             .get(&(sender.clone(), client_msg_id.to_owned()))
-            .and_then(|&(index, seq)| self.messages.get(index).map(|m| (m.clone(), seq))))
+            .and_then(|&(index, seq)| self.messages.get(index).map(|(m, _)| (m.clone(), seq))))
     }
 
     fn history(
         &mut self,
-        a: &Address,
-        b: &Address,
-        cursor: HistoryCursor<'_>,
-        limit: usize,
-    ) -> Result<Option<HistoryPage>, StorageError> {
-        let in_conversation = |m: &Message| (&m.from == a && &m.to == b) || (&m.from == b && &m.to == a);
-        let position = |id: &str| {
-            self.message_index.get(id).copied().filter(|&i| self.messages.get(i).is_some_and(in_conversation))
-        };
-        let conversation = self.messages.iter().enumerate().filter(|(_, m)| in_conversation(m));
-        let page = match cursor {
-            HistoryCursor::Latest | HistoryCursor::Before(_) => {
-                let bound = match cursor {
-                    HistoryCursor::Before(id) => match position(id) {
-                        Some(i) => i,
-                        None => return Ok(None),
-                    },
-                    _ => usize::MAX,
-                };
-                let mut older: Vec<&Message> = conversation.filter(|(i, _)| *i < bound).map(|(_, m)| m).collect();
-                let more = older.len() > limit;
-                let start = older.len().saturating_sub(limit);
-                let messages = older.drain(start..).cloned().collect();
-                HistoryPage { messages, more }
-            }
-            HistoryCursor::After(id) => {
-                let Some(bound) = position(id) else { return Ok(None) };
-                let newer: Vec<&Message> = conversation.filter(|(i, _)| *i > bound).map(|(_, m)| m).collect();
-                let more = newer.len() > limit;
-                HistoryPage { messages: newer.into_iter().take(limit).cloned().collect(), more }
-            }
-        };
-        Ok(Some(page))
-    }
-
-    fn find_group_client_msg(
-        &mut self,
-        sender: &Address,
-        client_msg_id: &str,
-    ) -> Result<Option<(GroupMessage, u64)>, StorageError> {
-        Ok(self
-            .group_client_ids
-            .get(&(sender.clone(), client_msg_id.to_owned()))
-            .and_then(|&(index, seq)| self.group_messages.get(index).map(|(m, _)| (m.clone(), seq))))
-    }
-
-    fn group_history(
-        &mut self,
-        group: &str,
+        room: &RoomId,
         since: u64,
         cursor: HistoryCursor<'_>,
         limit: usize,
-    ) -> Result<Option<GroupHistoryPage>, StorageError> {
-        let visible: Vec<&(GroupMessage, u64)> =
-            self.group_messages.iter().filter(|(m, n)| m.group == group && *n > since).collect();
-        let position = |id: &str| visible.iter().position(|(m, _)| m.id == id);
+    ) -> Result<Option<HistoryPage>, StorageError> {
+        let mut visible: Vec<&(Message, u64)> =
+            self.messages.iter().filter(|(m, n)| m.room == *room && *n > since).collect();
+        visible.sort_by_key(|(_, n)| *n);
+        let position = |id: &MessageId| visible.iter().position(|(m, _)| m.id == *id);
         let page = match cursor {
             HistoryCursor::Latest | HistoryCursor::Before(_) => {
                 let bound = match cursor {
@@ -215,15 +158,12 @@ impl Storage for MemoryStorage {
                     _ => visible.len(),
                 };
                 let start = bound.saturating_sub(limit);
-                GroupHistoryPage {
-                    messages: visible[start..bound].iter().map(|(m, _)| m.clone()).collect(),
-                    more: start > 0,
-                }
+                HistoryPage { messages: visible[start..bound].iter().map(|(m, _)| m.clone()).collect(), more: start > 0 }
             }
             HistoryCursor::After(id) => {
                 let Some(i) = position(id) else { return Ok(None) };
                 let newer = &visible[i + 1..];
-                GroupHistoryPage {
+                HistoryPage {
                     messages: newer.iter().take(limit).map(|(m, _)| m.clone()).collect(),
                     more: newer.len() > limit,
                 }
@@ -249,12 +189,12 @@ impl Storage for MemoryStorage {
         Ok(found.into_iter().take(limit).cloned().collect())
     }
 
-    fn receipt(&mut self, message_id: &str, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {
-        Ok(self.receipts.get(&(message_id.to_owned(), recipient.clone())).cloned())
+    fn receipt(&mut self, message_id: &MessageId, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {
+        Ok(self.receipts.get(&(message_id.clone(), recipient.clone())).cloned())
     }
 
-    fn message_receipts(&mut self, message_id: &str, limit: usize) -> Result<Vec<ReceiptRec>, StorageError> {
-        let mut found: Vec<&ReceiptRec> = self.receipts.values().filter(|r| r.message_id == message_id).collect();
+    fn message_receipts(&mut self, message_id: &MessageId, limit: usize) -> Result<Vec<ReceiptRec>, StorageError> {
+        let mut found: Vec<&ReceiptRec> = self.receipts.values().filter(|r| r.message_id == *message_id).collect();
         // Address text, as SQLite orders it, which is not quite `Address`'s own order ('.' sorts before '@').
         found.sort_by_key(|r| r.recipient.to_string());
         Ok(found.into_iter().take(limit).cloned().collect())

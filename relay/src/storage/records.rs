@@ -1,7 +1,7 @@
 //! Plain records as stored, and the mutations that change them. These are storage's vocabulary, not wire types.
 
-use huddle_shared::model::{DeletionState, GroupMessage, InvitePolicy, Message, Profile, Receipt, StreamItem};
-use huddle_shared::{Address, Handle, Millis};
+use huddle_shared::model::{DeletionState, InvitePolicy, Message, Profile, RoomKind, StreamItem};
+use huddle_shared::{Address, Handle, MessageId, Millis, RoomId, SessionId};
 
 /// Opaque, globally unique account id (UUIDv7 text), so that the admin CLI and the relay never collide.
 pub type AccountId = String;
@@ -28,7 +28,7 @@ pub struct HandleRec {
     pub last_seen: Option<Millis>,
     /// Highest stream sequence a connection of the account acknowledged.
     pub acked: u64,
-    /// Whether group invitations join at once, ask, or are refused.
+    /// Whether invitations to groups join at once, ask, or are refused.
     pub invite_policy: InvitePolicy,
 }
 
@@ -53,7 +53,7 @@ impl HandleRec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRec {
     /// Public id, shown in `list_sessions`.
-    pub id: String,
+    pub id: SessionId,
     pub account: AccountId,
     /// SHA-256 of the secret token, hex. The token itself is never stored.
     pub token_hash: String,
@@ -105,32 +105,34 @@ pub struct BlockRec {
     pub at: Millis,
 }
 
-/// A group room. Archived when its last member leaves (kept for the history's sake, never reused).
+/// A room of any kind. Direct rooms get one the first time something is said in them; group rooms when made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupRec {
-    pub id: String,
+pub struct RoomRec {
+    pub id: RoomId,
+    pub kind: RoomKind,
     pub title: Option<String>,
-    pub owner: Address,
+    /// Groups have one; direct rooms none.
+    pub owner: Option<Address>,
     pub created_at: Millis,
-    pub archived: bool,
-    /// Messages sent to the group so far; each message has its number (1, 2, ...).
-    pub messages: u64,
+    /// Ended (a group whose last member left): kept for the history's sake, never reused, closed to everything.
+    pub ended: bool,
 }
 
-/// `member` is in `group`.
+/// `member` is in `room`. A direct room's two members are recorded when the room is; whether they may write to each
+/// other is still the friend relation's to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRec {
-    pub group: String,
+    pub room: RoomId,
     pub member: Address,
     pub joined_at: Millis,
-    /// The group's message count when they joined: they see the messages numbered above it, never earlier ones.
+    /// How many messages the room had when they joined: they see the messages numbered above it, never earlier ones.
     pub since: u64,
 }
 
-/// `invitee` was invited to `group` by `by` and has not answered.
+/// `invitee` was invited to `room` by `by` and has not answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupInviteRec {
-    pub group: String,
+pub struct RoomInviteRec {
+    pub room: RoomId,
     pub invitee: Address,
     pub by: Address,
     pub at: Millis,
@@ -140,11 +142,10 @@ pub struct GroupInviteRec {
 /// stored; never loaded into memory (a relay that runs for years would grow with it), only read when needed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptRec {
-    pub message_id: String,
+    pub message_id: MessageId,
     pub recipient: Address,
     pub sender: Address,
-    /// The group, for a group message; `None` for a direct one.
-    pub group: Option<String>,
+    pub room: RoomId,
     /// The recipient's stream seq of its copy; `None` when it got none (a member who had blocked the sender), which
     /// is then never delivered.
     pub seq: Option<u64>,
@@ -169,9 +170,11 @@ pub struct Snapshot {
     pub requests: Vec<RequestRec>,
     pub deletions: Vec<DeletionRec>,
     pub blocks: Vec<BlockRec>,
-    pub groups: Vec<GroupRec>,
+    pub rooms: Vec<RoomRec>,
     pub members: Vec<MemberRec>,
-    pub group_invites: Vec<GroupInviteRec>,
+    pub room_invites: Vec<RoomInviteRec>,
+    /// How many messages each room holds (the number of its newest message); rooms without messages may be absent.
+    pub room_counts: Vec<(RoomId, u64)>,
 }
 
 /// One change. Upserts replace the whole record identified by its key.
@@ -183,7 +186,7 @@ pub enum Mutation {
     RemoveHandle(Handle),
     PutSession(SessionRec),
     DeleteSession {
-        id: String,
+        id: SessionId,
     },
     PutInvite(InviteRec),
     PutEntry(EntryRec),
@@ -206,43 +209,30 @@ pub enum Mutation {
         owner: Address,
         target: Address,
     },
-    /// Stores a message and appends it to the sender's stream at `sender_seq` and the recipient's at
-    /// `recipient_seq` (both local handles).
-    StoreMessage {
-        message: Message,
-        sender_seq: u64,
-        recipient_seq: u64,
-    },
-    /// Appends an event item (its `body` is an event) to a local handle's stream.
-    AppendEvent {
-        handle: Handle,
-        item: StreamItem,
-    },
-    PutGroup(GroupRec),
+    PutRoom(RoomRec),
     PutMember(MemberRec),
     DeleteMember {
-        group: String,
+        room: RoomId,
         member: Address,
     },
-    PutGroupInvite(GroupInviteRec),
-    DeleteGroupInvite {
-        group: String,
+    PutRoomInvite(RoomInviteRec),
+    DeleteRoomInvite {
+        room: RoomId,
         invitee: Address,
     },
-    /// Stores a group message, numbered `number` in its group, and appends it to each listed local handle's stream
-    /// at the given sequence (the sender's own stream included).
-    StoreGroupMessage {
-        message: GroupMessage,
+    /// Stores a message, numbered `number` in its room, and appends it to each listed local handle's stream at the
+    /// given sequence (the sender's own stream included).
+    StoreMessage {
+        message: Message,
         number: u64,
         deliveries: Vec<(Handle, u64)>,
     },
+    /// Appends an item to a local handle's stream: an event or a receipt report (messages go through
+    /// [`Mutation::StoreMessage`], which keeps one copy of the message for every stream it is in).
+    AppendItem {
+        handle: Handle,
+        item: StreamItem,
+    },
     /// Upserts the receipt record of (`message_id`, `recipient`).
     PutReceipt(ReceiptRec),
-    /// Appends a receipt item to a local handle's stream (the messages' sender's).
-    AppendReceipt {
-        handle: Handle,
-        seq: u64,
-        at: Millis,
-        receipt: Receipt,
-    },
 }

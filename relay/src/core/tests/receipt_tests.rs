@@ -7,26 +7,26 @@ use huddle_shared::limits::MAX_READ_IDS;
 use super::*;
 
 /// Sends a direct message asking for receipts; returns (message id, tracked recipients).
-fn dm_receipts(t: &mut Harness, from: ConnId, to: &str, body: &str) -> (String, Vec<Address>) {
+fn dm_receipts(t: &mut Harness, from: ConnId, to: &str, body: &str) -> (MessageId, Vec<Address>) {
     let cmid = format!("r{}", t.id());
     let (to, body) = (addr(to), body.to_owned());
-    match t.request(from, |id| ClientFrame::Send { id, acting: None, to, body, client_msg_id: cmid, receipts: true }) {
+    match t.request(from, |id| ClientFrame::Send(SendMessage { id, acting: None, room: None, to: Some(to), body, client_msg_id: cmid, receipts: true })) {
         ServerFrame::Stored { message_id, recipients, .. } => (message_id, recipients),
         other => panic!("expected stored, got {other:?}"),
     }
 }
 
-fn group_receipts(t: &mut Harness, from: ConnId, group: &str, body: &str) -> (String, Vec<Address>) {
+fn group_receipts(t: &mut Harness, from: ConnId, group: &RoomId, body: &str) -> (MessageId, Vec<Address>) {
     let cmid = format!("g{}", t.id());
-    let (group, body) = (group.to_owned(), body.to_owned());
-    match t.request(from, |id| ClientFrame::SendGroup {
+    let (group, body) = (group.clone(), body.to_owned());
+    match t.request(from, |id| ClientFrame::Send(SendMessage {
         id,
         acting: None,
-        group,
+        room: Some(group), to: None,
         body,
         client_msg_id: cmid,
         receipts: true,
-    }) {
+    })) {
         ServerFrame::Stored { message_id, recipients, .. } => (message_id, recipients),
         other => panic!("expected stored, got {other:?}"),
     }
@@ -43,28 +43,33 @@ fn receipts(t: &mut Harness, conn: ConnId) -> Vec<Receipt> {
         .collect()
 }
 
-fn delivered(by: &str, ids: &[&str], group: Option<&str>) -> Receipt {
+/// The direct room of two handles.
+fn dm(a: &str, b: &str) -> RoomId {
+    crate::ids::direct_room_id(&addr(a), &addr(b))
+}
+
+fn delivered(by: &str, ids: &[&MessageId], room: &RoomId) -> Receipt {
     Receipt {
         by: addr(by),
         state: ReceiptState::Delivered,
-        message_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
-        group: group.map(str::to_owned),
+        message_ids: ids.iter().map(|id| (*id).clone()).collect(),
+        room: room.clone(),
     }
 }
 
-fn read(by: &str, ids: &[&str], group: Option<&str>) -> Receipt {
-    Receipt { state: ReceiptState::Read, ..delivered(by, ids, group) }
+fn read(by: &str, ids: &[&MessageId], room: &RoomId) -> Receipt {
+    Receipt { state: ReceiptState::Read, ..delivered(by, ids, room) }
 }
 
 /// `conn` acknowledges its whole stream, as a client does after storing what it got.
 fn ack_all(t: &mut Harness, conn: ConnId) {
     let head = t.core.state().head(&t.handle_of[&conn]);
-    t.send(conn, ClientFrame::Ack { id: None, acting: None, seq: head });
+    t.send(conn, ClientFrame::Ack(Ack { id: None, acting: None, seq: head }));
 }
 
-fn read_ids(t: &mut Harness, conn: ConnId, ids: &[&str]) {
-    let message_ids = ids.iter().map(|id| (*id).to_owned()).collect();
-    t.ok(conn, |id| ClientFrame::Read { id: Some(id), acting: None, message_ids });
+fn read_ids(t: &mut Harness, conn: ConnId, ids: &[&MessageId]) {
+    let message_ids = ids.iter().map(|id| (*id).clone()).collect();
+    t.ok(conn, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids }));
 }
 
 /// alice and bob, friends both ways, with a second connection of alice.
@@ -88,8 +93,8 @@ fn an_ack_reports_delivery_to_the_sender_only() {
     assert!(got.len() == 1 && got[0].receipts, "{got:?}");
     assert!(receipts(&mut t, a).is_empty(), "nothing is delivered before an ack");
     ack_all(&mut t, b);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], None)]);
-    assert_eq!(receipts(&mut t, a2), vec![delivered("bob", &[&m], None)], "every connection of the sender");
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], &dm("alice", "bob"))]);
+    assert_eq!(receipts(&mut t, a2), vec![delivered("bob", &[&m], &dm("alice", "bob"))], "every connection of the sender");
     assert!(receipts(&mut t, b).is_empty(), "the recipient hears nothing of it");
     // Acknowledged once, reported once: acking again, or further, reports nothing new.
     ack_all(&mut t, b);
@@ -103,12 +108,12 @@ fn a_read_is_reported_after_the_delivery_and_only_once() {
     let (mut t, a, _a2, b) = pair();
     let (m, _) = dm_receipts(&mut t, a, "bob", "hello");
     ack_all(&mut t, b);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], &dm("alice", "bob"))]);
     read_ids(&mut t, b, &[&m]);
-    assert_eq!(receipts(&mut t, a), vec![read("bob", &[&m], None)]);
+    assert_eq!(receipts(&mut t, a), vec![read("bob", &[&m], &dm("alice", "bob"))]);
     // Without an id a read is not answered at all.
     t.take(b);
-    t.send(b, ClientFrame::Read { id: None, acting: None, message_ids: vec![m.clone()] });
+    t.send(b, ClientFrame::Read(Read { id: None, acting: None, message_ids: vec![m.clone()] }));
     assert!(t.take(b).is_empty());
     read_ids(&mut t, b, &[&m, &m]);
     assert!(receipts(&mut t, a).is_empty(), "a second read reports nothing");
@@ -120,7 +125,7 @@ fn a_read_before_the_ack_reports_delivered_then_read() {
     let (m1, _) = dm_receipts(&mut t, a, "bob", "one");
     let (m2, _) = dm_receipts(&mut t, a, "bob", "two");
     read_ids(&mut t, b, &[&m2, &m1]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2, &m1], None), read("bob", &[&m2, &m1], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2, &m1], &dm("alice", "bob")), read("bob", &[&m2, &m1], &dm("alice", "bob"))]);
     ack_all(&mut t, b);
     assert!(receipts(&mut t, a).is_empty(), "the ack finds both delivered already");
 
@@ -129,9 +134,9 @@ fn a_read_before_the_ack_reports_delivered_then_read() {
     let (m3, _) = dm_receipts(&mut t, a, "bob", "three");
     ack_all(&mut t, b);
     let (m4, _) = dm_receipts(&mut t, a, "bob", "four");
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m3], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m3], &dm("alice", "bob"))]);
     read_ids(&mut t, b, &[&m3, &m4]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m4], None), read("bob", &[&m3, &m4], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m4], &dm("alice", "bob")), read("bob", &[&m3, &m4], &dm("alice", "bob"))]);
 }
 
 #[test]
@@ -143,14 +148,14 @@ fn no_receipts_are_tracked_unless_asked() {
     ack_all(&mut t, b);
     read_ids(&mut t, b, &[&message_id]);
     assert!(receipts(&mut t, a).is_empty());
-    let ServerFrame::History { receipts, .. } = t.request(a, |id| ClientFrame::History {
+    let ServerFrame::History { receipts, .. } = t.request(a, |id| ClientFrame::History(History {
         id,
         acting: None,
-        with: addr("bob"),
+        room: None, with: Some(addr("bob")),
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     assert!(receipts.is_empty());
@@ -160,14 +165,14 @@ fn no_receipts_are_tracked_unless_asked() {
 fn a_resend_answers_with_the_same_recipients() {
     let (mut t, a, _a2, _b) = pair();
     let send = |receipts: bool| {
-        move |id| ClientFrame::Send {
+        move |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            to: addr("bob"),
+            room: None, to: Some(addr("bob")),
             body: "once".into(),
             client_msg_id: "same".into(),
             receipts,
-        }
+        })
     };
     let ServerFrame::Stored { message_id, recipients, .. } = t.request(a, send(true)) else { panic!() };
     assert_eq!(recipients, vec![addr("bob")]);
@@ -181,19 +186,19 @@ fn a_resend_answers_with_the_same_recipients() {
 }
 
 /// alice, bob, carol and dave in a group made by alice; dave blocked alice after joining.
-fn group_with_a_blocker() -> (Harness, [ConnId; 4], String) {
+fn group_with_a_blocker() -> (Harness, [ConnId; 4], RoomId) {
     let mut t = Harness::new();
     let conns = ["alice", "bob", "carol", "dave"].map(|h| t.register(h));
     for &other in &conns[1..] {
         t.befriend(conns[0], other, RequestAnswer::AcceptMutual);
     }
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
-    let ServerFrame::Group { group, .. } =
-        t.request(conns[0], |id| ClientFrame::CreateGroup { id, acting: None, members, title: None, promoted: false })
+    let ServerFrame::Room { room: group, .. } =
+        t.request(conns[0], |id| ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false }))
     else {
         panic!()
     };
-    t.ok(conns[3], |id| ClientFrame::Block { id, acting: None, target: addr("alice") });
+    t.ok(conns[3], |id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") }));
     t.clear();
     (t, conns, group.id)
 }
@@ -204,7 +209,8 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
     let (m, recipients) = group_receipts(&mut t, a, &g, "who's in?");
     // dave is counted though he gets nothing: "read by 2 of 3" must not give his block away.
     assert_eq!(recipients, vec![addr("bob"), addr("carol"), addr("dave")]);
-    let (group, g) = (g.clone(), Some(g.as_str()));
+    let group = g.clone();
+    let g = &group;
     ack_all(&mut t, b);
     assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], g)]);
     read_ids(&mut t, c, &[&m]);
@@ -220,14 +226,14 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
         assert!(receipts(&mut t, conn).is_empty());
     }
 
-    let ServerFrame::GroupHistory { messages, receipts, .. } = t.request(a, |id| ClientFrame::GroupHistory {
+    let ServerFrame::History { messages, receipts, .. } = t.request(a, |id| ClientFrame::History(History {
         id,
         acting: None,
-        group: group.clone(),
+        room: Some(group.clone()), with: None,
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     assert!(messages[0].receipts);
@@ -244,14 +250,14 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
         "read by 2 of 3"
     );
     // Other members see the message in history, but not its receipts: those are the sender's.
-    let ServerFrame::GroupHistory { receipts, .. } = t.request(b, |id| ClientFrame::GroupHistory {
+    let ServerFrame::History { receipts, .. } = t.request(b, |id| ClientFrame::History(History {
         id,
         acting: None,
-        group: group.clone(),
+        room: Some(group.clone()), with: None,
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     assert!(receipts.is_empty());
@@ -270,14 +276,14 @@ fn one_ack_reports_one_item_per_conversation() {
     t.clear();
     ack_all(&mut t, b);
     // alice's direct messages in one item (in bob's stream order), her group message in another; carol's in hers.
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&a1, &a2, &a3], None), delivered("bob", &[&ag], Some(&g))]);
-    assert_eq!(receipts(&mut t, c), vec![delivered("bob", &[&c1], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&a1, &a2, &a3], &dm("alice", "bob")), delivered("bob", &[&ag], &g)]);
+    assert_eq!(receipts(&mut t, c), vec![delivered("bob", &[&c1], &dm("carol", "bob"))]);
 }
 
 #[test]
 fn long_lists_are_split_into_items_of_at_most_max_read_ids() {
     let (mut t, a, _a2, b) = pair();
-    let ids: Vec<String> = (0..MAX_READ_IDS + 10).map(|i| dm_receipts(&mut t, a, "bob", &format!("m{i}")).0).collect();
+    let ids: Vec<MessageId> = (0..MAX_READ_IDS + 10).map(|i| dm_receipts(&mut t, a, "bob", &format!("m{i}")).0).collect();
     t.clear();
     ack_all(&mut t, b);
     let got = receipts(&mut t, a);
@@ -296,7 +302,7 @@ fn receipts_wait_in_the_stream_for_a_sender_who_is_away() {
     read_ids(&mut t, b, &[&m]);
     let a = t.login("alice");
     let ServerFrame::Batch { items, .. } =
-        t.request(a, |id| ClientFrame::Sync { id, acting: None, after: 0, limit: None })
+        t.request(a, |id| ClientFrame::Sync(Sync { id, acting: None, after: 0, limit: None }))
     else {
         panic!()
     };
@@ -307,7 +313,7 @@ fn receipts_wait_in_the_stream_for_a_sender_who_is_away() {
             _ => None,
         })
         .collect();
-    assert_eq!(reports, vec![delivered("bob", &[&m], None), read("bob", &[&m], None)]);
+    assert_eq!(reports, vec![delivered("bob", &[&m], &dm("alice", "bob")), read("bob", &[&m], &dm("alice", "bob"))]);
 }
 
 #[test]
@@ -321,14 +327,14 @@ fn history_shows_the_senders_receipts_for_their_own_messages() {
     read_ids(&mut t, b, &[&m1]);
     let history = |t: &mut Harness, conn: ConnId, with: &str| {
         let with = addr(with);
-        match t.request(conn, |id| ClientFrame::History {
+        match t.request(conn, |id| ClientFrame::History(History {
             id,
             acting: None,
-            with,
+            room: None, with: Some(with),
             before: None,
             after: None,
             limit: None,
-        }) {
+        })) {
             ServerFrame::History { receipts, .. } => receipts,
             other => panic!("{other:?}"),
         }
@@ -360,7 +366,8 @@ fn a_read_of_ids_the_handle_did_not_receive_with_receipts_is_ignored() {
     let ServerFrame::Stored { message_id: plain, .. } = t.dm(a, "bob", "no receipts") else { panic!() };
     t.clear();
     // Unknown, someone else's, one's own, one that did not ask: no error, no report, to anyone.
-    read_ids(&mut t, b, &["no-such-message", &to_carol, &own, &plain, ""]);
+    let (unknown, empty) = (MessageId::new("no-such-message"), MessageId::new(""));
+    read_ids(&mut t, b, &[&unknown, &to_carol, &own, &plain, &empty]);
     for conn in [a, b, c] {
         assert!(receipts(&mut t, conn).is_empty());
     }
@@ -371,22 +378,22 @@ fn a_read_of_ids_the_handle_did_not_receive_with_receipts_is_ignored() {
 fn a_read_naming_too_many_ids_is_refused() {
     let (mut t, a, _a2, b) = pair();
     let (m, _) = dm_receipts(&mut t, a, "bob", "hi");
-    let mut too_many: Vec<String> = (0..MAX_READ_IDS).map(|i| format!("x{i}")).collect();
+    let mut too_many: Vec<MessageId> = (0..MAX_READ_IDS).map(|i| MessageId::new(format!("x{i}"))).collect();
     too_many.push(m.clone());
-    let answer = t.request(b, |id| ClientFrame::Read { id: Some(id), acting: None, message_ids: too_many.clone() });
+    let answer = t.request(b, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: too_many.clone() }));
     let ServerFrame::Error { code, message, .. } = answer else { panic!("{answer:?}") };
     assert_eq!(code, ErrorCode::BadFrame);
     assert!(message.contains("at most 256"), "{message}");
-    // Refused as a whole, also without an id (then the error has none).
+    // Refused as a whole; without an id not even the refusal is answered.
     t.take(b);
-    t.send(b, ClientFrame::Read { id: None, acting: None, message_ids: too_many });
-    assert!(matches!(&t.take(b)[..], [ServerFrame::Error { id: None, code: ErrorCode::BadFrame, .. }]));
+    t.send(b, ClientFrame::Read(Read { id: None, acting: None, message_ids: too_many }));
+    assert!(t.take(b).is_empty());
     assert!(receipts(&mut t, a).is_empty());
     // Exactly the limit is fine.
-    let mut at_limit: Vec<String> = (1..MAX_READ_IDS).map(|i| format!("x{i}")).collect();
+    let mut at_limit: Vec<MessageId> = (1..MAX_READ_IDS).map(|i| MessageId::new(format!("x{i}"))).collect();
     at_limit.push(m.clone());
-    t.ok(b, |id| ClientFrame::Read { id: Some(id), acting: None, message_ids: at_limit });
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], None), read("bob", &[&m], None)]);
+    t.ok(b, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: at_limit }));
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], &dm("alice", "bob")), read("bob", &[&m], &dm("alice", "bob"))]);
 }
 
 #[test]
@@ -394,7 +401,7 @@ fn nothing_is_reported_while_the_recipient_blocks_the_sender() {
     let (mut t, a, _a2, b) = pair();
     let (m1, _) = dm_receipts(&mut t, a, "bob", "one");
     let (m2, _) = dm_receipts(&mut t, a, "bob", "two");
-    t.ok(b, |id| ClientFrame::Block { id, acting: None, target: addr("alice") });
+    t.ok(b, |id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") }));
     t.clear();
     ack_all(&mut t, b);
     read_ids(&mut t, b, &[&m1]);
@@ -402,11 +409,11 @@ fn nothing_is_reported_while_the_recipient_blocks_the_sender() {
     let record = t.core.storage().receipt(&m1, &addr("bob")).unwrap().unwrap();
     assert_eq!((record.delivered_at, record.read_at), (None, None), "and records nothing");
     // After the unblock the ack already passed them: only reads report, and a read implies delivery.
-    t.ok(b, |id| ClientFrame::Unblock { id, acting: None, target: addr("alice") });
+    t.ok(b, |id| ClientFrame::Unblock(Unblock { id, acting: None, target: addr("alice") }));
     ack_all(&mut t, b);
     assert!(receipts(&mut t, a).is_empty());
     read_ids(&mut t, b, &[&m2]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2], None), read("bob", &[&m2], None)]);
+    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2], &dm("alice", "bob")), read("bob", &[&m2], &dm("alice", "bob"))]);
 }
 
 #[test]
@@ -421,7 +428,7 @@ fn a_long_acknowledgement_is_read_page_by_page_past_blocked_senders() {
         from_alice.push(dm_receipts(&mut t, a, "bob", &format!("a{i}")).0);
         dm_receipts(&mut t, c, "bob", &format!("c{i}"));
     }
-    t.ok(b, |id| ClientFrame::Block { id, acting: None, target: addr("carol") });
+    t.ok(b, |id| ClientFrame::Block(Block { id, acting: None, target: addr("carol") }));
     t.clear();
     ack_all(&mut t, b);
     let got = receipts(&mut t, a);

@@ -1,14 +1,21 @@
-//! Property test: random sequences of requests, answers, deletions, notices, blocks, presence changes, reconnects,
-//! messages (half of them asking for receipts), acks and reads. After every step, nothing reached a handle the
-//! routing rule does not allow, a receipt reached only the sender of the messages it names, a refused request
-//! reached nobody else, and both sides' lists are consistent.
+//! Property test of every rule in `core/rules.rs`: random sequences of requests, answers, deletions, notices, blocks,
+//! presence and profile changes, reconnects, messages to direct rooms and groups (half of them asking for receipts),
+//! typing in both, invitations, leaving, rooms the relay ends by itself, acks and reads. After every step:
+//!
+//! - a message reached only those the rules let it reach: in a direct room, someone the sender may write to; in any
+//!   other room, a member who has not blocked the sender;
+//! - a typing indicator, likewise; presence and profile only viewers who may see them; an invitation only someone
+//!   the inviter may invite; a room's state only its members; a receipt only the sender of the messages it names,
+//!   and never from someone who blocks them;
+//! - a refused request reached nobody else;
+//! - both sides' lists are consistent.
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
 
 use super::*;
-use crate::core::routing::{live_entry, may_message, receipts_reach, sees};
+use crate::core::rules::{live_entry, may_invite, may_message, receipts_reach, receives_from, sees};
 
 const USERS: [&str; 4] = ["ann", "ben", "cat", "dan"];
 
@@ -26,12 +33,19 @@ enum Op {
     Presence(usize, PresenceState),
     Profile(usize),
     Reconnect(usize),
+    /// Types to another user (their direct room).
+    Typing(usize, usize),
     /// Creates a group of the first user with the other two.
     CreateGroup(usize, usize, usize),
     /// Sends to the n-th group made so far (if any).
     SendGroup(usize, usize),
+    /// Types in the n-th group.
+    TypingInGroup(usize, usize),
     LeaveGroup(usize, usize),
     InviteToGroup(usize, usize, usize),
+    AnswerInvite(usize, usize, bool),
+    /// The relay itself ends the n-th group (as huddles end), with nobody's request.
+    RelayEnds(usize),
     /// Acknowledges the user's whole stream.
     Ack(usize),
     /// Reads up to four of the message ids seen so far (anyone's), skipping the newest `n`.
@@ -40,6 +54,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let u = || 0..USERS.len();
+    let g = || 0..4usize;
     let answer =
         prop_oneof![Just(RequestAnswer::Accept), Just(RequestAnswer::AcceptMutual), Just(RequestAnswer::Reject)];
     let dans = prop_oneof![Just(DeletionAnswer::Confirm), Just(DeletionAnswer::Refuse)];
@@ -62,10 +77,14 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (u(), state).prop_map(|(a, s)| Op::Presence(a, s)),
         1 => u().prop_map(Op::Profile),
         1 => u().prop_map(Op::Reconnect),
+        2 => (u(), u()).prop_map(|(a, b)| Op::Typing(a, b)),
         2 => (u(), u(), u()).prop_map(|(a, b, c)| Op::CreateGroup(a, b, c)),
-        4 => (u(), 0..4usize).prop_map(|(a, g)| Op::SendGroup(a, g)),
-        1 => (u(), 0..4usize).prop_map(|(a, g)| Op::LeaveGroup(a, g)),
-        1 => (u(), 0..4usize, u()).prop_map(|(a, g, b)| Op::InviteToGroup(a, g, b)),
+        4 => (u(), g()).prop_map(|(a, n)| Op::SendGroup(a, n)),
+        2 => (u(), g()).prop_map(|(a, n)| Op::TypingInGroup(a, n)),
+        1 => (u(), g()).prop_map(|(a, n)| Op::LeaveGroup(a, n)),
+        1 => (u(), g(), u()).prop_map(|(a, n, b)| Op::InviteToGroup(a, n, b)),
+        1 => (u(), g(), any::<bool>()).prop_map(|(a, n, x)| Op::AnswerInvite(a, n, x)),
+        1 => g().prop_map(Op::RelayEnds),
         3 => u().prop_map(Op::Ack),
         3 => (u(), 0..3usize).prop_map(|(a, n)| Op::Read(a, n)),
     ]
@@ -73,62 +92,78 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// What the runner knows beside the operation: the groups made, every message id seen, the actor's stream head.
 struct Context<'a> {
-    groups: &'a [String],
-    seen: &'a [String],
+    groups: &'a [RoomId],
+    seen: &'a [MessageId],
     head: u64,
 }
 
 fn frame(op: &Op, id: u64, cx: &Context<'_>) -> ClientFrame {
-    let groups = cx.groups;
     let a = |i: usize| addr(USERS[i]);
-    let g = |n: usize| groups.get(n).cloned().unwrap_or_else(|| "no-such-group".to_owned());
-    match op.clone() {
-        Op::Request(_, b) => ClientFrame::FriendRequest { id, acting: None, to: a(b), greeting: None },
-        Op::Cancel(_, b) => ClientFrame::CancelRequest { id, acting: None, to: a(b) },
-        Op::Answer(_, b, answer) => ClientFrame::AnswerRequest { id, acting: None, from: a(b), answer },
-        Op::Delete(_, b) => ClientFrame::DeleteFriend { id, acting: None, friend: a(b) },
-        Op::Notify(_, b, ask_delete) => ClientFrame::NotifyDeletion { id, acting: None, to: a(b), ask_delete },
-        Op::AnswerDeletion(_, b, answer) => ClientFrame::AnswerDeletion { id, acting: None, from: a(b), answer },
-        Op::Block(_, b) => ClientFrame::Block { id, acting: None, target: a(b) },
-        Op::Unblock(_, b) => ClientFrame::Unblock { id, acting: None, target: a(b) },
-        Op::Send(_, b) => ClientFrame::Send {
+    let g = |n: usize| cx.groups.get(n).cloned().unwrap_or_else(|| RoomId::parse("no-such-group@test.relay").unwrap());
+    let send = |room: Option<RoomId>, to: Option<Address>| {
+        ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            to: a(b),
+            room,
+            to,
             body: format!("msg {id}"),
             client_msg_id: format!("m{id}"),
             receipts: id % 2 == 0,
-        },
-        Op::Presence(_, state) => ClientFrame::SetPresence {
+        })
+    };
+    match op.clone() {
+        Op::Request(_, b) => ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: a(b), greeting: None }),
+        Op::Cancel(_, b) => ClientFrame::CancelRequest(CancelRequest { id, acting: None, to: a(b) }),
+        Op::Answer(_, b, answer) => ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from: a(b), answer }),
+        Op::Delete(_, b) => ClientFrame::DeleteFriend(DeleteFriend { id, acting: None, friend: a(b) }),
+        Op::Notify(_, b, ask_delete) => {
+            ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: a(b), ask_delete })
+        }
+        Op::AnswerDeletion(_, b, answer) => {
+            ClientFrame::AnswerDeletion(AnswerDeletion { id, acting: None, from: a(b), answer })
+        }
+        Op::Block(_, b) => ClientFrame::Block(Block { id, acting: None, target: a(b) }),
+        Op::Unblock(_, b) => ClientFrame::Unblock(Unblock { id, acting: None, target: a(b) }),
+        Op::Send(_, b) => send(None, Some(a(b))),
+        Op::Presence(_, state) => ClientFrame::SetPresence(SetPresence {
             id,
             acting: None,
             state: Some(state),
             activity: Some(format!("doing {id}")),
             location: None,
-        },
-        Op::Profile(_) => {
-            ClientFrame::SetProfile { id, acting: None, display_name: Some(format!("name {id}")), bio: None }
-        }
-        Op::Reconnect(_) => unreachable!("handled by the runner"),
-        Op::CreateGroup(_, b, c) => {
-            ClientFrame::CreateGroup { id, acting: None, members: vec![a(b), a(c)], title: None, promoted: false }
-        }
-        Op::SendGroup(_, n) => ClientFrame::SendGroup {
+        }),
+        Op::Profile(_) => ClientFrame::SetProfile(SetProfile {
             id,
             acting: None,
-            group: g(n),
-            body: format!("g {id}"),
-            client_msg_id: format!("g{id}"),
-            receipts: id % 2 == 0,
-        },
-        Op::LeaveGroup(_, n) => ClientFrame::LeaveGroup { id, acting: None, group: g(n) },
-        Op::InviteToGroup(_, n, b) => ClientFrame::InviteToGroup { id, acting: None, group: g(n), who: a(b) },
-        Op::Ack(_) => ClientFrame::Ack { id: Some(id), acting: None, seq: cx.head },
-        Op::Read(_, n) => ClientFrame::Read {
+            display_name: Some(format!("name {id}")),
+            bio: None,
+        }),
+        Op::Typing(_, b) => ClientFrame::Typing(Typing { id: Some(id), acting: None, room: None, to: Some(a(b)) }),
+        Op::CreateGroup(_, b, c) => ClientFrame::CreateGroup(CreateGroup {
+            id,
+            acting: None,
+            members: vec![a(b), a(c)],
+            title: None,
+            promoted: false,
+        }),
+        Op::SendGroup(_, n) => send(Some(g(n)), None),
+        Op::TypingInGroup(_, n) => {
+            ClientFrame::Typing(Typing { id: Some(id), acting: None, room: Some(g(n)), to: None })
+        }
+        Op::LeaveGroup(_, n) => ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: g(n) }),
+        Op::InviteToGroup(_, n, b) => {
+            ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g(n), who: a(b) })
+        }
+        Op::AnswerInvite(_, n, accept) => {
+            ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g(n), accept })
+        }
+        Op::Ack(_) => ClientFrame::Ack(Ack { id: Some(id), acting: None, seq: cx.head }),
+        Op::Read(_, n) => ClientFrame::Read(Read {
             id: Some(id),
             acting: None,
             message_ids: cx.seen.iter().rev().skip(n).take(4).cloned().collect(),
-        },
+        }),
+        Op::Reconnect(_) | Op::RelayEnds(_) => unreachable!("handled by the runner"),
     }
 }
 
@@ -146,17 +181,26 @@ fn actor(op: &Op) -> usize {
         | Op::Presence(a, _)
         | Op::Profile(a)
         | Op::Reconnect(a)
+        | Op::Typing(a, _)
         | Op::CreateGroup(a, _, _)
         | Op::SendGroup(a, _)
+        | Op::TypingInGroup(a, _)
         | Op::LeaveGroup(a, _)
         | Op::InviteToGroup(a, _, _)
+        | Op::AnswerInvite(a, _, _)
         | Op::Ack(a)
         | Op::Read(a, _) => a,
+        Op::RelayEnds(_) => 0,
     }
 }
 
 /// Notes who sent each message stored in this step (from the `stored` answers) and every message id seen.
-fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<String, Address>, seen: &mut Vec<String>) {
+fn note_messages(
+    t: &Harness,
+    conns: &[ConnId],
+    sent_by: &mut HashMap<MessageId, Address>,
+    seen: &mut Vec<MessageId>,
+) {
     for (conn, frames) in &t.inbox {
         let Some(i) = conns.iter().position(|c| c == conn) else { continue };
         for f in frames {
@@ -168,9 +212,6 @@ fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<String, Ad
                 ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
                     &message.id
                 }
-                ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
-                    &message.id
-                }
                 _ => continue,
             };
             if !seen.contains(id) {
@@ -180,11 +221,26 @@ fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<String, Ad
     }
 }
 
-fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: bool, sent_by: &HashMap<String, Address>) {
+/// Whether what `from` says in `room` may reach `me` now: the direct-message rule in a direct room, membership and no
+/// block in any other.
+fn room_reaches(state: &State, room: &RoomId, from: &Address, me: &Address) -> bool {
+    match state.rooms.get(room).map(|r| r.kind) {
+        Some(RoomKind::Direct) | None => may_message(state, from, me),
+        Some(_) => state.is_member(room, me) && receives_from(state, me, from),
+    }
+}
+
+fn check_routing(
+    t: &Harness,
+    conns: &[ConnId],
+    actor_conn: Option<ConnId>,
+    refused: bool,
+    sent_by: &HashMap<MessageId, Address>,
+) {
     let state = t.core.state();
     for (conn, frames) in &t.inbox {
         if refused {
-            assert_eq!(*conn, actor_conn, "a refused request reached another connection: {frames:?}");
+            assert_eq!(Some(*conn), actor_conn, "a refused request reached another connection: {frames:?}");
         }
         let Some(i) = conns.iter().position(|c| c == conn) else { continue };
         let me = addr(USERS[i]);
@@ -193,22 +249,35 @@ fn check_routing(t: &Harness, conns: &[ConnId], actor_conn: ConnId, refused: boo
                 ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. }
                     if message.from != me =>
                 {
-                    assert!(may_message(state, &message.from, &me), "{me} got a message from {}", message.from);
+                    assert!(
+                        room_reaches(state, &message.room, &message.from, &me),
+                        "{me} got a message from {} in {}",
+                        message.from,
+                        message.room
+                    );
+                    assert_eq!(message.to.is_some(), state.rooms[&message.room].kind == RoomKind::Direct);
+                }
+                ServerFrame::Typing { acting, from, room } => {
+                    assert_eq!(acting, &me);
+                    assert!(room_reaches(state, room, from, &me), "{me} was told {from} is typing in {room}");
                 }
                 ServerFrame::Presence { of, presence, .. } if presence.state != ShownState::Offline => {
                     assert!(sees(state, &me, of), "{me} saw presence of {of}");
                 }
                 ServerFrame::Profile { of, .. } => assert!(sees(state, &me, of), "{me} saw the profile of {of}"),
-                ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
-                    assert!(state.is_member(&message.group, &me), "{me} got a message of a group they are not in");
-                    assert!(
-                        !state.blocks.contains(&me, &message.from),
-                        "{me} got a group message from {}, whom they blocked",
-                        message.from
-                    );
+                ServerFrame::Deliver {
+                    item: StreamItem { body: ItemBody::Event { event: Event::RoomInvite { peer, room, .. } }, .. },
+                    ..
+                } => {
+                    assert!(may_invite(state, peer, &me), "{me} was invited by {peer}, who may not invite them");
+                    assert!(state.is_invited(room, &me), "an invitation to {me} that is not pending");
                 }
-                ServerFrame::Group { group, .. } => {
-                    assert!(group.members.iter().any(|m| m.address == me), "{me} was shown a group they are not in");
+                ServerFrame::Room { room, .. } => {
+                    assert!(room.members.iter().any(|m| m.address == me), "{me} was shown a room they are not in");
+                    assert!(state.is_member(&room.id, &me));
+                }
+                ServerFrame::RoomGone { room, .. } => {
+                    assert!(!state.is_member(room, &me), "{me} was told they left {room}, but they are in it");
                 }
                 ServerFrame::Deliver { acting, item: StreamItem { body: ItemBody::Receipt { receipt }, .. } } => {
                     assert_eq!(acting, &me, "a receipt outside {me}'s stream");
@@ -252,44 +321,64 @@ fn check_consistency(t: &Harness) {
     for (from, to, _) in s.requests.iter() {
         assert!(!live_entry(s, from, to), "a request from {from} to {to} who is already on the list");
     }
+    for (room, record) in &s.rooms {
+        if record.ended {
+            assert!(s.member_addresses(room).is_empty(), "{room} ended with members in it");
+        }
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
     #[test]
-    fn routing_rule_and_list_consistency_hold(ops in proptest::collection::vec(op(), 1..60)) {
+    fn every_rule_holds_for_every_push(ops in proptest::collection::vec(op(), 1..60)) {
         let mut t = Harness::new();
         let mut conns: Vec<ConnId> = USERS.iter().map(|u| t.register(u)).collect();
+        // Everyone asks for typing pushes, so that they are checked too.
+        for &conn in &conns {
+            t.send(conn, ClientFrame::Hello(Hello { max_version: Some(huddle_shared::version::CURRENT), features: vec!["typing".into()], ..Hello::default() }));
+        }
         // Everyone starts as friends of everyone, so groups form often; the operations then delete and block.
         for i in 0..USERS.len() {
             for j in i + 1..USERS.len() {
                 t.befriend(conns[i], conns[j], RequestAnswer::AcceptMutual);
             }
         }
-        let mut groups: Vec<String> = Vec::new();
-        let mut sent_by: HashMap<String, Address> = HashMap::new();
-        let mut seen: Vec<String> = Vec::new();
+        let mut groups: Vec<RoomId> = Vec::new();
+        let mut sent_by: HashMap<MessageId, Address> = HashMap::new();
+        let mut seen: Vec<MessageId> = Vec::new();
         for op in &ops {
             t.clear();
             let who = actor(op);
-            if let Op::Reconnect(i) = op {
-                t.disconnect(conns[*i]);
-                conns[*i] = t.login(USERS[*i]);
-                check_routing(&t, &conns, conns[*i], false, &sent_by);
-                check_consistency(&t);
-                continue;
+            match op {
+                Op::Reconnect(i) => {
+                    t.disconnect(conns[*i]);
+                    conns[*i] = t.login(USERS[*i]);
+                    check_routing(&t, &conns, Some(conns[*i]), false, &sent_by);
+                    check_consistency(&t);
+                    continue;
+                }
+                Op::RelayEnds(n) => {
+                    if let Some(room) = groups.get(*n).cloned() {
+                        let relay = addr("relay-itself");
+                        t.act(|world, now| world.end_room(&room, &relay, now));
+                        check_routing(&t, &conns, None, false, &sent_by);
+                        check_consistency(&t);
+                    }
+                    continue;
+                }
+                _ => {}
             }
             let id = t.id();
             let head = t.core.state().head(&h(USERS[who]));
             t.send(conns[who], frame(op, id, &Context { groups: &groups, seen: &seen, head }));
             note_messages(&t, &conns, &mut sent_by, &mut seen);
-            if let Some(ServerFrame::Group { group, .. }) = t.inbox.get(&conns[who]).and_then(|fs| fs.iter().find(|f| f.answer_id() == Some(id))) {
-                groups.push(group.id.clone());
+            let answer = t.inbox.get(&conns[who]).and_then(|fs| fs.iter().find(|f| f.answer_id() == Some(id)));
+            if let Some(ServerFrame::Room { room, .. }) = answer {
+                groups.push(room.id.clone());
             }
-            let refused = t.inbox.get(&conns[who]).is_some_and(|frames| {
-                frames.iter().any(|f| matches!(f, ServerFrame::Error { id: Some(x), .. } if *x == id))
-            });
-            check_routing(&t, &conns, conns[who], refused, &sent_by);
+            let refused = matches!(answer, Some(ServerFrame::Error { .. }));
+            check_routing(&t, &conns, Some(conns[who]), refused, &sent_by);
             check_consistency(&t);
         }
     }

@@ -17,10 +17,26 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::storage::StorageError;
 
+/// One step of the schema.
+pub(super) enum Step {
+    /// Plain SQL.
+    Sql(&'static str),
+    /// SQL that needs code: conversions of stored JSON, ids computed as the relay computes them, checks that nothing
+    /// was lost on the way.
+    Code(fn(&Connection) -> Result<(), StorageError>),
+}
+
 /// Each entry takes the schema from version `index` to `index + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[
-    // 1: the initial schema.
-    r#"
+pub(super) const MIGRATIONS: &[Step] = &[
+    Step::Sql(V1),
+    Step::Sql(V2),
+    Step::Sql(V3),
+    Step::Code(super::migrate_v4::run),
+];
+
+/// 1: the initial schema.
+const V1: &str =
+r#"
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -140,9 +156,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         CHECK ((kind = 'message' AND message_ord IS NOT NULL AND event_json IS NULL)
             OR (kind = 'event' AND message_ord IS NULL AND event_json IS NOT NULL))
     ) WITHOUT ROWID;
-    "#,
-    // 2: group rooms.
-    r#"
+    "#;
+
+/// 2: group rooms.
+const V2: &str = r#"
     -- Existing handles get the default policy, the one `InvitePolicy::default()` names.
     ALTER TABLE handles ADD COLUMN invite_policy TEXT NOT NULL DEFAULT 'auto';
 
@@ -225,9 +242,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT handle, seq, at, kind, message_ord, event_json FROM stream;
     DROP TABLE stream;
     ALTER TABLE stream_v2 RENAME TO stream;
-    "#,
-    // 3: delivery and read receipts.
-    r#"
+    "#;
+
+/// 3: delivery and read receipts.
+const V3: &str = r#"
     -- Whether the sender asked for receipts; every message stored before this step did not.
     ALTER TABLE messages ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
     ALTER TABLE group_messages ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
@@ -281,8 +299,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT handle, seq, at, kind, message_ord, event_json, group_message_ord FROM stream;
     DROP TABLE stream;
     ALTER TABLE stream_v3 RENAME TO stream;
-    "#,
-];
+    "#;
 
 /// The schema version this build writes.
 pub(super) fn latest() -> i64 {
@@ -331,8 +348,11 @@ fn step(conn: &Connection) -> Result<bool, StorageError> {
         return Err(StorageError::TooNew(current));
     }
     let next = usize::try_from(current).map_err(|_| StorageError::Corrupt(format!("schema version {current}")))?;
-    let Some(sql) = MIGRATIONS.get(next) else { return Ok(false) };
-    conn.execute_batch(sql)?;
+    let Some(step) = MIGRATIONS.get(next) else { return Ok(false) };
+    match step {
+        Step::Sql(sql) => conn.execute_batch(sql)?,
+        Step::Code(run) => run(conn)?,
+    }
     conn.pragma_update(None, "user_version", current + 1)?;
     Ok(true)
 }

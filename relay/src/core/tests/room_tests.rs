@@ -3,22 +3,22 @@
 
 use super::*;
 
-fn group_of(frame: &ServerFrame) -> GroupInfo {
+fn group_of(frame: &ServerFrame) -> RoomInfo {
     match frame {
-        ServerFrame::Group { group, .. } => group.clone(),
+        ServerFrame::Room { room: group, .. } => group.clone(),
         other => panic!("expected a group, got {other:?}"),
     }
 }
 
-fn members(info: &GroupInfo) -> Vec<String> {
+fn members(info: &RoomInfo) -> Vec<String> {
     info.members.iter().map(|m| m.address.handle.to_string()).collect()
 }
 
-fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<GroupMessage> {
+fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<Message> {
     t.take(conn)
         .into_iter()
         .filter_map(|f| match f {
-            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
                 Some(message)
             }
             _ => None,
@@ -26,21 +26,21 @@ fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<GroupMessage> {
         .collect()
 }
 
-fn group_changes(t: &mut Harness, conn: ConnId) -> Vec<GroupChange> {
+fn group_changes(t: &mut Harness, conn: ConnId) -> Vec<RoomChange> {
     t.events(conn)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Group { change, .. } => Some(change),
+            Event::Room { change, .. } => Some(change),
             _ => None,
         })
         .collect()
 }
 
-fn send_group(t: &mut Harness, conn: ConnId, group: &str, body: &str) -> ServerFrame {
+fn send_group(t: &mut Harness, conn: ConnId, group: &RoomId, body: &str) -> ServerFrame {
     let cmid = format!("g{}", t.id());
-    let group = group.to_owned();
+    let group = group.clone();
     let body = body.to_owned();
-    t.request(conn, |id| ClientFrame::SendGroup { id, acting: None, group, body, client_msg_id: cmid, receipts: false })
+    t.request(conn, |id| ClientFrame::Send(SendMessage { id, acting: None, room: Some(group), to: None, body, client_msg_id: cmid, receipts: false }))
 }
 
 /// alice, bob and carol: alice is friends with both (both ways).
@@ -54,15 +54,15 @@ fn three() -> (Harness, ConnId, ConnId, ConnId) {
     (t, a, b, c)
 }
 
-fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> GroupInfo {
+fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> RoomInfo {
     let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
-    group_of(&t.request(conn, |id| ClientFrame::CreateGroup {
+    group_of(&t.request(conn, |id| ClientFrame::CreateGroup(CreateGroup {
         id,
         acting: None,
         members,
         title: None,
         promoted: false,
-    }))
+    })))
 }
 
 #[test]
@@ -70,18 +70,18 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
     let (mut t, a, b, c) = three();
     let g = create(&mut t, a, &["bob", "carol"]);
     assert_eq!(members(&g), vec!["alice", "bob", "carol"]);
-    assert_eq!(g.owner, addr("alice"));
+    assert_eq!(g.owner, Some(addr("alice")));
     for conn in [b, c] {
         let frames = t.take(conn);
         assert!(
-            frames.iter().any(|f| matches!(f, ServerFrame::Group { group, .. } if group.id == g.id)),
+            frames.iter().any(|f| matches!(f, ServerFrame::Room { room: group, .. } if group.id == g.id)),
             "member list pushed"
         );
         assert!(frames.iter().any(|f| matches!(
             f,
             ServerFrame::Deliver {
                 item: StreamItem {
-                    body: ItemBody::Event { event: Event::Group { change: GroupChange::Created { .. }, .. } },
+                    body: ItemBody::Event { event: Event::Room { change: RoomChange::Created { .. }, .. } },
                     ..
                 },
                 ..
@@ -93,18 +93,18 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
     assert!(matches!(send_group(&mut t, b, &g.id, "two"), ServerFrame::Stored { .. }));
     assert!(matches!(send_group(&mut t, c, &g.id, "three"), ServerFrame::Stored { .. }));
     // Each sees the others' messages live (their own come as `stored`), in the relay's order.
-    let bodies = |ms: Vec<GroupMessage>| ms.into_iter().map(|m| m.body).collect::<Vec<_>>();
+    let bodies = |ms: Vec<Message>| ms.into_iter().map(|m| m.body).collect::<Vec<_>>();
     assert_eq!(bodies(group_messages(&mut t, a)), vec!["two", "three"]);
     assert_eq!(bodies(group_messages(&mut t, b)), vec!["one", "three"]);
     assert_eq!(bodies(group_messages(&mut t, c)), vec!["one", "two"]);
-    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+    let ServerFrame::History { messages, .. } = t.request(c, |id| ClientFrame::History(History {
         id,
         acting: None,
-        group: g.id.clone(),
+        room: Some(g.id.clone()), with: None,
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     assert_eq!(bodies(messages), vec!["one", "two", "three"]);
@@ -117,45 +117,45 @@ fn invitations_follow_the_invitees_setting() {
     t.clear();
     // bob and carol are not related and share no group: bob cannot invite her.
     assert_eq!(
-        t.err(b, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }),
+        t.err(b, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") })),
         ErrorCode::NotReachable
     );
     // alice, her friend, can; carol's setting says to ask her.
-    t.ok(c, |id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask });
-    t.ok(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    t.ok(c, |id| ClientFrame::SetInvitePolicy(SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask }));
+    t.ok(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
     let asked = t.events(c);
     assert!(
-        matches!(&asked[..], [Event::GroupInvite { peer, group, .. }] if *peer == addr("alice") && *group == g.id),
+        matches!(&asked[..], [Event::RoomInvite { peer, room: group, .. }] if *peer == addr("alice") && *group == g.id),
         "{asked:?}"
     );
-    let ServerFrame::Groups { invites, policy, .. } = t.request(c, |id| ClientFrame::GetGroups { id, acting: None })
+    let ServerFrame::Rooms { invites, policy, .. } = t.request(c, |id| ClientFrame::GetRooms(GetRooms { id, acting: None }))
     else {
         panic!()
     };
     assert_eq!((invites.len(), policy), (1, InvitePolicy::Ask));
-    t.ok(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true });
-    assert!(group_changes(&mut t, a).contains(&GroupChange::Joined { who: addr("carol") }));
+    t.ok(c, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g.id.clone(), accept: true }));
+    assert!(group_changes(&mut t, a).contains(&RoomChange::Joined { who: addr("carol") }));
     assert_eq!(
-        t.err(c, |id| ClientFrame::AnswerGroupInvite { id, acting: None, group: g.id.clone(), accept: true }),
+        t.err(c, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g.id.clone(), accept: true })),
         ErrorCode::NoSuchInvite
     );
 
     // Someone who refuses invitations is not added, and the inviter is told.
     let d = t.register("dave");
     t.befriend(a, d, RequestAnswer::AcceptMutual);
-    t.ok(d, |id| ClientFrame::SetInvitePolicy { id, acting: None, policy: InvitePolicy::Refuse });
-    let code = t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("dave") });
+    t.ok(d, |id| ClientFrame::SetInvitePolicy(SetInvitePolicy { id, acting: None, policy: InvitePolicy::Refuse }));
+    let code = t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("dave") }));
     assert_eq!(code, ErrorCode::NotReachable);
     // An unrelated handle cannot be invited at all.
     let e = t.register("erin");
     let _ = e;
     assert_eq!(
-        t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("erin") }),
+        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("erin") })),
         ErrorCode::NotReachable
     );
     assert_eq!(
-        t.err(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("bob") }),
-        ErrorCode::AlreadyInGroup
+        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("bob") })),
+        ErrorCode::AlreadyInRoom
     );
 }
 
@@ -164,16 +164,16 @@ fn new_members_see_history_only_from_when_they_joined() {
     let (mut t, a, _b, c) = three();
     let g = create(&mut t, a, &["bob"]);
     send_group(&mut t, a, &g.id, "before carol");
-    t.ok(a, |id| ClientFrame::InviteToGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    t.ok(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
     send_group(&mut t, a, &g.id, "after carol");
-    let ServerFrame::GroupHistory { messages, more, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+    let ServerFrame::History { messages, more, .. } = t.request(c, |id| ClientFrame::History(History {
         id,
         acting: None,
-        group: g.id.clone(),
+        room: Some(g.id.clone()), with: None,
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["after carol"]);
@@ -185,21 +185,21 @@ fn new_members_see_history_only_from_when_they_joined() {
 fn blocks_hold_inside_groups() {
     let (mut t, a, b, c) = three();
     let g = create(&mut t, a, &["bob", "carol"]);
-    t.ok(c, |id| ClientFrame::Block { id, acting: None, target: addr("bob") });
+    t.ok(c, |id| ClientFrame::Block(Block { id, acting: None, target: addr("bob") }));
     t.clear();
     send_group(&mut t, b, &g.id, "hi all");
     assert_eq!(group_messages(&mut t, a).len(), 1, "alice still sees bob");
     assert!(group_messages(&mut t, c).is_empty(), "nothing of bob's reaches carol");
     send_group(&mut t, c, &g.id, "hello");
     assert_eq!(group_messages(&mut t, b).len(), 1, "bob still sees carol: the block is carol's");
-    let ServerFrame::GroupHistory { messages, .. } = t.request(c, |id| ClientFrame::GroupHistory {
+    let ServerFrame::History { messages, .. } = t.request(c, |id| ClientFrame::History(History {
         id,
         acting: None,
-        group: g.id.clone(),
+        room: Some(g.id.clone()), with: None,
         before: None,
         after: None,
         limit: None,
-    }) else {
+    })) else {
         panic!()
     };
     // History is the group's record; the client hides blocked senders there (documented).
@@ -211,48 +211,48 @@ fn leaving_removing_renaming_and_ownership() {
     let (mut t, a, b, c) = three();
     let g = create(&mut t, a, &["bob", "carol"]);
     assert_eq!(
-        t.err(b, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "x".into() }),
+        t.err(b, |id| ClientFrame::RenameRoom(RenameRoom { id, acting: None, room: g.id.clone(), title: "x".into() })),
         ErrorCode::NotOwner
     );
-    t.ok(a, |id| ClientFrame::RenameGroup { id, acting: None, group: g.id.clone(), title: "climbing".into() });
-    assert!(group_changes(&mut t, b).contains(&GroupChange::Renamed { title: Some("climbing".into()) }));
+    t.ok(a, |id| ClientFrame::RenameRoom(RenameRoom { id, acting: None, room: g.id.clone(), title: "climbing".into() }));
+    assert!(group_changes(&mut t, b).contains(&RoomChange::Renamed { title: Some("climbing".into()) }));
     assert_eq!(
-        t.err(b, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") }),
+        t.err(b, |id| ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: g.id.clone(), who: addr("carol") })),
         ErrorCode::NotOwner
     );
-    t.ok(a, |id| ClientFrame::RemoveFromGroup { id, acting: None, group: g.id.clone(), who: addr("carol") });
+    t.ok(a, |id| ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
     let carol = t.take(c);
-    assert!(carol.iter().any(|f| matches!(f, ServerFrame::GroupGone { group, .. } if *group == g.id)));
+    assert!(carol.iter().any(|f| matches!(f, ServerFrame::RoomGone { room: group, .. } if *group == g.id)));
     assert_eq!(
-        t.err(c, |id| ClientFrame::SendGroup {
+        t.err(c, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            group: g.id.clone(),
+            room: Some(g.id.clone()), to: None,
             body: "hey".into(),
             client_msg_id: "x1".into(),
             receipts: false,
-        }),
-        ErrorCode::NotInGroup
+        })),
+        ErrorCode::NotInRoom
     );
     // The owner leaves: bob owns it now.
     t.clear();
-    t.ok(a, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
+    t.ok(a, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: g.id.clone() }));
     let changes = group_changes(&mut t, b);
-    assert!(changes.contains(&GroupChange::Left) && changes.contains(&GroupChange::OwnerChanged), "{changes:?}");
-    assert_eq!(t.core.state().groups[&g.id].owner, addr("bob"));
+    assert!(changes.contains(&RoomChange::Left) && changes.contains(&RoomChange::OwnerChanged), "{changes:?}");
+    assert_eq!(t.core.state().rooms[&g.id].owner, Some(addr("bob")));
     // The last member leaves: the group is archived and nobody can use it.
-    t.ok(b, |id| ClientFrame::LeaveGroup { id, acting: None, group: g.id.clone() });
-    assert!(t.core.state().groups[&g.id].archived);
+    t.ok(b, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: g.id.clone() }));
+    assert!(t.core.state().rooms[&g.id].ended);
     assert_eq!(
-        t.err(b, |id| ClientFrame::GroupHistory {
+        t.err(b, |id| ClientFrame::History(History {
             id,
             acting: None,
-            group: g.id.clone(),
+            room: Some(g.id.clone()), with: None,
             before: None,
             after: None,
-            limit: None
-        }),
-        ErrorCode::NotInGroup
+            limit: None,
+        })),
+        ErrorCode::NotInRoom
     );
 }
 
@@ -262,44 +262,44 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
     let e = t.register("erin");
     let g = create(&mut t, a, &["bob"]);
     assert_eq!(
-        t.err(e, |id| ClientFrame::SendGroup {
+        t.err(e, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            group: g.id.clone(),
+            room: Some(g.id.clone()), to: None,
             body: "x".into(),
             client_msg_id: "e1".into(),
             receipts: false,
-        }),
-        ErrorCode::NotInGroup
+        })),
+        ErrorCode::NotInRoom
     );
     assert_eq!(
-        t.err(e, |id| ClientFrame::SendGroup {
+        t.err(e, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            group: "no-such-group".into(),
+            room: Some(RoomId::parse("no-such-group@test.relay").unwrap()), to: None,
             body: "x".into(),
             client_msg_id: "e2".into(),
             receipts: false,
-        }),
-        ErrorCode::NotInGroup
+        })),
+        ErrorCode::NotInRoom
     );
     let send = |body: &str| {
         let (group, body) = (g.id.clone(), body.to_owned());
-        move |id| ClientFrame::SendGroup {
+        move |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            group,
+            room: Some(group), to: None,
             body,
             client_msg_id: "same".into(),
             receipts: false,
-        }
+        })
     };
     let first = t.request(a, send("once"));
     let again = t.request(a, send("once"));
     assert_eq!(first, again.clone().with_id_of(&first));
     assert_eq!(group_messages(&mut t, b).len(), 1);
     assert_eq!(t.err(a, send("other")), ErrorCode::DuplicateClientMsgId);
-    assert!(t.core.state().groups.contains_key(&g.id));
+    assert!(t.core.state().rooms.contains_key(&g.id));
 }
 
 trait SameIdAs {
@@ -310,8 +310,8 @@ impl SameIdAs for ServerFrame {
     /// The same answer with another request's id, to compare answers to two requests.
     fn with_id_of(self, other: &ServerFrame) -> ServerFrame {
         match (self, other) {
-            (ServerFrame::Stored { message_id, seq, sent_at, recipients, .. }, ServerFrame::Stored { id, .. }) => {
-                ServerFrame::Stored { id: *id, message_id, seq, sent_at, recipients }
+            (ServerFrame::Stored { room, message_id, seq, sent_at, recipients, .. }, ServerFrame::Stored { id, .. }) => {
+                ServerFrame::Stored { id: *id, room, message_id, seq, sent_at, recipients }
             }
             (frame, _) => frame,
         }
@@ -325,29 +325,29 @@ fn typing_reaches_only_who_could_read_the_message_and_is_rate_limited() {
     let typing_seen = |t: &mut Harness, conn: ConnId| {
         t.take(conn).into_iter().filter(|f| matches!(f, ServerFrame::Typing { .. })).count()
     };
-    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    t.send(a, ClientFrame::Typing(Typing { id: None, acting: None, to: Some(addr("bob")), room: None }));
     assert_eq!(typing_seen(&mut t, b), 1);
     assert_eq!(typing_seen(&mut t, c), 0);
     // Within two seconds, the same conversation passes nothing more; later it does.
-    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    t.send(a, ClientFrame::Typing(Typing { id: None, acting: None, to: Some(addr("bob")), room: None }));
     assert_eq!(typing_seen(&mut t, b), 0);
     t.now += 2_000;
-    t.send(a, ClientFrame::Typing { id: None, acting: None, to: Some(addr("bob")), group: None });
+    t.send(a, ClientFrame::Typing(Typing { id: None, acting: None, to: Some(addr("bob")), room: None }));
     assert_eq!(typing_seen(&mut t, b), 1);
     // Strangers get nothing, and hear the usual refusal when they ask with an id.
     assert_eq!(
-        t.err(e, |id| ClientFrame::Typing { id: Some(id), acting: None, to: Some(addr("alice")), group: None }),
+        t.err(e, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, to: Some(addr("alice")), room: None })),
         ErrorCode::NotReachable
     );
     assert_eq!(typing_seen(&mut t, a), 0);
     // In a group: every member but the typist and those who blocked them.
     let g = create(&mut t, a, &["bob", "carol"]);
-    t.ok(c, |id| ClientFrame::Block { id, acting: None, target: addr("alice") });
+    t.ok(c, |id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") }));
     t.clear();
-    t.ok(a, |id| ClientFrame::Typing { id: Some(id), acting: None, to: None, group: Some(g.id.clone()) });
+    t.ok(a, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, to: None, room: Some(g.id.clone()) }));
     assert_eq!((typing_seen(&mut t, b), typing_seen(&mut t, c), typing_seen(&mut t, a)), (1, 0, 0));
     assert_eq!(
-        t.err(e, |id| ClientFrame::Typing { id: Some(id), acting: None, to: None, group: Some(g.id.clone()) }),
-        ErrorCode::NotInGroup
+        t.err(e, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, to: None, room: Some(g.id.clone()) })),
+        ErrorCode::NotInRoom
     );
 }

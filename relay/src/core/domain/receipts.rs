@@ -1,5 +1,5 @@
-//! Delivery and read receipts. A sender asks for them per message (`receipts` in `send` / `send_group`); the relay
-//! then tracks one record per recipient — the addressee, or every other member of the group at send time — and
+//! Delivery and read receipts. A sender asks for them per message (`receipts` in `send`); the relay
+//! then tracks one record per recipient — every other member of the room at send time — and
 //! reports each change of state once, as `receipt` items in the **sender's** stream:
 //!
 //! - *delivered* when an `ack` of the recipient moves its acknowledged position over its copy of the message;
@@ -11,12 +11,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use huddle_shared::limits::{MAX_GROUP_MEMBERS, MAX_READ_IDS};
-use huddle_shared::model::{ItemBody, MessageReceipts, Receipt, ReceiptState, RecipientReceipt, StreamItem};
-use huddle_shared::{Address, ErrorCode, Handle, Millis, RequestId};
+use huddle_shared::limits::{MAX_READ_IDS, MAX_ROOM_MEMBERS};
+use huddle_shared::model::{ItemBody, Message, MessageReceipts, Receipt, ReceiptState, RecipientReceipt};
+use huddle_shared::{Address, ErrorCode, Handle, MessageId, Millis, RoomId};
 
-use super::routing::receipts_reach;
-use super::{ConnId, Core, Fail, Outcome, refuse_with};
+use crate::core::fail::{Fail, Outcome, refuse_with};
+use crate::core::rules::receipts_reach;
+use crate::core::world::World;
 use crate::storage::{Mutation, ReceiptRec, Storage, StorageError};
 
 /// Records read from storage at a time while an acknowledgement is turned into deliveries.
@@ -26,10 +27,10 @@ const ACK_PAGE: usize = 512;
 /// id is still reported once), rather than holding an unbounded table.
 const MAX_OPEN_CONVERSATIONS: usize = 1024;
 /// Tracked recipients of one message: every member but the sender, at most.
-const MAX_TRACKED: usize = MAX_GROUP_MEMBERS;
+const MAX_TRACKED: usize = MAX_ROOM_MEMBERS;
 
-/// A conversation, as receipts are batched: the messages' sender and the group (`None` for direct messages).
-type Conversation = (Address, Option<String>);
+/// A conversation, as receipts are batched: the messages' sender and their room.
+type Conversation = (Address, RoomId);
 
 /// The receipt items one operation produces for one recipient and one state: message ids gathered per
 /// conversation, in the order the conversations first came up.
@@ -37,7 +38,7 @@ struct Report {
     by: Address,
     state: ReceiptState,
     order: Vec<Conversation>,
-    ids: HashMap<Conversation, Vec<String>>,
+    ids: HashMap<Conversation, Vec<MessageId>>,
 }
 
 impl Report {
@@ -47,7 +48,7 @@ impl Report {
 
     /// Adds a message to its conversation's list; returns the conversation.
     fn push(&mut self, record: &ReceiptRec) -> Conversation {
-        let key = (record.sender.clone(), record.group.clone());
+        let key = (record.sender.clone(), record.room.clone());
         let ids = self.ids.entry(key.clone()).or_insert_with(|| {
             self.order.push(key.clone());
             Vec::new()
@@ -57,7 +58,7 @@ impl Report {
     }
 
     /// Takes a conversation's ids out if they fill an item.
-    fn take_full(&mut self, key: &Conversation) -> Option<Vec<String>> {
+    fn take_full(&mut self, key: &Conversation) -> Option<Vec<MessageId>> {
         self.ids.get_mut(key).filter(|ids| ids.len() >= MAX_READ_IDS).map(std::mem::take)
     }
 
@@ -66,7 +67,7 @@ impl Report {
     }
 
     /// Every gathered list, in order, leaving the report empty.
-    fn drain(&mut self) -> Vec<(Conversation, Vec<String>)> {
+    fn drain(&mut self) -> Vec<(Conversation, Vec<MessageId>)> {
         let mut ids = std::mem::take(&mut self.ids);
         std::mem::take(&mut self.order)
             .into_iter()
@@ -75,25 +76,23 @@ impl Report {
     }
 }
 
-impl<S: Storage> Core<S> {
+impl<S: Storage> World<S> {
     /// Starts tracking a message just stored with receipts: one record per recipient, with the recipient's stream
     /// seq of its copy (`None` for a member who had blocked the sender and got none). Returns the recipients, as the
-    /// `stored` answer lists them.
+    /// `stored` answer lists them (nothing when the message did not ask).
     pub(super) fn track_receipts(
         &mut self,
-        message_id: &str,
-        sender: &Address,
-        group: Option<&str>,
+        message: &Message,
         recipients: Vec<(Address, Option<u64>)>,
     ) -> Result<Vec<Address>, StorageError> {
         let mut tracked = Vec::with_capacity(recipients.len());
         for (recipient, seq) in recipients {
             tracked.push(recipient.clone());
             self.write(Mutation::PutReceipt(ReceiptRec {
-                message_id: message_id.to_owned(),
+                message_id: message.id.clone(),
                 recipient,
-                sender: sender.clone(),
-                group: group.map(str::to_owned),
+                sender: message.from.clone(),
+                room: message.room.clone(),
                 seq,
                 delivered_at: None,
                 read_at: None,
@@ -104,7 +103,7 @@ impl<S: Storage> Core<S> {
     }
 
     /// The recipients whose receipts are tracked for a message, for repeating a `stored` answer.
-    pub(super) fn tracked_recipients(&mut self, message_id: &str) -> Result<Vec<Address>, StorageError> {
+    pub(super) fn tracked_recipients(&mut self, message_id: &MessageId) -> Result<Vec<Address>, StorageError> {
         let mut tracked: Vec<Address> =
             self.store.message_receipts(message_id, MAX_TRACKED)?.into_iter().map(|r| r.recipient).collect();
         tracked.sort();
@@ -113,12 +112,9 @@ impl<S: Storage> Core<S> {
 
     /// The receipts of these messages, in their order: for a history page, the requester's own messages that asked
     /// for receipts (nobody else sees them).
-    pub(super) fn page_receipts<'a>(
-        &mut self,
-        mine: impl Iterator<Item = &'a str>,
-    ) -> Result<Vec<MessageReceipts>, StorageError> {
+    pub(super) fn page_receipts(&mut self, mine: &[&MessageId]) -> Result<Vec<MessageReceipts>, StorageError> {
         let mut out = Vec::new();
-        for message_id in mine {
+        for &message_id in mine {
             let mut recipients: Vec<RecipientReceipt> = self
                 .store
                 .message_receipts(message_id, MAX_TRACKED)?
@@ -126,14 +122,14 @@ impl<S: Storage> Core<S> {
                 .map(|r| RecipientReceipt { who: r.recipient, delivered_at: r.delivered_at, read_at: r.read_at })
                 .collect();
             recipients.sort_by(|a, b| a.who.cmp(&b.who));
-            out.push(MessageReceipts { message_id: message_id.to_owned(), recipients });
+            out.push(MessageReceipts { message_id: message_id.clone(), recipients });
         }
         Ok(out)
     }
 
     /// `me`'s acknowledged position moved from `from` to `to`: every tracked message in between is delivered now.
     pub(super) fn deliver_receipts(&mut self, me: &Handle, from: u64, to: u64, now: Millis) -> Outcome {
-        let me_addr = self.state.address(me);
+        let me_addr = self.address(me);
         let mut report = Report::new(me_addr.clone(), ReceiptState::Delivered);
         let mut after = from;
         loop {
@@ -163,15 +159,8 @@ impl<S: Storage> Core<S> {
         self.flush_report(&mut report, now)
     }
 
-    /// `read`: `me`'s client displayed these messages.
-    pub(super) fn read(
-        &mut self,
-        conn: ConnId,
-        id: Option<RequestId>,
-        me: &Handle,
-        message_ids: Vec<String>,
-        now: Millis,
-    ) -> Outcome {
+    /// `me`'s client displayed these messages.
+    pub fn read(&mut self, me: &Handle, message_ids: Vec<MessageId>, now: Millis) -> Outcome {
         if message_ids.len() > MAX_READ_IDS {
             return Err(refuse_with(
                 ErrorCode::BadFrame,
@@ -182,7 +171,7 @@ impl<S: Storage> Core<S> {
                 ),
             ));
         }
-        let me_addr = self.state.address(me);
+        let me_addr = self.address(me);
         let mut delivered = Report::new(me_addr.clone(), ReceiptState::Delivered);
         let mut read = Report::new(me_addr.clone(), ReceiptState::Read);
         let mut seen = HashSet::new();
@@ -211,11 +200,7 @@ impl<S: Storage> Core<S> {
         // Written only now (a read names at most MAX_READ_IDS messages, so the reports stay small), every delivery
         // before any read, so that no message is reported read before it is reported delivered.
         self.flush_report(&mut delivered, now)?;
-        self.flush_report(&mut read, now)?;
-        if let Some(id) = id {
-            self.ok(conn, id);
-        }
-        Ok(())
+        self.flush_report(&mut read, now)
     }
 
     fn flush_report(&mut self, report: &mut Report, now: Millis) -> Result<(), Fail> {
@@ -229,7 +214,7 @@ impl<S: Storage> Core<S> {
     fn append_receipt(
         &mut self,
         report: &Report,
-        ((sender, group), message_ids): (Conversation, Vec<String>),
+        ((sender, room), message_ids): (Conversation, Vec<MessageId>),
         now: Millis,
     ) -> Result<(), Fail> {
         // A sender whose handle was removed since has no stream to report to.
@@ -238,15 +223,8 @@ impl<S: Storage> Core<S> {
         }
         for ids in message_ids.chunks(MAX_READ_IDS) {
             let receipt =
-                Receipt { by: report.by.clone(), state: report.state, message_ids: ids.to_vec(), group: group.clone() };
-            let seq = self.state.head(&sender.handle) + 1;
-            self.write(Mutation::AppendReceipt {
-                handle: sender.handle.clone(),
-                seq,
-                at: now,
-                receipt: receipt.clone(),
-            })?;
-            self.deliver(&sender.handle, StreamItem { seq, at: now, body: ItemBody::Receipt { receipt } }, None);
+                Receipt { by: report.by.clone(), state: report.state, message_ids: ids.to_vec(), room: room.clone() };
+            self.append_item(&sender.handle, ItemBody::Receipt { receipt }, now)?;
         }
         Ok(())
     }
@@ -256,12 +234,12 @@ impl<S: Storage> Core<S> {
 mod tests {
     use super::*;
 
-    fn record(id: &str, sender: &str, group: Option<&str>) -> ReceiptRec {
+    fn record(id: &str, sender: &str, room: Option<&str>) -> ReceiptRec {
         ReceiptRec {
-            message_id: id.to_owned(),
+            message_id: MessageId::new(id),
             recipient: Address::parse("bob@r.example").unwrap(),
             sender: Address::parse(sender).unwrap(),
-            group: group.map(str::to_owned),
+            room: RoomId::parse(&format!("{}@r.example", room.unwrap_or("dm.0"))).unwrap(),
             seq: Some(1),
             delivered_at: None,
             read_at: None,
@@ -277,8 +255,9 @@ mod tests {
         let key = report.push(&record("4", "alice@r.example", None));
         assert_eq!(report.take_full(&key), None);
         let drained = report.drain();
-        let ids: Vec<Vec<String>> = drained.into_iter().map(|(_, ids)| ids).collect();
-        assert_eq!(ids, vec![vec!["1".to_owned(), "4".to_owned()], vec!["2".to_owned()], vec!["3".to_owned()]]);
+        let ids: Vec<Vec<&str>> =
+            drained.iter().map(|(_, ids)| ids.iter().map(MessageId::as_str).collect()).collect();
+        assert_eq!(ids, vec![vec!["1", "4"], vec!["2"], vec!["3"]]);
         assert!(report.drain().is_empty());
 
         for n in 0..MAX_READ_IDS {

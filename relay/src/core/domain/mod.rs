@@ -1,0 +1,42 @@
+//! What the relay does, as operations on the [`World`](super::world::World) alone: they take no connection and no
+//! request id, validate what they must, change state through storage mutations, and record what happened as facts.
+//! Request handlers (`core/requests`) call them on behalf of a client; the relay itself and, later, a peer relay call
+//! them the same way.
+//!
+//! - [`lists`]: friend requests and their answers, the mutual-deletion protocol, entries, blocks.
+//! - [`accounts`]: accounts, sessions, handles and what a handle says about itself (profile, activity, setting).
+//! - [`rooms`]: rooms of every kind: create, invite, answer, leave, remove, rename, end; direct rooms.
+//! - [`messages`]: posting to a room (one path for every kind), streams, acknowledgements, history.
+//! - [`receipts`]: delivery and read receipts.
+//! - [`typing`]: typing indicators and the table that rate-limits them, with its deadlines.
+
+pub mod accounts;
+pub mod lists;
+pub mod messages;
+pub mod receipts;
+pub mod rooms;
+pub mod typing;
+
+use huddle_shared::{Address, ErrorCode};
+
+use super::fail::{Fail, refuse_with};
+
+/// The one answer for a handle that does not exist, blocked the asker, or is not related to it: nobody can probe who
+/// exists through it.
+pub fn unreachable(address: &Address) -> Fail {
+    refuse_with(ErrorCode::NotReachable, format!("{address} cannot be reached from your handle."))
+}
+
+/// An address on another relay, which this relay cannot reach yet.
+pub fn federation_unavailable(address: &Address) -> Fail {
+    refuse_with(
+        ErrorCode::FederationUnavailable,
+        format!("{address} is on another relay, and this relay cannot reach other relays yet."),
+    )
+}
+
+/// Empty (or only whitespace) means "clear"; anything else is kept trimmed.
+pub fn cleared(text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() { None } else { Some(trimmed.to_owned()) }
+}

@@ -1,0 +1,455 @@
+//! The connection and the account: hello (version and features), register, log in (password or token), log out,
+//! change password, sessions, and adding or removing handles. Password work is an effect: the handler asks for it and
+//! the request is finished when the job comes back ([`Core::job_done`]).
+
+use huddle_shared::client::{
+    AddHandle, ChangePassword, Hello, ListSessions, Login, LoginToken, Logout, RemoveHandle, Register, RevokeSession,
+};
+use huddle_shared::limits::{MAX_DEVICE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
+use huddle_shared::model::{PresenceState, RegistrationPolicy, SessionInfo};
+use huddle_shared::server::HandleInfo;
+use huddle_shared::text::check_line;
+use huddle_shared::version::{self, VersionRange};
+use huddle_shared::{ErrorCode, Millis, RequestId, ServerFrame};
+
+use super::{AccountRequest, Caller, Reply};
+use crate::core::conns::ActingHandle;
+use crate::core::facts::Fact;
+use crate::core::fail::{Fail, rate_limited, refuse, refuse_with};
+use crate::core::{Answer, ConnId, Core, Effect, JobId, JobOutcome, LoginJob, PendingJob, RegisterJob};
+use crate::password;
+use crate::storage::{SessionRec, Storage, StorageError};
+
+fn check_password(password: &str) -> Result<(), Fail> {
+    if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&password.len()) {
+        Ok(())
+    } else {
+        Err(refuse(ErrorCode::WeakPassword))
+    }
+}
+
+fn check_device(device: &Option<String>) -> Result<(), Fail> {
+    match device {
+        Some(d) if check_line(d, MAX_DEVICE_CHARS).is_err() => {
+            Err(refuse_with(ErrorCode::BadText, "The device name must be at most 64 characters on one line."))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl AccountRequest for Hello {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, _now: Millis) -> Result<Reply, Fail> {
+        let relay_speaks = version::SUPPORTED;
+        if let Some(old) = self.version {
+            return Err(refuse_with(
+                ErrorCode::VersionMismatch,
+                format!("This relay speaks protocol {relay_speaks} and your client speaks {old}; update your client."),
+            ));
+        }
+        let Some(max) = self.max_version else {
+            return Err(refuse_with(ErrorCode::BadFrame, "Say which protocol versions you speak with \"max_version\"."));
+        };
+        let min = self.min_version.unwrap_or(max);
+        if min > max {
+            return Err(refuse_with(ErrorCode::BadFrame, "\"min_version\" is later than \"max_version\"."));
+        }
+        let client_speaks = VersionRange { min, max };
+        let Some(agreed) = version::negotiate(client_speaks, relay_speaks) else {
+            return Err(refuse_with(
+                ErrorCode::VersionMismatch,
+                format!(
+                    "This relay speaks protocol {relay_speaks} and your client speaks {client_speaks}; update your \
+                     client."
+                ),
+            ));
+        };
+        let features: Vec<&'static str> =
+            version::FEATURES.iter().copied().filter(|f| self.features.iter().any(|asked| asked == f)).collect();
+        core.conns.greet(caller.conn, agreed, features.clone());
+        Ok(Reply::Frame(ServerFrame::Hello {
+            version: agreed,
+            features: features.into_iter().map(str::to_owned).collect(),
+            relay: core.world.relay().clone(),
+            registration: core.config.registration,
+            limits: core.config.limits.clone(),
+        }))
+    }
+}
+
+impl AccountRequest for Register {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let conn = caller.conn;
+        if !core.conns.can_authenticate(conn) {
+            return Err(refuse(ErrorCode::AlreadyAuthenticated));
+        }
+        match core.config.registration {
+            RegistrationPolicy::Closed => return Err(refuse(ErrorCode::RegistrationClosed)),
+            RegistrationPolicy::Invite if !core.invite_usable(self.invite.as_deref()) => {
+                return Err(refuse(ErrorCode::InviteInvalid));
+            }
+            _ => {}
+        }
+        check_password(&self.password)?;
+        check_device(&self.device)?;
+        core.job_capacity()?;
+        if !core.world.state.handle_free(&self.handle) {
+            return Err(refuse_with(
+                ErrorCode::HandleTaken,
+                format!("The handle {} is taken; pick another.", self.handle),
+            ));
+        }
+        let ip_key = format!("reg:{}", core.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default());
+        let max = core.config.registrations_per_ip_per_hour;
+        if let Err(retry) = core.registrations.check(&ip_key, max, now) {
+            return Err(rate_limited("Too many new accounts from your address; try again later.", retry));
+        }
+        core.registrations.record(&ip_key, max, now);
+        core.conns.set_authenticating(conn, true);
+        let Register { id, handle, password, invite, device } = self;
+        let job = core.new_job(PendingJob::Register(RegisterJob { conn, id, handle, invite, device }));
+        core.out.push(Effect::HashPassword { job, password });
+        Ok(Reply::Nothing)
+    }
+}
+
+impl AccountRequest for Login {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let conn = caller.conn;
+        if !core.conns.can_authenticate(conn) {
+            return Err(refuse(ErrorCode::AlreadyAuthenticated));
+        }
+        check_device(&self.device)?;
+        core.job_capacity()?;
+        let account = core.world.state.handles.get(&self.handle).map(|h| h.account.clone());
+        // Unknown handles are limited like real accounts, so the limit itself reveals nothing.
+        let limit_key = account.clone().unwrap_or_else(|| format!("unknown:{}", self.handle));
+        core.check_login_limits(conn, Some(&limit_key), now)?;
+        // Unknown handles verify against a dummy hash, so they cost the same time and say the same thing.
+        let phc = account
+            .as_ref()
+            .and_then(|a| core.world.state.accounts.get(a))
+            .map_or_else(|| core.config.dummy_phc.clone(), |a| a.password_phc.clone());
+        core.conns.set_authenticating(conn, true);
+        let Login { id, password, device, presence, .. } = self;
+        let job = core.new_job(PendingJob::Login(LoginJob { conn, id, account, limit_key, device, presence }));
+        core.out.push(Effect::VerifyPassword { job, password, phc });
+        Ok(Reply::Nothing)
+    }
+}
+
+impl AccountRequest for LoginToken {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let conn = caller.conn;
+        if !core.conns.can_authenticate(conn) {
+            return Err(refuse(ErrorCode::AlreadyAuthenticated));
+        }
+        core.check_login_limits(conn, None, now)?;
+        let state = &core.world.state;
+        let session = state.tokens.get(&password::token_hash(&self.token)).and_then(|s| state.sessions.get(s));
+        let Some(mut session) = session.cloned() else {
+            let (_, ip_key) = core.login_keys(conn, None);
+            core.login_failures.record(&ip_key, core.config.login_failures_per_ip, now);
+            return Err(refuse(ErrorCode::TokenInvalid));
+        };
+        if state.accounts.get(&session.account).is_none_or(|a| a.disabled) {
+            return Err(refuse(ErrorCode::AccountDisabled));
+        }
+        session.last_used_at = now;
+        core.world.write(crate::storage::Mutation::PutSession(session.clone()))?;
+        core.start_session(conn, self.id, session, None, self.presence);
+        Ok(Reply::Nothing)
+    }
+}
+
+impl AccountRequest for Logout {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, _now: Millis) -> Result<Reply, Fail> {
+        core.log_out(caller.conn)?;
+        Ok(Reply::Ok)
+    }
+}
+
+impl AccountRequest for ChangePassword {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let conn = caller.conn;
+        check_password(&self.new_password)?;
+        core.job_capacity()?;
+        let account = core.conns.account(conn).cloned().ok_or_else(|| refuse(ErrorCode::NotAuthenticated))?;
+        // Guessing the current password from a stolen session is limited like guessing it at login.
+        core.check_login_limits(conn, Some(&account), now)?;
+        let phc = core.world.state.accounts.get(&account).map(|a| a.password_phc.clone()).unwrap_or_default();
+        let job = core.new_job(PendingJob::ChangePasswordCheck { conn, id: self.id, new_password: self.new_password });
+        core.out.push(Effect::VerifyPassword { job, password: self.old_password, phc });
+        Ok(Reply::Nothing)
+    }
+}
+
+impl AccountRequest for ListSessions {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, _now: Millis) -> Result<Reply, Fail> {
+        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        let current = core.conns.session(caller.conn).cloned();
+        let mut sessions: Vec<SessionInfo> = core
+            .world
+            .state
+            .sessions
+            .values()
+            .filter(|s| s.account == account)
+            .map(|s| SessionInfo {
+                session: s.id.clone(),
+                device: s.device.clone(),
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                current: Some(&s.id) == current.as_ref(),
+            })
+            .collect();
+        sessions.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.session.cmp(&b.session)));
+        Ok(Reply::Frame(ServerFrame::Sessions { id: self.id, sessions }))
+    }
+}
+
+impl AccountRequest for RevokeSession {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, _now: Millis) -> Result<Reply, Fail> {
+        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        if core.world.state.sessions.get(&self.session).is_none_or(|s| s.account != account) {
+            return Err(refuse(ErrorCode::NoSuchSession));
+        }
+        if core.conns.session(caller.conn) == Some(&self.session) {
+            core.log_out(caller.conn)?;
+        } else {
+            core.end_session(&self.session, None)?;
+        }
+        Ok(Reply::Ok)
+    }
+}
+
+impl AccountRequest for AddHandle {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        core.world.add_handle(&account, &self.handle, now)?;
+        let state = core.conns.handles(caller.conn).first().map_or(PresenceState::Online, |h| h.state);
+        core.conns.add_handle(&account, ActingHandle { handle: self.handle, state, live_from: 0 });
+        Ok(Reply::Frame(core.announce_handles(caller, &account)))
+    }
+}
+
+impl AccountRequest for RemoveHandle {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
+        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        let owned = core.world.state.account_handles(&account);
+        if !owned.iter().any(|h| h.handle == self.handle) {
+            return Err(refuse_with(ErrorCode::NotYourHandle, format!("{} is not one of your handles.", self.handle)));
+        }
+        if owned.len() == 1 {
+            return Err(refuse(ErrorCode::LastHandle));
+        }
+        // Its connections stop acting for it first, so the goodbyes go only to the others.
+        core.conns.remove_handle(&self.handle);
+        core.world.remove_handle(&self.handle, now)?;
+        Ok(Reply::Frame(core.announce_handles(caller, &account)))
+    }
+}
+
+impl<S: Storage> Core<S> {
+    fn invite_usable(&self, code: Option<&str>) -> bool {
+        code.and_then(|c| self.world.state.invites.get(c.trim())).is_some_and(|i| !i.revoked && i.used_by.is_none())
+    }
+
+    fn login_keys(&self, conn: ConnId, account: Option<&str>) -> (Option<String>, String) {
+        let ip = self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default();
+        (account.map(|a| format!("acct:{a}")), format!("ip:{ip}"))
+    }
+
+    fn check_login_limits(&mut self, conn: ConnId, account: Option<&str>, now: Millis) -> Result<(), Fail> {
+        let (account_key, ip_key) = self.login_keys(conn, account);
+        let per_account = self.config.login_failures_per_account;
+        let per_ip = self.config.login_failures_per_ip;
+        let limited = match &account_key {
+            Some(key) => self.login_failures.check(key, per_account, now).err(),
+            None => None,
+        }
+        .or(self.login_failures.check(&ip_key, per_ip, now).err());
+        match limited {
+            Some(retry) => Err(rate_limited(
+                format!("Too many failed logins; try again in {} seconds.", retry.div_ceil(1000).max(1)),
+                retry,
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn record_login_failure(&mut self, conn: ConnId, account: Option<&str>, now: Millis) {
+        let (account_key, ip_key) = self.login_keys(conn, account);
+        if let Some(key) = account_key {
+            self.login_failures.record(&key, self.config.login_failures_per_account, now);
+        }
+        self.login_failures.record(&ip_key, self.config.login_failures_per_ip, now);
+    }
+
+    /// A password job came back: the request it belongs to is finished. Returns the connection it was for, and the
+    /// answer to send after the pushes (a login's `session` goes out at once, before the lists that follow it).
+    pub(in crate::core) fn job_done(
+        &mut self,
+        job: JobId,
+        outcome: JobOutcome,
+        now: Millis,
+    ) -> Result<(Option<ConnId>, Option<Answer>), StorageError> {
+        let Some(pending) = self.jobs.remove(&job) else { return Ok((None, None)) };
+        let (conn, id) = pending.caller();
+        self.conns.set_authenticating(conn, false);
+        if !self.conns.exists(conn) {
+            return Ok((None, None));
+        }
+        let result = match (pending, outcome) {
+            (PendingJob::Register(job), JobOutcome::Hashed(Some(phc))) => self.finish_register(job, phc, now),
+            (PendingJob::Login(job), JobOutcome::Verified(ok)) => self.finish_login(job, ok, now),
+            (PendingJob::ChangePasswordCheck { new_password, .. }, JobOutcome::Verified(true)) => {
+                let job = self.new_job(PendingJob::ChangePasswordHash { conn, id });
+                self.out.push(Effect::HashPassword { job, password: new_password });
+                Ok(None)
+            }
+            (PendingJob::ChangePasswordCheck { .. }, JobOutcome::Verified(false)) => {
+                let account = self.conns.account(conn).cloned();
+                self.record_login_failure(conn, account.as_deref(), now);
+                Err(refuse_with(ErrorCode::BadCredentials, "Your current password is not right."))
+            }
+            (PendingJob::ChangePasswordHash { .. }, JobOutcome::Hashed(Some(phc))) => {
+                self.finish_change_password(conn, phc).map(|()| Some(ServerFrame::Ok { id }))
+            }
+            _ => Err(refuse(ErrorCode::Internal)),
+        };
+        match result {
+            Ok(answer) => Ok((Some(conn), answer.map(|frame| Answer::new(conn, frame)))),
+            Err(Fail::Storage(e)) => Err(e),
+            Err(Fail::Refuse { code, message, retry_after_ms }) => {
+                let message = message.unwrap_or_else(|| code.sentence().to_owned());
+                let frame = ServerFrame::Error { id: Some(id), code, message, retry_after_ms };
+                Ok((Some(conn), Some(Answer::new(conn, frame))))
+            }
+        }
+    }
+
+    fn finish_register(&mut self, job: RegisterJob, phc: String, now: Millis) -> Result<Option<ServerFrame>, Fail> {
+        let RegisterJob { conn, id, handle, invite, device } = job;
+        // Re-check what may have changed while the hash was computed.
+        let invite = match self.config.registration {
+            RegistrationPolicy::Invite => {
+                match invite.as_deref().map(str::trim).and_then(|c| self.world.state.invites.get(c)) {
+                    Some(i) if !i.revoked && i.used_by.is_none() => Some(i.clone()),
+                    _ => return Err(refuse(ErrorCode::InviteInvalid)),
+                }
+            }
+            RegistrationPolicy::Closed => return Err(refuse(ErrorCode::RegistrationClosed)),
+            RegistrationPolicy::Open => None,
+        };
+        let account = self.world.create_account(&handle, phc, invite, now)?;
+        let (session, token) = self.world.new_session(&account.id, device, now)?;
+        self.start_session(conn, id, session, Some(token), None);
+        Ok(None)
+    }
+
+    fn finish_login(&mut self, job: LoginJob, ok: bool, now: Millis) -> Result<Option<ServerFrame>, Fail> {
+        let LoginJob { conn, id, account, limit_key, device, presence } = job;
+        let record = match account.as_ref().and_then(|a| self.world.state.accounts.get(a)) {
+            Some(record) if ok => record.clone(),
+            _ => {
+                self.record_login_failure(conn, Some(&limit_key), now);
+                return Err(refuse(ErrorCode::BadCredentials));
+            }
+        };
+        // Told only to someone who knows the password, so it reveals nothing to guessers.
+        if record.disabled {
+            return Err(refuse(ErrorCode::AccountDisabled));
+        }
+        let (account_key, _) = self.login_keys(conn, Some(&limit_key));
+        if let Some(key) = account_key {
+            self.login_failures.forget(&key);
+        }
+        let (session, token) = self.world.new_session(&record.id, device, now)?;
+        self.start_session(conn, id, session, Some(token), presence);
+        Ok(None)
+    }
+
+    fn finish_change_password(&mut self, conn: ConnId, phc: String) -> Result<(), Fail> {
+        let Some(account) = self.conns.account(conn).cloned() else { return Err(refuse(ErrorCode::NotAuthenticated)) };
+        self.world.set_password(&account, phc)?;
+        let current = self.conns.session(conn).cloned();
+        let others: Vec<_> = self
+            .world
+            .state
+            .sessions
+            .values()
+            .filter(|s| s.account == account && Some(&s.id) != current.as_ref())
+            .map(|s| s.id.clone())
+            .collect();
+        for session in others {
+            self.end_session(&session, None)?;
+        }
+        Ok(())
+    }
+
+    /// The connection now acts for every handle of the account: the `session` answer, then per handle its friend
+    /// list and rooms, then presence.
+    fn start_session(
+        &mut self,
+        conn: ConnId,
+        id: RequestId,
+        session: SessionRec,
+        token: Option<String>,
+        presence: Option<PresenceState>,
+    ) {
+        let state = presence.unwrap_or(PresenceState::Online);
+        let handles: Vec<ActingHandle> = self
+            .world
+            .state
+            .account_handles(&session.account)
+            .iter()
+            .map(|h| ActingHandle { handle: h.handle.clone(), state, live_from: self.world.state.head(&h.handle) })
+            .collect();
+        let infos = self.handle_infos(&session.account);
+        self.conns.authenticate(conn, session.account.clone(), session.id.clone(), handles.clone());
+        self.send(conn, ServerFrame::Session { id, session: session.id, token, handles: infos });
+        for h in handles {
+            let list = self.friend_list(&h.handle);
+            let acting = self.world.address(&h.handle);
+            self.send(conn, ServerFrame::Friends { id: None, acting, list });
+            let rooms = self.rooms_frame(None, &h.handle);
+            self.send(conn, rooms);
+            self.world.record(Fact::PresenceMayHaveChanged(h.handle));
+        }
+    }
+
+    pub(super) fn handle_infos(&self, account: &str) -> Vec<HandleInfo> {
+        self.world
+            .state
+            .account_handles(account)
+            .into_iter()
+            .map(|h| HandleInfo {
+                address: self.world.address(&h.handle),
+                head: self.world.state.head(&h.handle),
+                acked: h.acked,
+                profile: h.profile.clone(),
+                activity: h.activity.clone(),
+                location: h.location.clone(),
+            })
+            .collect()
+    }
+
+    /// The account's handles now: pushed to the account's other connections, and returned as the answer.
+    fn announce_handles(&mut self, caller: &Caller, account: &str) -> ServerFrame {
+        let handles = self.handle_infos(account);
+        for other in self.conns.conns_of_account(account) {
+            if other != caller.conn {
+                self.send(other, ServerFrame::Handles { id: None, handles: handles.clone() });
+            }
+        }
+        ServerFrame::Handles { id: Some(caller.id()), handles }
+    }
+
+    /// Ends this connection's session; the connection goes back to greeted.
+    fn log_out(&mut self, conn: ConnId) -> Result<(), Fail> {
+        if let Some(session) = self.conns.session(conn).cloned() {
+            self.end_session(&session, Some(conn))?;
+        }
+        self.drop_conn_auth(conn);
+        Ok(())
+    }
+}

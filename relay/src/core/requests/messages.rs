@@ -1,0 +1,79 @@
+//! Messages and streams: send (to any room, by one path), sync, ack, history, read, typing.
+
+use huddle_shared::client::{Ack, History, Read, SendMessage, Sync, Typing};
+use huddle_shared::limits::MAX_SYNC_PAGE;
+use huddle_shared::{ErrorCode, Millis, ServerFrame};
+
+use super::{Caller, HandleRequest, Me, Reply, one_target};
+use crate::core::Core;
+use crate::core::fail::{Fail, refuse_with};
+use crate::storage::{HistoryCursor, Storage};
+
+/// The default number of messages in a `history` page.
+const HISTORY_PAGE: u64 = 50;
+
+impl HandleRequest for SendMessage {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        let target = one_target(self.room, self.to, "to", core.world.relay())?;
+        let posted = core.world.post(&me.address, &target, self.body, self.client_msg_id, self.receipts, now)?;
+        Ok(Reply::Frame(ServerFrame::Stored {
+            id: caller.id(),
+            room: posted.message.room,
+            message_id: posted.message.id,
+            seq: posted.seq,
+            sent_at: posted.message.sent_at,
+            recipients: posted.recipients,
+        }))
+    }
+}
+
+impl HandleRequest for Sync {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, me: &Me, _now: Millis) -> Result<Reply, Fail> {
+        let head = core.world.state.head(&me.handle);
+        // Items above where this connection's live pushes start come as `deliver`, never here.
+        let live_from = core.conns.live_from(caller.conn, &me.handle).unwrap_or(head);
+        let limit = self.limit.unwrap_or(u64::from(MAX_SYNC_PAGE));
+        let budget = core.config.sync_batch_bytes;
+        let (items, more) = core.world.stream_page(&me.handle, self.after, live_from, limit, budget)?;
+        Ok(Reply::Frame(ServerFrame::Batch { id: self.id, acting: me.address.clone(), items, more, head }))
+    }
+}
+
+impl HandleRequest for Ack {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        core.world.ack(&me.handle, self.seq, now)?;
+        Ok(Reply::Ok)
+    }
+}
+
+impl HandleRequest for History {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, _now: Millis) -> Result<Reply, Fail> {
+        let target = one_target(self.room, self.with, "with", core.world.relay())?;
+        let cursor = match (&self.before, &self.after) {
+            (Some(_), Some(_)) => {
+                return Err(refuse_with(ErrorCode::BadFrame, "Give either \"before\" or \"after\", not both."));
+            }
+            (Some(b), None) => HistoryCursor::Before(b),
+            (None, Some(a)) => HistoryCursor::After(a),
+            (None, None) => HistoryCursor::Latest,
+        };
+        let limit = self.limit.unwrap_or(HISTORY_PAGE);
+        let (room, page, receipts) = core.world.history(&me.address, &target, cursor, limit)?;
+        Ok(Reply::Frame(ServerFrame::History { id: self.id, room, messages: page.messages, more: page.more, receipts }))
+    }
+}
+
+impl HandleRequest for Read {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        core.world.read(&me.handle, self.message_ids, now)?;
+        Ok(Reply::Ok)
+    }
+}
+
+impl HandleRequest for Typing {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        let target = one_target(self.room, self.to, "to", core.world.relay())?;
+        core.world.typing(&me.address, &target, now)?;
+        Ok(Reply::Ok)
+    }
+}

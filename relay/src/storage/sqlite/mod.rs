@@ -1,0 +1,249 @@
+//! SQLite storage: the relay's durable [`Storage`], one file shared with the admin CLI.
+//!
+//! # Durability
+//! The relay acknowledges nothing before the commit that contains it, so a returned [`Storage::commit`] must survive
+//! SIGKILL and power loss. The file runs in WAL mode with `synchronous=FULL`: every commit fsyncs the WAL before it
+//! returns. (`NORMAL`, the usual companion of WAL, defers that fsync to checkpoints and may roll the last commits
+//! back after a power cut — acknowledged messages would be gone.) WAL rather than a rollback journal because readers
+//! and the single writer do not block each other, so the admin CLI can read while the relay writes, and a commit is
+//! one sequential append plus one fsync. `synchronous` is per connection, which is why everything — relay and admin
+//! CLI alike — opens the file through [`SqliteStorage::open`].
+//!
+//! # One connection
+//! The relay owns exactly one connection, and reads go through it too, so they see mutations that were applied but
+//! not yet committed. That is the behaviour of the in-memory reference (an applied mutation is visible at once); what
+//! is durable is decided by `commit` alone. One connection also makes `PRAGMA data_version` meaningful: it moves only
+//! for commits of *other* connections, which is exactly "the admin CLI changed something".
+//!
+//! # Batching
+//! `apply` opens a transaction lazily and `commit` ends it, so the core pays one fsync per batch of mutations rather
+//! than per mutation. The transaction is `BEGIN IMMEDIATE`: it takes the write lock up front, so a batch never fails
+//! halfway because another writer got in between its first read and its first write; a concurrent admin CLI write
+//! waits on `busy_timeout` instead. A mutation that takes several statements runs inside a savepoint, so a failing
+//! `apply` leaves nothing half done in the batch.
+
+mod accounts;
+mod columns;
+mod lists;
+mod migrate_v4;
+mod migrations;
+mod receipts;
+mod rooms;
+mod streams;
+
+use std::path::Path;
+use std::time::Duration;
+
+use huddle_shared::model::{Message, StreamItem};
+use huddle_shared::{Address, MessageId, RelayName, RoomId};
+use rusqlite::Connection;
+
+use super::{HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
+use lists::Edge;
+
+/// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Room for every distinct statement this module prepares, so that none is ever re-prepared.
+const STATEMENT_CACHE: usize = 64;
+
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Connection,
+    /// `PRAGMA data_version` as last seen by [`Storage::external_change`].
+    data_version: i64,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`.
+    pub fn open(path: &Path, relay_name: &RelayName) -> Result<Self, StorageError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            // The database holds password and token hashes: a new data directory is private to its owner.
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
+        }
+        Self::setup(Connection::open(path)?, relay_name)
+    }
+
+    /// Writes a consistent, compacted copy of the database to `dest` (which must not exist), while the relay may
+    /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StorageError> {
+        let dest =
+            dest.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not valid UTF-8".to_owned()))?;
+        self.conn.execute("VACUUM INTO ?1", [dest])?;
+        Ok(())
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory(relay_name: &RelayName) -> Result<Self, StorageError> {
+        Self::setup(Connection::open_in_memory()?, relay_name)
+    }
+
+    fn setup(conn: Connection, relay_name: &RelayName) -> Result<Self, StorageError> {
+        // First, so that even switching the journal mode waits for a concurrent opener instead of failing.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        // An in-memory database reports "memory"; a file that cannot do WAL (no shared memory, as on some network
+        // file systems) keeps a rollback journal, which is as durable with synchronous=FULL, only less concurrent.
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            tracing::warn!(
+                journal_mode = %mode,
+                "the database could not switch to WAL; the admin CLI's writes will block the relay's reads"
+            );
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrations::migrate(&conn)?;
+        migrations::check_relay_name(&conn, relay_name.as_str())?;
+        // Taken now rather than at the first `external_change`, so that an admin change landing between the core's
+        // `load` and its first poll is not mistaken for the baseline.
+        let data_version = data_version(&conn)?;
+        Ok(Self { conn, data_version })
+    }
+
+    fn in_transaction(&self) -> bool {
+        // The connection's own state rather than a flag of ours: after a failed COMMIT, SQLite decides whether the
+        // transaction is still open, and a flag could disagree.
+        !self.conn.is_autocommit()
+    }
+
+    /// Runs `f` so that either all of its statements take effect or none does, leaving the rest of the batch as is.
+    fn atomically(&self, f: impl FnOnce(&Connection) -> Result<(), StorageError>) -> Result<(), StorageError> {
+        self.conn.execute_batch("SAVEPOINT mutation")?;
+        match f(&self.conn) {
+            Ok(()) => Ok(self.conn.execute_batch("RELEASE mutation")?),
+            Err(e) => {
+                // The mutation's error is the one to report; should the rollback fail too, the relay stops on `e`
+                // anyway and the uncommitted batch dies with the connection.
+                let _ = self.conn.execute_batch("ROLLBACK TO mutation; RELEASE mutation");
+                Err(e)
+            }
+        }
+    }
+
+}
+
+impl Storage for SqliteStorage {
+    fn load(&mut self) -> Result<Snapshot, StorageError> {
+        let conn = &self.conn;
+        Ok(Snapshot {
+            accounts: accounts::load_accounts(conn)?,
+            handles: accounts::load_handles(conn)?,
+            heads: streams::load_heads(conn)?,
+            retired: accounts::load_retired(conn)?,
+            sessions: accounts::load_sessions(conn)?,
+            invites: accounts::load_invites(conn)?,
+            entries: lists::load_entries(conn)?,
+            requests: lists::load_requests(conn)?,
+            deletions: lists::load_deletions(conn)?,
+            blocks: lists::load_blocks(conn)?,
+            rooms: rooms::load_rooms(conn)?,
+            members: rooms::load_members(conn)?,
+            room_invites: rooms::load_invites(conn)?,
+            room_counts: rooms::load_counts(conn)?,
+        })
+    }
+
+    fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError> {
+        if !self.in_transaction() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        let conn = &self.conn;
+        match mutation {
+            Mutation::PutAccount(a) => accounts::put_account(conn, a),
+            Mutation::PutHandle(h) => accounts::put_handle(conn, h),
+            Mutation::RemoveHandle(handle) => self.atomically(|conn| accounts::remove_handle(conn, handle)),
+            Mutation::PutSession(s) => accounts::put_session(conn, s),
+            Mutation::DeleteSession { id } => accounts::delete_session(conn, id),
+            Mutation::PutInvite(i) => accounts::put_invite(conn, i),
+            Mutation::PutEntry(e) => lists::put_entry(conn, e),
+            Mutation::DeleteEntry { owner, peer } => lists::delete_edge(conn, Edge::Entry, owner, peer),
+            Mutation::PutRequest(r) => lists::put_request(conn, r),
+            Mutation::DeleteRequest { from, to } => lists::delete_edge(conn, Edge::Request, from, to),
+            Mutation::PutDeletion(d) => lists::put_deletion(conn, d),
+            Mutation::DeleteDeletion { deleter, deleted } => lists::delete_edge(conn, Edge::Deletion, deleter, deleted),
+            Mutation::PutBlock(b) => lists::put_block(conn, b),
+            Mutation::DeleteBlock { owner, target } => lists::delete_edge(conn, Edge::Block, owner, target),
+            Mutation::PutRoom(r) => rooms::put_room(conn, r),
+            Mutation::PutMember(m) => rooms::put_member(conn, m),
+            Mutation::DeleteMember { room, member } => rooms::delete_member(conn, room, member),
+            Mutation::PutRoomInvite(i) => rooms::put_invite(conn, i),
+            Mutation::DeleteRoomInvite { room, invitee } => rooms::delete_invite(conn, room, invitee),
+            Mutation::StoreMessage { message, number, deliveries } => {
+                self.atomically(|conn| streams::store_message(conn, message, *number, deliveries))
+            }
+            Mutation::AppendItem { handle, item } => streams::append_item(conn, handle, item),
+            Mutation::PutReceipt(r) => receipts::put_receipt(conn, r),
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), StorageError> {
+        if self.in_transaction() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    fn stream_page(
+        &mut self,
+        handle: &Address,
+        after: u64,
+        upto: u64,
+        max_items: usize,
+    ) -> Result<Vec<StreamItem>, StorageError> {
+        streams::stream_page(&self.conn, handle, after, upto, max_items)
+    }
+
+    fn find_client_msg(
+        &mut self,
+        sender: &Address,
+        client_msg_id: &str,
+    ) -> Result<Option<(Message, u64)>, StorageError> {
+        streams::find_client_msg(&self.conn, sender, client_msg_id)
+    }
+
+    fn history(
+        &mut self,
+        room: &RoomId,
+        since: u64,
+        cursor: HistoryCursor<'_>,
+        limit: usize,
+    ) -> Result<Option<HistoryPage>, StorageError> {
+        streams::history(&self.conn, room, since, cursor, limit)
+    }
+
+    fn undelivered_receipts(
+        &mut self,
+        recipient: &Address,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<ReceiptRec>, StorageError> {
+        receipts::undelivered(&self.conn, recipient, after, upto, limit)
+    }
+
+    fn receipt(&mut self, message_id: &MessageId, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {
+        receipts::receipt(&self.conn, message_id, recipient)
+    }
+
+    fn message_receipts(&mut self, message_id: &MessageId, limit: usize) -> Result<Vec<ReceiptRec>, StorageError> {
+        receipts::message_receipts(&self.conn, message_id, limit)
+    }
+
+    fn external_change(&mut self) -> Result<bool, StorageError> {
+        let now = data_version(&self.conn)?;
+        let changed = now != self.data_version;
+        self.data_version = now;
+        Ok(changed)
+    }
+}
+
+fn data_version(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
+}
+
+#[cfg(any())] // TEMP
+mod tests;
