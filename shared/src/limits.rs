@@ -12,7 +12,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 /// Room left in a frame beside the body for a `send`'s other fields, even fully escaped: `type`, `id`, `as`, a room id
 /// or an address, the client message id, `receipts`.
 const SEND_FIELDS_BYTES: usize = 6 * (32 + 320 + MAX_CLIENT_MSG_ID_BYTES) + 256;
-const _: () = assert!(6 * MAX_BODY_BYTES + SEND_FIELDS_BYTES <= MAX_FRAME_BYTES, "a valid send must always fit a frame");
+const _: () =
+    assert!(6 * MAX_BODY_BYTES + SEND_FIELDS_BYTES <= MAX_FRAME_BYTES, "a valid send must always fit a frame");
 /// Longest friend-request greeting, in characters.
 pub const MAX_GREETING_CHARS: usize = 280;
 /// Longest activity text ("playing FFXI — waiting for a table"), in characters.

@@ -54,10 +54,21 @@ pub const HOUSEKEEPING_INTERVAL_MS: Millis = 1_000;
 /// What the core reacts to.
 #[derive(Debug)]
 pub enum Input {
-    Connected { conn: ConnId, ip: IpAddr },
-    Frame { conn: ConnId, frame: ClientFrame },
-    Disconnected { conn: ConnId },
-    JobDone { job: JobId, outcome: JobOutcome },
+    Connected {
+        conn: ConnId,
+        ip: IpAddr,
+    },
+    Frame {
+        conn: ConnId,
+        frame: ClientFrame,
+    },
+    Disconnected {
+        conn: ConnId,
+    },
+    JobDone {
+        job: JobId,
+        outcome: JobOutcome,
+    },
     /// The time [`Core::poll_deadline`] named has come (or passed).
     Deadline,
 }
@@ -75,11 +86,24 @@ pub struct Acted<T> {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Send { conn: ConnId, frame: ServerFrame },
+    Send {
+        conn: ConnId,
+        frame: ServerFrame,
+    },
     /// Send `bye` with this code, then close the connection.
-    Close { conn: ConnId, code: ErrorCode },
-    HashPassword { job: JobId, password: String },
-    VerifyPassword { job: JobId, password: String, phc: String },
+    Close {
+        conn: ConnId,
+        code: ErrorCode,
+    },
+    HashPassword {
+        job: JobId,
+        password: String,
+    },
+    VerifyPassword {
+        job: JobId,
+        password: String,
+        phc: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -276,12 +300,7 @@ impl<S: Storage> Core<S> {
 
     /// A frame from a connection: dispatched to its handler; the answer (or the refusal) is returned to be sent after
     /// the pushes it caused.
-    fn frame(
-        &mut self,
-        conn: ConnId,
-        frame: ClientFrame,
-        now: Millis,
-    ) -> Result<Option<Answer>, StorageError> {
+    fn frame(&mut self, conn: ConnId, frame: ClientFrame, now: Millis) -> Result<Option<Answer>, StorageError> {
         if !self.conns.exists(conn) {
             return Ok(None);
         }
@@ -388,4 +407,4 @@ impl<S: Storage> Core<S> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -101,7 +101,8 @@ impl<S: Storage> Core<S> {
             }
             for conn in self.conns.acting_for(&recipient.handle) {
                 if self.conns.has_feature(conn, FEATURE_TYPING) {
-                    let frame = ServerFrame::Typing { acting: recipient.clone(), from: from.clone(), room: room.clone() };
+                    let frame =
+                        ServerFrame::Typing { acting: recipient.clone(), from: from.clone(), room: room.clone() };
                     self.send(conn, frame);
                 }
             }
@@ -147,14 +148,22 @@ impl<S: Storage> Core<S> {
             return Ok(());
         }
         let of = self.world.address(handle);
-        self.push_to_viewers(&of, |viewer| ServerFrame::Presence { acting: viewer, of: of.clone(), presence: shown.clone() });
+        self.push_to_viewers(&of, |viewer| ServerFrame::Presence {
+            acting: viewer,
+            of: of.clone(),
+            presence: shown.clone(),
+        });
         Ok(())
     }
 
     fn push_profile(&mut self, handle: &Handle) {
         let Some(profile) = self.world.state.handles.get(handle).map(|h| h.profile.clone()) else { return };
         let of = self.world.address(handle);
-        self.push_to_viewers(&of, |viewer| ServerFrame::Profile { acting: viewer, of: of.clone(), profile: profile.clone() });
+        self.push_to_viewers(&of, |viewer| ServerFrame::Profile {
+            acting: viewer,
+            of: of.clone(),
+            profile: profile.clone(),
+        });
     }
 
     /// A frame to every connection of everyone who may see `of`'s presence and profile.

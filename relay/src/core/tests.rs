@@ -78,7 +78,10 @@ impl Harness {
     }
 
     /// The relay acting on its own (see [`Core::act`]); the pushes land in the inboxes as any others.
-    pub fn act<T>(&mut self, act: impl FnOnce(&mut World<MemoryStorage>, Millis) -> Result<T, Fail>) -> Result<T, Fail> {
+    pub fn act<T>(
+        &mut self,
+        act: impl FnOnce(&mut World<MemoryStorage>, Millis) -> Result<T, Fail>,
+    ) -> Result<T, Fail> {
         self.now += 1;
         let acted = self.core.act(self.now, act).unwrap();
         self.perform(acted.effects);
@@ -175,13 +178,15 @@ impl Harness {
 
     pub fn register(&mut self, handle: &str) -> ConnId {
         let conn = self.connect();
-        let answer = self.request(conn, |id| ClientFrame::Register(Register {
-            id,
-            handle: h(handle),
-            password: format!("{handle}-password"),
-            invite: None,
-            device: None,
-        }));
+        let answer = self.request(conn, |id| {
+            ClientFrame::Register(Register {
+                id,
+                handle: h(handle),
+                password: format!("{handle}-password"),
+                invite: None,
+                device: None,
+            })
+        });
         assert!(matches!(answer, ServerFrame::Session { token: Some(_), .. }), "{answer:?}");
         self.handle_of.insert(conn, h(handle));
         self.take(conn);
@@ -190,13 +195,15 @@ impl Harness {
 
     pub fn login(&mut self, handle: &str) -> ConnId {
         let conn = self.connect();
-        let answer = self.request(conn, |id| ClientFrame::Login(Login {
-            id,
-            handle: h(handle),
-            password: format!("{handle}-password"),
-            device: None,
-            presence: None,
-        }));
+        let answer = self.request(conn, |id| {
+            ClientFrame::Login(Login {
+                id,
+                handle: h(handle),
+                password: format!("{handle}-password"),
+                device: None,
+                presence: None,
+            })
+        });
         assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
         self.handle_of.insert(conn, h(handle));
         conn
@@ -217,14 +224,17 @@ impl Harness {
 
     pub fn dm(&mut self, from: ConnId, to: &str, body: &str) -> ServerFrame {
         let cmid = format!("c{}", self.next_id);
-        self.request(from, |id| ClientFrame::Send(SendMessage {
-            id,
-            acting: None,
-            room: None, to: Some(addr(to)),
-            body: body.to_owned(),
-            client_msg_id: cmid,
-            receipts: false,
-        }))
+        self.request(from, |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr(to)),
+                body: body.to_owned(),
+                client_msg_id: cmid,
+                receipts: false,
+            })
+        })
     }
 
     pub fn last_friends(&mut self, conn: ConnId) -> FriendList {
@@ -267,7 +277,7 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
 
 mod auth_tests;
 mod friend_tests;
-mod room_tests;
 mod message_tests;
 mod receipt_tests;
+mod room_tests;
 mod routing_property;

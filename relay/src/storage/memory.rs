@@ -43,7 +43,8 @@ impl MemoryStorage {
             if handle == &message.from.handle {
                 self.client_ids.insert((message.from.clone(), message.client_msg_id.clone()), (index, *seq));
             }
-            let item = StreamItem { seq: *seq, at: message.sent_at, body: ItemBody::Message { message: message.clone() } };
+            let item =
+                StreamItem { seq: *seq, at: message.sent_at, body: ItemBody::Message { message: message.clone() } };
             self.append(handle, item);
         }
         match self.data.room_counts.iter_mut().find(|(r, _)| *r == message.room) {
@@ -158,7 +159,10 @@ impl Storage for MemoryStorage {
                     _ => visible.len(),
                 };
                 let start = bound.saturating_sub(limit);
-                HistoryPage { messages: visible[start..bound].iter().map(|(m, _)| m.clone()).collect(), more: start > 0 }
+                HistoryPage {
+                    messages: visible[start..bound].iter().map(|(m, _)| m.clone()).collect(),
+                    more: start > 0,
+                }
             }
             HistoryCursor::After(id) => {
                 let Some(i) = position(id) else { return Ok(None) };

@@ -13,9 +13,9 @@ mod memory;
 mod records;
 mod sqlite;
 
-#[cfg(any())] // TEMP
+#[cfg(test)]
 mod conformance;
-#[cfg(any())] // TEMP
+#[cfg(test)]
 mod differential;
 
 pub use memory::MemoryStorage;

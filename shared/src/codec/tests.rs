@@ -74,17 +74,15 @@ fn refuses_bad_frames_with_the_right_code_and_id() {
     assert!(e.to_string().contains("may only contain"), "{e}");
     let e = decode_client(r#"{"type":"logout","id":6,"extra":true}"#).unwrap_err();
     assert_eq!(e.to_string(), "invalid \"logout\" frame: unknown field `extra`, expected `id`");
-    let big = format!(
-        r#"{{"type":"send","id":1,"to":"bob","client_msg_id":"x","body":"{}"}}"#,
-        "a".repeat(MAX_FRAME_BYTES)
-    );
+    let big =
+        format!(r#"{{"type":"send","id":1,"to":"bob","client_msg_id":"x","body":"{}"}}"#, "a".repeat(MAX_FRAME_BYTES));
     assert_eq!(decode_client(&big).unwrap_err().code(), ErrorCode::FrameTooLarge);
 }
 
 #[test]
 fn a_key_given_twice_is_refused_with_the_frames_id() {
-    let e = decode_client(r#"{"type":"send","id":5,"to":"bob","body":"a","body":"b","client_msg_id":"c"}"#)
-        .unwrap_err();
+    let e =
+        decode_client(r#"{"type":"send","id":5,"to":"bob","body":"a","body":"b","client_msg_id":"c"}"#).unwrap_err();
     assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, Some(5)));
     assert!(e.to_string().contains("duplicate field `body`"), "{e}");
     // A repeated `id` or `type` cannot say which one the answer should carry.
@@ -137,8 +135,8 @@ fn receipts_are_asked_per_send_and_omitted_when_not() {
     let f = decode_client(text).unwrap();
     assert!(matches!(&f, ClientFrame::Send(SendMessage { room: Some(r), .. }) if r.local() == "g1"), "{f:?}");
     assert_eq!(encode_client(&f), text);
-    let e = decode_client(r#"{"type":"send","id":3,"to":"a","body":"hi","client_msg_id":"b","receipts":1}"#)
-        .unwrap_err();
+    let e =
+        decode_client(r#"{"type":"send","id":3,"to":"a","body":"hi","client_msg_id":"b","receipts":1}"#).unwrap_err();
     assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, Some(3)));
 }
 

@@ -66,10 +66,16 @@ impl Event {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemBody {
     /// A message the handle sent or received, in any kind of room.
-    Message { message: Message },
-    Event { event: Event },
+    Message {
+        message: Message,
+    },
+    Event {
+        event: Event,
+    },
     /// Only in the stream of the messages' sender.
-    Receipt { receipt: Receipt },
+    Receipt {
+        receipt: Receipt,
+    },
     /// A kind of a later protocol version: the item still has its `seq` — acknowledge it and skip it, so that it never
     /// blocks the items after it.
     #[serde(other)]

@@ -131,7 +131,8 @@ impl<S: Storage> World<S> {
             Some(e) => (e.nickname.clone(), e.note.clone()),
             None => (None, None),
         };
-        let entry = EntryRec { owner: owner.clone(), peer: peer.clone(), nickname, note, since: now, removed_you: false };
+        let entry =
+            EntryRec { owner: owner.clone(), peer: peer.clone(), nickname, note, since: now, removed_you: false };
         self.write(Mutation::PutEntry(entry))?;
         Ok(())
     }
@@ -188,8 +189,7 @@ impl<S: Storage> World<S> {
     }
 
     pub fn answer_deletion(&mut self, me: &Address, from: &Address, answer: DeletionAnswer, now: Millis) -> Outcome {
-        let Some(record) =
-            self.state.deletions.get(from, me).cloned().filter(|r| r.state == DeletionState::Requested)
+        let Some(record) = self.state.deletions.get(from, me).cloned().filter(|r| r.state == DeletionState::Requested)
         else {
             return Err(refuse_with(ErrorCode::NoDeletionRequest, format!("{from} has not asked you to delete them.")));
         };

@@ -182,7 +182,8 @@ impl<S: Storage> World<S> {
                 "That message is not part of this room's history that you can see.",
             ));
         };
-        let mine: Vec<&MessageId> = page.messages.iter().filter(|m| m.receipts && m.from == *me).map(|m| &m.id).collect();
+        let mine: Vec<&MessageId> =
+            page.messages.iter().filter(|m| m.receipts && m.from == *me).map(|m| &m.id).collect();
         let receipts = self.page_receipts(&mine)?;
         Ok((room, page, receipts))
     }

@@ -255,8 +255,7 @@ mod tests {
         let key = report.push(&record("4", "alice@r.example", None));
         assert_eq!(report.take_full(&key), None);
         let drained = report.drain();
-        let ids: Vec<Vec<&str>> =
-            drained.iter().map(|(_, ids)| ids.iter().map(MessageId::as_str).collect()).collect();
+        let ids: Vec<Vec<&str>> = drained.iter().map(|(_, ids)| ids.iter().map(MessageId::as_str).collect()).collect();
         assert_eq!(ids, vec![vec!["1", "4"], vec!["2"], vec!["3"]]);
         assert!(report.drain().is_empty());
 

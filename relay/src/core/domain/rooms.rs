@@ -111,7 +111,9 @@ impl<S: Storage> World<S> {
     pub fn direct_room(&mut self, a: &Address, b: &Address, now: Millis) -> Outcome<RoomId> {
         let id = crate::ids::direct_room_id(a, b);
         match self.state.rooms.get(&id) {
-            Some(room) if room.kind == RoomKind::Direct && self.state.is_member(&id, a) && self.state.is_member(&id, b) => {
+            Some(room)
+                if room.kind == RoomKind::Direct && self.state.is_member(&id, a) && self.state.is_member(&id, b) =>
+            {
                 Ok(id)
             }
             // A different pair with the same id: 2^-128 by chance, impossible by choice of handles. Refused rather
@@ -121,8 +123,14 @@ impl<S: Storage> World<S> {
                 Err(refuse(ErrorCode::Internal))
             }
             None => {
-                let room =
-                    RoomRec { id: id.clone(), kind: RoomKind::Direct, title: None, owner: None, created_at: now, ended: false };
+                let room = RoomRec {
+                    id: id.clone(),
+                    kind: RoomKind::Direct,
+                    title: None,
+                    owner: None,
+                    created_at: now,
+                    ended: false,
+                };
                 self.write(Mutation::PutRoom(room))?;
                 for member in [a, b] {
                     let rec = MemberRec { room: id.clone(), member: member.clone(), joined_at: now, since: 0 };
@@ -270,7 +278,10 @@ impl<S: Storage> World<S> {
             return Err(refuse(ErrorCode::RoomFull));
         }
         if self.shared_room_count(creator) >= MAX_ROOMS_PER_HANDLE {
-            return Err(refuse_with(ErrorCode::RoomFull, "You are in as many rooms as a handle can be; leave one first."));
+            return Err(refuse_with(
+                ErrorCode::RoomFull,
+                "You are in as many rooms as a handle can be; leave one first.",
+            ));
         }
         for who in &others {
             if self.state.local_handle(who).is_none() || !rules::may_invite(&self.state, creator, who) {
@@ -352,7 +363,10 @@ impl<S: Storage> World<S> {
         }
         // Everything that could refuse is checked before the invitation is used up.
         if accept && self.shared_room_count(who) >= MAX_ROOMS_PER_HANDLE {
-            return Err(refuse_with(ErrorCode::RoomFull, "You are in as many rooms as a handle can be; leave one first."));
+            return Err(refuse_with(
+                ErrorCode::RoomFull,
+                "You are in as many rooms as a handle can be; leave one first.",
+            ));
         }
         self.write(Mutation::DeleteRoomInvite { room: room.clone(), invitee: who.clone() })?;
         if accept && self.state.open_room(room).is_some() {

@@ -3,7 +3,7 @@
 //! the request is finished when the job comes back ([`Core::job_done`]).
 
 use huddle_shared::client::{
-    AddHandle, ChangePassword, Hello, ListSessions, Login, LoginToken, Logout, RemoveHandle, Register, RevokeSession,
+    AddHandle, ChangePassword, Hello, ListSessions, Login, LoginToken, Logout, Register, RemoveHandle, RevokeSession,
 };
 use huddle_shared::limits::{MAX_DEVICE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
 use huddle_shared::model::{PresenceState, RegistrationPolicy, SessionInfo};
@@ -47,7 +47,10 @@ impl AccountRequest for Hello {
             ));
         }
         let Some(max) = self.max_version else {
-            return Err(refuse_with(ErrorCode::BadFrame, "Say which protocol versions you speak with \"max_version\"."));
+            return Err(refuse_with(
+                ErrorCode::BadFrame,
+                "Say which protocol versions you speak with \"max_version\".",
+            ));
         };
         let min = self.min_version.unwrap_or(max);
         if min > max {

@@ -146,6 +146,9 @@ fn one_target(
     match (room, person) {
         (Some(room), None) => Ok(Target::Room(room)),
         (None, Some(person)) => Ok(Target::Direct(person.resolve(relay))),
-        _ => Err(refuse_with(ErrorCode::BadFrame, format!("Name the conversation with either \"room\" or \"{person_field}\"."))),
+        _ => Err(refuse_with(
+            ErrorCode::BadFrame,
+            format!("Name the conversation with either \"room\" or \"{person_field}\"."),
+        )),
     }
 }

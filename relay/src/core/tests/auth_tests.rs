@@ -31,7 +31,8 @@ fn hello_agrees_on_the_highest_common_version_and_the_features_both_know() {
     let mut t = Harness::new();
     // A newer client: it speaks 2.0 up to 2.7, and asks for a feature of a later version too.
     let asked = vec!["typing".to_owned(), "teleport".to_owned()];
-    let (_, frames) = hello(&mut t, Hello { min_version: v("2.0"), max_version: v("2.7"), features: asked, ..Hello::default() });
+    let (_, frames) =
+        hello(&mut t, Hello { min_version: v("2.0"), max_version: v("2.7"), features: asked, ..Hello::default() });
     match &frames[..] {
         [ServerFrame::Hello { version, features, .. }] => {
             assert_eq!(*version, huddle_shared::version::CURRENT);
@@ -81,13 +82,15 @@ fn a_hello_without_versions_is_a_bad_frame_and_the_connection_may_try_again() {
 fn register_then_login_with_password_and_token() {
     let mut t = Harness::new();
     let conn = t.connect();
-    let answer = t.request(conn, |id| ClientFrame::Register(Register {
-        id,
-        handle: h("Alice"),
-        password: "alice-password".into(),
-        invite: None,
-        device: Some("laptop".into()),
-    }));
+    let answer = t.request(conn, |id| {
+        ClientFrame::Register(Register {
+            id,
+            handle: h("Alice"),
+            password: "alice-password".into(),
+            invite: None,
+            device: Some("laptop".into()),
+        })
+    });
     let ServerFrame::Session { token: Some(token), handles, .. } = answer else { panic!("{answer:?}") };
     assert_eq!(handles[0].address, addr("alice"), "handles are folded to lowercase");
     assert!(
@@ -118,7 +121,8 @@ fn register_then_login_with_password_and_token() {
         })),
         ErrorCode::WeakPassword
     );
-    let answer = t.request(again, |id| ClientFrame::LoginToken(LoginToken { id, token: token.clone(), presence: None }));
+    let answer =
+        t.request(again, |id| ClientFrame::LoginToken(LoginToken { id, token: token.clone(), presence: None }));
     assert!(matches!(answer, ServerFrame::Session { token: None, .. }), "{answer:?}");
     assert_eq!(
         t.err(again, |id| ClientFrame::LoginToken(LoginToken { id, token: "nope".into(), presence: None })),
@@ -140,7 +144,9 @@ fn unknown_handle_and_wrong_password_look_the_same_and_are_rate_limited() {
     let conn = t.connect();
     let wrong = |handle: &str| {
         let handle = h(handle);
-        move |id| ClientFrame::Login(Login { id, handle, password: "wrong-password".into(), device: None, presence: None })
+        move |id| {
+            ClientFrame::Login(Login { id, handle, password: "wrong-password".into(), device: None, presence: None })
+        }
     };
     let unknown = t.request(conn, wrong("nobody"));
     let bad = t.request(conn, wrong("alice"));
@@ -155,13 +161,15 @@ fn unknown_handle_and_wrong_password_look_the_same_and_are_rate_limited() {
         assert_eq!(t.err(conn, wrong("alice")), ErrorCode::BadCredentials);
     }
     // Five failures for the account: even the right password now waits.
-    let answer = t.request(conn, |id| ClientFrame::Login(Login {
-        id,
-        handle: h("alice"),
-        password: "alice-password".into(),
-        device: None,
-        presence: None,
-    }));
+    let answer = t.request(conn, |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("alice"),
+            password: "alice-password".into(),
+            device: None,
+            presence: None,
+        })
+    });
     assert!(
         matches!(answer, ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(_), .. }),
         "{answer:?}"
@@ -176,13 +184,15 @@ fn invite_and_closed_policies() {
     let conn = t.connect();
     let reg = |invite: Option<&str>| {
         let invite = invite.map(str::to_owned);
-        move |id| ClientFrame::Register(Register {
-            id,
-            handle: h("dora"),
-            password: "dora-password".into(),
-            invite,
-            device: None,
-        })
+        move |id| {
+            ClientFrame::Register(Register {
+                id,
+                handle: h("dora"),
+                password: "dora-password".into(),
+                invite,
+                device: None,
+            })
+        }
     };
     assert_eq!(t.err(conn, reg(None)), ErrorCode::InviteInvalid);
     assert_eq!(t.err(conn, reg(Some("made-up"))), ErrorCode::InviteInvalid);
@@ -190,13 +200,15 @@ fn invite_and_closed_policies() {
     t.core.world().write(crate::storage::Mutation::PutInvite(invite)).unwrap();
     assert!(matches!(t.request(conn, reg(Some("abc123"))), ServerFrame::Session { .. }));
     let other = t.connect();
-    let reuse = move |id| ClientFrame::Register(Register {
-        id,
-        handle: h("eve"),
-        password: "eve-password".into(),
-        invite: Some("abc123".into()),
-        device: None,
-    });
+    let reuse = move |id| {
+        ClientFrame::Register(Register {
+            id,
+            handle: h("eve"),
+            password: "eve-password".into(),
+            invite: Some("abc123".into()),
+            device: None,
+        })
+    };
     assert_eq!(t.err(other, reuse), ErrorCode::InviteInvalid, "an invite is used once");
 
     let mut closed = Harness::with_policy(RegistrationPolicy::Closed);
@@ -209,7 +221,8 @@ fn logout_and_revoke_end_sessions_everywhere() {
     let mut t = Harness::new();
     let first = t.register("alice");
     let second = t.login("alice");
-    let ServerFrame::Sessions { sessions, .. } = t.request(second, |id| ClientFrame::ListSessions(ListSessions { id })) else {
+    let ServerFrame::Sessions { sessions, .. } = t.request(second, |id| ClientFrame::ListSessions(ListSessions { id }))
+    else {
         panic!()
     };
     assert_eq!(sessions.len(), 2);
@@ -221,7 +234,10 @@ fn logout_and_revoke_end_sessions_everywhere() {
         ErrorCode::NoSuchSession
     );
     t.ok(second, |id| ClientFrame::Logout(Logout { id }));
-    assert_eq!(t.err(second, |id| ClientFrame::GetFriends(GetFriends { id, acting: None })), ErrorCode::NotAuthenticated);
+    assert_eq!(
+        t.err(second, |id| ClientFrame::GetFriends(GetFriends { id, acting: None })),
+        ErrorCode::NotAuthenticated
+    );
     assert!(t.core.state().sessions.is_empty());
 }
 
@@ -232,20 +248,24 @@ fn change_password_checks_the_old_one_and_revokes_other_sessions() {
     let b = t.login("alice");
     let change = |old: &str| {
         let old = old.to_owned();
-        move |id| ClientFrame::ChangePassword(ChangePassword { id, old_password: old, new_password: "new-password".into() })
+        move |id| {
+            ClientFrame::ChangePassword(ChangePassword { id, old_password: old, new_password: "new-password".into() })
+        }
     };
     assert_eq!(t.err(a, change("wrong")), ErrorCode::BadCredentials);
     t.ok(a, change("alice-password"));
     assert_eq!(t.closed.get(&b), Some(&ErrorCode::SessionRevoked));
     assert!(!t.closed.contains_key(&a));
     let conn = t.connect();
-    let answer = t.request(conn, |id| ClientFrame::Login(Login {
-        id,
-        handle: h("alice"),
-        password: "new-password".into(),
-        device: None,
-        presence: None,
-    }));
+    let answer = t.request(conn, |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("alice"),
+            password: "new-password".into(),
+            device: None,
+            presence: None,
+        })
+    });
     assert!(matches!(answer, ServerFrame::Session { .. }));
 }
 
@@ -265,15 +285,20 @@ fn handles_up_to_four_with_their_own_lists_and_removal_notifies_friends() {
         "several handles need `as`"
     );
     // alt1 befriends bob; alice's own list stays empty.
-    t.ok(a, |id| ClientFrame::FriendRequest(FriendRequest { id, acting: Some(h("alt1")), to: addr("bob"), greeting: None }));
-    t.ok(bob, |id| ClientFrame::AnswerRequest(AnswerRequest {
-        id,
-        acting: None,
-        from: addr("alt1"),
-        answer: RequestAnswer::AcceptMutual,
-    }));
+    t.ok(a, |id| {
+        ClientFrame::FriendRequest(FriendRequest { id, acting: Some(h("alt1")), to: addr("bob"), greeting: None })
+    });
+    t.ok(bob, |id| {
+        ClientFrame::AnswerRequest(AnswerRequest {
+            id,
+            acting: None,
+            from: addr("alt1"),
+            answer: RequestAnswer::AcceptMutual,
+        })
+    });
     t.clear();
-    let ServerFrame::Friends { list, .. } = t.request(a, |id| ClientFrame::GetFriends(GetFriends { id, acting: Some(h("alice")) }))
+    let ServerFrame::Friends { list, .. } =
+        t.request(a, |id| ClientFrame::GetFriends(GetFriends { id, acting: Some(h("alice")) }))
     else {
         panic!()
     };
@@ -291,21 +316,29 @@ fn handles_up_to_four_with_their_own_lists_and_removal_notifies_friends() {
     for name in ["alt2", "alt3"] {
         t.request(a, |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h(name) }));
     }
-    assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("alice") })), ErrorCode::LastHandle);
-    assert_eq!(t.err(a, |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("bob") })), ErrorCode::NotYourHandle);
+    assert_eq!(
+        t.err(a, |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("alice") })),
+        ErrorCode::LastHandle
+    );
+    assert_eq!(
+        t.err(a, |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("bob") })),
+        ErrorCode::NotYourHandle
+    );
 }
 
 #[test]
 fn unknown_handles_are_rate_limited_like_real_ones() {
     let mut t = Harness::new();
     let conn = t.connect();
-    let wrong = |id| ClientFrame::Login(Login {
-        id,
-        handle: h("ghost"),
-        password: "wrong-password".into(),
-        device: None,
-        presence: None,
-    });
+    let wrong = |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("ghost"),
+            password: "wrong-password".into(),
+            device: None,
+            presence: None,
+        })
+    };
     for _ in 0..5 {
         assert_eq!(t.err(conn, wrong), ErrorCode::BadCredentials);
     }
@@ -316,11 +349,13 @@ fn unknown_handles_are_rate_limited_like_real_ones() {
 fn guessing_the_current_password_is_rate_limited() {
     let mut t = Harness::new();
     let a = t.register("alice");
-    let change = |id| ClientFrame::ChangePassword(ChangePassword {
-        id,
-        old_password: "guess-guess".into(),
-        new_password: "new-password".into(),
-    });
+    let change = |id| {
+        ClientFrame::ChangePassword(ChangePassword {
+            id,
+            old_password: "guess-guess".into(),
+            new_password: "new-password".into(),
+        })
+    };
     for _ in 0..5 {
         assert_eq!(t.err(a, change), ErrorCode::BadCredentials);
     }

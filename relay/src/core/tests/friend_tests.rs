@@ -7,12 +7,14 @@ fn request_is_shown_at_every_login_and_accept_puts_the_answerer_on_the_requester
     let mut t = Harness::new();
     let a = t.register("alice");
     let b = t.register("bob");
-    t.ok(a, |id| ClientFrame::FriendRequest(FriendRequest {
-        id,
-        acting: None,
-        to: addr("bob"),
-        greeting: Some("hi, it's alice from FFXI".into()),
-    }));
+    t.ok(a, |id| {
+        ClientFrame::FriendRequest(FriendRequest {
+            id,
+            acting: None,
+            to: addr("bob"),
+            greeting: Some("hi, it's alice from FFXI".into()),
+        })
+    });
     assert_eq!(
         t.events(b),
         vec![Event::RequestReceived { peer: addr("alice"), greeting: Some("hi, it's alice from FFXI".into()) }]
@@ -22,7 +24,14 @@ fn request_is_shown_at_every_login_and_accept_puts_the_answerer_on_the_requester
     let list = t.last_friends(b);
     assert_eq!(list.requests_in.len(), 1, "still waiting at the next login");
     assert_eq!(list.requests_in[0].greeting.as_deref(), Some("hi, it's alice from FFXI"));
-    t.ok(b, |id| ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from: addr("alice"), answer: RequestAnswer::Accept }));
+    t.ok(b, |id| {
+        ClientFrame::AnswerRequest(AnswerRequest {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: RequestAnswer::Accept,
+        })
+    });
     assert_eq!(t.events(a), vec![Event::RequestAnswered { peer: addr("bob"), answer: RequestAnswer::Accept }]);
     t.send(a, ClientFrame::GetFriends(GetFriends { id: 1, acting: None }));
     let list = t.last_friends(a);
@@ -45,7 +54,14 @@ fn accept_mutual_and_reject() {
     t.send(b, ClientFrame::GetFriends(GetFriends { id: 1, acting: None }));
     assert!(entry(&t.last_friends(b), "alice").is_some());
     t.ok(a, |id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: addr("carol"), greeting: None }));
-    t.ok(c, |id| ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from: addr("alice"), answer: RequestAnswer::Reject }));
+    t.ok(c, |id| {
+        ClientFrame::AnswerRequest(AnswerRequest {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: RequestAnswer::Reject,
+        })
+    });
     assert!(t.events(a).contains(&Event::RequestAnswered { peer: addr("carol"), answer: RequestAnswer::Reject }));
     assert!(matches!(t.dm(a, "carol", "hi"), ServerFrame::Error { code: ErrorCode::NotReachable, .. }));
 }
@@ -96,7 +112,14 @@ fn friend_request_floods_are_limited() {
     let a = t.register("alice");
     for i in 0..30 {
         t.register(&format!("user{i}"));
-        t.ok(a, |id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: addr(&format!("user{i}")), greeting: None }));
+        t.ok(a, |id| {
+            ClientFrame::FriendRequest(FriendRequest {
+                id,
+                acting: None,
+                to: addr(&format!("user{i}")),
+                greeting: None,
+            })
+        });
     }
     t.register("late");
     assert_eq!(
@@ -129,11 +152,23 @@ fn mutual_deletion_with_refusal_then_retry_then_confirm() {
     t.ok(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }));
     assert_eq!(t.events(b), vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: true }]);
     assert_eq!(
-        t.err(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true })),
+        t.err(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion {
+            id,
+            acting: None,
+            to: addr("bob"),
+            ask_delete: true
+        })),
         ErrorCode::RequestPending
     );
 
-    t.ok(b, |id| ClientFrame::AnswerDeletion(AnswerDeletion { id, acting: None, from: addr("alice"), answer: DeletionAnswer::Refuse }));
+    t.ok(b, |id| {
+        ClientFrame::AnswerDeletion(AnswerDeletion {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: DeletionAnswer::Refuse,
+        })
+    });
     assert_eq!(t.events(a), vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Refuse }]);
     assert_eq!(
         t.err(b, |id| ClientFrame::AnswerDeletion(AnswerDeletion {
@@ -148,12 +183,14 @@ fn mutual_deletion_with_refusal_then_retry_then_confirm() {
     // Ask again; this time bob confirms and alice leaves his list.
     t.ok(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }));
     t.take(b);
-    t.ok(b, |id| ClientFrame::AnswerDeletion(AnswerDeletion {
-        id,
-        acting: None,
-        from: addr("alice"),
-        answer: DeletionAnswer::Confirm,
-    }));
+    t.ok(b, |id| {
+        ClientFrame::AnswerDeletion(AnswerDeletion {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: DeletionAnswer::Confirm,
+        })
+    });
     assert_eq!(t.events(a), vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Confirm }]);
     t.send(b, ClientFrame::GetFriends(GetFriends { id: 1, acting: None }));
     let list = t.last_friends(b);
@@ -180,7 +217,12 @@ fn notice_only_and_notice_to_someone_who_never_listed_you() {
     );
     assert_eq!(t.events(a), vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Confirm }]);
     assert_eq!(
-        t.err(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("carol"), ask_delete: false })),
+        t.err(a, |id| ClientFrame::NotifyDeletion(NotifyDeletion {
+            id,
+            acting: None,
+            to: addr("carol"),
+            ask_delete: false
+        })),
         ErrorCode::NoDeletion
     );
 }
@@ -191,26 +233,36 @@ fn nickname_and_note_are_private_and_survive_reconnects() {
     let a = t.register("alice");
     let b = t.register("bob");
     t.befriend(a, b, RequestAnswer::AcceptMutual);
-    t.ok(a, |id| ClientFrame::SetEntry(SetEntry {
-        id,
-        acting: None,
-        friend: addr("bob"),
-        nickname: Some("Bobby".into()),
-        note: Some("met in the\nFFXI lobby".into()),
-    }));
+    t.ok(a, |id| {
+        ClientFrame::SetEntry(SetEntry {
+            id,
+            acting: None,
+            friend: addr("bob"),
+            nickname: Some("Bobby".into()),
+            note: Some("met in the\nFFXI lobby".into()),
+        })
+    });
     assert!(t.take(b).iter().all(|f| !matches!(f, ServerFrame::Friends { .. })), "bob hears nothing");
     let e = entry(&t.last_friends(a), "bob").unwrap().clone();
     assert_eq!((e.nickname.as_deref(), e.note.as_deref()), (Some("Bobby"), Some("met in the\nFFXI lobby")));
-    t.ok(a, |id| ClientFrame::SetEntry(SetEntry {
-        id,
-        acting: None,
-        friend: addr("bob"),
-        nickname: Some(String::new()),
-        note: None,
-    }));
+    t.ok(a, |id| {
+        ClientFrame::SetEntry(SetEntry {
+            id,
+            acting: None,
+            friend: addr("bob"),
+            nickname: Some(String::new()),
+            note: None,
+        })
+    });
     assert_eq!(entry(&t.last_friends(a), "bob").unwrap().nickname, None);
     assert_eq!(
-        t.err(a, |id| ClientFrame::SetEntry(SetEntry { id, acting: None, friend: addr("zed"), nickname: None, note: None })),
+        t.err(a, |id| ClientFrame::SetEntry(SetEntry {
+            id,
+            acting: None,
+            friend: addr("zed"),
+            nickname: None,
+            note: None
+        })),
         ErrorCode::NotOnList
     );
     assert_eq!(
@@ -232,13 +284,15 @@ fn presence_reaches_only_viewers_and_shows_the_most_available_state() {
     let b = t.register("bob");
     let c = t.register("carol");
     t.befriend(a, b, RequestAnswer::AcceptMutual);
-    t.ok(b, |id| ClientFrame::SetPresence(SetPresence {
-        id,
-        acting: None,
-        state: Some(PresenceState::Away),
-        activity: Some("playing FFXI — waiting for a table".into()),
-        location: None,
-    }));
+    t.ok(b, |id| {
+        ClientFrame::SetPresence(SetPresence {
+            id,
+            acting: None,
+            state: Some(PresenceState::Away),
+            activity: Some("playing FFXI — waiting for a table".into()),
+            location: None,
+        })
+    });
     let pushes: Vec<_> = t
         .take(a)
         .into_iter()
@@ -265,13 +319,15 @@ fn presence_reaches_only_viewers_and_shows_the_most_available_state() {
         .collect();
     assert_eq!(pushed, vec![ShownState::Online]);
     for conn in [b, b2] {
-        t.ok(conn, |id| ClientFrame::SetPresence(SetPresence {
-            id,
-            acting: None,
-            state: Some(PresenceState::Invisible),
-            activity: None,
-            location: None,
-        }));
+        t.ok(conn, |id| {
+            ClientFrame::SetPresence(SetPresence {
+                id,
+                acting: None,
+                state: Some(PresenceState::Invisible),
+                activity: None,
+                location: None,
+            })
+        });
     }
     let last = t
         .take(a)
@@ -299,14 +355,18 @@ fn profile_changes_reach_viewers() {
     let a = t.register("alice");
     let b = t.register("bob");
     t.befriend(a, b, RequestAnswer::Accept);
-    t.ok(b, |id| ClientFrame::SetProfile(SetProfile {
-        id,
-        acting: None,
-        display_name: Some("Bob B.".into()),
-        bio: Some("tank main".into()),
-    }));
+    t.ok(b, |id| {
+        ClientFrame::SetProfile(SetProfile {
+            id,
+            acting: None,
+            display_name: Some("Bob B.".into()),
+            bio: Some("tank main".into()),
+        })
+    });
     assert!(t.take(a).iter().any(|f| matches!(f, ServerFrame::Profile { of, profile, .. } if *of == addr("bob") && profile.display_name.as_deref() == Some("Bob B."))));
-    t.ok(a, |id| ClientFrame::SetProfile(SetProfile { id, acting: None, display_name: Some("Alice".into()), bio: None }));
+    t.ok(a, |id| {
+        ClientFrame::SetProfile(SetProfile { id, acting: None, display_name: Some("Alice".into()), bio: None })
+    });
     assert!(t.take(b).iter().all(|f| !matches!(f, ServerFrame::Profile { .. })), "alice is not on bob's list");
 }
 
@@ -320,13 +380,15 @@ fn blocking_hides_everything_and_unblocking_restores_it() {
     assert_eq!(entry(&t.last_friends(b), "alice").unwrap().presence.state, ShownState::Offline);
     assert!(matches!(t.dm(b, "alice", "hey"), ServerFrame::Error { code: ErrorCode::NotReachable, .. }));
     assert!(matches!(t.dm(a, "bob", "hey"), ServerFrame::Error { code: ErrorCode::NotReachable, .. }));
-    t.ok(a, |id| ClientFrame::SetPresence(SetPresence {
-        id,
-        acting: None,
-        state: Some(PresenceState::Away),
-        activity: None,
-        location: None,
-    }));
+    t.ok(a, |id| {
+        ClientFrame::SetPresence(SetPresence {
+            id,
+            acting: None,
+            state: Some(PresenceState::Away),
+            activity: None,
+            location: None,
+        })
+    });
     assert!(t.take(b).iter().all(|f| !matches!(f, ServerFrame::Presence { .. })));
     t.clear();
     t.ok(a, |id| ClientFrame::Unblock(Unblock { id, acting: None, target: addr("bob") }));

@@ -42,14 +42,17 @@ fn resending_with_the_same_client_id_never_duplicates() {
     t.befriend(a, b, RequestAnswer::Accept);
     let send = |body: &str| {
         let body = body.to_owned();
-        move |id| ClientFrame::Send(SendMessage {
-            id,
-            acting: None,
-            room: None, to: Some(addr("bob")),
-            body,
-            client_msg_id: "m-1".into(),
-            receipts: false,
-        })
+        move |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr("bob")),
+                body,
+                client_msg_id: "m-1".into(),
+                receipts: false,
+            })
+        }
     };
     let first = stored(t.request(a, send("once")));
     let again = stored(t.request(a, send("once")));
@@ -66,7 +69,17 @@ fn invalid_bodies_and_ids_are_refused() {
     t.befriend(a, b, RequestAnswer::Accept);
     let send = |body: String, cmid: &str| {
         let cmid = cmid.to_owned();
-        move |id| ClientFrame::Send(SendMessage { id, acting: None, room: None, to: Some(addr("bob")), body, client_msg_id: cmid, receipts: false })
+        move |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr("bob")),
+                body,
+                client_msg_id: cmid,
+                receipts: false,
+            })
+        }
     };
     assert_eq!(t.err(a, send("x".repeat(8193), "a")), ErrorCode::BadBody);
     assert_eq!(t.err(a, send("bell\u{7}".into(), "b")), ErrorCode::BadBody);
@@ -98,13 +111,15 @@ fn offline_recipients_resume_exactly_the_gap() {
         t.dm(a, "bob", body);
     }
     let b = t.connect();
-    let session = t.request(b, |id| ClientFrame::Login(Login {
-        id,
-        handle: h("bob"),
-        password: "bob-password".into(),
-        device: None,
-        presence: None,
-    }));
+    let session = t.request(b, |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("bob"),
+            password: "bob-password".into(),
+            device: None,
+            presence: None,
+        })
+    });
     let ServerFrame::Session { handles, .. } = &session else { panic!("{session:?}") };
     assert_eq!(handles[0].acked, seq1);
     let head = handles[0].head;
@@ -152,7 +167,10 @@ fn offline_recipients_resume_exactly_the_gap() {
         t.err(b, |id| ClientFrame::Sync(Sync { id, acting: None, after: head + 10, limit: None })),
         ErrorCode::BadCursor
     );
-    assert_eq!(t.err(b, |id| ClientFrame::Ack(Ack { id: Some(id), acting: None, seq: head + 10 })), ErrorCode::BadCursor);
+    assert_eq!(
+        t.err(b, |id| ClientFrame::Ack(Ack { id: Some(id), acting: None, seq: head + 10 })),
+        ErrorCode::BadCursor
+    );
 }
 
 #[test]
@@ -166,40 +184,49 @@ fn history_pages_both_ways() {
         let to = if i % 2 == 0 { "bob" } else { "alice" };
         t.dm(from, to, &format!("m{i}"));
     }
-    let ServerFrame::History { messages, more, .. } = t.request(a, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: None, with: Some(addr("bob")),
-        before: None,
-        after: None,
-        limit: Some(3),
-    })) else {
+    let ServerFrame::History { messages, more, .. } = t.request(a, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: None,
+            with: Some(addr("bob")),
+            before: None,
+            after: None,
+            limit: Some(3),
+        })
+    }) else {
         panic!()
     };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["m4", "m5", "m6"]);
     assert!(more);
     let oldest = messages[0].id.clone();
-    let ServerFrame::History { messages, more, .. } = t.request(b, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: None, with: Some(addr("alice")),
-        before: Some(oldest),
-        after: None,
-        limit: Some(10),
-    })) else {
+    let ServerFrame::History { messages, more, .. } = t.request(b, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: None,
+            with: Some(addr("alice")),
+            before: Some(oldest),
+            after: None,
+            limit: Some(10),
+        })
+    }) else {
         panic!()
     };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["m0", "m1", "m2", "m3"]);
     assert!(!more);
     let first = messages[0].id.clone();
-    let ServerFrame::History { messages, more, .. } = t.request(a, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: None, with: Some(addr("bob")),
-        before: None,
-        after: Some(first),
-        limit: Some(2),
-    })) else {
+    let ServerFrame::History { messages, more, .. } = t.request(a, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: None,
+            with: Some(addr("bob")),
+            before: None,
+            after: Some(first),
+            limit: Some(2),
+        })
+    }) else {
         panic!()
     };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["m1", "m2"]);
@@ -208,7 +235,8 @@ fn history_pages_both_ways() {
         t.err(a, |id| ClientFrame::History(History {
             id,
             acting: None,
-            room: None, with: Some(addr("bob")),
+            room: None,
+            with: Some(addr("bob")),
             before: Some("nope".into()),
             after: None,
             limit: None,

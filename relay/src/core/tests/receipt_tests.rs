@@ -10,7 +10,17 @@ use super::*;
 fn dm_receipts(t: &mut Harness, from: ConnId, to: &str, body: &str) -> (MessageId, Vec<Address>) {
     let cmid = format!("r{}", t.id());
     let (to, body) = (addr(to), body.to_owned());
-    match t.request(from, |id| ClientFrame::Send(SendMessage { id, acting: None, room: None, to: Some(to), body, client_msg_id: cmid, receipts: true })) {
+    match t.request(from, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: None,
+            to: Some(to),
+            body,
+            client_msg_id: cmid,
+            receipts: true,
+        })
+    }) {
         ServerFrame::Stored { message_id, recipients, .. } => (message_id, recipients),
         other => panic!("expected stored, got {other:?}"),
     }
@@ -19,14 +29,17 @@ fn dm_receipts(t: &mut Harness, from: ConnId, to: &str, body: &str) -> (MessageI
 fn group_receipts(t: &mut Harness, from: ConnId, group: &RoomId, body: &str) -> (MessageId, Vec<Address>) {
     let cmid = format!("g{}", t.id());
     let (group, body) = (group.clone(), body.to_owned());
-    match t.request(from, |id| ClientFrame::Send(SendMessage {
-        id,
-        acting: None,
-        room: Some(group), to: None,
-        body,
-        client_msg_id: cmid,
-        receipts: true,
-    })) {
+    match t.request(from, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: Some(group),
+            to: None,
+            body,
+            client_msg_id: cmid,
+            receipts: true,
+        })
+    }) {
         ServerFrame::Stored { message_id, recipients, .. } => (message_id, recipients),
         other => panic!("expected stored, got {other:?}"),
     }
@@ -94,7 +107,11 @@ fn an_ack_reports_delivery_to_the_sender_only() {
     assert!(receipts(&mut t, a).is_empty(), "nothing is delivered before an ack");
     ack_all(&mut t, b);
     assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], &dm("alice", "bob"))]);
-    assert_eq!(receipts(&mut t, a2), vec![delivered("bob", &[&m], &dm("alice", "bob"))], "every connection of the sender");
+    assert_eq!(
+        receipts(&mut t, a2),
+        vec![delivered("bob", &[&m], &dm("alice", "bob"))],
+        "every connection of the sender"
+    );
     assert!(receipts(&mut t, b).is_empty(), "the recipient hears nothing of it");
     // Acknowledged once, reported once: acking again, or further, reports nothing new.
     ack_all(&mut t, b);
@@ -125,7 +142,10 @@ fn a_read_before_the_ack_reports_delivered_then_read() {
     let (m1, _) = dm_receipts(&mut t, a, "bob", "one");
     let (m2, _) = dm_receipts(&mut t, a, "bob", "two");
     read_ids(&mut t, b, &[&m2, &m1]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2, &m1], &dm("alice", "bob")), read("bob", &[&m2, &m1], &dm("alice", "bob"))]);
+    assert_eq!(
+        receipts(&mut t, a),
+        vec![delivered("bob", &[&m2, &m1], &dm("alice", "bob")), read("bob", &[&m2, &m1], &dm("alice", "bob"))]
+    );
     ack_all(&mut t, b);
     assert!(receipts(&mut t, a).is_empty(), "the ack finds both delivered already");
 
@@ -136,7 +156,10 @@ fn a_read_before_the_ack_reports_delivered_then_read() {
     let (m4, _) = dm_receipts(&mut t, a, "bob", "four");
     assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m3], &dm("alice", "bob"))]);
     read_ids(&mut t, b, &[&m3, &m4]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m4], &dm("alice", "bob")), read("bob", &[&m3, &m4], &dm("alice", "bob"))]);
+    assert_eq!(
+        receipts(&mut t, a),
+        vec![delivered("bob", &[&m4], &dm("alice", "bob")), read("bob", &[&m3, &m4], &dm("alice", "bob"))]
+    );
 }
 
 #[test]
@@ -148,14 +171,17 @@ fn no_receipts_are_tracked_unless_asked() {
     ack_all(&mut t, b);
     read_ids(&mut t, b, &[&message_id]);
     assert!(receipts(&mut t, a).is_empty());
-    let ServerFrame::History { receipts, .. } = t.request(a, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: None, with: Some(addr("bob")),
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { receipts, .. } = t.request(a, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: None,
+            with: Some(addr("bob")),
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     assert!(receipts.is_empty());
@@ -165,14 +191,17 @@ fn no_receipts_are_tracked_unless_asked() {
 fn a_resend_answers_with_the_same_recipients() {
     let (mut t, a, _a2, _b) = pair();
     let send = |receipts: bool| {
-        move |id| ClientFrame::Send(SendMessage {
-            id,
-            acting: None,
-            room: None, to: Some(addr("bob")),
-            body: "once".into(),
-            client_msg_id: "same".into(),
-            receipts,
-        })
+        move |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr("bob")),
+                body: "once".into(),
+                client_msg_id: "same".into(),
+                receipts,
+            })
+        }
     };
     let ServerFrame::Stored { message_id, recipients, .. } = t.request(a, send(true)) else { panic!() };
     assert_eq!(recipients, vec![addr("bob")]);
@@ -193,9 +222,9 @@ fn group_with_a_blocker() -> (Harness, [ConnId; 4], RoomId) {
         t.befriend(conns[0], other, RequestAnswer::AcceptMutual);
     }
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
-    let ServerFrame::Room { room: group, .. } =
-        t.request(conns[0], |id| ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false }))
-    else {
+    let ServerFrame::Room { room: group, .. } = t.request(conns[0], |id| {
+        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false })
+    }) else {
         panic!()
     };
     t.ok(conns[3], |id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") }));
@@ -226,14 +255,17 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
         assert!(receipts(&mut t, conn).is_empty());
     }
 
-    let ServerFrame::History { messages, receipts, .. } = t.request(a, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: Some(group.clone()), with: None,
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { messages, receipts, .. } = t.request(a, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(group.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     assert!(messages[0].receipts);
@@ -250,14 +282,17 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
         "read by 2 of 3"
     );
     // Other members see the message in history, but not its receipts: those are the sender's.
-    let ServerFrame::History { receipts, .. } = t.request(b, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: Some(group.clone()), with: None,
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { receipts, .. } = t.request(b, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(group.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     assert!(receipts.is_empty());
@@ -276,14 +311,18 @@ fn one_ack_reports_one_item_per_conversation() {
     t.clear();
     ack_all(&mut t, b);
     // alice's direct messages in one item (in bob's stream order), her group message in another; carol's in hers.
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&a1, &a2, &a3], &dm("alice", "bob")), delivered("bob", &[&ag], &g)]);
+    assert_eq!(
+        receipts(&mut t, a),
+        vec![delivered("bob", &[&a1, &a2, &a3], &dm("alice", "bob")), delivered("bob", &[&ag], &g)]
+    );
     assert_eq!(receipts(&mut t, c), vec![delivered("bob", &[&c1], &dm("carol", "bob"))]);
 }
 
 #[test]
 fn long_lists_are_split_into_items_of_at_most_max_read_ids() {
     let (mut t, a, _a2, b) = pair();
-    let ids: Vec<MessageId> = (0..MAX_READ_IDS + 10).map(|i| dm_receipts(&mut t, a, "bob", &format!("m{i}")).0).collect();
+    let ids: Vec<MessageId> =
+        (0..MAX_READ_IDS + 10).map(|i| dm_receipts(&mut t, a, "bob", &format!("m{i}")).0).collect();
     t.clear();
     ack_all(&mut t, b);
     let got = receipts(&mut t, a);
@@ -327,14 +366,17 @@ fn history_shows_the_senders_receipts_for_their_own_messages() {
     read_ids(&mut t, b, &[&m1]);
     let history = |t: &mut Harness, conn: ConnId, with: &str| {
         let with = addr(with);
-        match t.request(conn, |id| ClientFrame::History(History {
-            id,
-            acting: None,
-            room: None, with: Some(with),
-            before: None,
-            after: None,
-            limit: None,
-        })) {
+        match t.request(conn, |id| {
+            ClientFrame::History(History {
+                id,
+                acting: None,
+                room: None,
+                with: Some(with),
+                before: None,
+                after: None,
+                limit: None,
+            })
+        }) {
             ServerFrame::History { receipts, .. } => receipts,
             other => panic!("{other:?}"),
         }
@@ -380,7 +422,8 @@ fn a_read_naming_too_many_ids_is_refused() {
     let (m, _) = dm_receipts(&mut t, a, "bob", "hi");
     let mut too_many: Vec<MessageId> = (0..MAX_READ_IDS).map(|i| MessageId::new(format!("x{i}"))).collect();
     too_many.push(m.clone());
-    let answer = t.request(b, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: too_many.clone() }));
+    let answer =
+        t.request(b, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: too_many.clone() }));
     let ServerFrame::Error { code, message, .. } = answer else { panic!("{answer:?}") };
     assert_eq!(code, ErrorCode::BadFrame);
     assert!(message.contains("at most 256"), "{message}");
@@ -393,7 +436,10 @@ fn a_read_naming_too_many_ids_is_refused() {
     let mut at_limit: Vec<MessageId> = (1..MAX_READ_IDS).map(|i| MessageId::new(format!("x{i}"))).collect();
     at_limit.push(m.clone());
     t.ok(b, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: at_limit }));
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m], &dm("alice", "bob")), read("bob", &[&m], &dm("alice", "bob"))]);
+    assert_eq!(
+        receipts(&mut t, a),
+        vec![delivered("bob", &[&m], &dm("alice", "bob")), read("bob", &[&m], &dm("alice", "bob"))]
+    );
 }
 
 #[test]
@@ -413,7 +459,10 @@ fn nothing_is_reported_while_the_recipient_blocks_the_sender() {
     ack_all(&mut t, b);
     assert!(receipts(&mut t, a).is_empty());
     read_ids(&mut t, b, &[&m2]);
-    assert_eq!(receipts(&mut t, a), vec![delivered("bob", &[&m2], &dm("alice", "bob")), read("bob", &[&m2], &dm("alice", "bob"))]);
+    assert_eq!(
+        receipts(&mut t, a),
+        vec![delivered("bob", &[&m2], &dm("alice", "bob")), read("bob", &[&m2], &dm("alice", "bob"))]
+    );
 }
 
 #[test]

@@ -18,9 +18,7 @@ fn group_messages(t: &mut Harness, conn: ConnId) -> Vec<Message> {
     t.take(conn)
         .into_iter()
         .filter_map(|f| match f {
-            ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
-                Some(message)
-            }
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => Some(message),
             _ => None,
         })
         .collect()
@@ -40,7 +38,17 @@ fn send_group(t: &mut Harness, conn: ConnId, group: &RoomId, body: &str) -> Serv
     let cmid = format!("g{}", t.id());
     let group = group.clone();
     let body = body.to_owned();
-    t.request(conn, |id| ClientFrame::Send(SendMessage { id, acting: None, room: Some(group), to: None, body, client_msg_id: cmid, receipts: false }))
+    t.request(conn, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: Some(group),
+            to: None,
+            body,
+            client_msg_id: cmid,
+            receipts: false,
+        })
+    })
 }
 
 /// alice, bob and carol: alice is friends with both (both ways).
@@ -56,13 +64,9 @@ fn three() -> (Harness, ConnId, ConnId, ConnId) {
 
 fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> RoomInfo {
     let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
-    group_of(&t.request(conn, |id| ClientFrame::CreateGroup(CreateGroup {
-        id,
-        acting: None,
-        members,
-        title: None,
-        promoted: false,
-    })))
+    group_of(&t.request(conn, |id| {
+        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false })
+    }))
 }
 
 #[test]
@@ -97,14 +101,17 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
     assert_eq!(bodies(group_messages(&mut t, a)), vec!["two", "three"]);
     assert_eq!(bodies(group_messages(&mut t, b)), vec!["one", "three"]);
     assert_eq!(bodies(group_messages(&mut t, c)), vec!["one", "two"]);
-    let ServerFrame::History { messages, .. } = t.request(c, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: Some(g.id.clone()), with: None,
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { messages, .. } = t.request(c, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(g.id.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     assert_eq!(bodies(messages), vec!["one", "two", "three"]);
@@ -117,7 +124,12 @@ fn invitations_follow_the_invitees_setting() {
     t.clear();
     // bob and carol are not related and share no group: bob cannot invite her.
     assert_eq!(
-        t.err(b, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") })),
+        t.err(b, |id| ClientFrame::InviteToRoom(InviteToRoom {
+            id,
+            acting: None,
+            room: g.id.clone(),
+            who: addr("carol")
+        })),
         ErrorCode::NotReachable
     );
     // alice, her friend, can; carol's setting says to ask her.
@@ -128,15 +140,23 @@ fn invitations_follow_the_invitees_setting() {
         matches!(&asked[..], [Event::RoomInvite { peer, room: group, .. }] if *peer == addr("alice") && *group == g.id),
         "{asked:?}"
     );
-    let ServerFrame::Rooms { invites, policy, .. } = t.request(c, |id| ClientFrame::GetRooms(GetRooms { id, acting: None }))
+    let ServerFrame::Rooms { invites, policy, .. } =
+        t.request(c, |id| ClientFrame::GetRooms(GetRooms { id, acting: None }))
     else {
         panic!()
     };
     assert_eq!((invites.len(), policy), (1, InvitePolicy::Ask));
-    t.ok(c, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g.id.clone(), accept: true }));
+    t.ok(c, |id| {
+        ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g.id.clone(), accept: true })
+    });
     assert!(group_changes(&mut t, a).contains(&RoomChange::Joined { who: addr("carol") }));
     assert_eq!(
-        t.err(c, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: g.id.clone(), accept: true })),
+        t.err(c, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite {
+            id,
+            acting: None,
+            room: g.id.clone(),
+            accept: true
+        })),
         ErrorCode::NoSuchInvite
     );
 
@@ -144,17 +164,29 @@ fn invitations_follow_the_invitees_setting() {
     let d = t.register("dave");
     t.befriend(a, d, RequestAnswer::AcceptMutual);
     t.ok(d, |id| ClientFrame::SetInvitePolicy(SetInvitePolicy { id, acting: None, policy: InvitePolicy::Refuse }));
-    let code = t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("dave") }));
+    let code = t.err(a, |id| {
+        ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("dave") })
+    });
     assert_eq!(code, ErrorCode::NotReachable);
     // An unrelated handle cannot be invited at all.
     let e = t.register("erin");
     let _ = e;
     assert_eq!(
-        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("erin") })),
+        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom {
+            id,
+            acting: None,
+            room: g.id.clone(),
+            who: addr("erin")
+        })),
         ErrorCode::NotReachable
     );
     assert_eq!(
-        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("bob") })),
+        t.err(a, |id| ClientFrame::InviteToRoom(InviteToRoom {
+            id,
+            acting: None,
+            room: g.id.clone(),
+            who: addr("bob")
+        })),
         ErrorCode::AlreadyInRoom
     );
 }
@@ -166,14 +198,17 @@ fn new_members_see_history_only_from_when_they_joined() {
     send_group(&mut t, a, &g.id, "before carol");
     t.ok(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
     send_group(&mut t, a, &g.id, "after carol");
-    let ServerFrame::History { messages, more, .. } = t.request(c, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: Some(g.id.clone()), with: None,
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { messages, more, .. } = t.request(c, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(g.id.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     assert_eq!(messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), vec!["after carol"]);
@@ -192,14 +227,17 @@ fn blocks_hold_inside_groups() {
     assert!(group_messages(&mut t, c).is_empty(), "nothing of bob's reaches carol");
     send_group(&mut t, c, &g.id, "hello");
     assert_eq!(group_messages(&mut t, b).len(), 1, "bob still sees carol: the block is carol's");
-    let ServerFrame::History { messages, .. } = t.request(c, |id| ClientFrame::History(History {
-        id,
-        acting: None,
-        room: Some(g.id.clone()), with: None,
-        before: None,
-        after: None,
-        limit: None,
-    })) else {
+    let ServerFrame::History { messages, .. } = t.request(c, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(g.id.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    }) else {
         panic!()
     };
     // History is the group's record; the client hides blocked senders there (documented).
@@ -214,20 +252,30 @@ fn leaving_removing_renaming_and_ownership() {
         t.err(b, |id| ClientFrame::RenameRoom(RenameRoom { id, acting: None, room: g.id.clone(), title: "x".into() })),
         ErrorCode::NotOwner
     );
-    t.ok(a, |id| ClientFrame::RenameRoom(RenameRoom { id, acting: None, room: g.id.clone(), title: "climbing".into() }));
+    t.ok(a, |id| {
+        ClientFrame::RenameRoom(RenameRoom { id, acting: None, room: g.id.clone(), title: "climbing".into() })
+    });
     assert!(group_changes(&mut t, b).contains(&RoomChange::Renamed { title: Some("climbing".into()) }));
     assert_eq!(
-        t.err(b, |id| ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: g.id.clone(), who: addr("carol") })),
+        t.err(b, |id| ClientFrame::RemoveFromRoom(RemoveFromRoom {
+            id,
+            acting: None,
+            room: g.id.clone(),
+            who: addr("carol")
+        })),
         ErrorCode::NotOwner
     );
-    t.ok(a, |id| ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
+    t.ok(a, |id| {
+        ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: g.id.clone(), who: addr("carol") })
+    });
     let carol = t.take(c);
     assert!(carol.iter().any(|f| matches!(f, ServerFrame::RoomGone { room: group, .. } if *group == g.id)));
     assert_eq!(
         t.err(c, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            room: Some(g.id.clone()), to: None,
+            room: Some(g.id.clone()),
+            to: None,
             body: "hey".into(),
             client_msg_id: "x1".into(),
             receipts: false,
@@ -247,7 +295,8 @@ fn leaving_removing_renaming_and_ownership() {
         t.err(b, |id| ClientFrame::History(History {
             id,
             acting: None,
-            room: Some(g.id.clone()), with: None,
+            room: Some(g.id.clone()),
+            with: None,
             before: None,
             after: None,
             limit: None,
@@ -265,7 +314,8 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
         t.err(e, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            room: Some(g.id.clone()), to: None,
+            room: Some(g.id.clone()),
+            to: None,
             body: "x".into(),
             client_msg_id: "e1".into(),
             receipts: false,
@@ -276,7 +326,8 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
         t.err(e, |id| ClientFrame::Send(SendMessage {
             id,
             acting: None,
-            room: Some(RoomId::parse("no-such-group@test.relay").unwrap()), to: None,
+            room: Some(RoomId::parse("no-such-group@test.relay").unwrap()),
+            to: None,
             body: "x".into(),
             client_msg_id: "e2".into(),
             receipts: false,
@@ -285,14 +336,17 @@ fn unknown_groups_and_strangers_get_one_answer_and_resends_are_idempotent() {
     );
     let send = |body: &str| {
         let (group, body) = (g.id.clone(), body.to_owned());
-        move |id| ClientFrame::Send(SendMessage {
-            id,
-            acting: None,
-            room: Some(group), to: None,
-            body,
-            client_msg_id: "same".into(),
-            receipts: false,
-        })
+        move |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: Some(group),
+                to: None,
+                body,
+                client_msg_id: "same".into(),
+                receipts: false,
+            })
+        }
     };
     let first = t.request(a, send("once"));
     let again = t.request(a, send("once"));
@@ -310,9 +364,10 @@ impl SameIdAs for ServerFrame {
     /// The same answer with another request's id, to compare answers to two requests.
     fn with_id_of(self, other: &ServerFrame) -> ServerFrame {
         match (self, other) {
-            (ServerFrame::Stored { room, message_id, seq, sent_at, recipients, .. }, ServerFrame::Stored { id, .. }) => {
-                ServerFrame::Stored { id: *id, room, message_id, seq, sent_at, recipients }
-            }
+            (
+                ServerFrame::Stored { room, message_id, seq, sent_at, recipients, .. },
+                ServerFrame::Stored { id, .. },
+            ) => ServerFrame::Stored { id: *id, room, message_id, seq, sent_at, recipients },
             (frame, _) => frame,
         }
     }

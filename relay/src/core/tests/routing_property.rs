@@ -195,12 +195,7 @@ fn actor(op: &Op) -> usize {
 }
 
 /// Notes who sent each message stored in this step (from the `stored` answers) and every message id seen.
-fn note_messages(
-    t: &Harness,
-    conns: &[ConnId],
-    sent_by: &mut HashMap<MessageId, Address>,
-    seen: &mut Vec<MessageId>,
-) {
+fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<MessageId, Address>, seen: &mut Vec<MessageId>) {
     for (conn, frames) in &t.inbox {
         let Some(i) = conns.iter().position(|c| c == conn) else { continue };
         for f in frames {

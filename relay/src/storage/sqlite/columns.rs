@@ -49,7 +49,10 @@ pub(super) fn enum_from_text<T: serde::de::DeserializeOwned>(what: &str, text: &
 }
 
 /// A JSON column as the type it holds; `what` says which row, for the error.
-pub(super) fn json_col<T: serde::de::DeserializeOwned>(json: &str, what: impl FnOnce() -> String) -> Result<T, StorageError> {
+pub(super) fn json_col<T: serde::de::DeserializeOwned>(
+    json: &str,
+    what: impl FnOnce() -> String,
+) -> Result<T, StorageError> {
     serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("{}: bad JSON {json:?}: {e}", what())))
 }
 

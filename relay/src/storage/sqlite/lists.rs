@@ -46,7 +46,8 @@ pub(super) fn put_request(conn: &Connection, r: &RequestRec) -> Result<(), Stora
 }
 
 pub(super) fn load_deletions(conn: &Connection) -> Result<Vec<DeletionRec>, StorageError> {
-    let mut stmt = conn.prepare_cached("SELECT deleter, deleted, state, at FROM deletions ORDER BY deleter, deleted")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT deleter, deleted, state, at FROM deletions ORDER BY deleter, deleted")?;
     let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
         Ok(DeletionRec {
             deleter: address_col(row, 0)?,
@@ -73,8 +74,11 @@ pub(super) fn load_blocks(conn: &Connection) -> Result<Vec<BlockRec>, StorageErr
 }
 
 pub(super) fn put_block(conn: &Connection, b: &BlockRec) -> Result<(), StorageError> {
-    conn.prepare_cached("INSERT OR REPLACE INTO blocks (owner, target, at) VALUES (?1, ?2, ?3)")?
-        .execute(params![b.owner.to_string(), b.target.to_string(), b.at])?;
+    conn.prepare_cached("INSERT OR REPLACE INTO blocks (owner, target, at) VALUES (?1, ?2, ?3)")?.execute(params![
+        b.owner.to_string(),
+        b.target.to_string(),
+        b.at
+    ])?;
     Ok(())
 }
 

@@ -27,16 +27,11 @@ pub(super) enum Step {
 }
 
 /// Each entry takes the schema from version `index` to `index + 1`.
-pub(super) const MIGRATIONS: &[Step] = &[
-    Step::Sql(V1),
-    Step::Sql(V2),
-    Step::Sql(V3),
-    Step::Code(super::migrate_v4::run),
-];
+pub(super) const MIGRATIONS: &[Step] =
+    &[Step::Sql(V1), Step::Sql(V2), Step::Sql(V3), Step::Code(super::migrate_v4::run)];
 
 /// 1: the initial schema.
-const V1: &str =
-r#"
+const V1: &str = r#"
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL

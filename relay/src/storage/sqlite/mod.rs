@@ -123,7 +123,6 @@ impl SqliteStorage {
             }
         }
     }
-
 }
 
 impl Storage for SqliteStorage {
@@ -245,5 +244,5 @@ fn data_version(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
 }
 
-#[cfg(any())] // TEMP
+#[cfg(test)]
 mod tests;

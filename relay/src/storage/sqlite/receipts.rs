@@ -18,7 +18,7 @@ const MESSAGE_RECEIPTS: &str = "SELECT message_id, recipient, sender, room, seq,
 /// A recipient's receipts still to be delivered over a range of its stream, in stream order. Its terms match the
 /// partial index `receipts_undelivered` (`seq > ?2` alone would imply `seq IS NOT NULL`, but spelling out the index's
 /// condition keeps the planner from having to prove it), so the range is an index seek over pending rows only.
-const RECEIPTS_UNDELIVERED: &str = "SELECT message_id, recipient, sender, room, seq, delivered_at, read_at
+pub(super) const RECEIPTS_UNDELIVERED: &str = "SELECT message_id, recipient, sender, room, seq, delivered_at, read_at
      FROM receipts
      WHERE recipient = ?1 AND seq > ?2 AND seq <= ?3 AND delivered_at IS NULL AND seq IS NOT NULL
      ORDER BY seq LIMIT ?4";

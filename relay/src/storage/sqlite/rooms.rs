@@ -1,5 +1,6 @@
 //! Rooms of every kind, their members and pending invitations, and how many messages each holds.
 
+use huddle_shared::model::RoomKind;
 use huddle_shared::{Address, RoomId};
 use rusqlite::{Connection, params};
 
@@ -9,9 +10,15 @@ use crate::storage::{MemberRec, RoomInviteRec, RoomRec, StorageError};
 pub(super) fn load_rooms(conn: &Connection) -> Result<Vec<RoomRec>, StorageError> {
     let mut stmt = conn.prepare_cached("SELECT id, kind, title, owner, created_at, ended FROM rooms ORDER BY id")?;
     let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
+        let kind_text: String = row.get(1)?;
+        let kind = enum_from_text("room kind", &kind_text)?;
+        // Only this relay writes rooms, and it makes no kind it does not know.
+        if kind == RoomKind::Unknown {
+            return Err(StorageError::Corrupt(format!("bad room kind {kind_text:?}")));
+        }
         Ok(RoomRec {
             id: room_col(row, 0)?,
-            kind: enum_from_text("room kind", &row.get::<_, String>(1)?)?,
+            kind,
             title: row.get(2)?,
             owner: optional_address_col(row, 3)?,
             created_at: row.get(4)?,
@@ -40,7 +47,12 @@ pub(super) fn load_members(conn: &Connection) -> Result<Vec<MemberRec>, StorageE
     let mut stmt =
         conn.prepare_cached("SELECT room, member, joined_at, since FROM room_members ORDER BY room, member")?;
     let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
-        Ok(MemberRec { room: room_col(row, 0)?, member: address_col(row, 1)?, joined_at: row.get(2)?, since: row.get(3)? })
+        Ok(MemberRec {
+            room: room_col(row, 0)?,
+            member: address_col(row, 1)?,
+            joined_at: row.get(2)?,
+            since: row.get(3)?,
+        })
     })?;
     rows.collect()
 }
@@ -60,8 +72,7 @@ pub(super) fn delete_member(conn: &Connection, room: &RoomId, member: &Address) 
 }
 
 pub(super) fn load_invites(conn: &Connection) -> Result<Vec<RoomInviteRec>, StorageError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT room, invitee, by_addr, at FROM room_invites ORDER BY room, invitee")?;
+    let mut stmt = conn.prepare_cached("SELECT room, invitee, by_addr, at FROM room_invites ORDER BY room, invitee")?;
     let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> {
         Ok(RoomInviteRec {
             room: room_col(row, 0)?,

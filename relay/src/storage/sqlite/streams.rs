@@ -52,8 +52,8 @@ pub(super) fn store_message(
         message.receipts,
     ])?;
     let ord = conn.last_insert_rowid();
-    let mut stmt =
-        conn.prepare_cached("INSERT INTO stream (handle, seq, at, kind, message_ord) VALUES (?1, ?2, ?3, 'message', ?4)")?;
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO stream (handle, seq, at, kind, message_ord) VALUES (?1, ?2, ?3, 'message', ?4)")?;
     for (handle, seq) in deliveries {
         stmt.execute(params![handle.as_str(), seq, message.sent_at, ord])?;
     }
@@ -109,11 +109,18 @@ pub(super) fn stream_page(
             let kind: String = row.get(2)?;
             let what = || format!("stream item {}/{seq}", handle.handle);
             let body = match kind.as_str() {
-                "event" => ItemBody::Event { event: json_col::<Event>(&row.get::<_, String>(3)?, what)? },
+                "event" => match json_col::<Event>(&row.get::<_, String>(3)?, what)? {
+                    // Only this relay writes the stream, and it writes no event it does not know.
+                    Event::Unknown => return Err(StorageError::Corrupt(format!("{} is an unknown event", what()))),
+                    event => ItemBody::Event { event },
+                },
                 "receipt" => ItemBody::Receipt { receipt: json_col::<Receipt>(&row.get::<_, String>(3)?, what)? },
                 "message" => {
                     if row.get_ref(4)?.data_type() == rusqlite::types::Type::Null {
-                        return Err(StorageError::Corrupt(format!("{} refers to a message that does not exist", what())));
+                        return Err(StorageError::Corrupt(format!(
+                            "{} refers to a message that does not exist",
+                            what()
+                        )));
                     }
                     ItemBody::Message { message: message_cols(row, 4)? }
                 }
@@ -147,12 +154,14 @@ pub(super) fn find_client_msg(
 // hides what was sent before a member joined.
 
 /// The newest visible messages of a room older than a number, newest first.
-const HISTORY_OLDER: &str = "SELECT m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts
+pub(super) const HISTORY_OLDER: &str =
+    "SELECT m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts
      FROM messages m WHERE m.room = ?1 AND m.number > ?2 AND m.number < ?3 ORDER BY m.number DESC LIMIT ?4";
 /// The oldest visible messages of a room newer than a number, oldest first. The cursor is visible, so its number is
 /// above `since`: the index seek starts at the cursor (the unary `+` keeps the `since` term out of the index, where
 /// the planner would otherwise seek on it and step through every message between `since` and the cursor).
-const HISTORY_NEWER: &str = "SELECT m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts
+pub(super) const HISTORY_NEWER: &str =
+    "SELECT m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts
      FROM messages m WHERE m.room = ?1 AND +m.number > ?2 AND m.number > ?3 ORDER BY m.number ASC LIMIT ?4";
 
 pub(super) fn history(
