@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use huddle_relay::RunningRelay;
+use huddle_shared::client::{AnswerRequest, DeleteFriend, FriendRequest, NotifyDeletion, SetPresence};
 use huddle_shared::model::{DeletionAnswer, Event, ItemBody, PresenceState, RequestAnswer};
-use huddle_shared::{Address, ClientFrame, Handle, ServerFrame};
+use huddle_shared::{Address, ClientFrame, Handle, RoomId, ServerFrame};
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
@@ -95,7 +96,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
 
     // ben and cy are old friends: they ask, you (the demo, on your behalf) accept both ways.
     for bot in [&ben, &cy] {
-        request(bot, 1, ClientFrame::FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None }).await;
+        request(bot, 1, ClientFrame::FriendRequest(FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None })).await;
     }
     until(&mut me, "the old friends' requests", |e| match e {
         net::Event::Push(ServerFrame::Friends { list, .. }) => list.requests_in.len() == 2,
@@ -104,7 +105,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     .await?;
     for (id, name) in [(1, "ben"), (2, "cy")] {
         let from = Address::parse(name).context("address")?;
-        let frame = ClientFrame::AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual };
+        let frame = ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual });
         request(&me, id, frame).await;
     }
     until(&mut me, "both acceptances", |e| match e {
@@ -134,21 +135,21 @@ fn message(me: &Handle, to: &Address, body: &str) -> Command {
 }
 
 /// A message to a group from a bot.
-fn group_message(me: &Handle, group: &str, body: &str) -> Command {
+fn group_message(me: &Handle, group: &RoomId, body: &str) -> Command {
     Command::Message(net::OutgoingMessage {
         acting: me.clone(),
-        to: net::Target::Group(group.to_owned()),
+        to: net::Target::Room(group.clone()),
         body: body.to_owned(),
         client_msg_id: crate::random_hex(12),
         receipts: false,
     })
 }
 
-/// A message `from` sent to this bot, if the event is one.
+/// A direct message `from` sent to this bot, if the event is one.
 fn incoming_text(event: &net::Event, bot: &Handle) -> Option<(Address, String)> {
     match event {
         net::Event::Item { item, .. } => match &item.body {
-            ItemBody::Message { message } if &message.from.handle != bot => {
+            ItemBody::Message { message } if &message.from.handle != bot && message.to.is_some() => {
                 Some((message.from.clone(), message.body.clone()))
             }
             _ => None,
@@ -158,10 +159,12 @@ fn incoming_text(event: &net::Event, bot: &Handle) -> Option<(Address, String)> 
 }
 
 /// The group a message from someone else to a group this bot is in came to, if the event is one.
-fn incoming_group(event: &net::Event, bot: &Handle) -> Option<String> {
+fn incoming_group(event: &net::Event, bot: &Handle) -> Option<RoomId> {
     match event {
         net::Event::Item { item, .. } => match &item.body {
-            ItemBody::GroupMessage { message } if &message.from.handle != bot => Some(message.group.clone()),
+            ItemBody::Message { message } if &message.from.handle != bot && message.to.is_none() => {
+                Some(message.room.clone())
+            }
             _ => None,
         },
         _ => None,
@@ -215,13 +218,13 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
     let start = Instant::now();
     let presence = |id: u64, state: PresenceState, activity: &str| Command::Request {
         id,
-        frame: ClientFrame::SetPresence {
+        frame: ClientFrame::SetPresence(SetPresence {
             id,
             acting: None,
             state: Some(state),
             activity: Some(activity.to_owned()),
             location: None,
-        },
+        }),
     };
     let steps: Vec<(u64, Command)> = vec![
         (2, presence(10, PresenceState::Online, "playing FFXI — waiting for a table")),
@@ -229,13 +232,13 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
         (40, presence(12, PresenceState::Online, "back, still no table")),
         (
             100,
-            Command::Request { id: 13, frame: ClientFrame::DeleteFriend { id: 13, acting: None, friend: you.clone() } },
+            Command::Request { id: 13, frame: ClientFrame::DeleteFriend(DeleteFriend { id: 13, acting: None, friend: you.clone() }) },
         ),
         (
             101,
             Command::Request {
                 id: 14,
-                frame: ClientFrame::NotifyDeletion { id: 14, acting: None, to: you.clone(), ask_delete: true },
+                frame: ClientFrame::NotifyDeletion(NotifyDeletion { id: 14, acting: None, to: you.clone(), ask_delete: true }),
             },
         ),
     ];
@@ -271,7 +274,7 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
                 if refused && !asked_again {
                     asked_again = true;
                     tokio::time::sleep(Duration::from_secs(5)).await;
-                    let frame = ClientFrame::NotifyDeletion { id: 15, acting: None, to: you.clone(), ask_delete: true };
+                    let frame = ClientFrame::NotifyDeletion(NotifyDeletion { id: 15, acting: None, to: you.clone(), ask_delete: true });
                     let _ = w.commands.send(Command::Request { id: 15, frame }).await;
                 }
             }
@@ -283,7 +286,7 @@ async fn ada_script(mut w: WorkerHandle, you: Address) {
     let Ok(me) = handle("ada") else { return };
     tokio::time::sleep(Duration::from_secs(8)).await;
     let greeting = Some("Hi! I'm Ada — we met in the FFXI lobby last night.".to_owned());
-    let frame = ClientFrame::FriendRequest { id: 1, acting: None, to: you.clone(), greeting };
+    let frame = ClientFrame::FriendRequest(FriendRequest { id: 1, acting: None, to: you.clone(), greeting });
     let _ = w.commands.send(Command::Request { id: 1, frame }).await;
     let mut thanked = false;
     while let Some(event) = w.events.recv().await {

@@ -71,23 +71,23 @@ async fn the_demo_friends_greet_and_ask() {
     tokio::time::timeout(Duration::from_secs(60), wait).await.expect("ben writes in while we chat with cy");
 
     // The client promotes: a group of cy and ben; both answer there.
-    let frame = huddle_shared::ClientFrame::CreateGroup {
+    let frame = huddle_shared::ClientFrame::CreateGroup(huddle_shared::client::CreateGroup {
         id: 7,
         acting: None,
         members: vec![cy, ben],
         title: None,
         promoted: true,
-    };
+    });
     me.commands.send(Command::Request { id: 7, frame }).await.unwrap();
     let mut answered = std::collections::BTreeSet::new();
     let wait = async {
         while answered.len() < 2 {
             match me.events.recv().await.expect("the worker runs") {
-                Event::Answer { id: 7, frame: ServerFrame::Group { group, .. } } => {
+                Event::Answer { id: 7, frame: ServerFrame::Room { room: group, .. } } => {
                     assert_eq!(group.members.len(), 3, "cy and ben joined at once: {group:?}");
                     let message = net::OutgoingMessage {
                         acting: demo.account.clone(),
-                        to: net::Target::Group(group.id.clone()),
+                        to: net::Target::Room(group.id.clone()),
                         body: "welcome ben".into(),
                         client_msg_id: "t9".into(),
                         receipts: false,
@@ -95,7 +95,7 @@ async fn the_demo_friends_greet_and_ask() {
                     me.commands.send(Command::Message(message)).await.unwrap();
                 }
                 Event::Item { item, .. } => {
-                    if let ItemBody::GroupMessage { message } = item.body {
+                    if let ItemBody::Message { message } = item.body {
                         answered.insert(message.from.handle.to_string());
                     }
                 }

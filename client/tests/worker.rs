@@ -12,6 +12,7 @@ use huddle_relay::config::Config;
 use huddle_relay::password::PasswordParams;
 use huddle_relay::storage::SqliteStorage;
 use huddle_relay::{RelaySetup, RunningRelay};
+use huddle_shared::client::{AnswerRequest, FriendRequest};
 use huddle_shared::model::{ItemBody, PresenceState, RequestAnswer};
 use huddle_shared::{Address, ClientFrame, Handle, RelayName};
 
@@ -59,7 +60,7 @@ fn text_of(event: &Event) -> Option<String> {
     match event {
         Event::Item { item, .. } => match &item.body {
             ItemBody::Message { message } => Some(message.body.clone()),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
+            ItemBody::Event { .. } | ItemBody::Receipt { .. } | ItemBody::Unknown => None,
         },
         _ => None,
     }
@@ -76,15 +77,15 @@ async fn reconnects_resumes_and_delivers_what_was_queued_offline() {
     let mut alice = register(&url, "alice").await;
     let mut bob = register(&url, "bob").await;
     let to_bob = Address::parse("bob").unwrap();
-    let frame = ClientFrame::FriendRequest { id: 1, acting: None, to: to_bob.clone(), greeting: None };
+    let frame = ClientFrame::FriendRequest(FriendRequest { id: 1, acting: None, to: to_bob.clone(), greeting: None });
     alice.commands.send(Command::Request { id: 1, frame }).await.unwrap();
     until(&mut alice, "ok", |e| matches!(e, Event::Answer { id: 1, .. }).then_some(())).await;
-    let frame = ClientFrame::AnswerRequest {
+    let frame = ClientFrame::AnswerRequest(AnswerRequest {
         id: 1,
         acting: None,
         from: Address::parse("alice").unwrap(),
         answer: RequestAnswer::AcceptMutual,
-    };
+    });
     bob.commands.send(Command::Request { id: 1, frame }).await.unwrap();
     until(&mut bob, "ok", |e| matches!(e, Event::Answer { id: 1, .. }).then_some(())).await;
 

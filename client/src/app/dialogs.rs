@@ -2,6 +2,7 @@
 //! deletes) → tell? → ask to delete you too? — "No" at step 2 ends quietly, "No" at step 3 sends only the notice.
 
 use crossterm::event::{KeyCode, KeyEvent};
+use huddle_shared::client::{AnswerRequest, AnswerRoomInvite, Block, DeleteFriend, FriendRequest, NotifyDeletion, SetEntry, SetPresence, Unblock};
 use huddle_shared::model::RequestAnswer;
 use huddle_shared::{Address, ClientFrame};
 
@@ -31,12 +32,12 @@ fn acting(model: &Model) -> Option<huddle_shared::Handle> {
 pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<String>) -> Cmd {
     let to = resolve(model, to);
     let acting = acting(model);
-    request(model, Pending::FriendRequest { to: to.clone() }, |id| ClientFrame::FriendRequest {
+    request(model, Pending::FriendRequest { to: to.clone() }, |id| ClientFrame::FriendRequest(FriendRequest {
         id,
         acting,
         to,
         greeting,
-    })
+    }))
 }
 
 fn is_form(dialog: &Dialog) -> bool {
@@ -169,17 +170,17 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 _ => return Vec::new(),
             };
             let pending = Pending::Answer { from: from.clone(), accept: answer != RequestAnswer::Reject };
-            vec![request(model, pending, |id| ClientFrame::AnswerRequest { id, acting, from, answer })]
+            vec![request(model, pending, |id| ClientFrame::AnswerRequest(AnswerRequest { id, acting, from, answer }))]
         }
         Dialog::DeleteConfirm { friend, yes } => {
             if !shortcut.unwrap_or(yes) {
                 return Vec::new();
             }
-            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| ClientFrame::DeleteFriend {
+            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| ClientFrame::DeleteFriend(DeleteFriend {
                 id,
                 acting,
                 friend,
-            })]
+            }))]
         }
         Dialog::DeleteNotify { friend, yes } => {
             if shortcut.unwrap_or(yes) {
@@ -189,12 +190,12 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
         }
         Dialog::DeleteAsk { friend, yes } | Dialog::AskAgain { friend, yes } => {
             let ask = shortcut.unwrap_or(yes);
-            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| ClientFrame::NotifyDeletion {
+            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| ClientFrame::NotifyDeletion(NotifyDeletion {
                 id,
                 acting,
                 to: friend,
                 ask_delete: ask,
-            })]
+            }))]
         }
         Dialog::Block { target, block, yes } => {
             if !shortcut.unwrap_or(yes) {
@@ -203,9 +204,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
             let pending = Pending::Block { target: target.clone(), block };
             vec![request(model, pending, |id| {
                 if block {
-                    ClientFrame::Block { id, acting, target }
+                    ClientFrame::Block(Block { id, acting, target })
                 } else {
-                    ClientFrame::Unblock { id, acting, target }
+                    ClientFrame::Unblock(Unblock { id, acting, target })
                 }
             })]
         }
@@ -230,13 +231,13 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
         }
         Dialog::EditEntry { friend, nickname, note, .. } => {
             let pending = Pending::SetEntry;
-            vec![request(model, pending, |id| ClientFrame::SetEntry {
+            vec![request(model, pending, |id| ClientFrame::SetEntry(SetEntry {
                 id,
                 acting,
                 friend,
                 nickname: Some(nickname.text().trim().to_owned()),
                 note: Some(note.text().trim().to_owned()),
-            })]
+            }))]
         }
         Dialog::SetStatus { state, activity, .. } => {
             let state = Dialog::STATES.get(state).copied();
@@ -247,13 +248,13 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 }
                 h.activity = (!text.is_empty()).then(|| text.clone());
             }
-            vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence {
+            vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence(SetPresence {
                 id,
                 acting,
                 state,
                 activity: Some(text),
                 location: None,
-            })]
+            }))]
         }
         Dialog::SwitchHandle { selected } => {
             switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
@@ -266,9 +267,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 None if selected == 2 => return Vec::new(),
                 None => selected == 0,
             };
-            let group = invite.group;
+            let group = invite.room;
             let pending = Pending::AnswerInvite { group: group.clone(), accept };
-            vec![request(model, pending, |id| ClientFrame::AnswerGroupInvite { id, acting, group, accept })]
+            vec![request(model, pending, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting, room: group, accept }))]
         }
         Dialog::Receipts { .. } => Vec::new(),
         Dialog::LeaveGroup { group, yes } => {

@@ -2,16 +2,14 @@
 //! answers to our requests, and pushes. System events become sentences in the conversation they concern; a
 //! deletion notice also appears, with its question, in whatever conversation is open.
 
-use huddle_shared::model::{
-    DeletionAnswer, Event, GroupMessage, ItemBody, Message, RequestAnswer, ShownState, StreamItem,
-};
+use huddle_shared::model::{DeletionAnswer, Event, ItemBody, Message, RequestAnswer, ShownState, StreamItem};
 use huddle_shared::{Address, ErrorCode, ServerFrame};
 
 use super::dialogs;
 use super::input::TextInput;
 use super::update::{fix_selection, notify};
 use super::{
-    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode,
+    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, Level, LogLine, LoginForm, LoginMode,
     Model, Pending, PromptKind, Screen, SystemKind,
 };
 use crate::net::{self, ConnState};
@@ -75,10 +73,8 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         }
         net::Event::Answer { id, frame } => return answered(model, id, frame),
         net::Event::RequestFailed { id, message } => {
-            match model.pending.remove(&id) {
-                Some(Pending::History { acting, peer }) => history_failed(model, &acting, &ConvKey::Direct(peer)),
-                Some(Pending::GroupHistory { acting, group }) => history_failed(model, &acting, &ConvKey::Group(group)),
-                _ => {}
+            if let Some(Pending::History { acting, key }) = model.pending.remove(&id) {
+                super::history::failed(model, &acting, &key);
             }
             notify(model, Level::Error, message);
         }
@@ -117,15 +113,6 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
     }
     model.conn = ConnState::Idle;
     cmds
-}
-
-fn conversation_mut<'a>(
-    model: &'a mut Model,
-    acting: &huddle_shared::Handle,
-    key: &ConvKey,
-) -> Option<&'a mut Conversation> {
-    let h = model.handles.iter_mut().find(|h| &h.address.handle == acting)?;
-    Some(h.conversation_mut(key))
 }
 
 /// The conversation holding our message `client_msg_id` (on handle `acting`), and the line's index: searched once,
@@ -168,39 +155,13 @@ pub fn send_message(model: &mut Model, key: ConvKey, body: String, receipts: boo
     c.scroll = 0;
     let to = match key {
         ConvKey::Direct(peer) => net::Target::Direct(peer),
-        ConvKey::Group(id) => net::Target::Group(id),
+        ConvKey::Room(id) => net::Target::Room(id),
     };
     vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id, receipts }))]
 }
 
-/// A stored message of either kind, as the log needs it.
-pub struct Stored {
-    pub id: String,
-    pub client_msg_id: String,
-    pub from: Address,
-    pub body: String,
-    pub sent_at: i64,
-    /// The sender asked for receipts.
-    pub receipts: bool,
-}
-
-impl From<Message> for Stored {
-    fn from(m: Message) -> Self {
-        let receipts = m.receipts;
-        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at, receipts }
-    }
-}
-
-impl From<GroupMessage> for Stored {
-    fn from(m: GroupMessage) -> Self {
-        let receipts = m.receipts;
-        Self { id: m.id, client_msg_id: m.client_msg_id, from: m.from, body: m.body, sent_at: m.sent_at, receipts }
-    }
-}
-
 /// Inserts a message into a conversation in time order, once.
-pub fn insert_message(c: &mut Conversation, message: impl Into<Stored>, own: bool) -> bool {
-    let message = message.into();
+pub fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
     let duplicate = c.lines.iter().any(|l| match l {
         LogLine::Message { id: Some(id), .. } => *id == message.id,
         LogLine::Message { client_msg_id, own: true, .. } => own && *client_msg_id == message.client_msg_id,
@@ -245,18 +206,24 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
     let mut cmds = Vec::new();
     match item.body {
         ItemBody::Message { message } => {
-            let own = message.from.handle == model.handles[index].address.handle;
+            let me = model.handles[index].address.clone();
+            let own = message.from.handle == me.handle;
+            let key = ConvKey::of_message(&message, &me);
             // A message ends "is typing".
-            let acting = model.handles[index].address.handle.clone();
-            model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_none()));
-            let peer = if own { message.to.clone() } else { message.from.clone() };
-            let key = ConvKey::Direct(peer);
+            model.typing.retain(|t| !(t.acting == me.handle && t.from == message.from && t.key == key));
             if own && message.receipts {
-                let c = model.handles[index].conversation_mut(&key);
-                super::receipts::track(c, &message.id, vec![message.to.clone()]);
+                // Whose receipts are tracked: the other side of a direct room, every other member of another room.
+                let h = &mut model.handles[index];
+                let recipients: Vec<Address> = match &key {
+                    ConvKey::Direct(peer) => vec![peer.clone()],
+                    ConvKey::Room(room) => h.groups.get(room).map_or_else(Vec::new, |g| {
+                        g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
+                    }),
+                };
+                super::receipts::track(h.conversation_mut(&key), &message.id, recipients);
             }
             // A third person writing into an exchange may turn it into a group; then the message opens the group.
-            let shown_in_group = if own {
+            let shown_in_group = if own || message.to.is_none() {
                 false
             } else {
                 let (shown, promote) = super::promotion::consider(model, index, &message);
@@ -276,37 +243,14 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             }
             fix_selection_if_active(model, index);
         }
-        ItemBody::GroupMessage { message } => {
-            let own = message.from.handle == model.handles[index].address.handle;
-            let acting = model.handles[index].address.handle.clone();
-            model.typing.retain(|t| !(t.acting == acting && t.from == message.from && t.group.is_some()));
-            let key = ConvKey::Group(message.group.clone());
-            if own && message.receipts {
-                let h = &mut model.handles[index];
-                let others: Vec<Address> = h.groups.get(&message.group).map_or_else(Vec::new, |g| {
-                    g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
-                });
-                super::receipts::track(h.conversation_mut(&key), &message.id, others);
-            }
-            let open = is_open(model, index, &key);
-            let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
-            let c = model.handles[index].conversation_mut(&key);
-            c.last_activity = c.last_activity.max(message.sent_at);
-            // Only a message written now makes an exchange; old ones a sync brings in do not.
-            if fresh {
-                c.exchanged_at = Some(now);
-            }
-            if insert_message(c, message, own) && !own && !open {
-                c.unread += 1;
-            }
-            fix_selection_if_active(model, index);
-        }
-        ItemBody::Event { event: Event::Group { peer, group, change } } => {
+        ItemBody::Event { event: Event::Room { peer, room: group, change } } => {
             super::groups::log_change(model, index, item.at, &peer, &group, change);
             fix_selection_if_active(model, index);
         }
         ItemBody::Event { event } => system_event(model, index, item.at, event),
         ItemBody::Receipt { receipt } => super::receipts::arrived(model, index, item.at, receipt),
+        // Something of a later protocol version: the worker acknowledged it; there is nothing to show.
+        ItemBody::Unknown => {}
     }
     cmds
 }
@@ -405,19 +349,15 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
                 dialogs::refused(model, peer);
             }
         }
-        Event::GroupInvite { peer, group, title } => super::groups::invited(model, index, at, peer, group, title),
-        Event::Group { peer, group, change } => super::groups::log_change(model, index, at, &peer, &group, change),
+        Event::RoomInvite { peer, room: group, title } => super::groups::invited(model, index, at, peer, group, title),
+        Event::Room { peer, room: group, change } => super::groups::log_change(model, index, at, &peer, &group, change),
         Event::HandleRemoved { peer } => {
             let who = peer.handle.to_string();
             let text = format!("{who} no longer exists (its owner removed it) and was taken off your list.");
             say(model, index, &peer, at, text, SystemKind::Info);
         }
-    }
-}
-
-fn history_failed(model: &mut Model, acting: &huddle_shared::Handle, key: &ConvKey) {
-    if let Some(c) = conversation_mut(model, acting, key) {
-        c.history = HistoryState::NotLoaded;
+        // An event of a newer protocol minor version: acknowledged with the rest of the stream, not shown.
+        Event::Unknown => {}
     }
 }
 
@@ -428,7 +368,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     }
     if let ServerFrame::Error { message, .. } = &frame {
         match &pending {
-            Some(Pending::History { acting, peer }) => history_failed(model, acting, &ConvKey::Direct(peer.clone())),
+            Some(Pending::History { acting, key }) => super::history::failed(model, acting, key),
             // A refused friend request reopens the form with the reason, so the handle can be fixed.
             Some(Pending::FriendRequest { to }) if !matches!(model.dialogs.front(), Some(Dialog::AddFriend { .. })) => {
                 model.dialogs.push_front(Dialog::AddFriend {
@@ -445,16 +385,8 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
         return Vec::new();
     }
     match (pending, frame) {
-        (Some(Pending::History { acting, peer }), ServerFrame::History { messages, more, receipts, .. }) => {
-            let me = acting.clone();
-            if let Some(c) = conversation_mut(model, &acting, &ConvKey::Direct(peer)) {
-                super::receipts::from_history(c, receipts);
-                for m in messages {
-                    let own = m.from.handle == me;
-                    insert_message(c, m, own);
-                }
-                c.history = if more { HistoryState::More } else { HistoryState::Complete };
-            }
+        (Some(Pending::History { acting, key }), ServerFrame::History { messages, more, receipts, .. }) => {
+            super::history::arrived(model, &acting, &key, messages, more, receipts);
         }
         (Some(Pending::FriendRequest { to }), _) => {
             notify(model, Level::Info, format!("Friend request sent to {}.", to.handle));
@@ -544,6 +476,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
                     ShownState::Away => "away",
                     ShownState::Busy => "busy",
                     ShownState::Offline => "offline",
+                    ShownState::Unknown => "in a state this version of Huddle does not know",
                 };
                 let activity = presence.activity.map(|a| format!(" — {a}")).unwrap_or_default();
                 let at = model.now;
@@ -551,10 +484,14 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             }
             fix_selection_if_active(model, index);
         }
-        ServerFrame::Typing { acting, from, group } => {
+        ServerFrame::Typing { acting, from, room } => {
             let at = model.now;
-            model.typing.retain(|t| !(t.acting == acting.handle && t.from == from && t.group == group));
-            model.typing.push(super::Typing { acting: acting.handle, from, group, at });
+            // In one of our rooms, or else the direct room with the typist.
+            let known_room =
+                model.handle_by(&acting).is_some_and(|i| model.handles[i].groups.contains_key(&room));
+            let key = if known_room { ConvKey::Room(room) } else { ConvKey::Direct(from.clone()) };
+            model.typing.retain(|t| !(t.acting == acting.handle && t.from == from && t.key == key));
+            model.typing.push(super::Typing { acting: acting.handle, from, key, at });
         }
         ServerFrame::Profile { acting, of, profile } => {
             let Some(index) = model.handle_by(&acting) else { return };
@@ -576,7 +513,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
                 .collect();
             model.active = model.active.min(model.handles.len().saturating_sub(1));
         }
-        frame @ (ServerFrame::Groups { .. } | ServerFrame::Group { .. } | ServerFrame::GroupGone { .. }) => {
+        frame @ (ServerFrame::Rooms { .. } | ServerFrame::Room { .. } | ServerFrame::RoomGone { .. }) => {
             super::groups::pushed(model, frame)
         }
         _ => {}

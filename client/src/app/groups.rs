@@ -2,12 +2,13 @@
 //! (joins, leaves, renames... as sentences), invitations, the answers to our group requests, and the group
 //! commands (`/invite`, `/leave`, `/rename`, `/kick`, `/share`, `/group`).
 
-use huddle_shared::model::{GroupChange, GroupInfo, PendingGroupInvite};
-use huddle_shared::{Address, ClientFrame, Handle, Millis, ServerFrame};
+use huddle_shared::client::{CreateGroup, InviteToRoom, LeaveRoom, RemoveFromRoom, RenameRoom};
+use huddle_shared::model::{RoomChange, RoomInfo, PendingInvite};
+use huddle_shared::{Address, ClientFrame, Handle, Millis, RoomId, ServerFrame};
 
 use super::events::{insert_message, is_open, say_in};
 use super::update::{fix_selection, notify, request};
-use super::{Cmd, ConvKey, Dialog, Focus, HandleView, HistoryState, Level, LogLine, Model, Pending, SystemKind};
+use super::{Cmd, ConvKey, Dialog, HandleView, HistoryState, Level, LogLine, Model, Pending, SystemKind};
 
 /// Most lines of the one-to-one conversation shown above the divider of a group it grew into.
 pub const CONTEXT_LINES: usize = 200;
@@ -31,32 +32,32 @@ fn names(h: &HandleView, members: &[Address]) -> String {
 /// The relay's pushes about groups.
 pub fn pushed(model: &mut Model, frame: ServerFrame) {
     match frame {
-        ServerFrame::Groups { acting, groups, invites, policy, .. } => {
+        ServerFrame::Rooms { acting, rooms: groups, invites, policy, .. } => {
             let Some(index) = model.handle_by(&acting) else { return };
             let h = &mut model.handles[index];
             h.groups = groups.into_iter().map(|g| (g.id.clone(), g)).collect();
             h.invite_policy = policy;
-            let fresh: Vec<PendingGroupInvite> =
-                invites.iter().filter(|i| !h.group_invites.iter().any(|old| old.group == i.group)).cloned().collect();
+            let fresh: Vec<PendingInvite> =
+                invites.iter().filter(|i| !h.group_invites.iter().any(|old| old.room == i.room)).cloned().collect();
             h.group_invites = invites;
             for invite in fresh {
                 queue_invite_dialog(model, invite);
             }
         }
-        ServerFrame::Group { acting, group, .. } => {
+        ServerFrame::Room { acting, room: group, .. } => {
             let Some(index) = model.handle_by(&acting) else { return };
             upsert(&mut model.handles[index], group);
         }
-        ServerFrame::GroupGone { acting, group } => {
+        ServerFrame::RoomGone { acting, room: group } => {
             let Some(index) = model.handle_by(&acting) else { return };
             let h = &mut model.handles[index];
             let name = h.group_name(&group);
             if let Some(info) = h.groups.remove(&group) {
                 h.left_groups.insert(group.clone(), info);
             }
-            h.group_invites.retain(|i| i.group != group);
+            h.group_invites.retain(|i| i.room != group);
             // The log stays readable; it just says why nothing more arrives.
-            let key = ConvKey::Group(group);
+            let key = ConvKey::Room(group);
             if h.conversations.contains_key(&key) {
                 let at = model.now;
                 say_in(model, index, &key, at, format!("You are no longer in {name}."), SystemKind::Info);
@@ -67,25 +68,25 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
     fix_selection(model);
 }
 
-fn upsert(h: &mut HandleView, group: GroupInfo) {
-    h.group_invites.retain(|i| i.group != group.id);
+fn upsert(h: &mut HandleView, group: RoomInfo) {
+    h.group_invites.retain(|i| i.room != group.id);
     h.left_groups.remove(&group.id);
     h.groups.insert(group.id.clone(), group);
 }
 
-fn queue_invite_dialog(model: &mut Model, invite: PendingGroupInvite) {
+fn queue_invite_dialog(model: &mut Model, invite: PendingInvite) {
     let queued =
-        model.dialogs.iter().any(|d| matches!(d, Dialog::GroupInvite { invite: i, .. } if i.group == invite.group));
+        model.dialogs.iter().any(|d| matches!(d, Dialog::GroupInvite { invite: i, .. } if i.room == invite.room));
     if !queued {
         model.dialogs.push_back(Dialog::GroupInvite { invite, selected: 0 });
     }
 }
 
 /// Someone invited us and our setting says to ask: a dialog, a row under Requests, and a line with the inviter.
-pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: String, title: Option<String>) {
+pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: RoomId, title: Option<String>) {
     let Some(h) = model.handles.get_mut(index) else { return };
-    let invite = PendingGroupInvite { group: group.clone(), title: title.clone(), by: by.clone(), at };
-    if !h.group_invites.iter().any(|i| i.group == group) {
+    let invite = PendingInvite { room: group.clone(), title: title.clone(), by: by.clone(), at };
+    if !h.group_invites.iter().any(|i| i.room == group) {
         h.group_invites.push(invite.clone());
     }
     let what = title.map(|t| format!("the group “{t}”")).unwrap_or_else(|| "a group".to_owned());
@@ -96,12 +97,12 @@ pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: 
 }
 
 /// A line of a group's log, as a sentence in the group's conversation.
-pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, group: &str, change: GroupChange) {
+pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, group: &RoomId, change: RoomChange) {
     let Some(h) = model.handles.get_mut(index) else { return };
-    let key = ConvKey::Group(group.to_owned());
+    let key = ConvKey::Room(group.clone());
     let actor = who(h, peer, true);
     let text = match change {
-        GroupChange::Created { members, promoted, .. } => {
+        RoomChange::Created { members, promoted, .. } => {
             let mut all = members.clone();
             if !all.contains(peer) {
                 all.insert(0, peer.clone());
@@ -126,26 +127,29 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
             }
             text
         }
-        GroupChange::Joined { who: joined } if joined == *peer => format!("{actor} joined."),
-        GroupChange::Joined { who: joined } => format!("{actor} added {}.", who(h, &joined, false)),
-        GroupChange::Left => format!("{actor} left."),
-        GroupChange::Removed { who: removed } => format!("{actor} removed {}.", who(h, &removed, false)),
-        GroupChange::Renamed { title: Some(title) } => format!("{actor} renamed the group “{title}”."),
-        GroupChange::Renamed { title: None } => format!("{actor} removed the group's title."),
-        GroupChange::OwnerChanged => {
+        RoomChange::Joined { who: joined } if joined == *peer => format!("{actor} joined."),
+        RoomChange::Joined { who: joined } => format!("{actor} added {}.", who(h, &joined, false)),
+        RoomChange::Left => format!("{actor} left."),
+        RoomChange::Removed { who: removed } => format!("{actor} removed {}.", who(h, &removed, false)),
+        RoomChange::Renamed { title: Some(title) } => format!("{actor} renamed the group “{title}”."),
+        RoomChange::Renamed { title: None } => format!("{actor} removed the group's title."),
+        RoomChange::OwnerChanged => {
             if *peer == h.address {
                 "You are the owner now.".to_owned()
             } else {
                 format!("{actor} is the owner now.")
             }
         }
+        RoomChange::Ended => "This group has ended: nothing more can be said here, and its log stays.".to_owned(),
+        // A change a newer relay knows and we do not: saying something vague would be worse than nothing.
+        RoomChange::Unknown => return,
     };
     say_in(model, index, &key, at, text, SystemKind::Info);
 }
 
 /// `promoter` made a group out of a one-to-one exchange we are part of: if we are looking at our conversation with
 /// one of its members, the conversation moves on into the group, as it did on the promoter's side.
-fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, members: &[Address], group: &str) {
+fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, members: &[Address], group: &RoomId) {
     if index != model.active {
         return;
     }
@@ -155,7 +159,7 @@ fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, member
         return;
     }
     let name = h.name_of(promoter);
-    let key = ConvKey::Group(group.to_owned());
+    let key = ConvKey::Room(group.clone());
     let at = model.now;
     let text = format!("{name} made this a group; it continues there.");
     say_in(model, index, &ConvKey::Direct(open), at, text, SystemKind::Info);
@@ -163,40 +167,6 @@ fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, member
         h.open = Some(key.clone());
         h.conversation_mut(&key).unread = 0;
     }
-}
-
-/// Opens a group's conversation, loading its history the first time.
-pub fn open_group(model: &mut Model, group: String) -> Vec<Cmd> {
-    let Some(h) = model.handle_mut() else { return Vec::new() };
-    let acting = h.address.handle.clone();
-    let key = ConvKey::Group(group.clone());
-    let c = h.conversation_mut(&key);
-    c.unread = 0;
-    c.scroll = 0;
-    let load = c.history == HistoryState::NotLoaded;
-    if load {
-        c.history = HistoryState::Loading;
-    }
-    h.open = Some(key);
-    model.focus = Focus::Input;
-    model.search = None;
-    if !load {
-        return Vec::new();
-    }
-    vec![group_history(model, acting, group, None)]
-}
-
-/// Asks for a page of group history, before `before` (or the newest).
-pub fn group_history(model: &mut Model, acting: Handle, group: String, before: Option<String>) -> Cmd {
-    let pending = Pending::GroupHistory { acting: acting.clone(), group: group.clone() };
-    request(model, pending, |id| ClientFrame::GroupHistory {
-        id,
-        acting: Some(acting),
-        group,
-        before,
-        after: None,
-        limit: Some(100),
-    })
 }
 
 /// Answers to our group requests; `None` for requests that are not about groups.
@@ -207,23 +177,8 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
         _ => None,
     };
     match pending {
-        Pending::GroupHistory { acting, group } => {
-            let index = model.handles.iter().position(|h| &h.address.handle == acting)?;
-            let c = model.handles[index].conversation_mut(&ConvKey::Group(group.clone()));
-            match frame {
-                ServerFrame::GroupHistory { messages, more, receipts, .. } => {
-                    super::receipts::from_history(c, receipts.clone());
-                    for m in messages {
-                        let own = m.from.handle == *acting;
-                        insert_message(c, m.clone(), own);
-                    }
-                    c.history = if *more { HistoryState::More } else { HistoryState::Complete };
-                }
-                _ => c.history = HistoryState::NotLoaded,
-            }
-        }
         Pending::Promote { acting, with, newcomer, message } => match (frame, error) {
-            (ServerFrame::Group { group, .. }, _) => {
+            (ServerFrame::Room { room: group, .. }, _) => {
                 promoted(model, acting, with, newcomer, message.clone(), group.clone())
             }
             (_, Some(reason)) => {
@@ -241,12 +196,13 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
             _ => {}
         },
         Pending::CreateGroup => match (frame, error) {
-            (ServerFrame::Group { acting, group, .. }, _) => {
+            (ServerFrame::Room { acting, room: group, .. }, _) => {
                 let index = model.handle_by(acting)?;
                 upsert(&mut model.handles[index], group.clone());
-                model.handles[index].conversation_mut(&ConvKey::Group(group.id.clone())).history =
+                model.handles[index].conversation_mut(&ConvKey::Room(group.id.clone())).history =
                     HistoryState::Complete;
-                let cmds = if index == model.active { open_group(model, group.id.clone()) } else { Vec::new() };
+                let cmds =
+                    if index == model.active { super::history::open(model, ConvKey::Room(group.id.clone())) } else { Vec::new() };
                 let waiting = group.invited.len();
                 if waiting > 0 {
                     let text = format!("Group made; {waiting} invited who have to accept first.");
@@ -274,7 +230,7 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                 }
                 None => {
                     let joined = h.groups.get(group).is_some_and(|g| g.members.iter().any(|m| m.address == *invitee));
-                    let key = ConvKey::Group(group.clone());
+                    let key = ConvKey::Room(group.clone());
                     if let Some(m) = message {
                         // The message that made us add them opens their part of the group, as in a promotion.
                         let c = model.handles[index].conversation_mut(&key);
@@ -293,7 +249,7 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
             Some(reason) => notify(model, Level::Error, reason),
             None => {
                 if let Some(h) = model.handle_mut() {
-                    h.group_invites.retain(|i| i.group != *group);
+                    h.group_invites.retain(|i| i.room != *group);
                 }
                 let text = if *accept { "You joined the group; it is under Groups." } else { "Invitation declined." };
                 notify(model, Level::Info, text);
@@ -304,7 +260,7 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
             Some(reason) => notify(model, Level::Error, reason),
             None => notify(model, Level::Info, "You left the group."),
         },
-        Pending::GroupChange(done) => match error {
+        Pending::RoomChange(done) => match error {
             Some(reason) => notify(model, Level::Error, reason),
             None => notify(model, Level::Info, *done),
         },
@@ -321,7 +277,7 @@ fn promoted(
     with: &Address,
     newcomer: &Address,
     message: Option<huddle_shared::model::Message>,
-    group: GroupInfo,
+    group: RoomInfo,
 ) {
     let Some(index) = model.handles.iter().position(|h| &h.address.handle == acting) else { return };
     let now = model.now;
@@ -339,7 +295,7 @@ fn promoted(
         .unwrap_or_default();
     let with_name = h.name_of(with);
     let newcomer_name = h.name_of(newcomer);
-    let key = ConvKey::Group(id);
+    let key = ConvKey::Room(id);
     let opening_at = message.as_ref().map_or(now, |m| m.sent_at);
     let c = h.conversation_mut(&key);
     let mut lines = Vec::new();
@@ -388,10 +344,10 @@ pub fn invite(model: &mut Model, who: Address) -> Vec<Cmd> {
             Vec::new()
         }
         Some(ConvKey::Direct(with)) => vec![create_promoted(model, acting, with, who, None)],
-        Some(ConvKey::Group(group)) => {
+        Some(ConvKey::Room(group)) => {
             let pending =
                 Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: None };
-            vec![request(model, pending, |id| ClientFrame::InviteToGroup { id, acting: Some(acting), group, who })]
+            vec![request(model, pending, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who }))]
         }
         None => {
             notify(model, Level::Info, "Open a conversation first: /invite adds someone to it.");
@@ -411,54 +367,54 @@ pub fn create_promoted(
 ) -> Cmd {
     let members = vec![with.clone(), newcomer.clone()];
     let pending = Pending::Promote { acting: acting.clone(), with, newcomer, message };
-    request(model, pending, |id| ClientFrame::CreateGroup {
+    request(model, pending, |id| ClientFrame::CreateGroup(CreateGroup {
         id,
         acting: Some(acting),
         members,
         title: None,
         promoted: true,
-    })
+    }))
 }
 
 /// `/leave`: asks first.
 pub fn leave(model: &mut Model) -> Vec<Cmd> {
     match open_key(model) {
-        Some(ConvKey::Group(group)) => model.dialogs.push_back(Dialog::LeaveGroup { group, yes: false }),
+        Some(ConvKey::Room(group)) => model.dialogs.push_back(Dialog::LeaveGroup { group, yes: false }),
         _ => notify(model, Level::Info, "Open a group first: /leave leaves the open group."),
     }
     Vec::new()
 }
 
 /// Leaves a group (after the dialog said yes).
-pub fn leave_now(model: &mut Model, group: String) -> Cmd {
+pub fn leave_now(model: &mut Model, group: RoomId) -> Cmd {
     let acting = model.handle().map(|h| h.address.handle.clone());
-    request(model, Pending::LeaveGroup { group: group.clone() }, |id| ClientFrame::LeaveGroup { id, acting, group })
+    request(model, Pending::LeaveGroup { group: group.clone() }, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting, room: group }))
 }
 
 /// `/rename TITLE` (empty: back to the members' names).
 pub fn rename(model: &mut Model, title: String) -> Vec<Cmd> {
-    let Some(ConvKey::Group(group)) = open_key(model) else {
+    let Some(ConvKey::Room(group)) = open_key(model) else {
         notify(model, Level::Info, "Open a group first: /rename renames the open group.");
         return Vec::new();
     };
     let acting = model.handle().map(|h| h.address.handle.clone());
     let done = if title.is_empty() { "The group's title was removed." } else { "Group renamed." };
-    vec![request(model, Pending::GroupChange(done), |id| ClientFrame::RenameGroup { id, acting, group, title })]
+    vec![request(model, Pending::RoomChange(done), |id| ClientFrame::RenameRoom(RenameRoom { id, acting, room: group, title }))]
 }
 
 /// `/kick NAME`: the owner removes a member (or withdraws an invitation).
 pub fn kick(model: &mut Model, who: Address) -> Vec<Cmd> {
-    let Some(ConvKey::Group(group)) = open_key(model) else {
+    let Some(ConvKey::Room(group)) = open_key(model) else {
         notify(model, Level::Info, "Open a group first: /kick removes someone from the open group.");
         return Vec::new();
     };
     let acting = model.handle().map(|h| h.address.handle.clone());
-    vec![request(model, Pending::GroupChange("Removed from the group."), |id| ClientFrame::RemoveFromGroup {
+    vec![request(model, Pending::RoomChange("Removed from the group."), |id| ClientFrame::RemoveFromRoom(RemoveFromRoom {
         id,
         acting,
-        group,
+        room: group,
         who,
-    })]
+    }))]
 }
 
 /// `/group NAME…`: starts a group with these friends.
@@ -468,25 +424,25 @@ pub fn create(model: &mut Model, members: Vec<Address>, title: Option<String>) -
         return Vec::new();
     }
     let acting = model.handle().map(|h| h.address.handle.clone());
-    vec![request(model, Pending::CreateGroup, |id| ClientFrame::CreateGroup {
+    vec![request(model, Pending::CreateGroup, |id| ClientFrame::CreateGroup(CreateGroup {
         id,
         acting,
         members,
         title,
         promoted: false,
-    })]
+    }))]
 }
 
 /// `/share [N]`: sends the last N lines of the conversation this group grew out of (shown only to us until now)
 /// to the group, as one quoted message. The relay never shows members what came before they joined; this is the
 /// explicit way to.
 pub fn share(model: &mut Model, count: usize) -> Vec<Cmd> {
-    let Some(ConvKey::Group(group)) = open_key(model) else {
+    let Some(ConvKey::Room(group)) = open_key(model) else {
         notify(model, Level::Info, "Open a group first: /share sends earlier lines to the open group.");
         return Vec::new();
     };
     let Some(h) = model.handle() else { return Vec::new() };
-    let key = ConvKey::Group(group);
+    let key = ConvKey::Room(group);
     let Some(c) = h.conversations.get(&key).filter(|c| c.context > 0) else {
         notify(
             model,

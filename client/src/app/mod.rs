@@ -10,6 +10,7 @@ pub mod commands;
 mod dialogs;
 mod events;
 mod groups;
+pub mod history;
 pub mod input;
 pub mod model;
 mod promotion;

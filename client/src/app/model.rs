@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use huddle_shared::model::{
-    FriendEntry, FriendList, GroupInfo, InvitePolicy, Message, PendingGroupInvite, PendingRequest, PresenceState,
+    FriendEntry, FriendList, RoomInfo, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState,
     Profile, RegistrationPolicy, ShownState,
 };
-use huddle_shared::{Address, Handle, Millis, RelayName, RequestId};
+use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, RoomId};
 
 use crate::net::ConnState;
 
@@ -90,28 +90,38 @@ pub enum PromptKind {
     /// exchange a group of us, `with` and the writer?
     Promote { with: Address, message: Message },
     /// `message` came from someone outside the open group while we were talking in it: add them?
-    AddToGroup { group: String, message: Message },
+    AddToGroup { group: RoomId, message: Message },
 }
 
-/// A conversation: with one friend, or in a group.
+/// A conversation: the direct room with one friend (named by the friend, as the list shows them), or another room.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConvKey {
     Direct(Address),
-    Group(String),
+    Room(RoomId),
 }
 
 impl ConvKey {
     pub fn peer(&self) -> Option<&Address> {
         match self {
             Self::Direct(peer) => Some(peer),
-            Self::Group(_) => None,
+            Self::Room(_) => None,
         }
     }
 
-    pub fn group(&self) -> Option<&str> {
+    pub fn room(&self) -> Option<&RoomId> {
         match self {
             Self::Direct(_) => None,
-            Self::Group(id) => Some(id),
+            Self::Room(id) => Some(id),
+        }
+    }
+
+    /// The conversation a message belongs to, as `me` sees it: a direct message is the conversation with the other
+    /// person; anything else is its room's.
+    pub fn of_message(message: &Message, me: &Address) -> Self {
+        match &message.to {
+            Some(to) if message.from.handle == me.handle => Self::Direct(to.clone()),
+            Some(_) => Self::Direct(message.from.clone()),
+            None => Self::Room(message.room.clone()),
         }
     }
 }
@@ -121,7 +131,7 @@ impl ConvKey {
 pub enum LogLine {
     Message {
         /// Relay id once stored.
-        id: Option<String>,
+        id: Option<MessageId>,
         client_msg_id: String,
         from: Address,
         body: String,
@@ -177,9 +187,9 @@ pub struct Conversation {
     /// the top (shown to us only, for context; `/share` can send some of them).
     pub context: usize,
     /// Receipts of our messages that asked for them, by message id.
-    pub receipts: BTreeMap<String, super::receipts::Tracking>,
+    pub receipts: BTreeMap<MessageId, super::receipts::Tracking>,
     /// Messages from others that asked for receipts and that we have not reported read yet.
-    pub to_report: Vec<String>,
+    pub to_report: Vec<MessageId>,
 }
 
 impl Conversation {
@@ -211,11 +221,11 @@ pub struct HandleView {
     /// The open conversation.
     pub open: Option<ConvKey>,
     /// The groups this handle is in, by id.
-    pub groups: BTreeMap<String, GroupInfo>,
+    pub groups: BTreeMap<RoomId, RoomInfo>,
     /// Groups this handle left (or was removed from) during this session: their logs stay readable by name.
-    pub left_groups: BTreeMap<String, GroupInfo>,
+    pub left_groups: BTreeMap<RoomId, RoomInfo>,
     /// Group invitations waiting for an answer.
-    pub group_invites: Vec<PendingGroupInvite>,
+    pub group_invites: Vec<PendingInvite>,
     pub invite_policy: InvitePolicy,
     /// Index into [`HandleView::rows`] of the highlighted row.
     pub selected: usize,
@@ -261,7 +271,7 @@ impl HandleView {
     }
 
     /// The name to show for a group: its title, else the other members' names ("bob, carol"), else "group".
-    pub fn group_name(&self, id: &str) -> String {
+    pub fn group_name(&self, id: &RoomId) -> String {
         let Some(g) = self.groups.get(id).or_else(|| self.left_groups.get(id)) else { return "a group".to_owned() };
         if let Some(title) = &g.title {
             return title.clone();
@@ -275,7 +285,7 @@ impl HandleView {
     pub fn conversation_name(&self, key: &ConvKey) -> String {
         match key {
             ConvKey::Direct(peer) => self.name_of(peer),
-            ConvKey::Group(id) => self.group_name(id),
+            ConvKey::Room(id) => self.group_name(id),
         }
     }
 
@@ -296,11 +306,11 @@ impl HandleView {
             rows.extend(requests);
         }
         if !self.groups.is_empty() {
-            let mut groups: Vec<(&String, Millis)> = self
+            let mut groups: Vec<(&RoomId, Millis)> = self
                 .groups
                 .iter()
                 .map(|(id, g)| {
-                    let last = self.conversations.get(&ConvKey::Group(id.clone())).map_or(0, |c| c.last_activity);
+                    let last = self.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.last_activity);
                     (id, last.max(g.created_at))
                 })
                 .collect();
@@ -346,9 +356,9 @@ pub enum Row {
     RequestIn(PendingRequest),
     RequestOut(PendingRequest),
     /// An invitation to a group, waiting for our answer.
-    GroupInvite(PendingGroupInvite),
+    GroupInvite(PendingInvite),
     /// A group we are in, by id.
-    Group(String),
+    Group(RoomId),
     Friend(Address),
 }
 
@@ -391,13 +401,13 @@ pub enum Dialog {
     /// Pick the active handle.
     SwitchHandle { selected: usize },
     /// An invitation to a group that asked first: Join / Decline / Later.
-    GroupInvite { invite: PendingGroupInvite, selected: usize },
+    GroupInvite { invite: PendingInvite, selected: usize },
     /// "Leave the group bob, carol?"
-    LeaveGroup { group: String, yes: bool },
+    LeaveGroup { group: RoomId, yes: bool },
     /// Start a group: members (names separated by spaces or commas) and an optional title.
     NewGroup { field: usize, members: TextInput, title: TextInput, error: Option<String> },
     /// Who has received and read one of our messages (←/→ steps through them).
-    Receipts { key: ConvKey, message_id: String },
+    Receipts { key: ConvKey, message_id: MessageId },
 }
 
 impl Dialog {
@@ -452,13 +462,10 @@ pub enum Pending {
         block: bool,
     },
     Presence,
+    /// A page of a conversation's history.
     History {
         acting: Handle,
-        peer: Address,
-    },
-    GroupHistory {
-        acting: Handle,
-        group: String,
+        key: ConvKey,
     },
     /// Promotion: the group of us, `with` and `newcomer`, to open in place of `with`; `message` is the newcomer's
     /// message that made us promote (none when promoting by hand with `/invite`).
@@ -472,18 +479,18 @@ pub enum Pending {
     /// Adding `who` to a group, with the message that made us do it (a fourth person writing), if any.
     Invite {
         acting: Handle,
-        group: String,
+        group: RoomId,
         who: Address,
         message: Option<Message>,
     },
     AnswerInvite {
-        group: String,
+        group: RoomId,
         accept: bool,
     },
     LeaveGroup {
-        group: String,
+        group: RoomId,
     },
-    GroupChange(&'static str),
+    RoomChange(&'static str),
     Other(&'static str),
 }
 
@@ -543,7 +550,8 @@ pub struct Model {
 pub struct Typing {
     pub acting: Handle,
     pub from: Address,
-    pub group: Option<String>,
+    /// Where: the conversation with `from`, or a room.
+    pub key: ConvKey,
     pub at: Millis,
 }
 
@@ -637,10 +645,7 @@ impl Model {
     pub fn typing_here(&self) -> Option<String> {
         let h = self.handle()?;
         let open = h.open.as_ref()?;
-        let here = |t: &&Typing| match open {
-            ConvKey::Direct(peer) => t.group.is_none() && &t.from == peer,
-            ConvKey::Group(id) => t.group.as_ref() == Some(id),
-        };
+        let here = |t: &&Typing| &t.key == open;
         let names: Vec<String> = self
             .typing
             .iter()

@@ -6,7 +6,9 @@
 //! within the promotion window (by this machine's clock, so a skewed relay clock cannot fake it). The arriving
 //! message must itself be recent: old messages that a reconnect brings in never promote anything.
 
+use huddle_shared::client::InviteToRoom;
 use huddle_shared::model::Message;
+use huddle_shared::{Handle, RoomId};
 
 use super::update::notify;
 use super::{Cmd, ConvKey, Level, LogLine, Model, Pending, Promotion, PromptKind};
@@ -70,7 +72,7 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
                 }
             }
         }
-        ConvKey::Group(group) => {
+        ConvKey::Room(group) => {
             let Some(g) = h.groups.get(group) else { return nothing };
             if g.members.iter().any(|m| m.address == *writer) || g.invited.contains(writer) {
                 return nothing;
@@ -83,7 +85,7 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
                 return nothing;
             }
             match model.chat.promotion {
-                Promotion::Auto => (true, vec![add_to_group(model, group.clone(), message.clone())]),
+                Promotion::Auto => (true, vec![add_to_group(model, acting, group.clone(), message.clone())]),
                 _ => {
                     let writer_name = h.name_of(writer);
                     let text = format!(
@@ -106,17 +108,16 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
 }
 
 /// Invites the writer of `message` to `group`; the message joins the group's log once they are in.
-pub fn add_to_group(model: &mut Model, group: String, message: Message) -> Cmd {
-    let acting = model.handle().map(|h| h.address.handle.clone()).unwrap_or_else(|| message.to.handle.clone());
+pub fn add_to_group(model: &mut Model, acting: Handle, group: RoomId, message: Message) -> Cmd {
     let who = message.from.clone();
     let pending =
         Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: Some(message) };
-    super::update::request(model, pending, |id| huddle_shared::ClientFrame::InviteToGroup {
+    super::update::request(model, pending, |id| huddle_shared::ClientFrame::InviteToRoom(InviteToRoom {
         id,
         acting: Some(acting),
-        group,
+        room: group,
         who,
-    })
+    }))
 }
 
 fn prompt(model: &mut Model, index: usize, key: &ConvKey, text: String, kind: PromptKind) {

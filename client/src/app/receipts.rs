@@ -11,9 +11,10 @@
 
 use std::collections::BTreeMap;
 
+use huddle_shared::client::Read;
 use huddle_shared::limits::MAX_READ_IDS;
 use huddle_shared::model::{MessageReceipts, Receipt, ReceiptState};
-use huddle_shared::{Address, ClientFrame, Millis};
+use huddle_shared::{Address, ClientFrame, MessageId, Millis};
 
 use super::update::notify;
 use super::{Cmd, ConvKey, Conversation, Dialog, Level, LogLine, Model, Screen};
@@ -52,23 +53,31 @@ impl Tracking {
 
 /// One of our messages that asked for receipts: stored by the relay for `recipients`, or seen again in our stream
 /// (sent from another device). Nothing to track when `recipients` is empty (receipts were not asked for).
-pub fn track(c: &mut Conversation, message_id: &str, recipients: Vec<Address>) {
+pub fn track(c: &mut Conversation, message_id: &MessageId, recipients: Vec<Address>) {
     if !recipients.is_empty() {
-        c.receipts.entry(message_id.to_owned()).or_insert_with(|| Tracking::new(recipients));
+        c.receipts.entry(message_id.clone()).or_insert_with(|| Tracking::new(recipients));
     }
 }
 
 /// A `receipt` item of our stream.
 pub fn arrived(model: &mut Model, index: usize, at: Millis, receipt: Receipt) {
     let Some(h) = model.handles.get_mut(index) else { return };
-    let (key, everyone) = match receipt.group {
-        Some(group) => {
-            let members = h.groups.get(&group).map_or_else(Vec::new, |g| {
-                g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
-            });
-            (ConvKey::Group(group), members)
+    // A receipt names the room; the direct room with someone is shown as the conversation with them.
+    let group = h.groups.get(&receipt.room).or_else(|| h.left_groups.get(&receipt.room));
+    let (key, everyone) = match group {
+        Some(g) => {
+            let members = g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect();
+            (ConvKey::Room(receipt.room.clone()), members)
         }
-        None => (ConvKey::Direct(receipt.by.clone()), vec![receipt.by.clone()]),
+        None => {
+            // Not a group we know: the direct room with `by`, unless their friend entry names another room (then
+            // it is a group this process never heard of, and there is nowhere to show it).
+            let other_room = h.friends.entries.iter().any(|f| f.address == receipt.by && f.room != receipt.room);
+            if other_room {
+                return;
+            }
+            (ConvKey::Direct(receipt.by.clone()), vec![receipt.by.clone()])
+        }
     };
     let Some(c) = h.conversations.get_mut(&key) else { return };
     for id in receipt.message_ids {
@@ -86,6 +95,8 @@ pub fn arrived(model: &mut Model, index: usize, at: Millis, receipt: Receipt) {
                 tracking.delivered.entry(receipt.by.clone()).or_insert(at);
                 tracking.read.entry(receipt.by.clone()).or_insert(at);
             }
+            // A state a newer relay knows and we do not: nothing we can show.
+            ReceiptState::Unknown => {}
         }
     }
 }
@@ -126,7 +137,7 @@ pub fn report_read(model: &mut Model) -> Vec<Cmd> {
     }
     ids.chunks(MAX_READ_IDS)
         .map(|chunk| {
-            let frame = ClientFrame::Read { id: None, acting: Some(acting.clone()), message_ids: chunk.to_vec() };
+            let frame = ClientFrame::Read(Read { id: None, acting: Some(acting.clone()), message_ids: chunk.to_vec() });
             Cmd::Net(net::Command::Signal(frame))
         })
         .collect()
@@ -151,7 +162,7 @@ pub fn show(model: &mut Model) {
 }
 
 /// Our messages in a conversation that have receipts, oldest first.
-pub fn tracked_ids(c: &Conversation) -> Vec<String> {
+pub fn tracked_ids(c: &Conversation) -> Vec<MessageId> {
     c.lines
         .iter()
         .filter_map(|l| match l {
@@ -162,7 +173,7 @@ pub fn tracked_ids(c: &Conversation) -> Vec<String> {
 }
 
 /// The receipts dialog steps to the previous (`-1`) or next (`1`) tracked message.
-pub fn step(model: &Model, key: &ConvKey, message_id: &str, delta: isize) -> Option<String> {
+pub fn step(model: &Model, key: &ConvKey, message_id: &MessageId, delta: isize) -> Option<MessageId> {
     let c = model.handle()?.conversations.get(key)?;
     let ids = tracked_ids(c);
     let at = ids.iter().position(|i| i == message_id)?;

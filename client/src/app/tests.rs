@@ -1,9 +1,10 @@
 //! `update` tested without a terminal: a model and messages in, the model and commands out.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use huddle_shared::client::{AnswerDeletion, AnswerRequest, DeleteFriend, History, NotifyDeletion, SetPresence, Typing};
 use huddle_shared::model::*;
 use huddle_shared::server::HandleInfo;
-use huddle_shared::{Address, ClientFrame, ErrorCode, RelayName, ServerFrame};
+use huddle_shared::{Address, ClientFrame, ErrorCode, RelayName, RoomId, ServerFrame};
 
 use super::*;
 use crate::keymap::Keymap;
@@ -15,6 +16,17 @@ fn addr(s: &str) -> Address {
 
 fn dm(s: &str) -> ConvKey {
     ConvKey::Direct(addr(s))
+}
+
+/// A room on the test relay, named by its local part.
+fn room(local: &str) -> RoomId {
+    RoomId::parse(&format!("{local}@localhost")).unwrap()
+}
+
+/// The direct room of two handles (any stable id will do for the client, which never makes one).
+fn dm_room(a: &str, b: &str) -> RoomId {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    room(&format!("dm.{a}.{b}"))
 }
 
 fn key(code: KeyCode) -> Msg {
@@ -73,6 +85,7 @@ impl T {
                 .iter()
                 .map(|(name, state)| FriendEntry {
                     address: addr(name),
+                    room: dm_room(me, name),
                     nickname: None,
                     note: None,
                     since: 0,
@@ -211,7 +224,7 @@ fn an_incoming_request_opens_its_dialog_and_accept_and_add_back_answers_it() {
     let cmds = t.send(key(KeyCode::Enter));
     let sent = T::requests(&cmds);
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::AnswerRequest { answer: RequestAnswer::AcceptMutual, from, .. })] if *from == addr("alice"))
+        matches!(&sent[..], [(_, ClientFrame::AnswerRequest(AnswerRequest { answer: RequestAnswer::AcceptMutual, from, .. }))] if *from == addr("alice"))
     );
     assert!(t.model.dialogs.is_empty());
     // The same pending request, pushed again, does not ask twice.
@@ -240,7 +253,7 @@ fn deleting_is_three_plain_steps() {
     t.send(key(KeyCode::Char('d')));
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteConfirm { .. })));
     let sent = T::requests(&t.send(key(KeyCode::Char('y'))));
-    let [(id, ClientFrame::DeleteFriend { friend, .. })] = &sent[..] else { panic!("{sent:?}") };
+    let [(id, ClientFrame::DeleteFriend(DeleteFriend { friend, .. }))] = &sent[..] else { panic!("{sent:?}") };
     assert_eq!(*friend, addr("bob"));
     t.ok(*id);
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteNotify { .. })), "step 2 after the relay deleted");
@@ -248,7 +261,7 @@ fn deleting_is_three_plain_steps() {
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteAsk { .. })));
     let sent = T::requests(&t.send(key(KeyCode::Char('n'))));
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::NotifyDeletion { ask_delete: false, .. })]),
+        matches!(&sent[..], [(_, ClientFrame::NotifyDeletion(NotifyDeletion { ask_delete: false, .. }))]),
         "No at step 3 sends only the notice"
     );
 
@@ -288,7 +301,7 @@ fn a_deletion_request_is_answered_inline_in_another_conversation() {
     assert_eq!(t.model.input.text(), "y");
     let sent = T::requests(&t.send(alt('y')));
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::AnswerDeletion { answer: DeletionAnswer::Confirm, from, .. })] if *from == addr("alice"))
+        matches!(&sent[..], [(_, ClientFrame::AnswerDeletion(AnswerDeletion { answer: DeletionAnswer::Confirm, from, .. }))] if *from == addr("alice"))
     );
     assert!(matches!(
         t.lines("carol").iter().find(|l| matches!(l, LogLine::Prompt { .. })),
@@ -312,7 +325,7 @@ fn a_refusal_offers_to_ask_again() {
     );
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::AskAgain { .. })));
     let sent = T::requests(&t.send(key(KeyCode::Enter)));
-    assert!(matches!(&sent[..], [(_, ClientFrame::NotifyDeletion { ask_delete: true, .. })]));
+    assert!(matches!(&sent[..], [(_, ClientFrame::NotifyDeletion(NotifyDeletion { ask_delete: true, .. }))]));
 }
 
 #[test]
@@ -341,8 +354,9 @@ fn messages_are_pending_until_stored_and_never_shown_twice() {
     // The relay's copy of our own message (from another device's view, or history) is not a second line.
     let own = Message {
         id: "m1".into(),
+        room: dm_room("alice", "bob"),
         from: addr("alice"),
-        to: addr("bob"),
+        to: Some(addr("bob")),
         body: "hi bob 👋".into(),
         sent_at: 10,
         client_msg_id: cmid,
@@ -363,8 +377,9 @@ fn unread_counts_and_ordering() {
     t.friends("alice", &[("bob", ShownState::Online), ("carol", ShownState::Online)], &[]);
     let m = Message {
         id: "x1".into(),
+        room: dm_room("carol", "alice"),
         from: addr("carol"),
-        to: addr("alice"),
+        to: Some(addr("alice")),
         body: "psst".into(),
         sent_at: 20,
         client_msg_id: "c1".into(),
@@ -451,7 +466,7 @@ fn slash_commands_and_completion() {
     t.typed("/status away having lunch");
     let sent = T::requests(&t.send(key(KeyCode::Enter)));
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. })] if a == "having lunch")
+        matches!(&sent[..], [(_, ClientFrame::SetPresence(SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. }))] if a == "having lunch")
     );
     t.typed("/nonsense");
     t.send(key(KeyCode::Enter));
@@ -471,7 +486,7 @@ fn form_dialogs_take_letters_as_text_and_tab_moves_between_fields() {
     );
     let sent = T::requests(&t.send(key(KeyCode::Enter)));
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. })] if a == "lunch, then naps")
+        matches!(&sent[..], [(_, ClientFrame::SetPresence(SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. }))] if a == "lunch, then naps")
     );
     // In the add-friend form, "n" and "y" are letters.
     t.send(key(KeyCode::Char('a')));
@@ -489,9 +504,10 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
     let long = "word ".repeat(60);
     let messages: Vec<Message> = (0..3)
         .map(|i| Message {
-            id: format!("h{i}"),
+            id: format!("h{i}").into(),
+            room: dm_room("bob", "alice"),
             from: addr("bob"),
-            to: addr("alice"),
+            to: Some(addr("alice")),
             body: long.clone(),
             sent_at: i,
             client_msg_id: format!("c{i}"),
@@ -500,7 +516,7 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
         .collect();
     t.net(net::Event::Answer {
         id,
-        frame: ServerFrame::History { id, with: addr("bob"), messages, more: true, receipts: vec![] },
+        frame: ServerFrame::History { id, room: dm_room("alice", "bob"), messages, more: true, receipts: vec![] },
     });
     t.model.focus = Focus::Log;
     // Three long messages are many more rows than three lines: scrolling is not stuck at 2.
@@ -513,7 +529,7 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
         asked.extend(T::requests(&t.send(key(KeyCode::PageUp))));
     }
     // Back past the lines we hold, the older page is asked for, once.
-    assert!(matches!(&asked[..], [(_, ClientFrame::History { before: Some(b), .. })] if b == "h0"), "{asked:?}");
+    assert!(matches!(&asked[..], [(_, ClientFrame::History(History { before: Some(b), .. }))] if b == "h0"), "{asked:?}");
 }
 
 #[test]
@@ -537,7 +553,7 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     t.select("bob");
     t.send(key(KeyCode::Enter));
     let signals = |cmds: Vec<Cmd>| {
-        cmds.into_iter().filter(|c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing { .. })))).count()
+        cmds.into_iter().filter(|c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing(Typing { .. }))))).count()
     };
     assert_eq!(signals(t.send(key(KeyCode::Char('h')))), 1, "the first key tells bob");
     assert_eq!(signals(t.send(key(KeyCode::Char('i')))), 0, "then not again for a while");
@@ -549,12 +565,13 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     assert_eq!(signals(t.send(key(KeyCode::Char('/')))), 0);
 
     // bob types: shown in the open conversation until his message comes, or a few seconds pass.
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), group: None }));
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), room: dm_room("alice", "bob") }));
     assert_eq!(t.model.typing_here().as_deref(), Some("bob"));
     let m = Message {
         id: "t1".into(),
+        room: dm_room("bob", "alice"),
         from: addr("bob"),
-        to: addr("alice"),
+        to: Some(addr("alice")),
         body: "yo".into(),
         sent_at: t.model.now,
         client_msg_id: "b1".into(),
@@ -565,7 +582,7 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
         item: StreamItem { seq: 1, at: t.model.now, body: ItemBody::Message { message: m } },
     });
     assert_eq!(t.model.typing_here(), None);
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), group: None }));
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), room: dm_room("alice", "bob") }));
     t.send(Msg::Tick(t.model.now + 7_000));
     assert_eq!(t.model.typing_here(), None, "it fades");
 }

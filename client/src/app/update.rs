@@ -2,6 +2,7 @@
 //! effects returned as [`Cmd`]s for the runtime to perform.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use huddle_shared::client::{AddHandle, AnswerDeletion, CancelRequest, SetEntry, SetPresence, Typing, Unblock};
 use huddle_shared::model::RegistrationPolicy;
 use huddle_shared::{Address, ClientFrame, Handle, RequestId};
 
@@ -291,7 +292,7 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
 
 /// Shows or hides the member panel; says why nothing changes when no group is open.
 fn toggle_members(model: &mut Model) {
-    let group_open = model.handle().and_then(|h| h.open.as_ref()).is_some_and(|k| k.group().is_some());
+    let group_open = model.handle().and_then(|h| h.open.as_ref()).is_some_and(|k| k.room().is_some());
     if group_open {
         model.members_panel = !model.members_panel;
     } else {
@@ -365,7 +366,7 @@ fn list_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
                 let to = r.address.clone();
                 let acting = model.handle().map(|h| h.address.handle.clone());
                 return vec![request(model, Pending::CancelRequest { to: to.clone() }, |id| {
-                    ClientFrame::CancelRequest { id, acting, to }
+                    ClientFrame::CancelRequest(CancelRequest { id, acting, to })
                 })];
             }
             Some(Row::RequestIn(r)) => {
@@ -428,7 +429,7 @@ fn open_selected(model: &mut Model) -> Vec<Cmd> {
             Vec::new()
         }
         Some(Row::Friend(peer)) => open_conversation(model, peer),
-        Some(Row::Group(group)) => super::groups::open_group(model, group),
+        Some(Row::Group(group)) => super::history::open(model, super::ConvKey::Room(group)),
         Some(Row::GroupInvite(invite)) => {
             model.dialogs.push_back(Dialog::GroupInvite { invite, selected: 0 });
             Vec::new()
@@ -439,30 +440,7 @@ fn open_selected(model: &mut Model) -> Vec<Cmd> {
 
 /// Opens the conversation with `peer` on the active handle, loading its history the first time.
 pub fn open_conversation(model: &mut Model, peer: Address) -> Vec<Cmd> {
-    let Some(h) = model.handle_mut() else { return Vec::new() };
-    let acting = h.address.handle.clone();
-    let conversation = h.conversation_mut(&super::ConvKey::Direct(peer.clone()));
-    conversation.unread = 0;
-    conversation.scroll = 0;
-    let load = conversation.history == super::HistoryState::NotLoaded;
-    if load {
-        conversation.history = super::HistoryState::Loading;
-    }
-    h.open = Some(super::ConvKey::Direct(peer.clone()));
-    model.focus = Focus::Input;
-    model.search = None;
-    if !load {
-        return Vec::new();
-    }
-    let pending = Pending::History { acting: acting.clone(), peer: peer.clone() };
-    vec![request(model, pending, |id| ClientFrame::History {
-        id,
-        acting: Some(acting),
-        with: peer,
-        before: None,
-        after: None,
-        limit: Some(100),
-    })]
+    super::history::open(model, super::ConvKey::Direct(peer))
 }
 
 fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
@@ -509,18 +487,7 @@ pub fn scroll(model: &mut Model, lines: isize) -> Vec<Cmd> {
     });
     let Some(before) = oldest else { return Vec::new() };
     c.history = super::HistoryState::Loading;
-    let peer = match key {
-        super::ConvKey::Direct(peer) => peer,
-        super::ConvKey::Group(group) => return vec![super::groups::group_history(model, acting, group, Some(before))],
-    };
-    vec![request(model, Pending::History { acting: acting.clone(), peer: peer.clone() }, |id| ClientFrame::History {
-        id,
-        acting: Some(acting),
-        with: peer,
-        before: Some(before),
-        after: None,
-        limit: Some(100),
-    })]
+    vec![super::history::request_page(model, acting, key, Some(before))]
 }
 
 fn line_chars(line: &super::LogLine) -> usize {
@@ -573,7 +540,7 @@ fn typing_signal(model: &mut Model) -> Vec<Cmd> {
     }
     let Some(h) = model.handle() else { return Vec::new() };
     let Some(key) = h.open.clone() else { return Vec::new() };
-    if key.group().is_some_and(|g| !h.groups.contains_key(g)) {
+    if key.room().is_some_and(|g| !h.groups.contains_key(g)) {
         return Vec::new();
     }
     let acting = Some(h.address.handle.clone());
@@ -585,9 +552,9 @@ fn typing_signal(model: &mut Model) -> Vec<Cmd> {
     model.typing_sent = Some((key.clone(), model.now));
     let (to, group) = match key {
         super::ConvKey::Direct(peer) => (Some(peer), None),
-        super::ConvKey::Group(id) => (None, Some(id)),
+        super::ConvKey::Room(id) => (None, Some(id)),
     };
-    vec![Cmd::Net(net::Command::Signal(ClientFrame::Typing { id: None, acting, to, group }))]
+    vec![Cmd::Net(net::Command::Signal(ClientFrame::Typing(Typing { id: None, acting, to, room: group })))]
 }
 
 fn recall(model: &mut Model, older: bool) {
@@ -639,7 +606,7 @@ fn send_text(model: &mut Model, text: String, confirm: bool) -> Vec<Cmd> {
         notify(model, Level::Info, "Open a conversation first: pick a friend in the list and press Enter.");
         return Vec::new();
     };
-    if let Some(group) = key.group().filter(|g| !h.groups.contains_key(*g)) {
+    if let Some(group) = key.room().filter(|g| !h.groups.contains_key(*g)) {
         let name = h.group_name(group);
         notify(model, Level::Error, format!("You are no longer in {name}; nothing can be sent there."));
         return Vec::new();
@@ -679,7 +646,7 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
             if let Ok(target) = find_address(&handle) {
                 let target = resolve(model, target);
                 return vec![request(model, Pending::Block { target: target.clone(), block: false }, |id| {
-                    ClientFrame::Unblock { id, acting, target }
+                    ClientFrame::Unblock(Unblock { id, acting, target })
                 })];
             }
         }
@@ -692,13 +659,13 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
                     h.activity = Some(a.clone()).filter(|a| !a.is_empty());
                 }
             }
-            return vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence {
+            return vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence(SetPresence {
                 id,
                 acting,
                 state,
                 activity,
                 location: None,
-            })];
+            }))];
         }
         SlashCommand::Handle { handle: None } => open_handle_dialog(model),
         SlashCommand::Handle { handle: Some(name) } => {
@@ -713,7 +680,7 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
         }
         SlashCommand::HandleAdd { handle } => match Handle::parse(&handle) {
             Ok(handle) => {
-                return vec![request(model, Pending::Other("add_handle"), |id| ClientFrame::AddHandle { id, handle })];
+                return vec![request(model, Pending::Other("add_handle"), |id| ClientFrame::AddHandle(AddHandle { id, handle }))];
             }
             Err(e) => notify(model, Level::Error, format!("{}.", capitalize(&e.to_string()))),
         },
@@ -785,7 +752,7 @@ fn set_entry(model: &mut Model, handle: &str, nickname: Option<String>, note: Op
     match find_address(handle) {
         Ok(friend) => {
             let friend = resolve(model, friend);
-            vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry { id, acting, friend, nickname, note })]
+            vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry(SetEntry { id, acting, friend, nickname, note }))]
         }
         Err(e) => {
             notify(model, Level::Error, e);
@@ -837,12 +804,12 @@ fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
                 huddle_shared::model::DeletionAnswer::Refuse
             };
             let pending = Pending::AnswerDeletion { from: peer.clone(), confirm: yes };
-            vec![request(model, pending, |id| ClientFrame::AnswerDeletion {
+            vec![request(model, pending, |id| ClientFrame::AnswerDeletion(AnswerDeletion {
                 id,
                 acting: Some(acting),
                 from: peer,
                 answer,
-            })]
+            }))]
         }
         Some(super::PromptKind::Promote { with, message }) if yes => {
             let newcomer = message.from.clone();
@@ -851,7 +818,7 @@ fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
         }
         Some(super::PromptKind::AddToGroup { group, message }) if yes => {
             notify(model, Level::Info, format!("Adding {} to the group…", message.from.handle));
-            vec![super::promotion::add_to_group(model, group, message)]
+            vec![super::promotion::add_to_group(model, acting, group, message)]
         }
         Some(super::PromptKind::Promote { message, .. } | super::PromptKind::AddToGroup { message, .. }) => {
             let who = message.from.handle.to_string();

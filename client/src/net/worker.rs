@@ -18,7 +18,8 @@ use futures_util::{SinkExt, StreamExt};
 use huddle_shared::codec::{decode_server, encode_client};
 use huddle_shared::model::{PresenceState, RegistrationPolicy, StreamItem};
 use huddle_shared::server::HandleInfo;
-use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, PROTOCOL_VERSION, RelayName, RequestId, ServerFrame};
+use huddle_shared::client::{Ack, Hello, Login, LoginToken, Logout, Register, SendMessage, Sync};
+use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, MessageId, RelayName, RequestId, RoomId, ServerFrame};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -54,11 +55,21 @@ pub enum Auth {
     Token { token: String },
 }
 
-/// Where a message goes.
+/// Where a message goes: the direct room with someone, or a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Direct(Address),
-    Group(String),
+    Room(RoomId),
+}
+
+impl Target {
+    /// The `room` and `to` of a frame that names a conversation (exactly one is set).
+    pub fn fields(self) -> (Option<RoomId>, Option<Address>) {
+        match self {
+            Self::Direct(to) => (None, Some(to)),
+            Self::Room(room) => (Some(room), None),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +137,7 @@ pub enum Event {
     Stored {
         acting: Handle,
         client_msg_id: String,
-        message_id: String,
+        message_id: MessageId,
         seq: u64,
         sent_at: i64,
         /// Whose receipts the relay tracks (empty unless the message asked for them).
@@ -341,7 +352,10 @@ impl Worker {
 
     /// One connection, from hello to its end.
     async fn session(&mut self, mut ws: Ws) -> Ended {
-        let hello = ClientFrame::Hello { version: PROTOCOL_VERSION, client: Some(self.config.client.clone()) };
+        let hello = ClientFrame::Hello(Hello::current(
+            Some(self.config.client.clone()),
+            &[huddle_shared::version::FEATURE_TYPING],
+        ));
         if let Err(end) = Self::send(&mut ws, &hello).await {
             return end;
         }
@@ -352,10 +366,10 @@ impl Worker {
         let presence = Some(self.config.presence);
         let frame = match auth {
             Auth::Register { handle, password, invite } => {
-                ClientFrame::Register { id, handle, password, invite, device }
+                ClientFrame::Register(Register { id, handle, password, invite, device })
             }
-            Auth::Login { handle, password } => ClientFrame::Login { id, handle, password, device, presence },
-            Auth::Token { token } => ClientFrame::LoginToken { id, token, presence },
+            Auth::Login { handle, password } => ClientFrame::Login(Login { id, handle, password, device, presence }),
+            Auth::Token { token } => ClientFrame::LoginToken(LoginToken { id, token, presence }),
         };
         if let Err(end) = Self::send(&mut ws, &frame).await {
             return end;
@@ -416,7 +430,7 @@ impl Worker {
             }
             Command::Logout => {
                 let id = self.id();
-                let _ = Self::send(ws, &ClientFrame::Logout { id }).await;
+                let _ = Self::send(ws, &ClientFrame::Logout(Logout { id })).await;
                 let _ = ws.close(None).await;
                 self.outbox.clear();
                 self.streams.clear();
@@ -434,10 +448,8 @@ impl Worker {
         self.in_flight.insert(id, message.client_msg_id.clone());
         let acting = Some(message.acting);
         let (body, client_msg_id, receipts) = (message.body, message.client_msg_id, message.receipts);
-        let frame = match message.to {
-            Target::Direct(to) => ClientFrame::Send { id, acting, to, body, client_msg_id, receipts },
-            Target::Group(group) => ClientFrame::SendGroup { id, acting, group, body, client_msg_id, receipts },
-        };
+        let (room, to) = message.to.fields();
+        let frame = ClientFrame::Send(SendMessage { id, acting, room, to, body, client_msg_id, receipts });
         Self::send(ws, &frame).await
     }
 
@@ -464,7 +476,7 @@ impl Worker {
                     let id = self.id();
                     self.sync_ids.insert(id, info.address.handle.clone());
                     let acting = Some(info.address.handle.clone());
-                    Self::send(ws, &ClientFrame::Sync { id, acting, after, limit: None }).await?;
+                    Self::send(ws, &ClientFrame::Sync(Sync { id, acting, after, limit: None })).await?;
                 }
                 let pending: Vec<OutgoingMessage> = self.outbox.iter().cloned().collect();
                 for message in pending {
@@ -476,7 +488,7 @@ impl Worker {
                 self.emit(Event::AuthFailed { code, message }).await;
                 return Err(Ended::NeedAuth);
             }
-            ServerFrame::Stored { id, message_id, seq, sent_at, recipients } if self.in_flight.contains_key(&id) => {
+            ServerFrame::Stored { id, message_id, seq, sent_at, recipients, .. } if self.in_flight.contains_key(&id) => {
                 let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
                 let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
                     return Ok(());
@@ -575,12 +587,12 @@ impl Worker {
     async fn request_sync(&mut self, ws: &mut Ws, handle: &Handle, after: u64) -> Result<(), Ended> {
         let id = self.id();
         self.sync_ids.insert(id, handle.clone());
-        Self::send(ws, &ClientFrame::Sync { id, acting: Some(handle.clone()), after, limit: None }).await
+        Self::send(ws, &ClientFrame::Sync(Sync { id, acting: Some(handle.clone()), after, limit: None })).await
     }
 
     async fn ack(&mut self, ws: &mut Ws, handle: &Handle) -> Result<(), Ended> {
         match self.streams.get_mut(handle).and_then(StreamCursor::ack_due) {
-            Some(seq) => Self::send(ws, &ClientFrame::Ack { id: None, acting: Some(handle.clone()), seq }).await,
+            Some(seq) => Self::send(ws, &ClientFrame::Ack(Ack { id: None, acting: Some(handle.clone()), seq })).await,
             None => Ok(()),
         }
     }

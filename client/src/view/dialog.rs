@@ -219,7 +219,14 @@ fn form(
 }
 
 /// Who has received and read one of our messages, and who has not.
-fn receipts(c: &mut Content, model: &Model, key: &crate::app::ConvKey, message_id: &str, wu: usize, look: &Look) {
+fn receipts(
+    c: &mut Content,
+    model: &Model,
+    key: &crate::app::ConvKey,
+    message_id: &huddle_shared::MessageId,
+    wu: usize,
+    look: &Look,
+) {
     let s = &look.styles;
     let h = &look.hints;
     let Some(hv) = model.handle() else { return };

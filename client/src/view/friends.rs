@@ -37,6 +37,7 @@ pub fn presence_glyph(state: &ShownState, s: &Styles) -> (&'static str, Style) {
         ShownState::Away => ("◐", s.away),
         ShownState::Busy => ("⊘", s.busy),
         ShownState::Offline => ("○", s.offline),
+        ShownState::Unknown => ("?", s.offline),
     }
 }
 
@@ -106,7 +107,7 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
             )
         }
         Row::Group(id) => {
-            let unread = h.conversations.get(&ConvKey::Group(id.clone())).map_or(0, |c| c.unread);
+            let unread = h.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.unread);
             let name_style = if unread > 0 { s.base.add_modifier(Modifier::BOLD) } else { s.base };
             let members = h.groups.get(id).map_or(0, |g| g.members.len());
             let badge = (unread > 0).then(|| Span::styled(format!(" {unread}"), s.unread));

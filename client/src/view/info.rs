@@ -1,6 +1,7 @@
 //! The info panel: who the selected friend (or requester) is — display name, bio, presence, since when you are
 //! friends, and your private nickname and note.
 
+use huddle_shared::RoomId;
 use huddle_shared::model::ShownState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -48,8 +49,12 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
         Row::Group(id) => {
             let g = h.groups.get(id)?;
             out.push(Line::from(Span::styled(truncate(&clean(&h.group_name(id), false), w), s.title)));
-            let owner = if g.owner == h.address { "you".to_owned() } else { h.name_of(&g.owner) };
-            para(&mut out, &format!("{} members · owner {owner}", g.members.len()), s.hint);
+            let text = match &g.owner {
+                Some(owner) if *owner == h.address => format!("{} members · owner you", g.members.len()),
+                Some(owner) => format!("{} members · owner {}", g.members.len(), h.name_of(owner)),
+                None => format!("{} members", g.members.len()),
+            };
+            para(&mut out, &text, s.hint);
             out.extend(member_lines(model, id, look, w));
         }
         Row::Friend(address) => {
@@ -69,6 +74,8 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
                         Some(at) => format!("offline, last seen {}", ago(at, model.now)),
                         None => "offline".to_owned(),
                     },
+                    // A state from a newer relay: say nothing we do not know.
+                    ShownState::Unknown => "status unknown".to_owned(),
                 };
                 let mut text = state;
                 if let Some(activity) = e.presence.activity.as_deref().filter(|a| !a.is_empty()) {
@@ -99,7 +106,7 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
 
 /// A group's members, one a line with their presence (as far as we see it: friends' presence; others show `·`),
 /// then those invited who have not answered.
-pub fn member_lines(model: &Model, group: &str, look: &Look, w: usize) -> Vec<Line<'static>> {
+pub fn member_lines(model: &Model, group: &RoomId, look: &Look, w: usize) -> Vec<Line<'static>> {
     let s = &look.styles;
     let Some(h) = model.handle() else { return Vec::new() };
     let Some(g) = h.groups.get(group) else { return Vec::new() };
@@ -114,11 +121,11 @@ pub fn member_lines(model: &Model, group: &str, look: &Look, w: usize) -> Vec<Li
             }
         };
         let mut name = if m.address == h.address { "you".to_owned() } else { h.name_of(&m.address) };
-        if m.address == g.owner {
+        if g.owner.as_ref() == Some(&m.address) {
             name.push_str(" ★");
         }
         let typing = model.typing.iter().any(|t| {
-            t.from == m.address && t.group.as_deref() == Some(group) && model.now - t.at < crate::app::TYPING_SHOWN_MS
+            t.from == m.address && t.key.room() == Some(group) && model.now - t.at < crate::app::TYPING_SHOWN_MS
         });
         let mut spans = vec![Span::styled(format!("{glyph} "), style), Span::styled(clean(&name, false), s.base)];
         if typing {

@@ -35,7 +35,7 @@ pub struct LogCtx<'a> {
     /// Senders' names by address (for groups; a direct conversation names every other sender `peer_name`).
     pub names: HashMap<Address, String>,
     /// Receipts of our messages, by message id.
-    pub receipts: Option<&'a BTreeMap<String, Tracking>>,
+    pub receipts: Option<&'a BTreeMap<huddle_shared::MessageId, Tracking>>,
     /// Keys shown after an unanswered prompt, e.g. `[y/N]`.
     pub answer_hint: String,
     pub history: HistoryState,
@@ -247,7 +247,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     let name = clean(&h.conversation_name(key), false);
     let (subtitle, names) = match key {
         ConvKey::Direct(peer) => (peer.to_string(), HashMap::new()),
-        ConvKey::Group(id) => {
+        ConvKey::Room(id) => {
             // The members' names (at most 100, so drawing costs the same however long the log is); someone who
             // has left is named by their handle.
             let names: HashMap<Address, String> = h
@@ -281,7 +281,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     let ctx = LogCtx {
         styles: s,
         peer_name: name,
-        group: key.group().is_some(),
+        group: key.room().is_some(),
         names,
         receipts,
         answer_hint: answer_hint(&look.hints, model.focus == Focus::Input),

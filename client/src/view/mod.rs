@@ -134,7 +134,7 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     // The member panel beside an open group, when there is room for both.
     // (Only a group we are still in: a group we left has no members to show.)
     let open_group =
-        model.handle().and_then(|h| h.open.as_ref().and_then(|k| k.group()).filter(|g| h.groups.contains_key(*g)));
+        model.handle().and_then(|h| h.open.as_ref().and_then(|k| k.room()).filter(|g| h.groups.contains_key(*g)));
     let (log_area, members) = match open_group {
         Some(group) if model.members_panel && log_area.width >= MEMBERS_FROM => {
             let [log_side, panel] =

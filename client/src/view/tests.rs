@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use huddle_shared::model::{FriendEntry, PendingRequest, Presence, Profile, RegistrationPolicy, ShownState};
-use huddle_shared::{Address, Millis, RelayName};
+use huddle_shared::{Address, Millis, RelayName, RoomId};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -36,9 +36,15 @@ fn addr(handle: &str) -> Address {
     Address::parse(&format!("{handle}@relay.example")).unwrap()
 }
 
+/// A room on the fixture relay, named by its local part.
+fn room(local: &str) -> RoomId {
+    RoomId::parse(&format!("{local}@relay.example")).unwrap()
+}
+
 fn entry(handle: &str, presence: Presence, since: Millis) -> FriendEntry {
     FriendEntry {
         address: addr(handle),
+        room: room(&format!("dm.{handle}")),
         nickname: None,
         note: None,
         since,
@@ -292,23 +298,24 @@ fn main_screen_without_a_conversation_shows_what_to_do() {
 
 /// sam's exchange with bob became a group when carol wrote; the group is open, with its member panel.
 fn group_model() -> Model {
-    use huddle_shared::model::{GroupInfo, GroupMember};
+    use huddle_shared::model::{RoomInfo, RoomKind, RoomMember};
     let mut m = main_model();
     let h = &mut m.handles[0];
     let members =
-        ["sam", "bob", "carol"].iter().map(|n| GroupMember { address: addr(n), joined_at: NOW - 10 * MIN }).collect();
+        ["sam", "bob", "carol"].iter().map(|n| RoomMember { address: addr(n), joined_at: NOW - 10 * MIN }).collect();
     h.groups.insert(
-        "g-1".into(),
-        GroupInfo {
-            id: "g-1".into(),
+        room("g-1"),
+        RoomInfo {
+            id: room("g-1"),
+            kind: RoomKind::Group,
             title: None,
-            owner: addr("sam"),
+            owner: Some(addr("sam")),
             members,
             invited: vec![addr("erin")],
             created_at: NOW - 10 * MIN,
         },
     );
-    let key = ConvKey::Group("g-1".into());
+    let key = ConvKey::Room(room("g-1"));
     let mut c = Conversation::new(key.clone());
     c.lines = vec![
         system(NOW - 14 * MIN, "Your earlier conversation with bob — only you see these lines.", SystemKind::Info),
@@ -336,18 +343,19 @@ fn group_model() -> Model {
     c.receipts.insert("s1".into(), tracking);
     c.history = HistoryState::Complete;
     h.conversations.insert(key.clone(), c);
-    let mut other = Conversation::new(ConvKey::Group("g-2".into()));
+    let mut other = Conversation::new(ConvKey::Room(room("g-2")));
     other.unread = 4;
-    h.conversations.insert(ConvKey::Group("g-2".into()), other);
+    h.conversations.insert(ConvKey::Room(room("g-2")), other);
     h.groups.insert(
-        "g-2".into(),
-        GroupInfo {
-            id: "g-2".into(),
+        room("g-2"),
+        RoomInfo {
+            id: room("g-2"),
+            kind: RoomKind::Group,
             title: Some("book club".into()),
-            owner: addr("erin"),
+            owner: Some(addr("erin")),
             members: vec![
-                GroupMember { address: addr("erin"), joined_at: 0 },
-                GroupMember { address: addr("sam"), joined_at: 0 },
+                RoomMember { address: addr("erin"), joined_at: 0 },
+                RoomMember { address: addr("sam"), joined_at: 0 },
             ],
             invited: Vec::new(),
             created_at: NOW - DAY,
@@ -358,7 +366,7 @@ fn group_model() -> Model {
     m.typing = vec![crate::app::Typing {
         acting: addr("sam").handle,
         from: addr("carol"),
-        group: Some("g-1".into()),
+        key: ConvKey::Room(room("g-1")),
         at: NOW,
     }];
     m
@@ -371,7 +379,7 @@ fn a_group_with_its_member_panel() {
     m.members_panel = false;
     insta::assert_snapshot!("group_no_panel_120x40", render(&m, &Look::default(), 120, 40));
     let mut m = group_model();
-    m.dialogs.push_back(Dialog::Receipts { key: ConvKey::Group("g-1".into()), message_id: "s1".into() });
+    m.dialogs.push_back(Dialog::Receipts { key: ConvKey::Room(room("g-1")), message_id: "s1".into() });
     insta::assert_snapshot!("group_receipts_80x24", render(&m, &Look::default(), 80, 24));
 }
 

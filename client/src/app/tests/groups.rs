@@ -1,14 +1,16 @@
 //! Groups and automatic promotion, tested through `update` like the rest.
 
 use super::*;
+use huddle_shared::client::{AnswerRoomInvite, CreateGroup, InviteToRoom};
 
 const MINUTE: i64 = 60_000;
 
 fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
     let message = Message {
-        id: format!("m{seq}"),
+        id: format!("m{seq}").into(),
+        room: dm_room(from, to),
         from: addr(from),
-        to: addr(to),
+        to: Some(addr(to)),
         body: body.into(),
         sent_at: at,
         client_msg_id: format!("c{seq}"),
@@ -18,29 +20,31 @@ fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
 }
 
 fn in_group(seq: u64, me: &str, group: &str, from: &str, body: &str, at: i64) -> net::Event {
-    let message = GroupMessage {
-        id: format!("g{seq}"),
-        group: group.into(),
+    let message = Message {
+        id: format!("g{seq}").into(),
+        room: room(group),
         from: addr(from),
+        to: None,
         body: body.into(),
         sent_at: at,
         client_msg_id: format!("gc{seq}"),
         receipts: false,
     };
-    net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::GroupMessage { message } } }
+    net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::Message { message } } }
 }
 
-fn group_event(seq: u64, me: &str, group: &str, peer: &str, change: GroupChange, at: i64) -> net::Event {
-    let event = Event::Group { peer: addr(peer), group: group.into(), change };
+fn group_event(seq: u64, me: &str, group: &str, peer: &str, change: RoomChange, at: i64) -> net::Event {
+    let event = Event::Room { peer: addr(peer), room: room(group), change };
     net::Event::Item { acting: addr(me), item: StreamItem { seq, at, body: ItemBody::Event { event } } }
 }
 
-fn info(id: &str, owner: &str, members: &[&str]) -> GroupInfo {
-    GroupInfo {
-        id: id.into(),
+fn info(id: &str, owner: &str, members: &[&str]) -> RoomInfo {
+    RoomInfo {
+        id: room(id),
+        kind: RoomKind::Group,
         title: None,
-        owner: addr(owner),
-        members: members.iter().map(|m| GroupMember { address: addr(m), joined_at: 0 }).collect(),
+        owner: Some(addr(owner)),
+        members: members.iter().map(|m| RoomMember { address: addr(m), joined_at: 0 }).collect(),
         invited: Vec::new(),
         created_at: 0,
     }
@@ -78,7 +82,7 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
     let now = t.model.now;
     let cmds = t.net(direct(2, "carol", "alice", "can I join you two?", now));
     let asked = T::requests(&cmds);
-    let [(id, ClientFrame::CreateGroup { members, promoted: true, title: None, .. })] = &asked[..] else {
+    let [(id, ClientFrame::CreateGroup(CreateGroup { members, promoted: true, title: None, .. }))] = &asked[..] else {
         panic!("expected one promoting create_group: {asked:?}")
     };
     assert_eq!(members, &vec![addr("bob"), addr("carol")]);
@@ -87,9 +91,9 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
     assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 0);
 
     let group = info("g-1", "alice", &["alice", "bob", "carol"]);
-    t.net(net::Event::Answer { id: *id, frame: ServerFrame::Group { id: Some(*id), acting: addr("alice"), group } });
+    t.net(net::Event::Answer { id: *id, frame: ServerFrame::Room { id: Some(*id), acting: addr("alice"), room: group } });
     let h = t.model.handle().unwrap();
-    let group_key = ConvKey::Group("g-1".into());
+    let group_key = ConvKey::Room(room("g-1"));
     assert_eq!(h.open, Some(group_key.clone()), "the group opens in place of bob");
     assert_eq!(
         texts(&view(&t, &group_key)),
@@ -108,20 +112,20 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
         "alice",
         "g-1",
         "alice",
-        GroupChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
         now,
     ));
     assert_eq!(view(&t, &group_key).len(), 4);
     // The list shows the group; sending goes to it.
     let rows = t.model.handle().unwrap().rows();
-    assert!(rows.contains(&Row::Header(Section::Groups, 1)) && rows.contains(&Row::Group("g-1".into())), "{rows:?}");
+    assert!(rows.contains(&Row::Header(Section::Groups, 1)) && rows.contains(&Row::Group(room("g-1"))), "{rows:?}");
     t.typed("sure, come along");
     let cmds = t.send(key_enter());
     let sent = cmds.iter().find_map(|c| match c {
         Cmd::Net(Command::Message(m)) => Some(m.to.clone()),
         _ => None,
     });
-    assert_eq!(sent, Some(net::Target::Group("g-1".into())));
+    assert_eq!(sent, Some(net::Target::Room(room("g-1"))));
 }
 
 fn key_enter() -> Msg {
@@ -177,7 +181,7 @@ fn promotion_ask_asks_in_the_conversation_and_acts_on_the_answer() {
     let cmds = t.send(alt('y'));
     let asked = T::requests(&cmds);
     assert!(
-        matches!(&asked[..], [(_, ClientFrame::CreateGroup { promoted: true, members, .. })] if members == &vec![addr("bob"), addr("carol")]),
+        matches!(&asked[..], [(_, ClientFrame::CreateGroup(CreateGroup { promoted: true, members, .. }))] if members == &vec![addr("bob"), addr("carol")]),
         "{asked:?}"
     );
 
@@ -213,7 +217,7 @@ fn in_the_group() -> T {
     let cmds = t.net(direct(2, "carol", "alice", "hi all", now));
     let (id, _) = T::requests(&cmds)[0].clone();
     let group = info("g-1", "alice", &["alice", "bob", "carol"]);
-    t.net(net::Event::Answer { id, frame: ServerFrame::Group { id: Some(id), acting: addr("alice"), group } });
+    t.net(net::Event::Answer { id, frame: ServerFrame::Room { id: Some(id), acting: addr("alice"), room: group } });
     t.net(in_group(3, "alice", "g-1", "bob", "welcome carol", now));
     t
 }
@@ -224,14 +228,14 @@ fn a_fourth_friend_writing_in_a_group_is_added() {
     let now = t.model.now;
     let cmds = t.net(direct(4, "dave", "alice", "what are you all up to?", now));
     let asked = T::requests(&cmds);
-    let [(id, ClientFrame::InviteToGroup { group, who, .. })] = &asked[..] else { panic!("{asked:?}") };
-    assert_eq!((group.as_str(), who), ("g-1", &addr("dave")));
+    let [(id, ClientFrame::InviteToRoom(InviteToRoom { room: group, who, .. }))] = &asked[..] else { panic!("{asked:?}") };
+    assert_eq!((group, who), (&room("g-1"), &addr("dave")));
     // The relay adds dave (the group push comes before the ok), and his message joins the group's log.
     let mut group = info("g-1", "alice", &["alice", "bob", "carol", "dave"]);
     group.members[3].joined_at = now;
-    t.net(net::Event::Push(ServerFrame::Group { id: None, acting: addr("alice"), group }));
+    t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.ok(*id);
-    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    let lines = texts(&view(&t, &ConvKey::Room(room("g-1"))));
     assert_eq!(lines.last().map(String::as_str), Some("dave: what are you all up to?"));
     assert_eq!(t.model.notice.clone().unwrap().text, "dave is in the group now.");
     // A member writing directly is not a newcomer.
@@ -244,19 +248,19 @@ fn invite_by_hand_promotes_or_extends() {
     t.typed("/invite carol");
     let asked = T::requests(&t.send(key_enter()));
     assert!(
-        matches!(&asked[..], [(_, ClientFrame::CreateGroup { promoted: true, members, .. })] if members == &vec![addr("bob"), addr("carol")]),
+        matches!(&asked[..], [(_, ClientFrame::CreateGroup(CreateGroup { promoted: true, members, .. }))] if members == &vec![addr("bob"), addr("carol")]),
         "{asked:?}"
     );
     let (id, _) = asked[0].clone();
     let group = info("g-1", "alice", &["alice", "bob", "carol"]);
-    t.net(net::Event::Answer { id, frame: ServerFrame::Group { id: Some(id), acting: addr("alice"), group } });
-    let gk = ConvKey::Group("g-1".into());
+    t.net(net::Event::Answer { id, frame: ServerFrame::Room { id: Some(id), acting: addr("alice"), room: group } });
+    let gk = ConvKey::Room(room("g-1"));
     assert_eq!(t.model.handle().unwrap().open, Some(gk.clone()));
     assert_eq!(texts(&view(&t, &gk)).last().map(String::as_str), Some("— became a group with carol —"));
 
     t.typed("/invite dave");
     let asked = T::requests(&t.send(key_enter()));
-    assert!(matches!(&asked[..], [(_, ClientFrame::InviteToGroup { who, .. })] if *who == addr("dave")), "{asked:?}");
+    assert!(matches!(&asked[..], [(_, ClientFrame::InviteToRoom(InviteToRoom { who, .. }))] if *who == addr("dave")), "{asked:?}");
 }
 
 #[test]
@@ -268,20 +272,20 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
     t.select("alice");
     t.send(key(KeyCode::Enter));
     let now = t.model.now;
-    t.net(net::Event::Push(ServerFrame::Group {
+    t.net(net::Event::Push(ServerFrame::Room {
         id: None,
         acting: addr("bob"),
-        group: info("g-1", "alice", &["alice", "bob", "carol"]),
+        room: info("g-1", "alice", &["alice", "bob", "carol"]),
     }));
     t.net(group_event(
         5,
         "bob",
         "g-1",
         "alice",
-        GroupChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
         now,
     ));
-    let gk = ConvKey::Group("g-1".into());
+    let gk = ConvKey::Room(room("g-1"));
     assert_eq!(texts(&view(&t, &gk)), vec!["alice made this a group: alice, bob, carol"]);
     assert_eq!(t.model.handle().unwrap().open, Some(gk.clone()));
     assert_eq!(
@@ -298,10 +302,10 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
     assert_eq!(t.model.handle().unwrap().conversations[&gk].unread, 1);
 
     // Leaving, joining, renaming read as sentences.
-    t.net(group_event(8, "bob", "g-1", "carol", GroupChange::Left, now));
-    t.net(group_event(9, "bob", "g-1", "alice", GroupChange::Joined { who: addr("dave") }, now));
-    t.net(group_event(10, "bob", "g-1", "alice", GroupChange::Renamed { title: Some("crew".into()) }, now));
-    t.net(group_event(11, "bob", "g-1", "bob", GroupChange::OwnerChanged, now));
+    t.net(group_event(8, "bob", "g-1", "carol", RoomChange::Left, now));
+    t.net(group_event(9, "bob", "g-1", "alice", RoomChange::Joined { who: addr("dave") }, now));
+    t.net(group_event(10, "bob", "g-1", "alice", RoomChange::Renamed { title: Some("crew".into()) }, now));
+    t.net(group_event(11, "bob", "g-1", "bob", RoomChange::OwnerChanged, now));
     let lines = texts(&view(&t, &gk));
     assert_eq!(
         lines[lines.len() - 4..],
@@ -310,8 +314,8 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
     // Gone: the log stays, sending is refused with a sentence.
     let mut renamed = info("g-1", "bob", &["bob", "alice", "dave"]);
     renamed.title = Some("crew".into());
-    t.net(net::Event::Push(ServerFrame::Group { id: None, acting: addr("bob"), group: renamed }));
-    t.net(net::Event::Push(ServerFrame::GroupGone { acting: addr("bob"), group: "g-1".into() }));
+    t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("bob"), room: renamed }));
+    t.net(net::Event::Push(ServerFrame::RoomGone { acting: addr("bob"), room: room("g-1") }));
     assert_eq!(texts(&view(&t, &gk)).last().map(String::as_str), Some("You are no longer in crew."));
     assert!(t.model.handle().unwrap().groups.is_empty());
     t.select("alice");
@@ -327,16 +331,16 @@ fn invitations_that_ask_get_a_dialog_and_a_row() {
     let mut t = T::main("bob");
     t.friends("bob", &[("alice", ShownState::Online)], &[]);
     let now = t.model.now;
-    let event = Event::GroupInvite { peer: addr("alice"), group: "g-9".into(), title: Some("climbing".into()) };
+    let event = Event::RoomInvite { peer: addr("alice"), room: room("g-9"), title: Some("climbing".into()) };
     t.net(net::Event::Item {
         acting: addr("bob"),
         item: StreamItem { seq: 1, at: now, body: ItemBody::Event { event } },
     });
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::GroupInvite { invite, .. }) if invite.group == "g-9"));
-    assert!(t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(i) if i.group == "g-9")));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::GroupInvite { invite, .. }) if invite.room == room("g-9")));
+    assert!(t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(i) if i.room == room("g-9"))));
     let asked = T::requests(&t.send(key_enter()));
-    let [(id, ClientFrame::AnswerGroupInvite { group, accept: true, .. })] = &asked[..] else { panic!("{asked:?}") };
-    assert_eq!(group, "g-9");
+    let [(id, ClientFrame::AnswerRoomInvite(AnswerRoomInvite { room: group, accept: true, .. }))] = &asked[..] else { panic!("{asked:?}") };
+    assert_eq!(*group, room("g-9"));
     t.ok(*id);
     assert!(!t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(_))));
 }
@@ -347,22 +351,22 @@ fn typing_in_a_group_is_shown_there_only() {
     t.net(net::Event::Push(ServerFrame::Typing {
         acting: addr("alice"),
         from: addr("bob"),
-        group: Some("g-1".into()),
+        room: room("g-1"),
     }));
     assert_eq!(t.model.typing_here(), Some("bob".into()));
     t.net(net::Event::Push(ServerFrame::Typing {
         acting: addr("alice"),
         from: addr("carol"),
-        group: Some("g-1".into()),
+        room: room("g-1"),
     }));
     assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
     // Typing to us directly is not typing in the group.
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("dave"), group: None }));
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("dave"), room: dm_room("alice", "dave") }));
     assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
     // Our own typing goes to the group.
     let cmds = t.send(Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));
     assert!(cmds.iter().any(
-        |c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing { group: Some(g), to: None, .. })) if g == "g-1")
+        |c| matches!(c, Cmd::Net(Command::Signal(ClientFrame::Typing(Typing { room: Some(g), to: None, .. }))) if *g == room("g-1"))
     ));
 }
 
@@ -377,7 +381,7 @@ fn share_sends_earlier_lines_on_request_only() {
     });
     assert_eq!(
         body,
-        Some((net::Target::Group("g-1".into()), "Earlier (1 line):\n> bob: are you coming tonight?".to_owned()))
+        Some((net::Target::Room(room("g-1")), "Earlier (1 line):\n> bob: are you coming tonight?".to_owned()))
     );
 }
 
@@ -409,10 +413,10 @@ fn our_message_takes_its_place_by_the_relays_time_once_stored() {
         recipients: Vec::new(),
     };
     t.net(stored(&cmids[0], "s1", now + 10));
-    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    let lines = texts(&view(&t, &ConvKey::Room(room("g-1"))));
     assert_eq!(lines[lines.len() - 3..], ["carol: quick!", "alice: first", "alice: second"]);
     t.net(stored(&cmids[1], "s2", now + 11));
-    let lines = texts(&view(&t, &ConvKey::Group("g-1".into())));
+    let lines = texts(&view(&t, &ConvKey::Room(room("g-1"))));
     assert_eq!(lines[lines.len() - 3..], ["carol: quick!", "alice: first", "alice: second"]);
 }
 

@@ -1,6 +1,8 @@
 //! Receipts in the client: asking, marks from the relay's reports, reporting what we displayed.
 
 use super::*;
+use huddle_shared::MessageId;
+use huddle_shared::client::Read;
 
 fn stored_with(t: &mut T, cmid: &str, id: &str, recipients: Vec<Address>) {
     let now = t.model.now;
@@ -27,8 +29,8 @@ fn receipt(seq: u64, by: &str, state: ReceiptState, ids: &[&str], group: Option<
     let receipt = Receipt {
         by: addr(by),
         state,
-        message_ids: ids.iter().map(|s| s.to_string()).collect(),
-        group: group.map(str::to_owned),
+        message_ids: ids.iter().map(|s| MessageId::from(*s)).collect(),
+        room: group.map_or_else(|| dm_room("alice", by), room),
     };
     net::Event::Item { acting: addr("alice"), item: StreamItem { seq, at: 50, body: ItemBody::Receipt { receipt } } }
 }
@@ -42,7 +44,7 @@ fn bob_open() -> T {
 }
 
 fn mark(t: &T, key: &ConvKey, id: &str) -> Option<String> {
-    t.model.handle().unwrap().conversations[key].receipts.get(id).map(|r| r.summary())
+    t.model.handle().unwrap().conversations[key].receipts.get(&MessageId::from(id)).map(|r| r.summary())
 }
 
 #[test]
@@ -81,17 +83,17 @@ fn the_setting_asks_for_every_message() {
 #[test]
 fn group_marks_count_recipients() {
     let mut t = bob_open();
-    let key = ConvKey::Group("g-1".into());
+    let key = ConvKey::Room(room("g-1"));
     let members =
-        ["alice", "bob", "carol", "dave"].iter().map(|n| GroupMember { address: addr(n), joined_at: 0 }).collect();
+        ["alice", "bob", "carol", "dave"].iter().map(|n| RoomMember { address: addr(n), joined_at: 0 }).collect();
     let group =
-        GroupInfo { id: "g-1".into(), title: None, owner: addr("alice"), members, invited: vec![], created_at: 0 };
-    t.net(net::Event::Push(ServerFrame::Group { id: None, acting: addr("alice"), group }));
+        RoomInfo { id: room("g-1"), kind: RoomKind::Group, title: None, owner: Some(addr("alice")), members, invited: vec![], created_at: 0 };
+    t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.model.handle_mut().unwrap().open = Some(key.clone());
     t.model.focus = Focus::Input;
     t.typed("/confirm 7pm at the gym?");
     let m = sent(&t.send(key_enter()));
-    assert_eq!(m.to, net::Target::Group("g-1".into()));
+    assert_eq!(m.to, net::Target::Room(room("g-1")));
     stored_with(&mut t, &m.client_msg_id, "g1", vec![addr("bob"), addr("carol"), addr("dave")]);
     assert_eq!(mark(&t, &key, "g1").as_deref(), Some("✓ sent"));
     t.net(receipt(6, "bob", ReceiptState::Delivered, &["g1"], Some("g-1")));
@@ -109,8 +111,9 @@ fn key_enter() -> Msg {
 fn asking(seq: u64, from: &str, id: &str) -> net::Event {
     let message = Message {
         id: id.into(),
+        room: dm_room(from, "alice"),
         from: addr(from),
-        to: addr("alice"),
+        to: Some(addr("alice")),
         body: "got it?".into(),
         sent_at: 40,
         client_msg_id: format!("c{seq}"),
@@ -119,10 +122,10 @@ fn asking(seq: u64, from: &str, id: &str) -> net::Event {
     net::Event::Item { acting: addr("alice"), item: StreamItem { seq, at: 40, body: ItemBody::Message { message } } }
 }
 
-fn reads(cmds: &[Cmd]) -> Vec<Vec<String>> {
+fn reads(cmds: &[Cmd]) -> Vec<Vec<MessageId>> {
     cmds.iter()
         .filter_map(|c| match c {
-            Cmd::Net(Command::Signal(ClientFrame::Read { message_ids, .. })) => Some(message_ids.clone()),
+            Cmd::Net(Command::Signal(ClientFrame::Read(Read { message_ids, .. }))) => Some(message_ids.clone()),
             _ => None,
         })
         .collect()
@@ -136,10 +139,10 @@ fn we_report_read_when_the_conversation_is_on_screen() {
     assert!(reads(&t.net(asking(1, "bob", "b1"))).is_empty());
     // Opening the conversation displays it: reported once.
     t.select("bob");
-    assert_eq!(reads(&t.send(key(KeyCode::Enter))), vec![vec!["b1".to_owned()]]);
+    assert_eq!(reads(&t.send(key(KeyCode::Enter))), vec![vec![MessageId::from("b1")]]);
     assert!(reads(&t.send(Msg::Tick(t.model.now + 1000))).is_empty(), "once");
     // While open, new ones are reported as they arrive.
-    assert_eq!(reads(&t.net(asking(2, "bob", "b2"))), vec![vec!["b2".to_owned()]]);
+    assert_eq!(reads(&t.net(asking(2, "bob", "b2"))), vec![vec![MessageId::from("b2")]]);
     // Messages that did not ask are never reported.
     let mut quiet = asking(3, "bob", "b3");
     if let net::Event::Item { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } = &mut quiet {
