@@ -96,7 +96,12 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
 
     // ben and cy are old friends: they ask, you (the demo, on your behalf) accept both ways.
     for bot in [&ben, &cy] {
-        request(bot, 1, ClientFrame::FriendRequest(FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None })).await;
+        request(
+            bot,
+            1,
+            ClientFrame::FriendRequest(FriendRequest { id: 1, acting: None, to: you.clone(), greeting: None }),
+        )
+        .await;
     }
     until(&mut me, "the old friends' requests", |e| match e {
         net::Event::Push(ServerFrame::Friends { list, .. }) => list.requests_in.len() == 2,
@@ -105,7 +110,8 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     .await?;
     for (id, name) in [(1, "ben"), (2, "cy")] {
         let from = Address::parse(name).context("address")?;
-        let frame = ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual });
+        let frame =
+            ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual });
         request(&me, id, frame).await;
     }
     until(&mut me, "both acceptances", |e| match e {
@@ -232,13 +238,21 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
         (40, presence(12, PresenceState::Online, "back, still no table")),
         (
             100,
-            Command::Request { id: 13, frame: ClientFrame::DeleteFriend(DeleteFriend { id: 13, acting: None, friend: you.clone() }) },
+            Command::Request {
+                id: 13,
+                frame: ClientFrame::DeleteFriend(DeleteFriend { id: 13, acting: None, friend: you.clone() }),
+            },
         ),
         (
             101,
             Command::Request {
                 id: 14,
-                frame: ClientFrame::NotifyDeletion(NotifyDeletion { id: 14, acting: None, to: you.clone(), ask_delete: true }),
+                frame: ClientFrame::NotifyDeletion(NotifyDeletion {
+                    id: 14,
+                    acting: None,
+                    to: you.clone(),
+                    ask_delete: true,
+                }),
             },
         ),
     ];

@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use huddle_shared::client::*;
 use huddle_shared::codec::{decode_server, encode_client};
 use huddle_shared::model::{ItemBody, RequestAnswer};
 use huddle_shared::{Address, ClientFrame, Handle, ServerFrame};
@@ -125,15 +126,15 @@ async fn answer(ws: &mut Ws, id: u64) -> ServerFrame {
 
 async fn user(port: u16, name: &str) -> Ws {
     let mut ws = connect(port).await;
-    send(&mut ws, &ClientFrame::Hello { version: 1, client: Some("loadgen".into()) }).await;
+    send(&mut ws, &ClientFrame::Hello(Hello::current(Some("loadgen".into()), &[]))).await;
     recv(&mut ws).await;
-    let register = ClientFrame::Register {
+    let register = ClientFrame::Register(Register {
         id: 1,
         handle: Handle::parse(name).unwrap(),
         password: "load-test-password".into(),
         invite: None,
         device: None,
-    };
+    });
     send(&mut ws, &register).await;
     assert!(matches!(answer(&mut ws, 1).await, ServerFrame::Session { .. }));
     ws
@@ -164,7 +165,7 @@ async fn main() {
     let mut idle = Vec::with_capacity(a.idle);
     for _ in 0..a.idle {
         let mut ws = connect(port).await;
-        send(&mut ws, &ClientFrame::Hello { version: 1, client: None }).await;
+        send(&mut ws, &ClientFrame::Hello(Hello::current(None, &[]))).await;
         recv(&mut ws).await;
         idle.push(ws);
     }
@@ -187,11 +188,19 @@ async fn main() {
         let mut s = user(port, &format!("s{p}")).await;
         let mut r = user(port, &format!("r{p}")).await;
         let to = Address::parse(&format!("r{p}")).unwrap();
-        send(&mut s, &ClientFrame::FriendRequest { id: 2, acting: None, to, greeting: None }).await;
+        send(&mut s, &ClientFrame::FriendRequest(FriendRequest { id: 2, acting: None, to, greeting: None })).await;
         assert!(matches!(answer(&mut s, 2).await, ServerFrame::Ok { .. }));
         let from = Address::parse(&format!("s{p}")).unwrap();
-        send(&mut r, &ClientFrame::AnswerRequest { id: 2, acting: None, from, answer: RequestAnswer::AcceptMutual })
-            .await;
+        send(
+            &mut r,
+            &ClientFrame::AnswerRequest(AnswerRequest {
+                id: 2,
+                acting: None,
+                from,
+                answer: RequestAnswer::AcceptMutual,
+            }),
+        )
+        .await;
         assert!(matches!(answer(&mut r, 2).await, ServerFrame::Ok { .. }));
         senders.push(s);
         receivers.push(r);
@@ -224,14 +233,15 @@ async fn main() {
             let mut latencies = Vec::with_capacity(messages);
             for i in 0..messages {
                 let id = 100 + i as u64;
-                let frame = ClientFrame::Send {
+                let frame = ClientFrame::Send(SendMessage {
                     id,
                     acting: None,
-                    to: to.clone(),
+                    room: None,
+                    to: Some(to.clone()),
                     body: format!("message {i} of a load test, about the length of a chat line"),
                     client_msg_id: format!("m{i}"),
                     receipts: false,
-                };
+                });
                 send(&mut s, &frame).await;
                 in_flight.push_back((id, Instant::now()));
                 while in_flight.len() >= window || (i + 1 == messages && !in_flight.is_empty()) {

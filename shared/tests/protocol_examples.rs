@@ -5,9 +5,9 @@
 
 use huddle_shared::codec::{decode_client, decode_server, encode_client, encode_server};
 use huddle_shared::model::{
-    DeletionIn, DeletionOut, Event, FriendEntry, FriendList, GroupChange, GroupInfo, GroupMember, GroupMessage, Limits,
-    Message, MessageReceipts, PendingGroupInvite, PendingRequest, Presence, Profile, Receipt, RecipientReceipt,
-    SessionInfo, StreamItem,
+    DeletionIn, DeletionOut, Event, FriendEntry, FriendList, Limits, Message, MessageReceipts, PendingInvite,
+    PendingRequest, Presence, Profile, Receipt, RecipientReceipt, RoomChange, RoomInfo, RoomMember, SessionInfo,
+    StreamItem,
 };
 use huddle_shared::server::HandleInfo;
 use serde::Serialize;
@@ -23,12 +23,11 @@ fn is_exact_example(text: &str) -> bool {
         || decode_server(text).is_ok_and(|f| encode_server(&f) == text)
         || round_trips::<StreamItem>(text)
         || round_trips::<Message>(text)
-        || round_trips::<GroupMessage>(text)
         || round_trips::<Event>(text)
-        || round_trips::<GroupChange>(text)
-        || round_trips::<GroupInfo>(text)
-        || round_trips::<GroupMember>(text)
-        || round_trips::<PendingGroupInvite>(text)
+        || round_trips::<RoomChange>(text)
+        || round_trips::<RoomInfo>(text)
+        || round_trips::<RoomMember>(text)
+        || round_trips::<PendingInvite>(text)
         || round_trips::<Receipt>(text)
         || round_trips::<MessageReceipts>(text)
         || round_trips::<RecipientReceipt>(text)

@@ -35,12 +35,13 @@ use huddle_relay::config::Config;
 use huddle_relay::password::PasswordParams;
 use huddle_relay::storage::SqliteStorage;
 use huddle_relay::{RelaySetup, RunningRelay};
+use huddle_shared::client::*;
 use huddle_shared::codec::{decode_server, encode_client};
 use huddle_shared::model::{
     Event, FriendEntry, FriendList, ItemBody, Message, PresenceState, RegistrationPolicy, RequestAnswer, StreamItem,
 };
 use huddle_shared::server::HandleInfo;
-use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, PROTOCOL_VERSION, RelayName, RequestId, ServerFrame};
+use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, MessageId, RelayName, RequestId, ServerFrame, SessionId};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -260,7 +261,7 @@ pub enum Recv {
 /// The `stored` answer to a `send`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
-    pub message_id: String,
+    pub message_id: MessageId,
     pub seq: u64,
 }
 
@@ -278,7 +279,7 @@ pub struct Client {
     /// The token from the last `session` answer that carried one.
     pub token: Option<String>,
     /// The public session id from the last `session` answer.
-    pub session: Option<String>,
+    pub session: Option<SessionId>,
     /// The handles from the last `session` / `handles` answer.
     pub handles: Vec<HandleInfo>,
 }
@@ -467,7 +468,7 @@ impl Client {
     /// A round trip on this connection (a repeated `hello`, which the relay answers in any state). Every push the
     /// relay queued for this connection before handling it is buffered once this returns.
     pub async fn barrier(&mut self) {
-        self.send_frame(&ClientFrame::Hello { version: PROTOCOL_VERSION, client: None }).await;
+        self.send_frame(&ClientFrame::Hello(Hello::current(None, &[huddle_shared::version::FEATURE_TYPING]))).await;
         self.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await;
     }
 
@@ -568,7 +569,11 @@ impl Client {
 
     /// Sends `hello` and returns the relay's `hello`.
     pub async fn hello(&mut self) -> ServerFrame {
-        self.send_frame(&ClientFrame::Hello { version: PROTOCOL_VERSION, client: Some("huddle-tests".into()) }).await;
+        self.send_frame(&ClientFrame::Hello(Hello::current(
+            Some("huddle-tests".into()),
+            &[huddle_shared::version::FEATURE_TYPING],
+        )))
+        .await;
         self.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await
     }
 
@@ -585,12 +590,14 @@ impl Client {
     /// `register` with any password / invite; returns the raw answer.
     pub async fn register_with(&mut self, handle: &str, password: &str, invite: Option<&str>) -> ServerFrame {
         let answer = self
-            .request(|id| ClientFrame::Register {
-                id,
-                handle: h(handle),
-                password: password.to_owned(),
-                invite: invite.map(str::to_owned),
-                device: Some(format!("{handle}'s test device")),
+            .request(|id| {
+                ClientFrame::Register(Register {
+                    id,
+                    handle: h(handle),
+                    password: password.to_owned(),
+                    invite: invite.map(str::to_owned),
+                    device: Some(format!("{handle}'s test device")),
+                })
             })
             .await;
         if matches!(answer, ServerFrame::Session { .. }) {
@@ -617,12 +624,14 @@ impl Client {
         presence: Option<PresenceState>,
     ) -> ServerFrame {
         let answer = self
-            .request(|id| ClientFrame::Login {
-                id,
-                handle: h(handle),
-                password: password.to_owned(),
-                device: device.map(str::to_owned),
-                presence,
+            .request(|id| {
+                ClientFrame::Login(Login {
+                    id,
+                    handle: h(handle),
+                    password: password.to_owned(),
+                    device: device.map(str::to_owned),
+                    presence,
+                })
             })
             .await;
         if matches!(answer, ServerFrame::Session { .. }) {
@@ -642,7 +651,9 @@ impl Client {
 
     /// `login_token`; returns the raw answer.
     pub async fn login_token(&mut self, token: &str) -> ServerFrame {
-        let answer = self.request(|id| ClientFrame::LoginToken { id, token: token.to_owned(), presence: None }).await;
+        let answer = self
+            .request(|id| ClientFrame::LoginToken(LoginToken { id, token: token.to_owned(), presence: None }))
+            .await;
         self.remember_session(&answer);
         answer
     }
@@ -657,7 +668,7 @@ impl Client {
 
     /// The friend list of the connection's only handle (or `acting`), asked for now.
     pub async fn friends_as(&mut self, acting: Option<&str>) -> FriendList {
-        match self.request(|id| ClientFrame::GetFriends { id, acting: acting.map(h) }).await {
+        match self.request(|id| ClientFrame::GetFriends(GetFriends { id, acting: acting.map(h) })).await {
             ServerFrame::Friends { list, .. } => list,
             other => panic!("expected friends, got {other:?}"),
         }
@@ -679,25 +690,35 @@ impl Client {
     }
 
     pub async fn friend_request(&mut self, to: &str, greeting: Option<&str>) {
-        self.ok(|id| ClientFrame::FriendRequest { id, acting: None, to: addr(to), greeting: greeting.map(Into::into) })
-            .await;
+        self.ok(|id| {
+            ClientFrame::FriendRequest(FriendRequest {
+                id,
+                acting: None,
+                to: addr(to),
+                greeting: greeting.map(Into::into),
+            })
+        })
+        .await;
     }
 
     pub async fn answer_request(&mut self, from: &str, answer: RequestAnswer) {
-        self.ok(|id| ClientFrame::AnswerRequest { id, acting: None, from: addr(from), answer }).await;
+        self.ok(|id| ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from: addr(from), answer })).await;
     }
 
     // --- messages ------------------------------------------------------------------------------------------------
 
     /// Sends a message; returns the raw answer (`stored` or an error).
     pub async fn send_message(&mut self, to: &str, body: &str, client_msg_id: &str) -> ServerFrame {
-        self.request(|id| ClientFrame::Send {
-            id,
-            acting: None,
-            to: addr(to),
-            body: body.to_owned(),
-            client_msg_id: client_msg_id.to_owned(),
-            receipts: false,
+        self.request(|id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr(to)),
+                body: body.to_owned(),
+                client_msg_id: client_msg_id.to_owned(),
+                receipts: false,
+            })
         })
         .await
     }
@@ -712,7 +733,7 @@ impl Client {
 
     /// Acknowledges up to `seq` (with an id, so the relay answers `ok`).
     pub async fn ack(&mut self, acting: Option<&str>, seq: u64) {
-        self.ok(|id| ClientFrame::Ack { id: Some(id), acting: acting.map(h), seq }).await;
+        self.ok(|id| ClientFrame::Ack(Ack { id: Some(id), acting: acting.map(h), seq })).await;
     }
 
     /// One `sync` page: (items, more, head).
@@ -720,9 +741,9 @@ impl Client {
         &mut self,
         acting: Option<&str>,
         after: u64,
-        limit: Option<u32>,
+        limit: Option<u64>,
     ) -> (Vec<StreamItem>, bool, u64) {
-        match self.request(|id| ClientFrame::Sync { id, acting: acting.map(h), after, limit }).await {
+        match self.request(|id| ClientFrame::Sync(Sync { id, acting: acting.map(h), after, limit })).await {
             ServerFrame::Batch { items, more, head, .. } => (items, more, head),
             other => panic!("expected batch, got {other:?}"),
         }
@@ -730,7 +751,7 @@ impl Client {
 
     /// Every stream item after `after` up to where live pushes start, paging with `limit`. Checks that each page
     /// continues the previous one without gap or overlap.
-    pub async fn sync_all(&mut self, acting: Option<&str>, after: u64, limit: Option<u32>) -> Vec<StreamItem> {
+    pub async fn sync_all(&mut self, acting: Option<&str>, after: u64, limit: Option<u64>) -> Vec<StreamItem> {
         let mut all = Vec::new();
         let mut cursor = after;
         for _ in 0..10_000 {
@@ -751,18 +772,21 @@ impl Client {
     pub async fn history(
         &mut self,
         with: &str,
-        before: Option<&str>,
-        after: Option<&str>,
-        limit: Option<u32>,
+        before: Option<&MessageId>,
+        after: Option<&MessageId>,
+        limit: Option<u64>,
     ) -> (Vec<Message>, bool) {
         let answer = self
-            .request(|id| ClientFrame::History {
-                id,
-                acting: None,
-                with: addr(with),
-                before: before.map(Into::into),
-                after: after.map(Into::into),
-                limit,
+            .request(|id| {
+                ClientFrame::History(History {
+                    id,
+                    acting: None,
+                    room: None,
+                    with: Some(addr(with)),
+                    before: before.cloned(),
+                    after: after.cloned(),
+                    limit,
+                })
             })
             .await;
         match answer {
@@ -805,7 +829,7 @@ pub fn messages_of(items: &[StreamItem]) -> Vec<&Message> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Message { message } => Some(message),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
+            ItemBody::Event { .. } | ItemBody::Receipt { .. } | ItemBody::Unknown => None,
         })
         .collect()
 }
@@ -815,7 +839,7 @@ pub fn events_of(items: &[StreamItem]) -> Vec<&Event> {
         .iter()
         .filter_map(|i| match &i.body {
             ItemBody::Event { event } => Some(event),
-            ItemBody::Message { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
+            ItemBody::Message { .. } | ItemBody::Receipt { .. } | ItemBody::Unknown => None,
         })
         .collect()
 }

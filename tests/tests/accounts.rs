@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use huddle_relay::password::{self, PasswordParams};
+use huddle_shared::client::*;
 use huddle_shared::model::{Event, RegistrationPolicy, RequestAnswer};
 use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 use huddle_tests::{TestRelay, WAIT, addr, entry, events_of, h, password_for};
@@ -100,8 +101,8 @@ async fn logout_ends_the_session_and_its_token() {
     let relay = TestRelay::start().await;
     let mut c = relay.user("alice").await;
     let token = c.token.clone().unwrap();
-    c.ok(|id| ClientFrame::Logout { id }).await;
-    assert_eq!(c.err(|id| ClientFrame::GetFriends { id, acting: None }).await, ErrorCode::NotAuthenticated);
+    c.ok(|id| ClientFrame::Logout(Logout { id })).await;
+    assert_eq!(c.err(|id| ClientFrame::GetFriends(GetFriends { id, acting: None })).await, ErrorCode::NotAuthenticated);
     let mut other = relay.connect().await;
     let answer = other.login_token(&token).await;
     assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::TokenInvalid, .. }), "{answer:?}");
@@ -121,7 +122,9 @@ async fn sessions_are_listed_and_a_revoked_one_is_told_and_closed() {
     assert!(matches!(answer, ServerFrame::Session { .. }));
     let phone_session = phone.session.clone().unwrap();
 
-    let ServerFrame::Sessions { sessions, .. } = phone.request(|id| ClientFrame::ListSessions { id }).await else {
+    let ServerFrame::Sessions { sessions, .. } =
+        phone.request(|id| ClientFrame::ListSessions(ListSessions { id })).await
+    else {
         panic!()
     };
     assert_eq!(sessions.len(), 2);
@@ -131,24 +134,26 @@ async fn sessions_are_listed_and_a_revoked_one_is_told_and_closed() {
     assert_eq!(other.session, laptop_session);
     assert_eq!(other.device.as_deref(), Some("alice's test device"));
 
-    phone.ok(|id| ClientFrame::RevokeSession { id, session: laptop_session.clone() }).await;
+    phone.ok(|id| ClientFrame::RevokeSession(RevokeSession { id, session: laptop_session.clone() })).await;
     let close = laptop.expect_bye(ErrorCode::SessionRevoked).await;
     assert_eq!(close.map(|c| c.code), Some(CloseCode::Policy));
     let mut again = relay.connect().await;
     let answer = again.login_token(&laptop_token).await;
     assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::TokenInvalid, .. }), "{answer:?}");
 
-    let ServerFrame::Sessions { sessions, .. } = phone.request(|id| ClientFrame::ListSessions { id }).await else {
+    let ServerFrame::Sessions { sessions, .. } =
+        phone.request(|id| ClientFrame::ListSessions(ListSessions { id })).await
+    else {
         panic!()
     };
     assert_eq!(sessions.iter().map(|s| s.session.as_str()).collect::<Vec<_>>(), vec![phone_session.as_str()]);
     assert_eq!(
-        phone.err(|id| ClientFrame::RevokeSession { id, session: "no-such-session".into() }).await,
+        phone.err(|id| ClientFrame::RevokeSession(RevokeSession { id, session: "no-such-session".into() })).await,
         ErrorCode::NoSuchSession
     );
     // Revoking one's own session is a logout.
-    phone.ok(|id| ClientFrame::RevokeSession { id, session: phone_session.clone() }).await;
-    assert_eq!(phone.err(|id| ClientFrame::ListSessions { id }).await, ErrorCode::NotAuthenticated);
+    phone.ok(|id| ClientFrame::RevokeSession(RevokeSession { id, session: phone_session.clone() })).await;
+    assert_eq!(phone.err(|id| ClientFrame::ListSessions(ListSessions { id })).await, ErrorCode::NotAuthenticated);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,25 +164,31 @@ async fn changing_the_password_ends_every_other_session() {
     let elsewhere_token = elsewhere.token.clone().unwrap();
 
     let (code, _, _) = here
-        .error(|id| ClientFrame::ChangePassword {
-            id,
-            old_password: "not the old one".into(),
-            new_password: "a brand new password".into(),
+        .error(|id| {
+            ClientFrame::ChangePassword(ChangePassword {
+                id,
+                old_password: "not the old one".into(),
+                new_password: "a brand new password".into(),
+            })
         })
         .await;
     assert_eq!(code, ErrorCode::BadCredentials);
     let (code, _, _) = here
-        .error(|id| ClientFrame::ChangePassword {
-            id,
-            old_password: password_for("alice"),
-            new_password: "short".into(),
+        .error(|id| {
+            ClientFrame::ChangePassword(ChangePassword {
+                id,
+                old_password: password_for("alice"),
+                new_password: "short".into(),
+            })
         })
         .await;
     assert_eq!(code, ErrorCode::WeakPassword);
-    here.ok(|id| ClientFrame::ChangePassword {
-        id,
-        old_password: password_for("alice"),
-        new_password: "a brand new password".into(),
+    here.ok(|id| {
+        ClientFrame::ChangePassword(ChangePassword {
+            id,
+            old_password: password_for("alice"),
+            new_password: "a brand new password".into(),
+        })
     })
     .await;
 
@@ -275,7 +286,7 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
     let mut b = relay.user("bob").await;
 
     for (n, handle) in ["alice-work", "alice-games", "alice-old"].into_iter().enumerate() {
-        match a.request(|id| ClientFrame::AddHandle { id, handle: h(handle) }).await {
+        match a.request(|id| ClientFrame::AddHandle(AddHandle { id, handle: h(handle) })).await {
             ServerFrame::Handles { handles, .. } => {
                 assert_eq!(handles.len(), n + 2);
                 assert!(handles.iter().any(|i| i.address == addr(handle)));
@@ -283,17 +294,31 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(a.err(|id| ClientFrame::AddHandle { id, handle: h("alice-five") }).await, ErrorCode::HandleLimit);
+    assert_eq!(
+        a.err(|id| ClientFrame::AddHandle(AddHandle { id, handle: h("alice-five") })).await,
+        ErrorCode::HandleLimit
+    );
     let mut d = relay.connect().await;
     let taken = d.register_with("alice-games", &password_for("x"), None).await;
     assert!(matches!(taken, ServerFrame::Error { code: ErrorCode::HandleTaken, .. }));
 
     // With several handles, `as` is required and must be one of them.
-    assert_eq!(a.err(|id| ClientFrame::GetFriends { id, acting: None }).await, ErrorCode::NotYourHandle);
-    assert_eq!(a.err(|id| ClientFrame::GetFriends { id, acting: Some(h("bob")) }).await, ErrorCode::NotYourHandle);
+    assert_eq!(a.err(|id| ClientFrame::GetFriends(GetFriends { id, acting: None })).await, ErrorCode::NotYourHandle);
+    assert_eq!(
+        a.err(|id| ClientFrame::GetFriends(GetFriends { id, acting: Some(h("bob")) })).await,
+        ErrorCode::NotYourHandle
+    );
 
     // alice-games befriends bob; bob sees that handle, not alice.
-    a.ok(|id| ClientFrame::FriendRequest { id, acting: Some(h("alice-games")), to: addr("bob"), greeting: None }).await;
+    a.ok(|id| {
+        ClientFrame::FriendRequest(FriendRequest {
+            id,
+            acting: Some(h("alice-games")),
+            to: addr("bob"),
+            greeting: None,
+        })
+    })
+    .await;
     b.answer_request("alice-games", RequestAnswer::AcceptMutual).await;
     let list = b.friends().await;
     assert!(entry(&list, "alice-games").is_some() && entry(&list, "alice").is_none(), "{list:?}");
@@ -308,29 +333,35 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
         ServerFrame::Deliver { acting, item } => {
             assert_eq!(acting, addr("alice-games"));
             let msgs = huddle_tests::messages_of(std::slice::from_ref(&item));
-            assert_eq!((msgs[0].to.clone(), msgs[0].body.as_str()), (addr("alice-games"), "gg"));
+            assert_eq!((msgs[0].to.clone(), msgs[0].body.as_str()), (Some(addr("alice-games")), "gg"));
         }
         other => panic!("{other:?}"),
     }
     let reply = a
-        .request(|id| ClientFrame::Send {
-            id,
-            acting: Some(h("alice-games")),
-            to: addr("bob"),
-            body: "wp".into(),
-            client_msg_id: "a1".into(),
-            receipts: false,
+        .request(|id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: Some(h("alice-games")),
+                room: None,
+                to: Some(addr("bob")),
+                body: "wp".into(),
+                client_msg_id: "a1".into(),
+                receipts: false,
+            })
         })
         .await;
     assert!(matches!(reply, ServerFrame::Stored { .. }), "{reply:?}");
     let wrong = a
-        .request(|id| ClientFrame::Send {
-            id,
-            acting: Some(h("alice")),
-            to: addr("bob"),
-            body: "hi".into(),
-            client_msg_id: "a2".into(),
-            receipts: false,
+        .request(|id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: Some(h("alice")),
+                room: None,
+                to: Some(addr("bob")),
+                body: "hi".into(),
+                client_msg_id: "a2".into(),
+                receipts: false,
+            })
         })
         .await;
     assert!(matches!(wrong, ServerFrame::Error { code: ErrorCode::NotReachable, .. }), "{wrong:?}");
@@ -348,7 +379,7 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
     // Removing alice-games takes it off bob's list, with an event in his stream.
     b.barrier().await;
     b.drain();
-    match a.request(|id| ClientFrame::RemoveHandle { id, handle: h("alice-games") }).await {
+    match a.request(|id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("alice-games") })).await {
         ServerFrame::Handles { handles, .. } => {
             assert_eq!(handles.len(), 3);
             assert!(handles.iter().all(|i| i.address != addr("alice-games")));
@@ -366,9 +397,15 @@ async fn up_to_four_handles_routed_by_as_and_removal_tells_friends() {
     let mut e = relay.connect().await;
     let retired = e.register_with("alice-games", &password_for("x"), None).await;
     assert!(matches!(retired, ServerFrame::Error { code: ErrorCode::HandleTaken, .. }), "{retired:?}");
-    assert_eq!(a.err(|id| ClientFrame::RemoveHandle { id, handle: h("bob") }).await, ErrorCode::NotYourHandle);
+    assert_eq!(
+        a.err(|id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("bob") })).await,
+        ErrorCode::NotYourHandle
+    );
     for handle in ["alice-work", "alice-old"] {
-        a.request(|id| ClientFrame::RemoveHandle { id, handle: h(handle) }).await;
+        a.request(|id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h(handle) })).await;
     }
-    assert_eq!(a.err(|id| ClientFrame::RemoveHandle { id, handle: h("alice") }).await, ErrorCode::LastHandle);
+    assert_eq!(
+        a.err(|id| ClientFrame::RemoveHandle(RemoveHandle { id, handle: h("alice") })).await,
+        ErrorCode::LastHandle
+    );
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use huddle_shared::ClientFrame;
+use huddle_shared::client::*;
 use huddle_tests::pty::Tui;
 use huddle_tests::{TestRelay, addr};
 
@@ -89,7 +90,9 @@ async fn two_people_befriend_chat_and_delete_with_consent() {
     .unwrap();
 
     // carol becomes bob's friend and talks to him; bob opens her conversation.
-    carol.ok(|id| ClientFrame::FriendRequest { id, acting: None, to: addr("bob"), greeting: None }).await;
+    carol
+        .ok(|id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: addr("bob"), greeting: None }))
+        .await;
     let (alice, bob) = tokio::task::spawn_blocking(move || {
         let (alice, mut bob) = (alice, bob);
         bob.wait_for("carol");

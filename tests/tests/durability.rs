@@ -5,8 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use huddle_shared::client::*;
 use huddle_shared::model::{FriendEntry, FriendList, ItemBody, RegistrationPolicy, RequestAnswer};
-use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
+use huddle_shared::{ClientFrame, ErrorCode, MessageId, ServerFrame};
 use huddle_tests::{
     Client, RelayProcess, TestRelay, addr, befriend, bodies, h, messages_of, password_for, run_binary,
     write_binary_config,
@@ -45,23 +46,27 @@ async fn everything_survives_a_graceful_restart() {
     let _d = relay.user("dave").await;
     befriend(&mut a, &mut b, RequestAnswer::AcceptMutual).await;
     a.friend_request("carol", Some("remember me?")).await;
-    a.ok(|id| ClientFrame::SetEntry {
-        id,
-        acting: None,
-        friend: addr("bob"),
-        nickname: Some("Bobby".into()),
-        note: Some("met in the\nFFXI lobby".into()),
+    a.ok(|id| {
+        ClientFrame::SetEntry(SetEntry {
+            id,
+            acting: None,
+            friend: addr("bob"),
+            nickname: Some("Bobby".into()),
+            note: Some("met in the\nFFXI lobby".into()),
+        })
     })
     .await;
-    a.ok(|id| ClientFrame::Block { id, acting: None, target: addr("dave") }).await;
-    b.ok(|id| ClientFrame::SetProfile {
-        id,
-        acting: None,
-        display_name: Some("Bob B.".into()),
-        bio: Some("tank".into()),
+    a.ok(|id| ClientFrame::Block(Block { id, acting: None, target: addr("dave") })).await;
+    b.ok(|id| {
+        ClientFrame::SetProfile(SetProfile {
+            id,
+            acting: None,
+            display_name: Some("Bob B.".into()),
+            bio: Some("tank".into()),
+        })
     })
     .await;
-    c.request(|id| ClientFrame::AddHandle { id, handle: h("carol-alt") }).await;
+    c.request(|id| ClientFrame::AddHandle(AddHandle { id, handle: h("carol-alt") })).await;
 
     let texts: Vec<String> = (1..=7).map(|n| format!("before restart {n}")).collect();
     let mut stored = Vec::new();
@@ -155,20 +160,21 @@ async fn every_acknowledged_message_survives_sigkill_of_the_real_binary() {
 
     // Keep IN_FLIGHT sends going; record every `stored`; SIGKILL right after the ACKED-th.
     let body = |n: usize| format!("message {n:03} {}", "x".repeat(n % 50));
-    let mut acked: BTreeMap<usize, (String, u64)> = BTreeMap::new();
+    let mut acked: BTreeMap<usize, (MessageId, u64)> = BTreeMap::new();
     let mut in_flight: std::collections::VecDeque<(u64, usize)> = Default::default();
     let mut next = 0;
     while acked.len() < ACKED {
         while in_flight.len() < IN_FLIGHT && next < TOTAL {
             let id = a.next_id();
-            a.send_frame(&ClientFrame::Send {
+            a.send_frame(&ClientFrame::Send(SendMessage {
                 id,
                 acting: None,
-                to: addr("bob"),
+                room: None,
+                to: Some(addr("bob")),
                 body: body(next),
                 client_msg_id: format!("k{next}"),
                 receipts: false,
-            })
+            }))
             .await;
             in_flight.push_back((id, next));
             next += 1;
@@ -206,13 +212,13 @@ async fn every_acknowledged_message_survives_sigkill_of_the_real_binary() {
     // Alice's own stream holds each acknowledged message at the seq its `stored` named.
     let mut a = relay.connect().await;
     a.login("alice").await;
-    let own: HashMap<u64, String> = a
+    let own: HashMap<u64, MessageId> = a
         .sync_all(None, 0, None)
         .await
         .into_iter()
         .filter_map(|i| match i.body {
             ItemBody::Message { message } => Some((i.seq, message.id)),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
+            ItemBody::Event { .. } | ItemBody::Receipt { .. } | ItemBody::Unknown => None,
         })
         .collect();
     for (n, (message_id, seq)) in &acked {

@@ -1,5 +1,6 @@
 //! Friend lists with consent, the mutual-deletion protocol, blocks, and presence, over real WebSockets.
 
+use huddle_shared::client::*;
 use huddle_shared::model::{
     DeletionAnswer, DeletionState, Event, PresenceState, RequestAnswer, ShownState, StreamItem,
 };
@@ -27,8 +28,16 @@ async fn presence_pushes(c: &mut Client) -> Vec<(Address, ShownState, Option<Str
 }
 
 async fn set_presence(c: &mut Client, state: Option<PresenceState>, activity: Option<&str>) {
-    c.ok(|id| ClientFrame::SetPresence { id, acting: None, state, activity: activity.map(Into::into), location: None })
-        .await;
+    c.ok(|id| {
+        ClientFrame::SetPresence(SetPresence {
+            id,
+            acting: None,
+            state,
+            activity: activity.map(Into::into),
+            location: None,
+        })
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,13 +106,18 @@ async fn accept_mutual_reject_and_cancel() {
 
     a.friend_request("dave", None).await;
     assert_eq!(d.friends().await.requests_in.len(), 1);
-    a.ok(|id| ClientFrame::CancelRequest { id, acting: None, to: addr("dave") }).await;
+    a.ok(|id| ClientFrame::CancelRequest(CancelRequest { id, acting: None, to: addr("dave") })).await;
     let events = delivered_events(&mut d).await;
     assert_eq!(events.last(), Some(&Event::RequestCancelled { peer: addr("alice") }));
     assert!(d.friends().await.requests_in.is_empty());
     assert_eq!(
-        d.err(|id| ClientFrame::AnswerRequest { id, acting: None, from: addr("alice"), answer: RequestAnswer::Accept })
-            .await,
+        d.err(|id| ClientFrame::AnswerRequest(AnswerRequest {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: RequestAnswer::Accept
+        }))
+        .await,
         ErrorCode::NoSuchRequest
     );
 }
@@ -113,11 +127,12 @@ async fn unknown_and_blocking_handles_look_the_same() {
     let relay = TestRelay::start().await;
     let mut a = relay.user("alice").await;
     let mut b = relay.user("bob").await;
-    b.ok(|id| ClientFrame::Block { id, acting: None, target: addr("alice") }).await;
+    b.ok(|id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") })).await;
     b.barrier().await;
     b.drain();
 
-    let request = |to: Address| move |id| ClientFrame::FriendRequest { id, acting: None, to, greeting: None };
+    let request =
+        |to: Address| move |id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to, greeting: None });
     let (blocked_code, blocked_msg, _) = a.error(request(addr("bob"))).await;
     let (unknown_code, unknown_msg, _) = a.error(request(addr("zed"))).await;
     assert_eq!((blocked_code, unknown_code), (ErrorCode::NotReachable, ErrorCode::NotReachable));
@@ -139,7 +154,7 @@ async fn mutual_deletion_refused_while_chatting_then_asked_again_and_confirmed()
     befriend(&mut b, &mut c, RequestAnswer::AcceptMutual).await;
 
     // Step 1: alice deletes bob. Bob's entry for her is marked and shows her offline; neither can write.
-    a.ok(|id| ClientFrame::DeleteFriend { id, acting: None, friend: addr("bob") }).await;
+    a.ok(|id| ClientFrame::DeleteFriend(DeleteFriend { id, acting: None, friend: addr("bob") })).await;
     let list = b.last_pushed_friends(&addr("bob")).await;
     let alice = entry(&list, "alice").expect("alice stays on bob's list, marked");
     assert!(alice.removed_you);
@@ -158,7 +173,8 @@ async fn mutual_deletion_refused_while_chatting_then_asked_again_and_confirmed()
 
     // Bob is chatting with carol when alice notifies him and asks him to delete her too.
     b.dm("carol", "so anyway, about tonight", "b1").await;
-    a.ok(|id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }).await;
+    a.ok(|id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }))
+        .await;
     c.dm("bob", "8pm works", "c1").await;
     let items = b.delivered().await;
     assert_eq!(events_of(&items), vec![&Event::DeletionNotice { peer: addr("alice"), asks_delete: true }]);
@@ -167,13 +183,21 @@ async fn mutual_deletion_refused_while_chatting_then_asked_again_and_confirmed()
     assert_eq!(list.deletions_in.iter().map(|d| d.address.clone()).collect::<Vec<_>>(), vec![addr("alice")]);
     assert_eq!(a.friends().await.deletions_out[0].state, DeletionState::Requested);
     assert_eq!(
-        a.err(|id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }).await,
+        a.err(|id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }))
+            .await,
         ErrorCode::RequestPending
     );
 
     // Bob refuses and keeps alice on his list.
-    b.ok(|id| ClientFrame::AnswerDeletion { id, acting: None, from: addr("alice"), answer: DeletionAnswer::Refuse })
-        .await;
+    b.ok(|id| {
+        ClientFrame::AnswerDeletion(AnswerDeletion {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: DeletionAnswer::Refuse,
+        })
+    })
+    .await;
     assert_eq!(
         delivered_events(&mut a).await,
         vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Refuse }]
@@ -183,21 +207,29 @@ async fn mutual_deletion_refused_while_chatting_then_asked_again_and_confirmed()
     assert!(list.deletions_in.is_empty());
     assert!(entry(&list, "alice").is_some());
     assert_eq!(
-        b.err(|id| ClientFrame::AnswerDeletion {
+        b.err(|id| ClientFrame::AnswerDeletion(AnswerDeletion {
             id,
             acting: None,
             from: addr("alice"),
-            answer: DeletionAnswer::Confirm
-        })
+            answer: DeletionAnswer::Confirm,
+        }))
         .await,
         ErrorCode::NoDeletionRequest
     );
 
     // Alice asks again; this time bob confirms. Both lists end up without the other; carol stays.
-    a.ok(|id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }).await;
-    assert_eq!(delivered_events(&mut b).await, vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: true }]);
-    b.ok(|id| ClientFrame::AnswerDeletion { id, acting: None, from: addr("alice"), answer: DeletionAnswer::Confirm })
+    a.ok(|id| ClientFrame::NotifyDeletion(NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: true }))
         .await;
+    assert_eq!(delivered_events(&mut b).await, vec![Event::DeletionNotice { peer: addr("alice"), asks_delete: true }]);
+    b.ok(|id| {
+        ClientFrame::AnswerDeletion(AnswerDeletion {
+            id,
+            acting: None,
+            from: addr("alice"),
+            answer: DeletionAnswer::Confirm,
+        })
+    })
+    .await;
     assert_eq!(
         delivered_events(&mut a).await,
         vec![Event::DeletionAnswered { peer: addr("bob"), answer: DeletionAnswer::Confirm }]
@@ -208,7 +240,13 @@ async fn mutual_deletion_refused_while_chatting_then_asked_again_and_confirmed()
     let list = a.last_pushed_friends(&addr("alice")).await;
     assert!(list.entries.is_empty() && list.deletions_out.is_empty(), "{list:?}");
     assert_eq!(
-        a.err(|id| ClientFrame::NotifyDeletion { id, acting: None, to: addr("bob"), ask_delete: false }).await,
+        a.err(|id| ClientFrame::NotifyDeletion(NotifyDeletion {
+            id,
+            acting: None,
+            to: addr("bob"),
+            ask_delete: false
+        }))
+        .await,
         ErrorCode::NoDeletion
     );
     let refused = b.send_message("alice", "still there?", "b2").await;
@@ -223,7 +261,7 @@ async fn blocking_hides_presence_and_messages_and_unblocking_restores_them() {
     let mut b = relay.user("bob").await;
     befriend(&mut a, &mut b, RequestAnswer::AcceptMutual).await;
 
-    a.ok(|id| ClientFrame::Block { id, acting: None, target: addr("bob") }).await;
+    a.ok(|id| ClientFrame::Block(Block { id, acting: None, target: addr("bob") })).await;
     assert_eq!(a.friends().await.blocked, vec![addr("bob")]);
     let list = b.last_pushed_friends(&addr("bob")).await;
     assert_eq!(entry(&list, "alice").unwrap().presence.state, ShownState::Offline, "the blocker looks offline");
@@ -234,7 +272,7 @@ async fn blocking_hides_presence_and_messages_and_unblocking_restores_them() {
     set_presence(&mut a, Some(PresenceState::Away), Some("hiding")).await;
     assert!(presence_pushes(&mut b).await.is_empty(), "no presence reaches the blocked");
 
-    a.ok(|id| ClientFrame::Unblock { id, acting: None, target: addr("bob") }).await;
+    a.ok(|id| ClientFrame::Unblock(Unblock { id, acting: None, target: addr("bob") })).await;
     let list = b.last_pushed_friends(&addr("bob")).await;
     let alice = entry(&list, "alice").unwrap();
     assert_eq!((alice.presence.state.clone(), alice.presence.activity.as_deref()), (ShownState::Away, Some("hiding")));

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use huddle_shared::client::*;
 use huddle_shared::model::{ItemBody, RequestAnswer, ShownState, StreamItem};
-use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
+use huddle_shared::{ClientFrame, ErrorCode, MessageId, ServerFrame};
 use huddle_tests::{Client, Recv, Stored, TestRelay, WAIT, addr, befriend, bodies, messages_of};
 
 /// The message items of `deliver` pushes this connection got (after a barrier).
@@ -12,7 +13,7 @@ async fn delivered_messages(c: &mut Client) -> Vec<StreamItem> {
     c.delivered().await.into_iter().filter(|i| matches!(i.body, ItemBody::Message { .. })).collect()
 }
 
-fn message_id(item: &StreamItem) -> &str {
+fn message_id(item: &StreamItem) -> &MessageId {
     match &item.body {
         ItemBody::Message { message } => &message.id,
         other => panic!("expected a direct message, got {other:?}"),
@@ -36,14 +37,14 @@ async fn a_message_is_stored_then_reaches_every_connection_of_both_sides_once() 
     assert!(delivered_messages(&mut a1).await.is_empty(), "the sending connection has its `stored` answer instead");
     let mirror = delivered_messages(&mut a2).await;
     assert_eq!(mirror.len(), 1, "the sender's other connection gets a copy");
-    assert_eq!((message_id(&mirror[0]), mirror[0].seq), (stored.message_id.as_str(), stored.seq));
+    assert_eq!((message_id(&mirror[0]), mirror[0].seq), (&stored.message_id, stored.seq));
     let mut recipient_seqs = BTreeSet::new();
     for b in [&mut b1, &mut b2] {
         let got = delivered_messages(b).await;
         assert_eq!(got.len(), 1, "each of bob's connections gets it once");
         let msgs = messages_of(&got);
         assert_eq!(msgs[0].id, stored.message_id);
-        assert_eq!((msgs[0].from.clone(), msgs[0].to.clone()), (addr("alice"), addr("bob")));
+        assert_eq!((msgs[0].from.clone(), msgs[0].to.clone()), (addr("alice"), Some(addr("bob"))));
         assert_eq!((msgs[0].body.as_str(), msgs[0].client_msg_id.as_str()), ("hi bob 👋\nsecond line", "m-1"));
         recipient_seqs.insert(got[0].seq);
     }
@@ -65,7 +66,7 @@ async fn resending_with_the_same_client_msg_id_is_stored_and_delivered_once() {
     assert_eq!(a2.dm("bob", "only once", "retry-me").await, first);
     let got = delivered_messages(&mut b).await;
     assert_eq!(got.len(), 1, "one delivery: {got:?}");
-    assert_eq!(message_id(&got[0]), first.message_id);
+    assert_eq!(message_id(&got[0]), &first.message_id);
     let reused = a.send_message("bob", "something else", "retry-me").await;
     assert!(matches!(reused, ServerFrame::Error { code: ErrorCode::DuplicateClientMsgId, .. }), "{reused:?}");
     let bad = a.send_message("bob", "fine", "has space").await;
@@ -163,11 +164,11 @@ async fn reconnecting_resumes_exactly_the_gap_without_duplicates() {
     let rest = b.sync_all(None, info.acked, None).await;
     assert_eq!(bodies(&rest), texts[11..]);
     assert_eq!(
-        b.err(|id| ClientFrame::Sync { id, acting: None, after: info.head + 1, limit: None }).await,
+        b.err(|id| ClientFrame::Sync(Sync { id, acting: None, after: info.head + 1, limit: None })).await,
         ErrorCode::BadCursor
     );
     assert_eq!(
-        b.err(|id| ClientFrame::Ack { id: Some(id), acting: None, seq: info.head + 1 }).await,
+        b.err(|id| ClientFrame::Ack(Ack { id: Some(id), acting: None, seq: info.head + 1 })).await,
         ErrorCode::BadCursor
     );
 }
@@ -204,28 +205,34 @@ async fn history_pages_backwards_and_forwards() {
     let (end, more) = b.history("alice", None, Some(&latest[9].id), Some(10)).await;
     assert!(end.is_empty() && !more);
     // h16 (index 15) was bob's, h17 alice's: both sides' messages are in one conversation.
-    assert_eq!((latest[0].from.clone(), latest[0].to.clone()), (addr("bob"), addr("alice")));
-    assert_eq!((latest[1].from.clone(), latest[1].to.clone()), (addr("alice"), addr("bob")));
+    assert_eq!((latest[0].from.clone(), latest[0].to.clone()), (addr("bob"), Some(addr("alice"))));
+    assert_eq!((latest[1].from.clone(), latest[1].to.clone()), (addr("alice"), Some(addr("bob"))));
 
     let (code, _, _) = a
-        .error(|id| ClientFrame::History {
-            id,
-            acting: None,
-            with: addr("bob"),
-            before: Some("no-such-message".into()),
-            after: None,
-            limit: None,
+        .error(|id| {
+            ClientFrame::History(History {
+                id,
+                acting: None,
+                room: None,
+                with: Some(addr("bob")),
+                before: Some("no-such-message".into()),
+                after: None,
+                limit: None,
+            })
         })
         .await;
     assert_eq!(code, ErrorCode::BadCursor);
     let (code, _, _) = a
-        .error(|id| ClientFrame::History {
-            id,
-            acting: None,
-            with: addr("bob"),
-            before: Some(latest[0].id.clone()),
-            after: Some(latest[1].id.clone()),
-            limit: None,
+        .error(|id| {
+            ClientFrame::History(History {
+                id,
+                acting: None,
+                room: None,
+                with: Some(addr("bob")),
+                before: Some(latest[0].id.clone()),
+                after: Some(latest[1].id.clone()),
+                limit: None,
+            })
         })
         .await;
     assert_eq!(code, ErrorCode::BadFrame);
@@ -237,21 +244,22 @@ const SLOW_BODY_BYTES: usize = 8000;
 const SLOW_MESSAGES: usize = 2000;
 
 /// Sends `count` big messages from `a` to bob, a few in flight at a time, and returns their ids in order.
-async fn flood(a: &mut Client, count: usize) -> Vec<String> {
+async fn flood(a: &mut Client, count: usize) -> Vec<MessageId> {
     let body = "s".repeat(SLOW_BODY_BYTES);
     let mut ids = Vec::with_capacity(count);
     for window in (0..count).collect::<Vec<_>>().chunks(3) {
         let mut pending = Vec::new();
         for &n in window {
             let id = a.next_id();
-            a.send_frame(&ClientFrame::Send {
+            a.send_frame(&ClientFrame::Send(SendMessage {
                 id,
                 acting: None,
-                to: addr("bob"),
+                room: None,
+                to: Some(addr("bob")),
                 body: format!("{n:05} {body}"),
                 client_msg_id: format!("slow-{n}"),
                 receipts: false,
-            })
+            }))
             .await;
             pending.push(id);
         }
@@ -284,7 +292,7 @@ async fn slow_setup(relay: &TestRelay) -> (Client, Client) {
 
 /// After being cut off: bob logs in again and syncs from the last item he saw; together with what he saw, that is
 /// every message, once each, in order.
-async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[String]) {
+async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[MessageId]) {
     let mut b = relay.login("bob").await;
     let after = seen.last().map_or(b.handle_info("bob").acked, |i| i.seq);
     let rest = b.sync_all(None, after, None).await;
@@ -292,14 +300,14 @@ async fn resume_after_cut(relay: &TestRelay, seen: &[StreamItem], sent: &[String
     for pair in all.windows(2) {
         assert_eq!(pair[1].seq, pair[0].seq + 1, "contiguous across the cut");
     }
-    let got: Vec<&str> = all
+    let got: Vec<&MessageId> = all
         .iter()
         .filter_map(|i| match &i.body {
-            ItemBody::Message { message } => Some(message.id.as_str()),
-            ItemBody::Event { .. } | ItemBody::GroupMessage { .. } | ItemBody::Receipt { .. } => None,
+            ItemBody::Message { message } => Some(&message.id),
+            ItemBody::Event { .. } | ItemBody::Receipt { .. } | ItemBody::Unknown => None,
         })
         .collect();
-    assert_eq!(got, sent.iter().map(String::as_str).collect::<Vec<_>>(), "every message once, in order");
+    assert_eq!(got, sent.iter().collect::<Vec<_>>(), "every message once, in order");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -209,9 +209,9 @@ async fn promotion_ask_asks_first() {
     .await
     .unwrap();
     let created = carol
-        .expect_push(|f| matches!(f, huddle_shared::ServerFrame::Group { group, .. } if group.members.len() == 3))
+        .expect_push(|f| matches!(f, huddle_shared::ServerFrame::Room { room: group, .. } if group.members.len() == 3))
         .await;
-    assert!(matches!(created, huddle_shared::ServerFrame::Group { .. }));
+    assert!(matches!(created, huddle_shared::ServerFrame::Room { .. }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,9 +3,10 @@
 //! away, history shows who has and has not received and read; in a group, "read by 2 of 3" with a member who
 //! blocked the sender and never confirms.
 
+use huddle_shared::client::*;
 use huddle_shared::limits::MAX_READ_IDS;
 use huddle_shared::model::{ItemBody, Receipt, ReceiptState, RequestAnswer, StreamItem};
-use huddle_shared::{Address, ClientFrame, ErrorCode, ServerFrame};
+use huddle_shared::{Address, ClientFrame, ErrorCode, MessageId, RoomId, ServerFrame};
 use huddle_tests::{Client, TestRelay, addr, befriend};
 
 fn receipts_in(items: &[StreamItem]) -> Vec<&Receipt> {
@@ -30,19 +31,16 @@ async fn pushed_receipts(c: &mut Client) -> Vec<Receipt> {
         .collect()
 }
 
-fn receipt(by: &str, state: ReceiptState, id: &str, group: Option<&str>) -> Receipt {
-    Receipt { by: addr(by), state, message_ids: vec![id.to_owned()], group: group.map(str::to_owned) }
+fn receipt(by: &str, state: ReceiptState, id: &MessageId, room: &RoomId) -> Receipt {
+    Receipt { by: addr(by), state, message_ids: vec![id.clone()], room: room.clone() }
 }
 
 /// Waits for the `deliver` of message `id` and returns its stream item.
-async fn wait_for_message(c: &mut Client, id: &str) -> StreamItem {
+async fn wait_for_message(c: &mut Client, id: &MessageId) -> StreamItem {
     let frame = c
         .expect_push(|f| match f {
             ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { message }, .. }, .. } => {
-                message.id == id
-            }
-            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { message }, .. }, .. } => {
-                message.id == id
+                message.id == *id
             }
             _ => false,
         })
@@ -53,14 +51,15 @@ async fn wait_for_message(c: &mut Client, id: &str) -> StreamItem {
     }
 }
 
-async fn read(c: &mut Client, ids: &[&str]) {
-    let message_ids = ids.iter().map(|id| (*id).to_owned()).collect();
-    c.ok(|id| ClientFrame::Read { id: Some(id), acting: None, message_ids }).await;
+async fn read(c: &mut Client, ids: &[&MessageId]) {
+    let message_ids = ids.iter().map(|id| (*id).clone()).collect();
+    c.ok(|id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids })).await;
 }
 
-fn stored(frame: ServerFrame) -> (String, Vec<Address>) {
+/// A `stored` answer: the message id, the recipients whose receipts are tracked, and the message's room.
+fn stored(frame: ServerFrame) -> (MessageId, Vec<Address>, RoomId) {
     match frame {
-        ServerFrame::Stored { message_id, recipients, .. } => (message_id, recipients),
+        ServerFrame::Stored { message_id, recipients, room, .. } => (message_id, recipients, room),
         other => panic!("expected stored, got {other:?}"),
     }
 }
@@ -72,28 +71,31 @@ async fn receipts_reach_the_sender_and_wait_in_its_stream_across_a_restart() {
     let mut bob = relay.user("bob").await;
     befriend(&mut alice, &mut bob, RequestAnswer::AcceptMutual).await;
 
-    let send = |id| ClientFrame::Send {
-        id,
-        acting: None,
-        to: addr("bob"),
-        body: "did this arrive?".into(),
-        client_msg_id: "a-1".into(),
-        receipts: true,
+    let send = |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: None,
+            to: Some(addr("bob")),
+            body: "did this arrive?".into(),
+            client_msg_id: "a-1".into(),
+            receipts: true,
+        })
     };
-    let (m, recipients) = stored(alice.request(send).await);
+    let (m, recipients, dm) = stored(alice.request(send).await);
     assert_eq!(recipients, vec![addr("bob")]);
     // A resend (say after a lost connection) answers the same.
-    assert_eq!(stored(alice.request(send).await), (m.clone(), recipients));
+    assert_eq!(stored(alice.request(send).await), (m.clone(), recipients, dm.clone()));
 
     let item = wait_for_message(&mut bob, &m).await;
     assert!(matches!(&item.body, ItemBody::Message { message } if message.receipts));
     assert!(pushed_receipts(&mut alice).await.is_empty(), "nothing before bob's ack");
     bob.ack(None, item.seq).await;
-    assert_eq!(pushed_receipts(&mut alice).await, vec![receipt("bob", ReceiptState::Delivered, &m, None)]);
+    assert_eq!(pushed_receipts(&mut alice).await, vec![receipt("bob", ReceiptState::Delivered, &m, &dm)]);
 
     // alice goes away; bob reads (without an id: no answer) and the relay restarts.
     drop(alice);
-    bob.send_frame(&ClientFrame::Read { id: None, acting: None, message_ids: vec![m.clone()] }).await;
+    bob.send_frame(&ClientFrame::Read(Read { id: None, acting: None, message_ids: vec![m.clone()] })).await;
     bob.barrier().await;
     // (Pushes may be there, alice's presence for one; no answer.)
     let answers: Vec<ServerFrame> =
@@ -108,16 +110,19 @@ async fn receipts_reach_the_sender_and_wait_in_its_stream_across_a_restart() {
     let reports = receipts_in(&items);
     assert_eq!(
         reports,
-        vec![&receipt("bob", ReceiptState::Delivered, &m, None), &receipt("bob", ReceiptState::Read, &m, None)]
+        vec![&receipt("bob", ReceiptState::Delivered, &m, &dm), &receipt("bob", ReceiptState::Read, &m, &dm)]
     );
     let history = alice
-        .request(|id| ClientFrame::History {
-            id,
-            acting: None,
-            with: addr("bob"),
-            before: None,
-            after: None,
-            limit: None,
+        .request(|id| {
+            ClientFrame::History(History {
+                id,
+                acting: None,
+                room: None,
+                with: Some(addr("bob")),
+                before: None,
+                after: None,
+                limit: None,
+            })
         })
         .await;
     let ServerFrame::History { messages, receipts, .. } = history else { panic!("{history:?}") };
@@ -134,9 +139,9 @@ async fn receipts_reach_the_sender_and_wait_in_its_stream_across_a_restart() {
     read(&mut bob, &[&m]).await;
     assert!(pushed_receipts(&mut alice).await.is_empty());
     // Too many ids at once is a bad frame, and the relay says why.
-    let too_many: Vec<String> = (0..=MAX_READ_IDS).map(|i| format!("{i:036}")).collect();
+    let too_many: Vec<MessageId> = (0..=MAX_READ_IDS).map(|i| MessageId::new(format!("{i:036}"))).collect();
     let (code, message, _) =
-        bob.error(|id| ClientFrame::Read { id: Some(id), acting: None, message_ids: too_many }).await;
+        bob.error(|id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: too_many })).await;
     assert_eq!(code, ErrorCode::BadFrame);
     assert!(message.contains("at most 256"), "{message}");
 }
@@ -153,28 +158,32 @@ async fn a_group_message_is_read_by_two_of_three_when_the_third_blocked_the_send
     }
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
     let group = match alice
-        .request(|id| ClientFrame::CreateGroup { id, acting: None, members, title: None, promoted: false })
+        .request(|id| ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false }))
         .await
     {
-        ServerFrame::Group { group, .. } => group.id,
+        ServerFrame::Room { room: group, .. } => group.id,
         other => panic!("expected a group, got {other:?}"),
     };
-    dave.ok(|id| ClientFrame::Block { id, acting: None, target: addr("alice") }).await;
+    dave.ok(|id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") })).await;
 
     let g = group.clone();
-    let (m, recipients) = stored(
+    let (m, recipients, room) = stored(
         alice
-            .request(|id| ClientFrame::SendGroup {
-                id,
-                acting: None,
-                group: g,
-                body: "who's in for saturday?".into(),
-                client_msg_id: "g-1".into(),
-                receipts: true,
+            .request(|id| {
+                ClientFrame::Send(SendMessage {
+                    id,
+                    acting: None,
+                    room: Some(g),
+                    to: None,
+                    body: "who's in for saturday?".into(),
+                    client_msg_id: "g-1".into(),
+                    receipts: true,
+                })
             })
             .await,
     );
     assert_eq!(recipients, vec![addr("bob"), addr("carol"), addr("dave")], "dave counts, so his block stays hidden");
+    assert_eq!(room, group);
 
     // bob acks, then reads; carol reads without acking first.
     let item = wait_for_message(&mut bob, &m).await;
@@ -187,16 +196,16 @@ async fn a_group_message_is_read_by_two_of_three_when_the_third_blocked_the_send
     assert!(
         dave.drain().iter().all(|f| !matches!(
             f,
-            ServerFrame::Deliver { item: StreamItem { body: ItemBody::GroupMessage { .. }, .. }, .. }
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::Message { .. }, .. }, .. }
         )),
         "nothing of alice's reaches dave"
     );
     let (dave_items, _, dave_head) = dave.sync_page(None, 0, None).await;
-    assert!(dave_items.iter().all(|i| !matches!(i.body, ItemBody::GroupMessage { .. })));
+    assert!(dave_items.iter().all(|i| !matches!(i.body, ItemBody::Message { .. })));
     dave.ack(None, dave_head).await;
     read(&mut dave, &[&m]).await;
 
-    let g = Some(group.as_str());
+    let g = &group;
     let got = pushed_receipts(&mut alice).await;
     let by_bob: Vec<&Receipt> = got.iter().filter(|r| r.by == addr("bob")).collect();
     let by_carol: Vec<&Receipt> = got.iter().filter(|r| r.by == addr("carol")).collect();
@@ -216,9 +225,19 @@ async fn a_group_message_is_read_by_two_of_three_when_the_third_blocked_the_send
 
     let g = group.clone();
     let history = alice
-        .request(|id| ClientFrame::GroupHistory { id, acting: None, group: g, before: None, after: None, limit: None })
+        .request(|id| {
+            ClientFrame::History(History {
+                id,
+                acting: None,
+                room: Some(g),
+                with: None,
+                before: None,
+                after: None,
+                limit: None,
+            })
+        })
         .await;
-    let ServerFrame::GroupHistory { receipts, .. } = history else { panic!("{history:?}") };
+    let ServerFrame::History { receipts, .. } = history else { panic!("{history:?}") };
     let who_read: Vec<(String, bool)> = receipts[0]
         .recipients
         .iter()

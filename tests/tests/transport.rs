@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use huddle_relay::config::Config;
+use huddle_shared::client::*;
 use huddle_shared::limits::{MAX_BODY_BYTES, MAX_FRAME_BYTES};
 use huddle_shared::model::{RegistrationPolicy, RequestAnswer};
-use huddle_shared::{ClientFrame, ErrorCode, PROTOCOL_VERSION, ServerFrame};
+use huddle_shared::version::{CURRENT, FEATURE_TYPING, ProtocolVersion};
+use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 use huddle_tests::{Client, SelfSigned, TestRelay, WAIT, addr, befriend};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -60,21 +62,22 @@ async fn malformed_frames_are_answered_and_the_connection_keeps_working() {
 async fn frames_before_hello_and_before_login_are_refused() {
     let relay = TestRelay::start().await;
     let mut c = relay.connect_raw().await;
-    c.send_frame(&ClientFrame::GetFriends { id: 7, acting: None }).await;
+    c.send_frame(&ClientFrame::GetFriends(GetFriends { id: 7, acting: None })).await;
     assert!(matches!(c.wait_answer(7).await, ServerFrame::Error { code: ErrorCode::HelloRequired, .. }));
-    c.send_frame(&ClientFrame::Login {
+    c.send_frame(&ClientFrame::Login(Login {
         id: 8,
         handle: huddle_tests::h("alice"),
         password: "x".repeat(10),
         device: None,
         presence: None,
-    })
+    }))
     .await;
     assert!(matches!(c.wait_answer(8).await, ServerFrame::Error { code: ErrorCode::HelloRequired, .. }));
 
     match c.hello().await {
-        ServerFrame::Hello { version, relay: name, registration, limits } => {
-            assert_eq!(version, PROTOCOL_VERSION);
+        ServerFrame::Hello { version, features, relay: name, registration, limits } => {
+            assert_eq!(version, CURRENT);
+            assert_eq!(features, vec![FEATURE_TYPING.to_owned()], "the feature the client asked for");
             assert_eq!(name.as_str(), "localhost");
             assert_eq!(registration, RegistrationPolicy::Open);
             assert_eq!((limits.max_frame_bytes, limits.max_body_bytes), (MAX_FRAME_BYTES, MAX_BODY_BYTES));
@@ -84,28 +87,52 @@ async fn frames_before_hello_and_before_login_are_refused() {
         other => panic!("{other:?}"),
     }
     for make in [
-        (|id| ClientFrame::GetFriends { id, acting: None }) as fn(u64) -> ClientFrame,
-        |id| ClientFrame::Send {
-            id,
-            acting: None,
-            to: addr("bob"),
-            body: "hi".into(),
-            client_msg_id: "c1".into(),
-            receipts: false,
+        (|id| ClientFrame::GetFriends(GetFriends { id, acting: None })) as fn(u64) -> ClientFrame,
+        |id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr("bob")),
+                body: "hi".into(),
+                client_msg_id: "c1".into(),
+                receipts: false,
+            })
         },
-        |id| ClientFrame::Sync { id, acting: None, after: 0, limit: None },
-        |id| ClientFrame::ListSessions { id },
+        |id| ClientFrame::Sync(Sync { id, acting: None, after: 0, limit: None }),
+        |id| ClientFrame::ListSessions(ListSessions { id }),
     ] {
         assert_eq!(c.err(make).await, ErrorCode::NotAuthenticated);
     }
 
-    // A client speaking another protocol version is told so and closed.
-    let mut old = relay.connect_raw().await;
-    old.send_frame(&ClientFrame::Hello { version: 99, client: None }).await;
-    let answer = old.expect_push(|f| matches!(f, ServerFrame::Error { .. })).await;
-    assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::VersionMismatch, .. }), "{answer:?}");
-    let close = old.expect_bye(ErrorCode::VersionMismatch).await;
-    assert_eq!(close.map(|c| c.code), Some(CloseCode::Protocol));
+    // A client speaking only other protocol versions is told so and closed: a protocol-1 client as it says hello,
+    // and one from the future that has dropped 2.x.
+    let v1 = r#"{"type":"hello","version":1}"#;
+    let future = r#"{"type":"hello","min_version":"3.0","max_version":"3.2"}"#;
+    for hello in [v1, future] {
+        let mut old = relay.connect_raw().await;
+        old.send_text(hello).await;
+        let answer = old.expect_push(|f| matches!(f, ServerFrame::Error { .. })).await;
+        let ServerFrame::Error { code: ErrorCode::VersionMismatch, message, .. } = &answer else {
+            panic!("{answer:?}")
+        };
+        assert!(message.contains("update your client"), "{message}");
+        let close = old.expect_bye(ErrorCode::VersionMismatch).await;
+        assert_eq!(close.map(|c| c.code), Some(CloseCode::Protocol));
+    }
+
+    // A newer client that still speaks 2.0 gets 2.0, and only the features the relay has.
+    let mut newer = relay.connect_raw().await;
+    newer
+        .send_text(r#"{"type":"hello","min_version":"2.0","max_version":"2.9","features":["typing","teleport"]}"#)
+        .await;
+    match newer.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await {
+        ServerFrame::Hello { version, features, .. } => {
+            assert_eq!(version, ProtocolVersion::new(2, 0));
+            assert_eq!(features, vec!["typing".to_owned()]);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,13 +144,16 @@ async fn oversize_bodies_are_refused_and_oversize_frames_close_the_connection() 
 
     // A body over 8 KiB in a frame under 16 KiB: refused, the connection lives on.
     let (code, message, _) = a
-        .error(|id| ClientFrame::Send {
-            id,
-            acting: None,
-            to: addr("bob"),
-            body: "x".repeat(MAX_BODY_BYTES + 1),
-            client_msg_id: "big".into(),
-            receipts: false,
+        .error(|id| {
+            ClientFrame::Send(SendMessage {
+                id,
+                acting: None,
+                room: None,
+                to: Some(addr("bob")),
+                body: "x".repeat(MAX_BODY_BYTES + 1),
+                client_msg_id: "big".into(),
+                receipts: false,
+            })
         })
         .await;
     assert_eq!(code, ErrorCode::BadBody, "{message}");
@@ -164,7 +194,7 @@ async fn a_flood_is_rate_limited_while_others_are_still_served() {
 
     let ids: Vec<u64> = (0..60).map(|_| flooder.next_id()).collect();
     for &id in &ids {
-        flooder.send_frame(&ClientFrame::GetFriends { id, acting: None }).await;
+        flooder.send_frame(&ClientFrame::GetFriends(GetFriends { id, acting: None })).await;
     }
     let mut served = 0;
     let mut limited = Vec::new();
@@ -260,7 +290,7 @@ async fn a_prompt_reader_that_pipelines_is_not_taken_for_a_slow_one() {
     let mut c = relay.user("alice").await;
     let ids: Vec<u64> = (0..3 * huddle_relay::net::MAX_BATCH).map(|_| c.next_id()).collect();
     for &id in &ids {
-        c.send_frame(&ClientFrame::GetFriends { id, acting: None }).await;
+        c.send_frame(&ClientFrame::GetFriends(GetFriends { id, acting: None })).await;
     }
     for &id in &ids {
         assert!(matches!(c.wait_answer(id).await, ServerFrame::Friends { .. }));

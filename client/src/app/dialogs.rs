@@ -2,7 +2,9 @@
 //! deletes) → tell? → ask to delete you too? — "No" at step 2 ends quietly, "No" at step 3 sends only the notice.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use huddle_shared::client::{AnswerRequest, AnswerRoomInvite, Block, DeleteFriend, FriendRequest, NotifyDeletion, SetEntry, SetPresence, Unblock};
+use huddle_shared::client::{
+    AnswerRequest, AnswerRoomInvite, Block, DeleteFriend, FriendRequest, NotifyDeletion, SetEntry, SetPresence, Unblock,
+};
 use huddle_shared::model::RequestAnswer;
 use huddle_shared::{Address, ClientFrame};
 
@@ -32,12 +34,9 @@ fn acting(model: &Model) -> Option<huddle_shared::Handle> {
 pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<String>) -> Cmd {
     let to = resolve(model, to);
     let acting = acting(model);
-    request(model, Pending::FriendRequest { to: to.clone() }, |id| ClientFrame::FriendRequest(FriendRequest {
-        id,
-        acting,
-        to,
-        greeting,
-    }))
+    request(model, Pending::FriendRequest { to: to.clone() }, |id| {
+        ClientFrame::FriendRequest(FriendRequest { id, acting, to, greeting })
+    })
 }
 
 fn is_form(dialog: &Dialog) -> bool {
@@ -176,11 +175,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
             if !shortcut.unwrap_or(yes) {
                 return Vec::new();
             }
-            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| ClientFrame::DeleteFriend(DeleteFriend {
-                id,
-                acting,
-                friend,
-            }))]
+            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| {
+                ClientFrame::DeleteFriend(DeleteFriend { id, acting, friend })
+            })]
         }
         Dialog::DeleteNotify { friend, yes } => {
             if shortcut.unwrap_or(yes) {
@@ -190,12 +187,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
         }
         Dialog::DeleteAsk { friend, yes } | Dialog::AskAgain { friend, yes } => {
             let ask = shortcut.unwrap_or(yes);
-            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| ClientFrame::NotifyDeletion(NotifyDeletion {
-                id,
-                acting,
-                to: friend,
-                ask_delete: ask,
-            }))]
+            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| {
+                ClientFrame::NotifyDeletion(NotifyDeletion { id, acting, to: friend, ask_delete: ask })
+            })]
         }
         Dialog::Block { target, block, yes } => {
             if !shortcut.unwrap_or(yes) {
@@ -231,13 +225,15 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
         }
         Dialog::EditEntry { friend, nickname, note, .. } => {
             let pending = Pending::SetEntry;
-            vec![request(model, pending, |id| ClientFrame::SetEntry(SetEntry {
-                id,
-                acting,
-                friend,
-                nickname: Some(nickname.text().trim().to_owned()),
-                note: Some(note.text().trim().to_owned()),
-            }))]
+            vec![request(model, pending, |id| {
+                ClientFrame::SetEntry(SetEntry {
+                    id,
+                    acting,
+                    friend,
+                    nickname: Some(nickname.text().trim().to_owned()),
+                    note: Some(note.text().trim().to_owned()),
+                })
+            })]
         }
         Dialog::SetStatus { state, activity, .. } => {
             let state = Dialog::STATES.get(state).copied();
@@ -248,13 +244,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 }
                 h.activity = (!text.is_empty()).then(|| text.clone());
             }
-            vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence(SetPresence {
-                id,
-                acting,
-                state,
-                activity: Some(text),
-                location: None,
-            }))]
+            vec![request(model, Pending::Presence, |id| {
+                ClientFrame::SetPresence(SetPresence { id, acting, state, activity: Some(text), location: None })
+            })]
         }
         Dialog::SwitchHandle { selected } => {
             switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
@@ -269,7 +261,9 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
             };
             let group = invite.room;
             let pending = Pending::AnswerInvite { group: group.clone(), accept };
-            vec![request(model, pending, |id| ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting, room: group, accept }))]
+            vec![request(model, pending, |id| {
+                ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting, room: group, accept })
+            })]
         }
         Dialog::Receipts { .. } => Vec::new(),
         Dialog::LeaveGroup { group, yes } => {

@@ -9,8 +9,8 @@ use super::dialogs;
 use super::input::TextInput;
 use super::update::{fix_selection, notify};
 use super::{
-    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, Level, LogLine, LoginForm, LoginMode,
-    Model, Pending, PromptKind, Screen, SystemKind,
+    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, Level, LogLine, LoginForm, LoginMode, Model, Pending,
+    PromptKind, Screen, SystemKind,
 };
 use crate::net::{self, ConnState};
 
@@ -487,8 +487,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
         ServerFrame::Typing { acting, from, room } => {
             let at = model.now;
             // In one of our rooms, or else the direct room with the typist.
-            let known_room =
-                model.handle_by(&acting).is_some_and(|i| model.handles[i].groups.contains_key(&room));
+            let known_room = model.handle_by(&acting).is_some_and(|i| model.handles[i].groups.contains_key(&room));
             let key = if known_room { ConvKey::Room(room) } else { ConvKey::Direct(from.clone()) };
             model.typing.retain(|t| !(t.acting == acting.handle && t.from == from && t.key == key));
             model.typing.push(super::Typing { acting: acting.handle, from, key, at });

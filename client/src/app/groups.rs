@@ -3,7 +3,7 @@
 //! commands (`/invite`, `/leave`, `/rename`, `/kick`, `/share`, `/group`).
 
 use huddle_shared::client::{CreateGroup, InviteToRoom, LeaveRoom, RemoveFromRoom, RenameRoom};
-use huddle_shared::model::{RoomChange, RoomInfo, PendingInvite};
+use huddle_shared::model::{PendingInvite, RoomChange, RoomInfo};
 use huddle_shared::{Address, ClientFrame, Handle, Millis, RoomId, ServerFrame};
 
 use super::events::{insert_message, is_open, say_in};
@@ -201,8 +201,11 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                 upsert(&mut model.handles[index], group.clone());
                 model.handles[index].conversation_mut(&ConvKey::Room(group.id.clone())).history =
                     HistoryState::Complete;
-                let cmds =
-                    if index == model.active { super::history::open(model, ConvKey::Room(group.id.clone())) } else { Vec::new() };
+                let cmds = if index == model.active {
+                    super::history::open(model, ConvKey::Room(group.id.clone()))
+                } else {
+                    Vec::new()
+                };
                 let waiting = group.invited.len();
                 if waiting > 0 {
                     let text = format!("Group made; {waiting} invited who have to accept first.");
@@ -347,7 +350,9 @@ pub fn invite(model: &mut Model, who: Address) -> Vec<Cmd> {
         Some(ConvKey::Room(group)) => {
             let pending =
                 Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: None };
-            vec![request(model, pending, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who }))]
+            vec![request(model, pending, |id| {
+                ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who })
+            })]
         }
         None => {
             notify(model, Level::Info, "Open a conversation first: /invite adds someone to it.");
@@ -367,13 +372,9 @@ pub fn create_promoted(
 ) -> Cmd {
     let members = vec![with.clone(), newcomer.clone()];
     let pending = Pending::Promote { acting: acting.clone(), with, newcomer, message };
-    request(model, pending, |id| ClientFrame::CreateGroup(CreateGroup {
-        id,
-        acting: Some(acting),
-        members,
-        title: None,
-        promoted: true,
-    }))
+    request(model, pending, |id| {
+        ClientFrame::CreateGroup(CreateGroup { id, acting: Some(acting), members, title: None, promoted: true })
+    })
 }
 
 /// `/leave`: asks first.
@@ -388,7 +389,9 @@ pub fn leave(model: &mut Model) -> Vec<Cmd> {
 /// Leaves a group (after the dialog said yes).
 pub fn leave_now(model: &mut Model, group: RoomId) -> Cmd {
     let acting = model.handle().map(|h| h.address.handle.clone());
-    request(model, Pending::LeaveGroup { group: group.clone() }, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting, room: group }))
+    request(model, Pending::LeaveGroup { group: group.clone() }, |id| {
+        ClientFrame::LeaveRoom(LeaveRoom { id, acting, room: group })
+    })
 }
 
 /// `/rename TITLE` (empty: back to the members' names).
@@ -399,7 +402,9 @@ pub fn rename(model: &mut Model, title: String) -> Vec<Cmd> {
     };
     let acting = model.handle().map(|h| h.address.handle.clone());
     let done = if title.is_empty() { "The group's title was removed." } else { "Group renamed." };
-    vec![request(model, Pending::RoomChange(done), |id| ClientFrame::RenameRoom(RenameRoom { id, acting, room: group, title }))]
+    vec![request(model, Pending::RoomChange(done), |id| {
+        ClientFrame::RenameRoom(RenameRoom { id, acting, room: group, title })
+    })]
 }
 
 /// `/kick NAME`: the owner removes a member (or withdraws an invitation).
@@ -409,12 +414,9 @@ pub fn kick(model: &mut Model, who: Address) -> Vec<Cmd> {
         return Vec::new();
     };
     let acting = model.handle().map(|h| h.address.handle.clone());
-    vec![request(model, Pending::RoomChange("Removed from the group."), |id| ClientFrame::RemoveFromRoom(RemoveFromRoom {
-        id,
-        acting,
-        room: group,
-        who,
-    }))]
+    vec![request(model, Pending::RoomChange("Removed from the group."), |id| {
+        ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting, room: group, who })
+    })]
 }
 
 /// `/group NAME…`: starts a group with these friends.
@@ -424,13 +426,9 @@ pub fn create(model: &mut Model, members: Vec<Address>, title: Option<String>) -
         return Vec::new();
     }
     let acting = model.handle().map(|h| h.address.handle.clone());
-    vec![request(model, Pending::CreateGroup, |id| ClientFrame::CreateGroup(CreateGroup {
-        id,
-        acting,
-        members,
-        title,
-        promoted: false,
-    }))]
+    vec![request(model, Pending::CreateGroup, |id| {
+        ClientFrame::CreateGroup(CreateGroup { id, acting, members, title, promoted: false })
+    })]
 }
 
 /// `/share [N]`: sends the last N lines of the conversation this group grew out of (shown only to us until now)

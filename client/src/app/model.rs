@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use huddle_shared::model::{
-    FriendEntry, FriendList, RoomInfo, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState,
-    Profile, RegistrationPolicy, ShownState,
+    FriendEntry, FriendList, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState, Profile,
+    RegistrationPolicy, RoomInfo, ShownState,
 };
 use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, RoomId};
 

@@ -112,12 +112,9 @@ pub fn add_to_group(model: &mut Model, acting: Handle, group: RoomId, message: M
     let who = message.from.clone();
     let pending =
         Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: Some(message) };
-    super::update::request(model, pending, |id| huddle_shared::ClientFrame::InviteToRoom(InviteToRoom {
-        id,
-        acting: Some(acting),
-        room: group,
-        who,
-    }))
+    super::update::request(model, pending, |id| {
+        huddle_shared::ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who })
+    })
 }
 
 fn prompt(model: &mut Model, index: usize, key: &ConvKey, text: String, kind: PromptKind) {

@@ -1,7 +1,9 @@
 //! `update` tested without a terminal: a model and messages in, the model and commands out.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use huddle_shared::client::{AnswerDeletion, AnswerRequest, DeleteFriend, History, NotifyDeletion, SetPresence, Typing};
+use huddle_shared::client::{
+    AnswerDeletion, AnswerRequest, DeleteFriend, History, NotifyDeletion, SetPresence, Typing,
+};
 use huddle_shared::model::*;
 use huddle_shared::server::HandleInfo;
 use huddle_shared::{Address, ClientFrame, ErrorCode, RelayName, RoomId, ServerFrame};
@@ -529,7 +531,10 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
         asked.extend(T::requests(&t.send(key(KeyCode::PageUp))));
     }
     // Back past the lines we hold, the older page is asked for, once.
-    assert!(matches!(&asked[..], [(_, ClientFrame::History(History { before: Some(b), .. }))] if b == "h0"), "{asked:?}");
+    assert!(
+        matches!(&asked[..], [(_, ClientFrame::History(History { before: Some(b), .. }))] if b == "h0"),
+        "{asked:?}"
+    );
 }
 
 #[test]
@@ -565,7 +570,11 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     assert_eq!(signals(t.send(key(KeyCode::Char('/')))), 0);
 
     // bob types: shown in the open conversation until his message comes, or a few seconds pass.
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), room: dm_room("alice", "bob") }));
+    t.net(net::Event::Push(ServerFrame::Typing {
+        acting: addr("alice"),
+        from: addr("bob"),
+        room: dm_room("alice", "bob"),
+    }));
     assert_eq!(t.model.typing_here().as_deref(), Some("bob"));
     let m = Message {
         id: "t1".into(),
@@ -582,7 +591,11 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
         item: StreamItem { seq: 1, at: t.model.now, body: ItemBody::Message { message: m } },
     });
     assert_eq!(t.model.typing_here(), None);
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), room: dm_room("alice", "bob") }));
+    t.net(net::Event::Push(ServerFrame::Typing {
+        acting: addr("alice"),
+        from: addr("bob"),
+        room: dm_room("alice", "bob"),
+    }));
     t.send(Msg::Tick(t.model.now + 7_000));
     assert_eq!(t.model.typing_here(), None, "it fades");
 }

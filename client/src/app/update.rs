@@ -659,13 +659,9 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
                     h.activity = Some(a.clone()).filter(|a| !a.is_empty());
                 }
             }
-            return vec![request(model, Pending::Presence, |id| ClientFrame::SetPresence(SetPresence {
-                id,
-                acting,
-                state,
-                activity,
-                location: None,
-            }))];
+            return vec![request(model, Pending::Presence, |id| {
+                ClientFrame::SetPresence(SetPresence { id, acting, state, activity, location: None })
+            })];
         }
         SlashCommand::Handle { handle: None } => open_handle_dialog(model),
         SlashCommand::Handle { handle: Some(name) } => {
@@ -680,7 +676,9 @@ fn run_command(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
         }
         SlashCommand::HandleAdd { handle } => match Handle::parse(&handle) {
             Ok(handle) => {
-                return vec![request(model, Pending::Other("add_handle"), |id| ClientFrame::AddHandle(AddHandle { id, handle }))];
+                return vec![request(model, Pending::Other("add_handle"), |id| {
+                    ClientFrame::AddHandle(AddHandle { id, handle })
+                })];
             }
             Err(e) => notify(model, Level::Error, format!("{}.", capitalize(&e.to_string()))),
         },
@@ -752,7 +750,9 @@ fn set_entry(model: &mut Model, handle: &str, nickname: Option<String>, note: Op
     match find_address(handle) {
         Ok(friend) => {
             let friend = resolve(model, friend);
-            vec![request(model, Pending::SetEntry, |id| ClientFrame::SetEntry(SetEntry { id, acting, friend, nickname, note }))]
+            vec![request(model, Pending::SetEntry, |id| {
+                ClientFrame::SetEntry(SetEntry { id, acting, friend, nickname, note })
+            })]
         }
         Err(e) => {
             notify(model, Level::Error, e);
@@ -804,12 +804,9 @@ fn answer_prompt(model: &mut Model, yes: bool) -> Vec<Cmd> {
                 huddle_shared::model::DeletionAnswer::Refuse
             };
             let pending = Pending::AnswerDeletion { from: peer.clone(), confirm: yes };
-            vec![request(model, pending, |id| ClientFrame::AnswerDeletion(AnswerDeletion {
-                id,
-                acting: Some(acting),
-                from: peer,
-                answer,
-            }))]
+            vec![request(model, pending, |id| {
+                ClientFrame::AnswerDeletion(AnswerDeletion { id, acting: Some(acting), from: peer, answer })
+            })]
         }
         Some(super::PromptKind::Promote { with, message }) if yes => {
             let newcomer = message.from.clone();

@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use huddle_shared::client::{Ack, Hello, Login, LoginToken, Logout, Register, SendMessage, Sync};
 use huddle_shared::codec::{decode_server, encode_client};
 use huddle_shared::model::{PresenceState, RegistrationPolicy, StreamItem};
 use huddle_shared::server::HandleInfo;
-use huddle_shared::client::{Ack, Hello, Login, LoginToken, Logout, Register, SendMessage, Sync};
 use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, MessageId, RelayName, RequestId, RoomId, ServerFrame};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -488,7 +488,9 @@ impl Worker {
                 self.emit(Event::AuthFailed { code, message }).await;
                 return Err(Ended::NeedAuth);
             }
-            ServerFrame::Stored { id, message_id, seq, sent_at, recipients, .. } if self.in_flight.contains_key(&id) => {
+            ServerFrame::Stored { id, message_id, seq, sent_at, recipients, .. }
+                if self.in_flight.contains_key(&id) =>
+            {
                 let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
                 let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
                     return Ok(());

@@ -27,6 +27,19 @@ pub struct Hello {
     pub features: Vec<String>,
 }
 
+impl Hello {
+    /// The hello of a client of this build: every version it speaks (`version::SUPPORTED`), and `features`.
+    pub fn current(client: Option<String>, features: &[&str]) -> Self {
+        Self {
+            min_version: Some(crate::version::SUPPORTED.min),
+            max_version: Some(crate::version::SUPPORTED.max),
+            version: None,
+            client,
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+}
+
 /// Creates an account with its first handle and logs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -91,7 +91,10 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
     assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 0);
 
     let group = info("g-1", "alice", &["alice", "bob", "carol"]);
-    t.net(net::Event::Answer { id: *id, frame: ServerFrame::Room { id: Some(*id), acting: addr("alice"), room: group } });
+    t.net(net::Event::Answer {
+        id: *id,
+        frame: ServerFrame::Room { id: Some(*id), acting: addr("alice"), room: group },
+    });
     let h = t.model.handle().unwrap();
     let group_key = ConvKey::Room(room("g-1"));
     assert_eq!(h.open, Some(group_key.clone()), "the group opens in place of bob");
@@ -228,7 +231,9 @@ fn a_fourth_friend_writing_in_a_group_is_added() {
     let now = t.model.now;
     let cmds = t.net(direct(4, "dave", "alice", "what are you all up to?", now));
     let asked = T::requests(&cmds);
-    let [(id, ClientFrame::InviteToRoom(InviteToRoom { room: group, who, .. }))] = &asked[..] else { panic!("{asked:?}") };
+    let [(id, ClientFrame::InviteToRoom(InviteToRoom { room: group, who, .. }))] = &asked[..] else {
+        panic!("{asked:?}")
+    };
     assert_eq!((group, who), (&room("g-1"), &addr("dave")));
     // The relay adds dave (the group push comes before the ok), and his message joins the group's log.
     let mut group = info("g-1", "alice", &["alice", "bob", "carol", "dave"]);
@@ -260,7 +265,10 @@ fn invite_by_hand_promotes_or_extends() {
 
     t.typed("/invite dave");
     let asked = T::requests(&t.send(key_enter()));
-    assert!(matches!(&asked[..], [(_, ClientFrame::InviteToRoom(InviteToRoom { who, .. }))] if *who == addr("dave")), "{asked:?}");
+    assert!(
+        matches!(&asked[..], [(_, ClientFrame::InviteToRoom(InviteToRoom { who, .. }))] if *who == addr("dave")),
+        "{asked:?}"
+    );
 }
 
 #[test]
@@ -339,7 +347,9 @@ fn invitations_that_ask_get_a_dialog_and_a_row() {
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::GroupInvite { invite, .. }) if invite.room == room("g-9")));
     assert!(t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(i) if i.room == room("g-9"))));
     let asked = T::requests(&t.send(key_enter()));
-    let [(id, ClientFrame::AnswerRoomInvite(AnswerRoomInvite { room: group, accept: true, .. }))] = &asked[..] else { panic!("{asked:?}") };
+    let [(id, ClientFrame::AnswerRoomInvite(AnswerRoomInvite { room: group, accept: true, .. }))] = &asked[..] else {
+        panic!("{asked:?}")
+    };
     assert_eq!(*group, room("g-9"));
     t.ok(*id);
     assert!(!t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(_))));
@@ -348,20 +358,16 @@ fn invitations_that_ask_get_a_dialog_and_a_row() {
 #[test]
 fn typing_in_a_group_is_shown_there_only() {
     let mut t = in_the_group();
-    t.net(net::Event::Push(ServerFrame::Typing {
-        acting: addr("alice"),
-        from: addr("bob"),
-        room: room("g-1"),
-    }));
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("bob"), room: room("g-1") }));
     assert_eq!(t.model.typing_here(), Some("bob".into()));
-    t.net(net::Event::Push(ServerFrame::Typing {
-        acting: addr("alice"),
-        from: addr("carol"),
-        room: room("g-1"),
-    }));
+    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("carol"), room: room("g-1") }));
     assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
     // Typing to us directly is not typing in the group.
-    t.net(net::Event::Push(ServerFrame::Typing { acting: addr("alice"), from: addr("dave"), room: dm_room("alice", "dave") }));
+    t.net(net::Event::Push(ServerFrame::Typing {
+        acting: addr("alice"),
+        from: addr("dave"),
+        room: dm_room("alice", "dave"),
+    }));
     assert_eq!(t.model.typing_here(), Some("bob and carol".into()));
     // Our own typing goes to the group.
     let cmds = t.send(Msg::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));

@@ -86,8 +86,15 @@ fn group_marks_count_recipients() {
     let key = ConvKey::Room(room("g-1"));
     let members =
         ["alice", "bob", "carol", "dave"].iter().map(|n| RoomMember { address: addr(n), joined_at: 0 }).collect();
-    let group =
-        RoomInfo { id: room("g-1"), kind: RoomKind::Group, title: None, owner: Some(addr("alice")), members, invited: vec![], created_at: 0 };
+    let group = RoomInfo {
+        id: room("g-1"),
+        kind: RoomKind::Group,
+        title: None,
+        owner: Some(addr("alice")),
+        members,
+        invited: vec![],
+        created_at: 0,
+    };
     t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.model.handle_mut().unwrap().open = Some(key.clone());
     t.model.focus = Focus::Input;

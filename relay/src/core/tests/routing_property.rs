@@ -356,7 +356,7 @@ proptest! {
                 Op::RelayEnds(n) => {
                     if let Some(room) = groups.get(*n).cloned() {
                         let relay = addr("relay-itself");
-                        t.act(|world, now| world.end_room(&room, &relay, now));
+                        t.act(|world, now| world.end_room(&room, &relay, now)).unwrap();
                         check_routing(&t, &conns, None, false, &sent_by);
                         check_consistency(&t);
                     }
