@@ -43,6 +43,21 @@ async fn malformed_frames_are_answered_and_the_connection_keeps_working() {
     c.send_text(r#"{"id":44}"#).await;
     assert!(matches!(c.wait_answer(44).await, ServerFrame::Error { code: ErrorCode::BadFrame, .. }));
 
+    // A lone surrogate escape is not text: refused, and the answer still names the frame.
+    c.send_text(r#"{"type":"get_friends","id":45,"acting":"\ud800"}"#).await;
+    assert!(matches!(c.wait_answer(45).await, ServerFrame::Error { code: ErrorCode::BadFrame, id: Some(45), .. }));
+    // A key twice is ambiguous: refused rather than guessed.
+    c.send_text(r#"{"type":"get_friends","id":46,"id":47}"#).await;
+    let answer = c.expect_push(|f| matches!(f, ServerFrame::Error { .. })).await;
+    assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::BadFrame, .. }), "{answer:?}");
+    c.send_text(r#"{"type":"get_friends","id":48,"acting":"a","acting":"b"}"#).await;
+    match c.wait_answer(48).await {
+        ServerFrame::Error { code: ErrorCode::BadFrame, message, .. } => {
+            assert!(message.contains("acting"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+
     // Binary WebSocket messages are refused, not fatal.
     c.send_ws(WsMessage::binary(b"{\"type\":\"hello\",\"version\":1}".to_vec())).await;
     let answer = c.expect_push(|f| matches!(f, ServerFrame::Error { .. })).await;
@@ -165,7 +180,19 @@ async fn oversize_bodies_are_refused_and_oversize_frames_close_the_connection() 
         other => panic!("{other:?}"),
     }
 
-    // A frame over 16 KiB: `bye` frame_too_large, then the close.
+    // Any body within the limit fits a frame however a client escapes it: 8,192 quotes are 16,384 bytes of JSON,
+    // and 8,192 letters each written as a \u escape are 49,152.
+    let quotes = "\"".repeat(MAX_BODY_BYTES);
+    a.dm("bob", &quotes, "quotes").await;
+    let escaped = "\\u0061".repeat(MAX_BODY_BYTES);
+    let frame = format!(r#"{{"type":"send","id":98,"to":"bob","client_msg_id":"escaped","body":"{escaped}"}}"#);
+    assert!(frame.len() > 48 * 1024 && frame.len() <= MAX_FRAME_BYTES, "{}", frame.len());
+    a.send_text(&frame).await;
+    let answer = a.wait_answer(98).await;
+    assert!(matches!(answer, ServerFrame::Stored { .. }), "{answer:?}");
+    b.drain();
+
+    // A frame over 64 KiB: `bye` frame_too_large, then the close.
     let huge = format!(
         r#"{{"type":"send","id":99,"to":"bob","client_msg_id":"huge","body":"{}"}}"#,
         "z".repeat(MAX_FRAME_BYTES)
@@ -173,12 +200,12 @@ async fn oversize_bodies_are_refused_and_oversize_frames_close_the_connection() 
     a.send_text(&huge).await;
     let close = a.expect_bye(ErrorCode::FrameTooLarge).await;
     assert_eq!(close.map(|c| c.code), Some(CloseCode::Size));
-    // Nothing of it was stored: bob's stream holds the friend request event and the one message.
+    // Nothing of it was stored: bob's stream holds the friend request event and the three messages.
     drop(b);
     let mut b = relay.login("bob").await;
     let (items, more, head) = b.sync_page(None, 0, None).await;
     assert!(!more);
-    assert_eq!(huddle_tests::messages_of(&items).len(), 1, "{items:?}");
+    assert_eq!(huddle_tests::messages_of(&items).len(), 3, "{items:?}");
     assert_eq!(head, items.last().map_or(0, |i| i.seq));
 }
 
@@ -295,4 +322,28 @@ async fn a_prompt_reader_that_pipelines_is_not_taken_for_a_slow_one() {
     for &id in &ids {
         assert!(matches!(c.wait_answer(id).await, ServerFrame::Friends { .. }));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_that_is_not_utf8_and_oversize_binary_close_the_connection_with_a_reason() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+    let relay = TestRelay::start().await;
+    // A text message whose bytes are not UTF-8 (a lone continuation byte): `bye` bad_frame, close 1007.
+    let mut c = relay.connect().await;
+    let bytes = b"{\"type\":\"get_friends\",\"id\":1,\"acting\":\"\x80\"}".to_vec();
+    c.send_ws(WsMessage::Frame(Frame::message(bytes, OpCode::Data(Data::Text), true))).await;
+    let close = c.expect_bye(ErrorCode::BadFrame).await;
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Invalid));
+
+    // A binary message over the frame limit is never read, like a text one: `bye` frame_too_large, close 1009.
+    let mut c = relay.connect().await;
+    c.send_ws(WsMessage::binary(vec![b'x'; MAX_FRAME_BYTES + 1])).await;
+    let close = c.expect_bye(ErrorCode::FrameTooLarge).await;
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Size));
+
+    // Others are unaffected.
+    let mut d = relay.user("dora").await;
+    assert!(d.friends().await.entries.is_empty());
 }

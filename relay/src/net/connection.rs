@@ -42,9 +42,22 @@ enum End {
     /// The peer closed or vanished.
     Peer,
     Bye(ErrorCode),
+    /// A text message that is not UTF-8: `bye` bad_frame with close code 1007 (invalid payload data), as RFC 6455
+    /// asks, since after such a message the stream cannot be trusted.
+    NotUtf8,
 }
 
-fn close_code(code: ErrorCode) -> CloseCode {
+/// What kind of read error ended a connection, for the log (never the error's text, which may quote the peer).
+fn ws_error_kind(e: &WsError) -> &'static str {
+    match e {
+        WsError::ConnectionClosed | WsError::AlreadyClosed => "closed",
+        WsError::Io(_) => "io",
+        WsError::Protocol(_) => "protocol violation",
+        _ => "other",
+    }
+}
+
+pub(crate) fn close_code(code: ErrorCode) -> CloseCode {
     match code {
         ErrorCode::ShuttingDown => CloseCode::Away,
         ErrorCode::FrameTooLarge => CloseCode::Size,
@@ -66,9 +79,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let end = self.pump(&mut rx, &mut kill_rx).await;
         // Stop taking frames from the core before the (possibly slow) goodbye.
         drop(rx);
-        if let End::Bye(code) = end {
-            tracing::debug!(conn = self.conn.0, %code, "closing connection");
-            bye(&mut self.ws, code).await;
+        match end {
+            End::Bye(code) => {
+                tracing::debug!(conn = self.conn.0, %code, "closing connection");
+                bye(&mut self.ws, code, close_code(code)).await;
+            }
+            End::NotUtf8 => {
+                tracing::debug!(conn = self.conn.0, "closing connection: a text message was not UTF-8");
+                bye(&mut self.ws, ErrorCode::BadFrame, CloseCode::Invalid).await;
+            }
+            End::Peer => {}
         }
         let _ = self.core.send(CoreMsg::Input(Input::Disconnected { conn: self.conn })).await;
         tracing::debug!(conn = self.conn.0, peer = %self.peer, "connection ended");
@@ -95,9 +115,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 },
                 incoming = self.ws.next() => match incoming {
                     None | Some(Ok(Message::Close(_))) => return End::Peer,
+                    // Text or binary, a message over the limit is never read: the connection is closed.
                     Some(Err(WsError::Capacity(_))) => return End::Bye(ErrorCode::FrameTooLarge),
+                    Some(Err(WsError::Utf8(_))) => return End::NotUtf8,
                     Some(Err(e)) => {
-                        tracing::debug!(conn = self.conn.0, error = %e, "read failed");
+                        // The error's kind only: some carry bytes of the peer's message.
+                        tracing::debug!(conn = self.conn.0, error = ws_error_kind(&e), "read failed");
                         return End::Peer;
                     }
                     Some(Ok(Message::Pong(_))) => missed = 0,
@@ -182,9 +205,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
 
 /// Sends `bye` and a close frame, then waits briefly for the peer's close reply (so frames it is still sending do
 /// not meet a reset socket before it reads the `bye`), without waiting long for a peer that does not read.
-pub async fn bye<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: ErrorCode) {
+pub async fn bye<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: ErrorCode, close: CloseCode) {
     let frame = ServerFrame::Bye { code, message: code.sentence().to_owned() };
-    let close = CloseFrame { code: close_code(code), reason: code.as_str().into() };
+    let close = CloseFrame { code: close, reason: code.as_str().into() };
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         if ws.send(Message::text(direct(&frame))).await.is_err() || ws.close(Some(close)).await.is_err() {
             return;

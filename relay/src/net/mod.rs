@@ -257,13 +257,15 @@ async fn reject_busy(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, 
             Some(acceptor) => {
                 if let Ok(stream) = acceptor.accept(stream).await {
                     if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
-                        connection::bye(&mut ws, ErrorCode::ServerBusy).await;
+                        connection::bye(&mut ws, ErrorCode::ServerBusy, connection::close_code(ErrorCode::ServerBusy))
+                            .await;
                     }
                 }
             }
             None => {
                 if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
-                    connection::bye(&mut ws, ErrorCode::ServerBusy).await;
+                    connection::bye(&mut ws, ErrorCode::ServerBusy, connection::close_code(ErrorCode::ServerBusy))
+                        .await;
                 }
             }
         }
