@@ -276,6 +276,7 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
 }
 
 mod auth_tests;
+mod deadline_tests;
 mod friend_tests;
 mod message_tests;
 mod receipt_tests;

@@ -1,0 +1,113 @@
+//! The relay's layering, checked on its source so that ARCHITECTURE.md's claims stay true:
+//!
+//! - every consent and visibility predicate that reads blocks lives in `core/rules.rs`;
+//! - the core does no I/O of its own and reads no clock: time comes in with each input, sockets and files belong
+//!   to the shell, and storage is reached only through the `Storage` trait;
+//! - domain operations take no connection and no request id, so the relay itself (and later a peer relay) can call
+//!   them;
+//! - pushes are made in one place (`core/reactions.rs`) from what handlers recorded; only answers are sent elsewhere;
+//! - no function needs `#[allow(clippy::too_many_arguments)]`.
+//!
+//! A check here fails with the file and line that broke the rule.
+
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under `dir`, test modules excluded (tests may build states any way they like).
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            if path.is_dir() {
+                if name != "tests" {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".rs") && name != "tests.rs" && !name.ends_with("_tests.rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The code lines (comments dropped) of `path` containing `needle`, as "file:line: text".
+fn uses(path: &Path, needle: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.split("//").next().unwrap_or_default();
+            code.contains(needle)
+        })
+        .map(|(i, line)| format!("{}:{}: {}", path.display(), i + 1, line.trim()))
+        .collect()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Lines using any of `needles` in the files under `dir`, except the files named in `allowed`.
+fn offenders(dir: &Path, needles: &[&str], allowed: &[&str]) -> Vec<String> {
+    sources(dir)
+        .into_iter()
+        .filter(|p| !allowed.iter().any(|a| p.ends_with(a)))
+        .flat_map(|p| needles.iter().flat_map(|n| uses(&p, n)).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn block_predicates_live_in_the_rules_module_only() {
+    let core = root().join("src/core");
+    assert!(sources(&core).iter().any(|p| p.ends_with("rules.rs")), "the walk found the core");
+    let found = offenders(&core, &[".blocks.contains(", ".blocks.get("], &["core/rules.rs"]);
+    assert!(found.is_empty(), "ask core/rules.rs instead:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_core_does_no_io_and_reads_no_clock() {
+    let core = root().join("src/core");
+    let needles = [
+        "SystemTime",
+        "Instant::now",
+        "tokio::",
+        "std::fs",
+        "std::net::Tcp",
+        "std::net::Udp",
+        "std::thread",
+        "rusqlite",
+        "SqliteStorage",
+    ];
+    let found = offenders(&core, &needles, &[]);
+    assert!(found.is_empty(), "the core takes time and data as inputs:\n{}", found.join("\n"));
+}
+
+#[test]
+fn domain_operations_need_no_connection_or_request() {
+    let domain = root().join("src/core/domain");
+    assert!(!sources(&domain).is_empty());
+    let found = offenders(&domain, &["ConnId", "RequestId", "Caller", "Effect::"], &[]);
+    assert!(found.is_empty(), "domain operations are callable by the relay itself:\n{}", found.join("\n"));
+}
+
+#[test]
+fn pushes_are_made_in_one_place() {
+    let core = root().join("src/core");
+    let found = offenders(&core, &["Effect::Send"], &["core/reactions.rs", "core/mod.rs"]);
+    assert!(found.is_empty(), "record a Fact and let core/reactions.rs push:\n{}", found.join("\n"));
+}
+
+#[test]
+fn no_function_needs_too_many_arguments() {
+    let workspace = root().join("..");
+    let mut found = Vec::new();
+    for dir in ["relay/src", "relay/examples", "relay/benches", "shared/src", "client/src", "tests/src", "tests/tests"]
+    {
+        found.extend(offenders(&workspace.join(dir), &["too_many_arguments"], &[]));
+    }
+    assert!(found.is_empty(), "take a struct instead:\n{}", found.join("\n"));
+}
