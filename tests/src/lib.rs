@@ -418,6 +418,20 @@ impl Client {
         }
     }
 
+    /// The next text message from the socket as it came (not decoded, not from the buffer): for clients that bring
+    /// their own idea of the protocol. `None` on timeout or if the connection closed.
+    pub async fn recv_text(&mut self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.ws.next()).await {
+                Ok(Some(Ok(WsMessage::Text(text)))) => return Some(text.as_str().to_owned()),
+                Ok(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_)))) => {}
+                Ok(_) | Err(_) => return None,
+            }
+        }
+    }
+
     /// Everything buffered so far, oldest first; the buffer is emptied.
     pub fn drain(&mut self) -> Vec<ServerFrame> {
         self.pushes.drain(..).collect()
