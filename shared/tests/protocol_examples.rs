@@ -84,3 +84,27 @@ fn every_json_example_is_what_the_types_write() {
         .collect();
     assert!(wrong.is_empty(), "examples the types do not write exactly so:\n{}", wrong.join("\n"));
 }
+
+/// GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+#[test]
+fn every_link_inside_the_document_reaches_its_place() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let mut anchors: Vec<String> =
+        doc.lines().filter_map(|l| l.strip_prefix('#')).map(|h| slug(h.trim_start_matches('#'))).collect();
+    anchors.extend(doc.split("<a id=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned));
+    let links: Vec<&str> = doc.split("](#").skip(1).filter_map(|rest| rest.split(')').next()).collect();
+    assert!(links.len() > 100, "only {} links found", links.len());
+    let broken: Vec<&&str> = links.iter().filter(|l| !anchors.iter().any(|a| a == **l)).collect();
+    assert!(broken.is_empty(), "links to nowhere: {broken:?}");
+}

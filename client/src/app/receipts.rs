@@ -101,7 +101,7 @@ pub fn arrived(model: &mut Model, index: usize, at: Millis, receipt: Receipt) {
     }
 }
 
-/// The receipts a `history` or `group_history` answer carries for our messages in the page.
+/// The receipts a `history` answer carries for our messages in the page.
 pub fn from_history(c: &mut Conversation, receipts: Vec<MessageReceipts>) {
     for m in receipts {
         let mut tracking = Tracking::new(m.recipients.iter().map(|r| r.who.clone()).collect());

@@ -1,6 +1,6 @@
 //! Every consent and visibility rule of the relay, in one place. Nothing elsewhere in the core looks at blocks, list
 //! entries or invitation settings to decide who may reach whom: it asks these predicates (a check in
-//! `core/tests/boundaries.rs` keeps block lookups here).
+//! `relay/tests/boundaries.rs` keeps block lookups here).
 //!
 //! - **Direct messages** (and typing in a direct room): X may write to Y iff an entry links them (Y on X's list, or X
 //!   on Y's list, without the "removed you" mark) and neither blocked the other.

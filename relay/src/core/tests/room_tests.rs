@@ -34,7 +34,7 @@ fn group_changes(t: &mut Harness, conn: ConnId) -> Vec<RoomChange> {
         .collect()
 }
 
-fn send_group(t: &mut Harness, conn: ConnId, group: &RoomId, body: &str) -> ServerFrame {
+fn post_in(t: &mut Harness, conn: ConnId, group: &RoomId, body: &str) -> ServerFrame {
     let cmid = format!("g{}", t.id());
     let group = group.clone();
     let body = body.to_owned();
@@ -93,9 +93,9 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
         )));
     }
     t.take(a);
-    assert!(matches!(send_group(&mut t, a, &g.id, "one"), ServerFrame::Stored { .. }));
-    assert!(matches!(send_group(&mut t, b, &g.id, "two"), ServerFrame::Stored { .. }));
-    assert!(matches!(send_group(&mut t, c, &g.id, "three"), ServerFrame::Stored { .. }));
+    assert!(matches!(post_in(&mut t, a, &g.id, "one"), ServerFrame::Stored { .. }));
+    assert!(matches!(post_in(&mut t, b, &g.id, "two"), ServerFrame::Stored { .. }));
+    assert!(matches!(post_in(&mut t, c, &g.id, "three"), ServerFrame::Stored { .. }));
     // Each sees the others' messages live (their own come as `stored`), in the relay's order.
     let bodies = |ms: Vec<Message>| ms.into_iter().map(|m| m.body).collect::<Vec<_>>();
     assert_eq!(bodies(group_messages(&mut t, a)), vec!["two", "three"]);
@@ -195,9 +195,9 @@ fn invitations_follow_the_invitees_setting() {
 fn new_members_see_history_only_from_when_they_joined() {
     let (mut t, a, _b, c) = three();
     let g = create(&mut t, a, &["bob"]);
-    send_group(&mut t, a, &g.id, "before carol");
+    post_in(&mut t, a, &g.id, "before carol");
     t.ok(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: g.id.clone(), who: addr("carol") }));
-    send_group(&mut t, a, &g.id, "after carol");
+    post_in(&mut t, a, &g.id, "after carol");
     let ServerFrame::History { messages, more, .. } = t.request(c, |id| {
         ClientFrame::History(History {
             id,
@@ -222,10 +222,10 @@ fn blocks_hold_inside_groups() {
     let g = create(&mut t, a, &["bob", "carol"]);
     t.ok(c, |id| ClientFrame::Block(Block { id, acting: None, target: addr("bob") }));
     t.clear();
-    send_group(&mut t, b, &g.id, "hi all");
+    post_in(&mut t, b, &g.id, "hi all");
     assert_eq!(group_messages(&mut t, a).len(), 1, "alice still sees bob");
     assert!(group_messages(&mut t, c).is_empty(), "nothing of bob's reaches carol");
-    send_group(&mut t, c, &g.id, "hello");
+    post_in(&mut t, c, &g.id, "hello");
     assert_eq!(group_messages(&mut t, b).len(), 1, "bob still sees carol: the block is carol's");
     let ServerFrame::History { messages, .. } = t.request(c, |id| {
         ClientFrame::History(History {
