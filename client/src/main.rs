@@ -60,7 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let (writer, _log_guard) = tracing_appender::non_blocking(tracing_appender::rolling::never(log_dir, log_name));
     let filter = tracing_subscriber::EnvFilter::try_from_env("HUDDLE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).init();
+    huddle_relay::logging::init(filter, writer, false);
 
     let mut config = ClientConfig::load(&paths)?;
     if let Some(url) = cli.relay {

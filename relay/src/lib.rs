@@ -9,6 +9,7 @@
 //! - [`admin`]: the admin CLI's operations (users, invites) on the database.
 //! - [`password`]: Argon2id hashing and session tokens.
 //! - [`ids`]: the ids the relay makes (accounts, messages, rooms), the same wherever they are made.
+//! - [`logging`]: the log subscriber, which keeps what dependencies trace of the wire out of every log.
 //!
 //! Data flows one way: socket → connection task (decode, rate limit) → core thread (handle, commit) → per-connection
 //! outbound queue → socket.
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod config;
 pub mod core;
 pub mod ids;
+pub mod logging;
 pub mod net;
 pub mod password;
 pub mod storage;

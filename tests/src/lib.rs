@@ -904,9 +904,14 @@ pub fn free_port() -> u16 {
 
 /// A config file for the binary: [`test_config`]'s frame and registration limits, real Argon2 parameters.
 pub fn write_binary_config(dir: &Path, extra: &str) -> PathBuf {
+    write_binary_config_logging(dir, "info", extra)
+}
+
+/// [`write_binary_config`] with the log filter `log` (e.g. `"trace"`: everything, dependencies included).
+pub fn write_binary_config_logging(dir: &Path, log: &str, extra: &str) -> PathBuf {
     let path = dir.join("relay.toml");
     let text = format!(
-        "name = \"{RELAY_NAME}\"\nlog = \"info\"\n{extra}\n[limits]\nframes_per_second = 1000\nframe_burst = 1000\n\
+        "name = \"{RELAY_NAME}\"\nlog = \"{log}\"\n{extra}\n[limits]\nframes_per_second = 1000\nframe_burst = 1000\n\
          registrations_per_address_per_hour = 1000\n"
     );
     std::fs::write(&path, text).unwrap();

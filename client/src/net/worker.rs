@@ -386,7 +386,9 @@ impl Worker {
                     let frame = match decode_server(text.as_str()) {
                         Ok(frame) => frame,
                         Err(e) => {
-                            tracing::warn!(error = %e, "ignoring a frame this client does not understand");
+                            // Where and what kind, never the error's text: it can quote a value of the frame.
+                            let (line, column, kind) = (e.line(), e.column(), e.classify());
+                            tracing::warn!(line, column, ?kind, "ignoring a frame this client does not understand");
                             continue;
                         }
                     };

@@ -300,7 +300,43 @@ fn check_routing(
     }
 }
 
-fn check_consistency(t: &Harness) {
+/// Memory and storage hold the same records: the state rebuilt from what storage has equals the state the core
+/// kept (every change went to both, as the same `Mutation`).
+fn check_memory_matches_storage(t: &mut Harness) {
+    fn relation<V: Clone>(r: &crate::core::relation::Relation<V>) -> Vec<(Address, Address, V)> {
+        let mut all: Vec<_> = r.iter().map(|(a, b, v)| (a.clone(), b.clone(), v.clone())).collect();
+        all.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        all
+    }
+    fn sorted<K: Ord, V>(m: impl IntoIterator<Item = (K, V)>) -> Vec<(K, V)> {
+        let mut all: Vec<_> = m.into_iter().collect();
+        all.sort_by(|x, y| x.0.cmp(&y.0));
+        all
+    }
+    let relay = t.core.state().relay.clone();
+    let snapshot = t.core.world.store.load().unwrap();
+    let stored = State::new(relay, snapshot);
+    let kept = t.core.state();
+    assert_eq!(relation(&kept.entries), relation(&stored.entries), "entries");
+    assert_eq!(relation(&kept.requests), relation(&stored.requests), "requests");
+    assert_eq!(relation(&kept.deletions), relation(&stored.deletions), "deletions");
+    assert_eq!(relation(&kept.blocks), relation(&stored.blocks), "blocks");
+    assert_eq!(kept.handles, stored.handles, "handles");
+    assert_eq!(sorted(kept.heads.clone()), sorted(stored.heads.clone()), "heads");
+    assert_eq!(kept.rooms, stored.rooms, "rooms");
+    fn non_empty<V: Clone>(
+        m: &HashMap<RoomId, std::collections::BTreeMap<Address, V>>,
+    ) -> Vec<(RoomId, std::collections::BTreeMap<Address, V>)> {
+        sorted(m.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())))
+    }
+    assert_eq!(non_empty(&kept.members), non_empty(&stored.members), "members");
+    assert_eq!(non_empty(&kept.room_invites), non_empty(&stored.room_invites), "invitations");
+    let counts = |m: &HashMap<RoomId, u64>| sorted(m.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)));
+    assert_eq!(counts(&kept.room_counts), counts(&stored.room_counts), "message counts");
+}
+
+fn check_consistency(t: &mut Harness) {
+    check_memory_matches_storage(t);
     let s = t.core.state();
     for (owner, peer, e) in s.entries.iter() {
         if e.removed_you {
@@ -350,7 +386,7 @@ proptest! {
                     t.disconnect(conns[*i]);
                     conns[*i] = t.login(USERS[*i]);
                     check_routing(&t, &conns, Some(conns[*i]), false, &sent_by);
-                    check_consistency(&t);
+                    check_consistency(&mut t);
                     continue;
                 }
                 Op::RelayEnds(n) => {
@@ -358,7 +394,7 @@ proptest! {
                         let relay = addr("relay-itself");
                         t.act(|world, now| world.end_room(&room, &relay, now)).unwrap();
                         check_routing(&t, &conns, None, false, &sent_by);
-                        check_consistency(&t);
+                        check_consistency(&mut t);
                     }
                     continue;
                 }
@@ -374,7 +410,7 @@ proptest! {
             }
             let refused = matches!(answer, Some(ServerFrame::Error { .. }));
             check_routing(&t, &conns, Some(conns[who]), refused, &sent_by);
-            check_consistency(&t);
+            check_consistency(&mut t);
         }
     }
 }
