@@ -131,3 +131,57 @@ async fn reconnects_resumes_and_delivers_what_was_queued_offline() {
     .await;
     assert!(extra.is_err(), "no duplicate delivery: {extra:?}");
 }
+
+/// A relay of a protocol this build does not speak: it answers every `hello` with `version_mismatch`, as a real one
+/// does, and counts the connections it gets.
+async fn relay_of_another_version() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use futures_util::{SinkExt, StreamExt};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+                while let Some(Ok(message)) = ws.next().await {
+                    if message.is_text() {
+                        let error = r#"{"type":"error","id":null,"code":"version_mismatch","message":"This relay speaks protocol 3.0 and your client speaks 2.0; update your client."}"#;
+                        let bye = r#"{"type":"bye","code":"version_mismatch","message":"This relay speaks a different protocol version; update your client."}"#;
+                        let _ = ws.send(Message::text(error)).await;
+                        let _ = ws.send(Message::text(bye)).await;
+                        let _ = ws.close(None).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_of_another_protocol_is_not_retried_and_the_person_is_told_why() {
+    let (url, connections) = relay_of_another_version().await;
+    let mut w = worker(&url);
+    let auth = Auth::Login { handle: Handle::parse("alice").unwrap(), password: "a good password".into() };
+    w.commands.send(Command::Authenticate(auth)).await.unwrap();
+    let message = until(&mut w, "the relay's goodbye", |e| match e {
+        Event::Bye { code: huddle_shared::ErrorCode::VersionMismatch, message } => Some(message.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(message.contains("update your client"), "{message}");
+    until(&mut w, "the worker to stop trying", |e| matches!(e, Event::Connection(ConnState::Idle)).then_some(())).await;
+    // Backing off would have tried again within a few seconds; it does not.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "connected again to a relay it cannot speak to"
+    );
+}

@@ -553,6 +553,9 @@ impl Worker {
                         self.emit(Event::AuthFailed { code, message }).await;
                         Ended::NeedAuth
                     }
+                    // Retrying cannot help: the relay and this build share no protocol version. The person has been
+                    // told why (the `bye` above); the login stays saved for the updated client.
+                    ErrorCode::VersionMismatch => Ended::NeedAuth,
                     _ => Ended::Retry(message),
                 });
             }
