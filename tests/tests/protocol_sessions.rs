@@ -172,6 +172,9 @@ async fn replay(title: &str, lines: &[Line]) {
                 conns.insert(line.conn, relay.connect_raw().await);
             }
             bindings.substitute(&mut frame);
+            // Each request in its own millisecond of the relay's clock, as in the document: members who joined in
+            // the same millisecond would be listed by address, and the document's order is the order of joining.
+            tokio::time::sleep(Duration::from_millis(3)).await;
             let conn = conns.get_mut(&line.conn).unwrap_or_else(|| panic!("{at}: {} has not said hello", line.conn));
             conn.send_text(&frame.to_string()).await;
         } else {
