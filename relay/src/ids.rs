@@ -33,11 +33,24 @@ pub fn new_room_id(relay: &RelayName, now: Millis) -> RoomId {
 /// `dm.` and the first 128 bits of SHA-256 of the two addresses in order (joined by a newline, which no address
 /// contains), on the relay of the first of them. Nobody can choose handles that make another pair's id.
 pub fn direct_room_id(a: &Address, b: &Address) -> RoomId {
-    let (first, second) = if a.to_string() <= b.to_string() { (a, b) } else { (b, a) };
-    let digest = Sha256::digest(format!("{first}\n{second}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    // Computed for every direct message, so without a format per byte.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let (a_text, b_text) = (a.to_string(), b.to_string());
+    let ((first, first_text), second_text) =
+        if a_text <= b_text { ((a, &a_text), &b_text) } else { ((b, &b_text), &a_text) };
+    let digest = Sha256::new()
+        .chain_update(first_text.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(second_text.as_bytes())
+        .finalize();
+    let mut local = String::with_capacity(3 + 32);
+    local.push_str("dm.");
+    for byte in digest.iter().take(16) {
+        local.push(char::from(HEX[usize::from(byte >> 4)]));
+        local.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
     let relay = first.relay.clone().unwrap_or_else(|| RelayName::parse("localhost").unwrap_or_else(|_| unreachable()));
-    RoomId::new(&format!("dm.{hex}"), &relay).unwrap_or_else(|_| unreachable_room_id(&relay))
+    RoomId::new(&local, &relay).unwrap_or_else(|_| unreachable_room_id(&relay))
 }
 
 // The fallbacks below cannot run: the inputs are valid by construction. They exist so that no `unwrap` is needed.

@@ -1,10 +1,11 @@
 //! Text ⇄ frame. Decoding reports *why* a frame was refused and keeps the request id when it could be read, so the
 //! relay can answer the right request with the right code.
 //!
-//! A client frame is read twice. First a light pass reads only `type` and `id` and skips every other value without
-//! decoding it, so that the id survives a broken value elsewhere (a lone surrogate escape, a mistyped field). Then the
-//! frame itself is read straight from the text, strictly: unknown fields, missing ones and repeated keys are refused
-//! (a JSON object with a key twice is ambiguous, and readers disagree on which one counts).
+//! A client frame is read straight from the text, strictly: unknown fields, missing ones and repeated keys are refused
+//! (a JSON object with a key twice is ambiguous, and readers disagree on which one counts). Only a refused frame is
+//! read a second time, by a light pass that reads `type` and `id` and skips every other value without decoding it, so
+//! that the answer names the frame's id even when another value is broken (a lone surrogate escape, a mistyped
+//! field), and says whether the type was unknown or the frame malformed.
 
 use serde::Deserialize;
 
@@ -69,6 +70,12 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
             Ok(_) => DecodeError::NotJson("expected an object".to_owned()),
         });
     }
+    // The frame itself first: nearly every frame is valid, and then one pass is enough. Only a refused one is read
+    // again, lightly, to answer it with its id and the right code.
+    let strict = match serde_json::from_str::<ClientFrame>(text) {
+        Ok(frame) => return Ok(frame),
+        Err(e) => e,
+    };
     let probe: Probe = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let id = probe.id.as_ref().and_then(serde_json::Value::as_u64);
     let kind = match probe.kind {
@@ -78,7 +85,7 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
     if !ClientFrame::TYPES.contains(&kind.as_str()) {
         return Err(DecodeError::UnknownType { id, kind });
     }
-    serde_json::from_str(text).map_err(|e| DecodeError::Invalid { id, kind, reason: e.to_string() })
+    Err(DecodeError::Invalid { id, kind, reason: strict.to_string() })
 }
 
 /// Writes a client frame (used by clients and tests).

@@ -88,6 +88,10 @@ fn a_key_given_twice_is_refused_with_the_frames_id() {
     // A repeated `id` or `type` cannot say which one the answer should carry.
     let e = decode_client(r#"{"type":"logout","id":1,"id":2}"#).unwrap_err();
     assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, None));
+    for twice in [r#"{"type":"logout","type":"logout","id":1}"#, r#"{"type":"get_rooms","id":1,"type":"logout"}"#] {
+        let e = decode_client(twice).unwrap_err();
+        assert_eq!((e.code(), e.id()), (ErrorCode::BadFrame, None), "{twice}");
+    }
 }
 
 #[test]

@@ -112,9 +112,13 @@ impl SqliteStorage {
 
     /// Runs `f` so that either all of its statements take effect or none does, leaving the rest of the batch as is.
     fn atomically(&self, f: impl FnOnce(&Connection) -> Result<(), StorageError>) -> Result<(), StorageError> {
-        self.conn.execute_batch("SAVEPOINT mutation")?;
+        // Prepared once and cached: one savepoint per mutation is on the path of every message.
+        self.conn.prepare_cached("SAVEPOINT mutation")?.execute([])?;
         match f(&self.conn) {
-            Ok(()) => Ok(self.conn.execute_batch("RELEASE mutation")?),
+            Ok(()) => {
+                self.conn.prepare_cached("RELEASE mutation")?.execute([])?;
+                Ok(())
+            }
             Err(e) => {
                 // The mutation's error is the one to report; should the rollback fail too, the relay stops on `e`
                 // anyway and the uncommitted batch dies with the connection.

@@ -9,9 +9,15 @@ use super::columns::{address_col, clamp, handle_col, json_col, optional_address_
 use crate::storage::{HistoryCursor, HistoryPage, StorageError};
 
 /// The columns [`message_cols`] reads, in its order, for a `messages` table aliased `m`.
-const MESSAGE_COLUMNS: &str = "m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts";
+/// The columns of a message, for splicing into constant SQL with `concat!` (statements are cached by their text, so
+/// the text is built at compile time rather than on every call).
+macro_rules! message_columns {
+    () => {
+        "m.id, m.room, m.sender, m.recipient, m.body, m.sent_at, m.client_msg_id, m.receipts"
+    };
+}
 
-/// A message from the columns of [`MESSAGE_COLUMNS`] starting at `first`.
+/// A message from the columns of `message_columns!()` starting at `first`.
 fn message_cols(row: &Row<'_>, first: usize) -> Result<Message, StorageError> {
     Ok(Message {
         id: MessageId::new(row.get::<_, String>(first)?),
@@ -95,8 +101,10 @@ pub(super) fn stream_page(
     if upto <= after || max_items == 0 {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT s.seq, s.at, s.kind, s.body_json, {MESSAGE_COLUMNS}
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT s.seq, s.at, s.kind, s.body_json, ",
+        message_columns!(),
+        "
          FROM stream s LEFT JOIN messages m ON m.ord = s.message_ord
          WHERE s.handle = ?1 AND s.seq > ?2 AND s.seq <= ?3
          ORDER BY s.seq
@@ -139,8 +147,10 @@ pub(super) fn find_client_msg(
 ) -> Result<Option<(Message, u64)>, StorageError> {
     // Without a copy in the sender's stream there is no seq to answer with: the reference then knows no such message
     // either.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS}, m.sender_seq FROM messages m
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        message_columns!(),
+        ", m.sender_seq FROM messages m
          WHERE m.sender = ?1 AND m.client_msg_id = ?2 AND m.sender_seq IS NOT NULL"
     ))?;
     let mut rows = stmt.query_and_then(params![sender.to_string(), client_msg_id], |row| {
