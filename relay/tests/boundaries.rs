@@ -6,7 +6,10 @@
 //! - domain operations take no connection and no request id, so the relay itself (and later a peer relay) can call
 //!   them;
 //! - pushes are made in one place (`core/reactions.rs`) from what handlers recorded; only answers are sent elsewhere;
-//! - no function needs `#[allow(clippy::too_many_arguments)]`.
+//! - no function needs `#[allow(clippy::too_many_arguments)]`;
+//! - the client's `update` (`client/src/app/`) and view (`client/src/view/`) do no I/O and read no clock — they get
+//!   time in `Msg::Tick` and say what to do as `Cmd`s that the runtime performs;
+//! - the wire types in `huddle-shared` depend on no runtime, socket, storage or terminal crate.
 //!
 //! A check here fails with the file and line that broke the rule.
 
@@ -22,7 +25,7 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
             if path.is_dir() {
-                if name != "tests" {
+                if name != "tests" && name != "snapshots" {
                     stack.push(path);
                 }
             } else if name.ends_with(".rs") && name != "tests.rs" && !name.ends_with("_tests.rs") {
@@ -110,4 +113,37 @@ fn no_function_needs_too_many_arguments() {
         found.extend(offenders(&workspace.join(dir), &["too_many_arguments"], &[]));
     }
     assert!(found.is_empty(), "take a struct instead:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_clients_update_and_view_do_no_io_and_read_no_clock() {
+    let client = root().join("../client/src");
+    let needles = [
+        "std::fs",
+        "std::net",
+        "std::process",
+        "std::thread",
+        "tokio::",
+        "SystemTime",
+        "Instant::now",
+        "crossterm::terminal",
+        "crossterm::execute",
+    ];
+    let mut found = Vec::new();
+    for part in ["app", "view"] {
+        assert!(sources(&client.join(part)).len() > 5, "the walk found client/src/{part}");
+        found.extend(offenders(&client.join(part), &needles, &[]));
+    }
+    assert!(found.is_empty(), "return a Cmd and let the runtime do it:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_wire_types_depend_on_no_runtime_socket_storage_or_terminal() {
+    let manifest = std::fs::read_to_string(root().join("../shared/Cargo.toml")).unwrap_or_default();
+    let dependencies =
+        manifest.split("[dependencies]").nth(1).unwrap_or_default().split("\n[").next().unwrap_or_default();
+    assert!(dependencies.contains("serde"), "the dependencies section was found");
+    for crate_name in ["tokio", "tungstenite", "rusqlite", "ratatui", "crossterm", "mio"] {
+        assert!(!dependencies.contains(crate_name), "huddle-shared must not depend on {crate_name}");
+    }
 }
