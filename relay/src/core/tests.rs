@@ -59,9 +59,13 @@ impl Harness {
     }
 
     pub fn with_policy(policy: RegistrationPolicy) -> Self {
+        Self::with_config(test_config(policy))
+    }
+
+    pub fn with_config(config: CoreConfig) -> Self {
         let relay = RelayName::parse("test.relay").unwrap();
         Self {
-            core: Core::new(MemoryStorage::default(), relay, test_config(policy)).unwrap(),
+            core: Core::new(MemoryStorage::default(), relay, config).unwrap(),
             now: 1_700_000_000_000,
             next_conn: 0,
             next_id: 100,

@@ -79,3 +79,37 @@ fn login_failure_windows_follow_the_clock_passed_in() {
     t.now = until;
     assert_eq!(t.err(conn, wrong), ErrorCode::BadCredentials);
 }
+
+#[test]
+fn registrations_per_address_are_limited_by_the_hour_passed_in() {
+    let mut config = crate::core::tests::test_config(RegistrationPolicy::Open);
+    config.registrations_per_ip_per_hour = 2;
+    let mut t = Harness::with_config(config);
+    let register = |name: &'static str| {
+        move |id| {
+            ClientFrame::Register(Register {
+                id,
+                handle: h(name),
+                password: format!("{name}-password"),
+                invite: None,
+                device: None,
+            })
+        }
+    };
+    t.register("ann");
+    t.register("ben");
+    let conn = t.connect();
+    let answer = t.request(conn, register("cat"));
+    let ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(wait), .. } = answer else {
+        panic!("{answer:?}")
+    };
+    let until = t.now + i64::try_from(wait).unwrap();
+    // Someone at another address is not held up by it.
+    let elsewhere = t.connect_from(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)));
+    assert!(matches!(t.request(elsewhere, register("dan")), ServerFrame::Session { .. }));
+    // An hour after the first registration, the first address may register again, not a millisecond before.
+    t.now = until - 2;
+    assert_eq!(t.err(conn, register("cat")), ErrorCode::RateLimited);
+    t.now = until - 1;
+    assert!(matches!(t.request(conn, register("cat")), ServerFrame::Session { .. }));
+}
