@@ -432,6 +432,11 @@ impl Client {
         }
     }
 
+    /// The WebSocket itself, for a test that reads and writes at once (split it); anything buffered is dropped.
+    pub fn into_ws(self) -> WebSocketStream<Box<dyn Io>> {
+        self.ws
+    }
+
     /// Everything buffered so far, oldest first; the buffer is emptied.
     pub fn drain(&mut self) -> Vec<ServerFrame> {
         self.pushes.drain(..).collect()

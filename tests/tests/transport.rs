@@ -325,6 +325,67 @@ async fn a_prompt_reader_that_pipelines_is_not_taken_for_a_slow_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_pipelines_far_more_than_its_queue_holds_is_slowed_not_cut_off() {
+    use futures_util::{SinkExt, StreamExt};
+
+    // A rate limit raised far above the queue: 1,000 requests, each answered with a push and an `ok`, are 2,000
+    // frames for a queue of 256. The client reads all the time, but more slowly than the relay answers (a pause
+    // every few frames, through a small socket buffer), while it writes as fast as it can. The relay reads its
+    // frames only as fast as it takes its answers: TCP slows it down, and it is never taken for a slow reader.
+    let relay = TestRelay::start_with(|c| {
+        c.limits.outbound_queue = huddle_relay::net::MIN_OUTBOUND_QUEUE;
+        c.limits.frames_per_second = 100_000;
+        c.limits.frame_burst = 100_000;
+    })
+    .await;
+    // Ten friends with long private notes make every `friends` push about 11 KB: more than the kernel's socket
+    // buffers can hide.
+    let mut a = relay.user("alice").await;
+    for i in 0..10 {
+        let name = format!("friend{i}");
+        let mut f = relay.user(&name).await;
+        befriend(&mut a, &mut f, RequestAnswer::AcceptMutual).await;
+        let note = Some("n".repeat(1000));
+        a.ok(|id| ClientFrame::SetEntry(SetEntry { id, acting: None, friend: addr(&name), nickname: None, note }))
+            .await;
+    }
+    drop(a);
+    let mut piped = Client::connect_small_buffer(relay.addr()).await;
+    piped.hello().await;
+    piped.login("alice").await;
+    piped.barrier().await;
+    piped.drain();
+
+    let (mut sink, mut stream) = piped.into_ws().split();
+    const REQUESTS: u64 = 1000;
+    let reader = tokio::spawn(async move {
+        let mut oks = 0;
+        let mut seen = 0u64;
+        while oks < REQUESTS {
+            let next = tokio::time::timeout(WAIT, stream.next()).await.expect("the relay keeps answering");
+            let Some(Ok(WsMessage::Text(text))) = next else { panic!("the connection ended: {next:?}") };
+            let frame = huddle_shared::codec::decode_server(text.as_str()).unwrap();
+            assert!(!matches!(frame, ServerFrame::Bye { .. }), "after {oks} answers: {frame:?}");
+            if matches!(frame, ServerFrame::Ok { .. }) {
+                oks += 1;
+            }
+            seen += 1;
+            if seen % 4 == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        oks
+    });
+    for id in 1..=REQUESTS {
+        let note = Some(format!("note {id}"));
+        let frame = ClientFrame::SetEntry(SetEntry { id, acting: None, friend: addr("friend0"), nickname: None, note });
+        let text = huddle_shared::codec::encode_client(&frame);
+        tokio::time::timeout(WAIT, sink.send(WsMessage::text(text))).await.expect("the relay keeps reading").unwrap();
+    }
+    assert_eq!(reader.await.unwrap(), REQUESTS, "every request answered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_that_is_not_utf8_and_oversize_binary_close_the_connection_with_a_reason() {
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};

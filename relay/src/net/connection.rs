@@ -1,6 +1,12 @@
 //! One task per connection: reads frames, decodes them, applies the rate limit, forwards them to the core, and
 //! writes what the core queued for it. It also pings, and closes on shutdown, on a kill (slow reader), or when the
 //! peer stops answering.
+//!
+//! Flow control: a client that pipelines requests is slowed, never cut off, while it reads what it is sent. The task
+//! reads the next frame only when the outbound queue has room for what every request of this connection still in the
+//! core may send it ([`FRAMES_PER_REQUEST`] each); until then the frames wait in the socket, and TCP slows the client.
+//! A connection that stops reading fills its queue with other people's pushes all the same, and is closed as a slow
+//! reader.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -8,8 +14,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use huddle_shared::codec::decode_client;
 use huddle_shared::{ErrorCode, ServerFrame};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{broadcast, mpsc, oneshot};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -18,6 +26,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::core_loop::{CoreMsg, Out, direct};
 use super::rate::TokenBucket;
 use crate::core::{ConnId, Input};
+
+/// The most frames one request sends back to its own connection, as flow control counts them: an answer and up to
+/// three pushes (a stream item, a `friends` frame, a `room` frame). Logging in sends more (the session and a list
+/// and rooms per handle), once; the queue's slack takes that.
+pub const FRAMES_PER_REQUEST: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct ConnSettings {
@@ -96,6 +109,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
 
     async fn pump(&mut self, rx: &mut mpsc::Receiver<Out>, kill: &mut oneshot::Receiver<ErrorCode>) -> End {
         let mut bucket = TokenBucket::new(self.settings.frames_per_second, self.settings.frame_burst, Instant::now());
+        // One permit per request in the core; a permit comes back once the core queued what the request sent here.
+        let most_in_core = (self.settings.outbound_queue / FRAMES_PER_REQUEST).max(1);
+        let requests = Arc::new(Semaphore::new(most_in_core));
         let mut ping = tokio::time::interval(self.settings.ping_interval);
         ping.tick().await;
         let mut missed = 0u32;
@@ -113,7 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     Some(Out::Close(code)) => return End::Bye(code),
                     None => return End::Peer,
                 },
-                incoming = self.ws.next() => match incoming {
+                incoming = self.ws.next(), if room_for_a_request(rx, &requests, most_in_core, self.settings.outbound_queue) => match incoming {
                     None | Some(Ok(Message::Close(_))) => return End::Peer,
                     // Text or binary, a message over the limit is never read: the connection is closed.
                     Some(Err(WsError::Capacity(_))) => return End::Bye(ErrorCode::FrameTooLarge),
@@ -133,7 +149,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     }
                     Some(Ok(Message::Text(text))) => {
                         missed = 0;
-                        if let Err(end) = self.incoming(text.as_str(), &mut bucket, kill).await {
+                        if let Err(end) = self.incoming(text.as_str(), &mut bucket, &requests, kill).await {
                             return end;
                         }
                     }
@@ -173,6 +189,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         &mut self,
         text: &str,
         bucket: &mut TokenBucket,
+        requests: &Arc<Semaphore>,
         kill: &mut oneshot::Receiver<ErrorCode>,
     ) -> Result<(), End> {
         let refusal = match bucket.take(Instant::now()) {
@@ -190,7 +207,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             }
             Ok(()) => match decode_client(text) {
                 Ok(frame) => {
-                    let input = CoreMsg::Input(Input::Frame { conn: self.conn, frame });
+                    // Only this task takes permits, and it reads only when one is free: this does not wait.
+                    let permit: OwnedSemaphorePermit =
+                        requests.clone().acquire_owned().await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?;
+                    let input = CoreMsg::Request { input: Input::Frame { conn: self.conn, frame }, done: permit };
                     return self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown));
                 }
                 Err(e) => Some(e.to_frame()),
@@ -201,6 +221,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             None => Ok(()),
         }
     }
+}
+
+/// Whether the outbound queue has room for one more request's frames on top of what the queue holds and what the
+/// requests still in the core may send.
+fn room_for_a_request(rx: &mpsc::Receiver<Out>, requests: &Semaphore, most_in_core: usize, capacity: usize) -> bool {
+    let in_core = most_in_core - requests.available_permits();
+    requests.available_permits() > 0 && rx.len() + FRAMES_PER_REQUEST * (in_core + 1) <= capacity
 }
 
 /// Sends `bye` and a close frame, then waits briefly for the peer's close reply (so frames it is still sending do

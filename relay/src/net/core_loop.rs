@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 
 use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
 use crate::password::{self, PasswordParams};
@@ -42,6 +42,12 @@ pub enum CoreMsg {
         kill: oneshot::Sender<ErrorCode>,
     },
     Input(Input),
+    /// A client's frame. `done` goes back to its connection once the batch's frames are queued (flow control; see
+    /// `connection.rs`).
+    Request {
+        input: Input,
+        done: OwnedSemaphorePermit,
+    },
     /// Commit and stop.
     Shutdown,
 }
@@ -83,6 +89,7 @@ impl<S: Storage> CoreLoop<S> {
                 }
             }
             let mut stop = false;
+            let mut handled = Vec::new();
             let now = now_millis();
             batch.extend(self.deferred.drain(..).map(CoreMsg::Input));
             for msg in batch.drain(..) {
@@ -98,6 +105,10 @@ impl<S: Storage> CoreLoop<S> {
                             conns.remove(&conn);
                         }
                         result
+                    }
+                    CoreMsg::Request { input, done } => {
+                        handled.push(done);
+                        self.core.handle(input, now)
                     }
                     CoreMsg::Shutdown => {
                         stop = true;
@@ -115,6 +126,8 @@ impl<S: Storage> CoreLoop<S> {
             for effect in effects.drain(..) {
                 self.perform(effect, &mut conns);
             }
+            // The requests' frames are queued: their connections may read more.
+            drop(handled);
             // Sent even when unchanged: the timer task waits for it after each deadline it reported, and re-arms.
             let _ = self.deadlines.send(self.core.poll_deadline());
             if stop {

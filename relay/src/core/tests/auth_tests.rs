@@ -389,3 +389,39 @@ fn other_connections_learn_about_new_and_removed_handles() {
         .collect();
     assert_eq!(pushed, vec![1]);
 }
+
+#[test]
+fn frames_sent_while_a_login_is_checked_are_refused_not_held() {
+    let mut t = Harness::new();
+    t.register("alice");
+    let conn = t.connect();
+    let login = ClientFrame::Login(Login {
+        id: 1,
+        handle: h("alice"),
+        password: "alice-password".into(),
+        device: None,
+        presence: None,
+    });
+    t.now += 1;
+    // The password check is under way: its job has not come back.
+    let pending = t.core.handle(Input::Frame { conn, frame: login }, t.now).unwrap();
+    assert!(pending.iter().any(|e| matches!(e, Effect::VerifyPassword { .. })), "{pending:?}");
+    assert_eq!(t.err(conn, |id| ClientFrame::GetFriends(GetFriends { id, acting: None })), ErrorCode::NotAuthenticated);
+    let again = |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("alice"),
+            password: "alice-password".into(),
+            device: None,
+            presence: None,
+        })
+    };
+    assert_eq!(t.err(conn, again), ErrorCode::AlreadyAuthenticated, "one login at a time");
+    // When the check comes back, the connection is logged in and the session answers the login.
+    t.perform(pending);
+    assert!(matches!(t.take(conn).first(), Some(ServerFrame::Session { id: 1, .. })));
+    assert!(matches!(
+        t.request(conn, |id| ClientFrame::GetFriends(GetFriends { id, acting: None })),
+        ServerFrame::Friends { .. }
+    ));
+}
