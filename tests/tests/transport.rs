@@ -244,9 +244,22 @@ async fn a_flood_is_rate_limited_while_others_are_still_served() {
     assert!(!limited.is_empty(), "60 frames at once exceed a burst of 20");
     assert!(served >= 15, "the burst is served ({served} served)");
 
+    // Fire-and-forget frames over the limit are dropped without a word, as they are never answered.
+    for _ in 0..30 {
+        flooder
+            .send_frame(&ClientFrame::Typing(Typing { id: None, acting: None, room: None, to: Some(addr("bob")) }))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut answered = Vec::new();
+    while let huddle_tests::Recv::Frame(frame) = flooder.recv(Duration::from_millis(50)).await {
+        answered.push(frame);
+    }
+    assert!(answered.is_empty(), "typing without an id is never answered: {answered:?}");
+
     // Another connection is not affected, and the flooder is served again after waiting.
     assert!(other.friends().await.entries.is_empty());
-    let wait = limited.iter().copied().max().unwrap_or(200);
+    let wait = limited.iter().copied().max().unwrap_or(200).max(1000);
     tokio::time::sleep(Duration::from_millis(wait + 50)).await;
     assert!(flooder.friends().await.entries.is_empty());
 }

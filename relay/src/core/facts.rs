@@ -22,4 +22,7 @@ pub enum Fact {
     RoomGone { member: Address, room: RoomId },
     /// `from` is typing in `room`; `to` may be told.
     Typing { from: Address, room: RoomId, to: Vec<Address> },
+    /// An account's handles changed (added or removed): its connections get the new list (`handles`), but the one whose
+    /// request it was, which has it in its answer.
+    HandlesChanged { account: String },
 }

@@ -306,7 +306,7 @@ impl<S: Storage> Core<S> {
         }
         let id = frame.id();
         // `typing` and `read` without an id are never answered, not even with an error: they are fire and forget.
-        let silent = id.is_none() && matches!(frame, ClientFrame::Typing(_) | ClientFrame::Read(_));
+        let silent = frame.is_unanswered();
         match requests::dispatch(self, conn, frame, now) {
             Ok(requests::Reply::Frame(frame)) => Ok(Some(Answer::new(conn, frame))),
             Ok(requests::Reply::Ok) => Ok(id.map(|id| Answer::new(conn, ServerFrame::Ok { id }))),

@@ -2,8 +2,8 @@
 //! the one place that knows which connection gets which push.
 //!
 //! Order, for one input: stream items (`deliver`), departures (`room_gone`) and typing indicators, in the order they
-//! happened; then one `room` frame per changed room, one `friends` frame per changed list, presence and profile
-//! pushes. The answer to the request that caused them comes after all of them, so a client that has the answer has
+//! happened; then the account's `handles`, one `room` frame per changed room, one `friends` frame per changed list,
+//! presence and profile pushes. The answer to the request that caused them comes after all of them, so a client that has the answer has
 //! everything the request changed.
 
 use std::collections::BTreeSet;
@@ -24,6 +24,7 @@ impl<S: Storage> Core<S> {
         let mut lists: BTreeSet<Handle> = BTreeSet::new();
         let mut presence: BTreeSet<Handle> = BTreeSet::new();
         let mut profiles: Vec<Handle> = Vec::new();
+        let mut accounts: Vec<String> = Vec::new();
         for fact in self.world.take_facts() {
             match fact {
                 Fact::Appended { handle, item, origin_has_it } => {
@@ -42,7 +43,15 @@ impl<S: Storage> Core<S> {
                     presence.insert(handle);
                 }
                 Fact::ProfileChanged(handle) => profiles.push(handle),
+                Fact::HandlesChanged { account } => {
+                    if !accounts.contains(&account) {
+                        accounts.push(account);
+                    }
+                }
             }
+        }
+        for account in accounts {
+            self.push_handles(&account, origin);
         }
         for (room, origin_has_it) in rooms {
             self.push_room(&room, origin.filter(|_| origin_has_it));
@@ -65,6 +74,16 @@ impl<S: Storage> Core<S> {
         for conn in self.conns.acting_for(handle) {
             if Some(conn) != except && self.conns.live_from(conn, handle).is_some_and(|from| item.seq > from) {
                 self.send(conn, ServerFrame::Deliver { acting: acting.clone(), item: item.clone() });
+            }
+        }
+    }
+
+    /// The account's handles to its connections, but `except` (the one that asked, which has them in its answer).
+    fn push_handles(&mut self, account: &str, except: Option<ConnId>) {
+        let handles = self.handle_infos(account);
+        for conn in self.conns.conns_of_account(account) {
+            if Some(conn) != except {
+                self.send(conn, ServerFrame::Handles { id: None, handles: handles.clone() });
             }
         }
     }

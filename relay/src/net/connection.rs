@@ -193,6 +193,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         kill: &mut oneshot::Receiver<ErrorCode>,
     ) -> Result<(), End> {
         let refusal = match bucket.take(Instant::now()) {
+            // Fire-and-forget frames are dropped quietly, also when they come too fast.
+            Err(_) if decode_client(text).is_ok_and(|f| f.is_unanswered()) => None,
             Err(wait) => {
                 let id = decode_client(text).ok().and_then(|f| f.id());
                 let mut frame = ServerFrame::error_with(

@@ -23,7 +23,7 @@ pub struct Hello {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
     /// Optional behaviours the client asks for (see `version::FEATURES`); unknown names are ignored.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::model::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
 }
 

@@ -21,7 +21,7 @@ pub struct SendMessage {
     pub body: String,
     pub client_msg_id: String,
     /// The sender asks for delivery and read receipts of this message.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "crate::model::null_as_default", skip_serializing_if = "is_false")]
     pub receipts: bool,
 }
 

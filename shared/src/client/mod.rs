@@ -136,6 +136,11 @@ macro_rules! client_frames {
             pub fn acting(&self) -> Option<&Handle> {
                 match self { $( Self::$variant(f) => f.acting_handle(), )* }
             }
+
+            /// A `typing` or `read` without an `id`: fire and forget, never answered — not even to refuse it.
+            pub fn is_unanswered(&self) -> bool {
+                self.id().is_none() && matches!(self, Self::Typing(_) | Self::Read(_))
+            }
         }
 
         $(

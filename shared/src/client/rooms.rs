@@ -17,7 +17,7 @@ pub struct CreateGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The group continues a one-to-one conversation a third person joined (recorded in the `created` line).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, deserialize_with = "crate::model::null_as_default", skip_serializing_if = "is_false")]
     pub promoted: bool,
 }
 

@@ -275,3 +275,19 @@ fn kinds_of_a_later_version_read_as_unknown() {
     let error = decode_server(r#"{"type":"error","id":3,"code":"quota_exceeded","message":"Your quota is full."}"#);
     assert!(matches!(error, Ok(ServerFrame::Error { code: ErrorCode::Unknown, .. })), "{error:?}");
 }
+
+#[test]
+fn null_for_an_optional_field_means_absent_for_every_kind_of_field() {
+    let hello = decode_client(r#"{"type":"hello","max_version":"2.0","features":null,"client":null}"#).unwrap();
+    assert_eq!(hello, decode_client(r#"{"type":"hello","max_version":"2.0"}"#).unwrap());
+    let send = r#"{"type":"send","id":1,"as":null,"to":"bob","body":"x","client_msg_id":"c","receipts":null}"#;
+    assert_eq!(
+        decode_client(send).unwrap(),
+        decode_client(r#"{"type":"send","id":1,"to":"bob","body":"x","client_msg_id":"c"}"#).unwrap()
+    );
+    let group = r#"{"type":"create_group","id":5,"members":["bob"],"title":null,"promoted":null}"#;
+    assert_eq!(
+        decode_client(group).unwrap(),
+        decode_client(r#"{"type":"create_group","id":5,"members":["bob"]}"#).unwrap()
+    );
+}

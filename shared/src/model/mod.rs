@@ -30,3 +30,14 @@ pub use stream::*;
 pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// Reads an optional field whose absence means its default (`false`, an empty list): `null` means the same, as for
+/// every optional field of a client frame.
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}

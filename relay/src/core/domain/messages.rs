@@ -58,6 +58,7 @@ fn not_reachable_for_messages(to: &Address) -> crate::core::fail::Fail {
 impl<S: Storage> World<S> {
     /// The room `target` names for `me`, if `me` may write there now.
     fn reach(&mut self, me: &Address, target: &Target, now: Millis) -> Outcome<Reach> {
+        let target = &self.resolve(me, target);
         let (to, room) = match target {
             Target::Direct(to) => {
                 if !to.is_local_to(self.relay()) {
@@ -83,6 +84,17 @@ impl<S: Storage> World<S> {
             None => self.direct_room(me, &to, now)?,
         };
         Ok(Reach { room, to: Some(to.clone()), others: vec![to] })
+    }
+
+    /// A direct room named by its id before anything was said in it is the same as naming the other person.
+    pub fn resolve(&self, me: &Address, target: &Target) -> Target {
+        match target {
+            Target::Room(room) => match self.unused_direct_room_peer(me, room) {
+                Some(peer) => Target::Direct(peer),
+                None => target.clone(),
+            },
+            Target::Direct(_) => target.clone(),
+        }
     }
 
     /// The room a target names, without making anything (for comparing a resend with what was sent).
@@ -167,7 +179,7 @@ impl<S: Storage> World<S> {
         cursor: HistoryCursor<'_>,
         limit: u64,
     ) -> Outcome<(RoomId, HistoryPage, Vec<MessageReceipts>)> {
-        let (room, since) = match target {
+        let (room, since) = match &self.resolve(me, target) {
             Target::Direct(with) => (crate::ids::direct_room_id(me, with), 0),
             Target::Room(room) => {
                 self.my_room(me, room)?;

@@ -47,6 +47,29 @@ impl<S: Storage> World<S> {
         }
     }
 
+    /// The person whose direct room with `me` this is, if `room` names one that was never used: its id is known to
+    /// both (it is in their friend entries) before anything is said in it. Only people linked to `me` by a friend
+    /// entry, either way, are looked at, so an id tells nobody about anyone else.
+    pub fn unused_direct_room_peer(&self, me: &Address, room: &RoomId) -> Option<Address> {
+        if self.state.rooms.contains_key(room)
+            || !room.local().starts_with("dm.")
+            || room.relay() != self.relay().as_str()
+        {
+            return None;
+        }
+        let linked = self.state.entries.from(me).map(|(peer, _)| peer).chain(self.state.entries.to(me));
+        linked.into_iter().find(|peer| crate::ids::direct_room_id(me, peer) == *room).cloned()
+    }
+
+    /// Like [`World::my_room`], but a direct room never used yet is made now (see
+    /// [`World::unused_direct_room_peer`]), so that every frame can name it by its id from the start.
+    pub fn my_room_made(&mut self, me: &Address, room: &RoomId, now: Millis) -> Outcome<RoomRec> {
+        if let Some(peer) = self.unused_direct_room_peer(me, room) {
+            self.direct_room(me, &peer, now)?;
+        }
+        self.my_room(me, room)
+    }
+
     /// A room as its members see it.
     pub fn room_info(&self, room: &RoomId) -> Option<RoomInfo> {
         let r = self.state.rooms.get(room)?;
@@ -305,7 +328,7 @@ impl<S: Storage> World<S> {
 
     /// Invites `who` to `room` on behalf of `by`, a member, following `who`'s invitation setting.
     pub fn invite(&mut self, room: &RoomId, by: &Address, who: &Address, now: Millis) -> Outcome<Invited> {
-        let record = self.my_room(by, room)?;
+        let record = self.my_room_made(by, room, now)?;
         if record.kind == RoomKind::Direct {
             return Err(refuse_with(
                 ErrorCode::RoomFull,
@@ -378,7 +401,7 @@ impl<S: Storage> World<S> {
     }
 
     pub fn leave(&mut self, room: &RoomId, who: &Address, now: Millis) -> Outcome {
-        let record = self.my_room(who, room)?;
+        let record = self.my_room_made(who, room, now)?;
         if record.kind == RoomKind::Direct {
             return Err(refuse_with(
                 ErrorCode::BadFrame,
@@ -390,7 +413,7 @@ impl<S: Storage> World<S> {
 
     /// The owner takes `who` out (a member), or withdraws `who`'s pending invitation.
     pub fn kick(&mut self, room: &RoomId, owner: &Address, who: &Address, now: Millis) -> Outcome {
-        let record = self.my_room(owner, room)?;
+        let record = self.my_room_made(owner, room, now)?;
         if record.owner.as_ref() != Some(owner) {
             return Err(refuse(ErrorCode::NotOwner));
         }
@@ -410,7 +433,7 @@ impl<S: Storage> World<S> {
 
     /// The owner renames the room (an empty title: back to the members' names).
     pub fn rename(&mut self, room: &RoomId, owner: &Address, title: &str, now: Millis) -> Outcome {
-        let mut record = self.my_room(owner, room)?;
+        let mut record = self.my_room_made(owner, room, now)?;
         if record.owner.as_ref() != Some(owner) {
             return Err(refuse(ErrorCode::NotOwner));
         }

@@ -83,7 +83,7 @@ impl<S: Storage> World<S> {
     /// `me` is typing in the room `target` names: the others there who may see it are told, unless an indicator of
     /// `me` in that room was passed on less than [`TYPING_INTERVAL_MS`] ago.
     pub fn typing(&mut self, me: &Address, target: &Target, now: Millis) -> Outcome {
-        let (room, to) = match target {
+        let (room, to) = match &self.resolve(me, target) {
             Target::Direct(to) => {
                 if !to.is_local_to(self.relay()) {
                     return Err(federation_unavailable(to));

@@ -420,7 +420,7 @@ impl<S: Storage> Core<S> {
         }
     }
 
-    pub(super) fn handle_infos(&self, account: &str) -> Vec<HandleInfo> {
+    pub(in crate::core) fn handle_infos(&self, account: &str) -> Vec<HandleInfo> {
         self.world
             .state
             .account_handles(account)
@@ -438,13 +438,8 @@ impl<S: Storage> Core<S> {
 
     /// The account's handles now: pushed to the account's other connections, and returned as the answer.
     fn announce_handles(&mut self, caller: &Caller, account: &str) -> ServerFrame {
-        let handles = self.handle_infos(account);
-        for other in self.conns.conns_of_account(account) {
-            if other != caller.conn {
-                self.send(other, ServerFrame::Handles { id: None, handles: handles.clone() });
-            }
-        }
-        ServerFrame::Handles { id: Some(caller.id()), handles }
+        self.world.record(Fact::HandlesChanged { account: account.to_owned() });
+        ServerFrame::Handles { id: Some(caller.id()), handles: self.handle_infos(account) }
     }
 
     /// Ends this connection's session; the connection goes back to greeted.

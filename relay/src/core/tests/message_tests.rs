@@ -244,3 +244,64 @@ fn history_pages_both_ways() {
         ErrorCode::BadCursor
     );
 }
+
+#[test]
+fn a_direct_room_can_be_named_by_its_id_before_anything_is_said_in_it() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    let ServerFrame::Friends { list, .. } = t.request(a, |id| ClientFrame::GetFriends(GetFriends { id, acting: None }))
+    else {
+        panic!("a friends answer")
+    };
+    let room = entry(&list, "bob").map(|e| e.room.clone()).unwrap();
+    t.clear();
+    // Every frame that names a room takes it, as the friend entry shows it, from the start.
+    let page = t.request(a, |id| {
+        ClientFrame::History(History {
+            id,
+            acting: None,
+            room: Some(room.clone()),
+            with: None,
+            before: None,
+            after: None,
+            limit: None,
+        })
+    });
+    assert!(
+        matches!(&page, ServerFrame::History { room: r, messages, .. } if *r == room && messages.is_empty()),
+        "{page:?}"
+    );
+    t.ok(a, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, room: Some(room.clone()), to: None }));
+    assert!(t.take(b).iter().any(|f| matches!(f, ServerFrame::Typing { room: r, .. } if *r == room)));
+    assert_eq!(
+        t.err(a, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: room.clone() })),
+        ErrorCode::BadFrame,
+        "a direct room cannot be left, used or not"
+    );
+    let sent = t.request(a, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: Some(room.clone()),
+            to: None,
+            body: "first words".into(),
+            client_msg_id: "first".into(),
+            receipts: false,
+        })
+    });
+    assert!(matches!(&sent, ServerFrame::Stored { room: r, .. } if *r == room), "{sent:?}");
+    assert_eq!(t.messages(b).iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["first words"]);
+    // Someone it does not belong to learns nothing from the id: the answer is the one for any room one is not in.
+    let other = crate::ids::direct_room_id(&addr("alice"), &addr("dave"));
+    assert_eq!(
+        t.err(c, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, room: Some(room.clone()), to: None })),
+        ErrorCode::NotInRoom
+    );
+    assert_eq!(
+        t.err(a, |id| ClientFrame::Typing(Typing { id: Some(id), acting: None, room: Some(other.clone()), to: None })),
+        ErrorCode::NotInRoom
+    );
+}
