@@ -155,6 +155,13 @@ async fn relay_of_another_version() -> (String, std::sync::Arc<std::sync::atomic
                         let _ = ws.send(Message::text(error)).await;
                         let _ = ws.send(Message::text(bye)).await;
                         let _ = ws.close(None).await;
+                        // As a relay does: read on until the client's close, so that what the client sent meanwhile
+                        // does not make the socket reset before it read the goodbye.
+                        while let Some(Ok(message)) = ws.next().await {
+                            if message.is_close() {
+                                break;
+                            }
+                        }
                         return;
                     }
                 }

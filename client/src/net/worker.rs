@@ -350,6 +350,28 @@ impl Worker {
             .map_err(|e| Ended::Retry(format!("the connection broke ({e})")))
     }
 
+    /// Writing failed: the relay may have closed on purpose (a `bye` it sent first, say that it speaks another
+    /// protocol version) before our frame went out. What it said before closing decides how this connection ends;
+    /// without a `bye`, it is `end`.
+    async fn goodbye_or(&mut self, ws: &mut Ws, end: Ended) -> Ended {
+        let wait = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => return end,
+                incoming = ws.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(frame @ ServerFrame::Bye { .. }) = decode_server(text.as_str()) {
+                            return self.frame(ws, frame).await.err().unwrap_or(end);
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => return end,
+                },
+            }
+        }
+    }
+
     /// One connection, from hello to its end.
     async fn session(&mut self, mut ws: Ws) -> Ended {
         let hello = ClientFrame::Hello(Hello::current(
@@ -372,7 +394,7 @@ impl Worker {
             Auth::Token { token } => ClientFrame::LoginToken(LoginToken { id, token, presence }),
         };
         if let Err(end) = Self::send(&mut ws, &frame).await {
-            return end;
+            return self.goodbye_or(&mut ws, end).await;
         }
         loop {
             tokio::select! {
