@@ -152,8 +152,13 @@ impl State {
                 }
             }
             Mutation::StoreMessage { message, number, deliveries } => {
-                let count = self.room_counts.entry(message.room.clone()).or_default();
-                *count = (*count).max(number);
+                // Looked up before inserting: the room is nearly always known, and its id need not be copied.
+                match self.room_counts.get_mut(&message.room) {
+                    Some(count) => *count = (*count).max(number),
+                    None => {
+                        self.room_counts.insert(message.room.clone(), number);
+                    }
+                }
                 for (handle, seq) in deliveries {
                     self.bump_head(&handle, seq);
                 }

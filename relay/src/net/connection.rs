@@ -210,8 +210,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             Ok(()) => match decode_client(text) {
                 Ok(frame) => {
                     // Only this task takes permits, and it reads only when one is free: this does not wait.
-                    let permit: OwnedSemaphorePermit =
-                        requests.clone().acquire_owned().await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?;
+                    let permit: OwnedSemaphorePermit = match requests.clone().try_acquire_owned() {
+                        Ok(permit) => permit,
+                        Err(_) => {
+                            requests.clone().acquire_owned().await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?
+                        }
+                    };
                     let input = CoreMsg::Request { input: Input::Frame { conn: self.conn, frame }, done: permit };
                     return self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown));
                 }

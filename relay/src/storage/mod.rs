@@ -64,7 +64,10 @@ pub struct HistoryPage {
 pub trait Storage: Send {
     /// Reads everything the core keeps in memory.
     fn load(&mut self) -> Result<Snapshot, StorageError>;
-    /// Records one change; it becomes durable at the next [`Storage::commit`].
+    /// Records one change; it becomes durable at the next [`Storage::commit`]. After an error the uncommitted batch
+    /// is in no defined state and must never be committed: the core stops the relay on any storage error, and the
+    /// next start finds the last commit. (So a mutation needs no savepoint of its own, which would cost every message
+    /// a sub-journal of the pages it touches.)
     fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError>;
     /// Makes every applied mutation durable.
     fn commit(&mut self) -> Result<(), StorageError>;

@@ -109,24 +109,6 @@ impl SqliteStorage {
         // transaction is still open, and a flag could disagree.
         !self.conn.is_autocommit()
     }
-
-    /// Runs `f` so that either all of its statements take effect or none does, leaving the rest of the batch as is.
-    fn atomically(&self, f: impl FnOnce(&Connection) -> Result<(), StorageError>) -> Result<(), StorageError> {
-        // Prepared once and cached: one savepoint per mutation is on the path of every message.
-        self.conn.prepare_cached("SAVEPOINT mutation")?.execute([])?;
-        match f(&self.conn) {
-            Ok(()) => {
-                self.conn.prepare_cached("RELEASE mutation")?.execute([])?;
-                Ok(())
-            }
-            Err(e) => {
-                // The mutation's error is the one to report; should the rollback fail too, the relay stops on `e`
-                // anyway and the uncommitted batch dies with the connection.
-                let _ = self.conn.execute_batch("ROLLBACK TO mutation; RELEASE mutation");
-                Err(e)
-            }
-        }
-    }
 }
 
 impl Storage for SqliteStorage {
@@ -158,7 +140,7 @@ impl Storage for SqliteStorage {
         match mutation {
             Mutation::PutAccount(a) => accounts::put_account(conn, a),
             Mutation::PutHandle(h) => accounts::put_handle(conn, h),
-            Mutation::RemoveHandle(handle) => self.atomically(|conn| accounts::remove_handle(conn, handle)),
+            Mutation::RemoveHandle(handle) => accounts::remove_handle(conn, handle),
             Mutation::PutSession(s) => accounts::put_session(conn, s),
             Mutation::DeleteSession { id } => accounts::delete_session(conn, id),
             Mutation::PutInvite(i) => accounts::put_invite(conn, i),
@@ -176,7 +158,7 @@ impl Storage for SqliteStorage {
             Mutation::PutRoomInvite(i) => rooms::put_invite(conn, i),
             Mutation::DeleteRoomInvite { room, invitee } => rooms::delete_invite(conn, room, invitee),
             Mutation::StoreMessage { message, number, deliveries } => {
-                self.atomically(|conn| streams::store_message(conn, message, *number, deliveries))
+                streams::store_message(conn, message, *number, deliveries)
             }
             Mutation::AppendItem { handle, item } => streams::append_item(conn, handle, item),
             Mutation::PutReceipt(r) => receipts::put_receipt(conn, r),

@@ -1,5 +1,5 @@
 //! The file itself: pragmas, the data directory, durability across reopen, other connections, the relay-name guard,
-//! atomic mutations inside a batch.
+//! and a failed batch that is never committed.
 
 use super::*;
 use crate::storage::HistoryCursor;
@@ -126,14 +126,22 @@ fn an_admin_change_before_the_first_poll_is_not_missed() {
 }
 
 #[test]
-fn a_failed_message_leaves_the_rest_of_the_batch_intact() {
-    let mut s = SqliteStorage::open_in_memory(&relay()).unwrap();
-    s.apply(&Mutation::PutAccount(account("a"))).unwrap();
-    s.apply(&store(group_message("g1", "alice"), 1, &[("alice", 1), ("bob", 1)])).unwrap();
-    // The message row and alice's copy go in, then bob's seq 1 is taken: all of g2 must be undone.
-    let err = s.apply(&store(group_message("g2", "alice"), 2, &[("alice", 2), ("carol", 1), ("bob", 1)]));
-    assert!(matches!(err, Err(StorageError::Sqlite(_))), "{err:?}");
-    s.commit().unwrap();
+fn a_failed_batch_is_never_committed_and_the_last_commit_is_what_remains() {
+    // The core stops the relay on a storage error and never commits the batch; what the next start finds is the last
+    // commit, whole, and nothing of the failed batch.
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    {
+        let mut s = open(&path);
+        s.apply(&Mutation::PutAccount(account("a"))).unwrap();
+        s.apply(&store(group_message("g1", "alice"), 1, &[("alice", 1), ("bob", 1)])).unwrap();
+        s.commit().unwrap();
+        s.apply(&Mutation::PutAccount(account("b"))).unwrap();
+        // The message row and alice's copy go in, then bob's seq 1 is taken: the mutation fails half done.
+        let err = s.apply(&store(group_message("g2", "alice"), 2, &[("alice", 2), ("carol", 1), ("bob", 1)]));
+        assert!(matches!(err, Err(StorageError::Sqlite(_))), "{err:?}");
+    }
+    let mut s = open(&path);
     assert_eq!(s.load().unwrap().accounts, vec![account("a")]);
     assert_eq!(s.find_client_msg(&addr("alice"), "c-g2").unwrap(), None);
     assert_eq!(s.stream_page(&addr("alice"), 0, 10, 10).unwrap().len(), 1);
