@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use huddle_shared::codec::decode_client;
-use huddle_shared::{ErrorCode, ServerFrame};
+use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -192,11 +192,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         requests: &Arc<Semaphore>,
         kill: &mut oneshot::Receiver<ErrorCode>,
     ) -> Result<(), End> {
+        // Read once: a refusal for speed still names the frame's id, and says nothing to a fire-and-forget frame.
+        let decoded = decode_client(text);
         let refusal = match bucket.take(Instant::now()) {
-            // Fire-and-forget frames are dropped quietly, also when they come too fast.
-            Err(_) if decode_client(text).is_ok_and(|f| f.is_unanswered()) => None,
+            Err(_) if decoded.as_ref().is_ok_and(ClientFrame::is_unanswered) => None,
             Err(wait) => {
-                let id = decode_client(text).ok().and_then(|f| f.id());
+                let id = match &decoded {
+                    Ok(frame) => frame.id(),
+                    Err(e) => e.id(),
+                };
                 let mut frame = ServerFrame::error_with(
                     id,
                     ErrorCode::RateLimited,
@@ -207,7 +211,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 }
                 Some(frame)
             }
-            Ok(()) => match decode_client(text) {
+            Ok(()) => match decoded {
                 Ok(frame) => {
                     // Only this task takes permits, and it reads only when one is free: this does not wait.
                     let permit: OwnedSemaphorePermit = match requests.clone().try_acquire_owned() {
