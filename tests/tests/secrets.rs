@@ -61,8 +61,11 @@ async fn no_secret_reaches_the_log_even_at_trace() {
     assert!(status.success());
 
     let log = relay.log_text();
-    assert!(log.lines().count() > 20, "the trace log was written:\n{log}");
-    assert!(log.contains("TRACE") || log.contains("DEBUG"), "the log is verbose enough to mean something:\n{log}");
+    // The log is verbose enough to mean something: the relay's own debug lines about the connections, and the
+    // WebSocket library's (whose trace lines would carry the frames, were they not capped).
+    for target in ["huddle_relay::net::connection", "tungstenite::handshake"] {
+        assert!(log.lines().any(|l| l.contains("DEBUG") && l.contains(target)), "no {target} debug lines:\n{log}");
+    }
     let secrets = [
         password_for("alice"),
         password_for("bob"),
