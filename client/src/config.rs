@@ -14,6 +14,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::app::notify::{Desktop, NotifyPrefs, Ring};
 use crate::app::{ChatPrefs, Promotion};
 use huddle_shared::Handle;
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,7 @@ pub struct ClientConfig {
     pub personal_relay: PersonalRelay,
     pub ui: UiConfig,
     pub chat: ChatPrefs,
+    pub notify: NotifyPrefs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +201,7 @@ impl Default for ClientConfig {
             personal_relay: PersonalRelay { listen: SocketAddr::from(([127, 0, 0, 1], 7300)) },
             ui: UiConfig { timestamps: TimestampFormat::HourMinute, show_presence_changes: true },
             chat: ChatPrefs::default(),
+            notify: NotifyPrefs::default(),
         }
     }
 }
@@ -267,8 +270,16 @@ impl ClientConfig {
             receipts: (self.chat.receipts != default_chat.receipts).then_some(self.chat.receipts),
             read_receipts: (self.chat.read_receipts != default_chat.read_receipts).then_some(self.chat.read_receipts),
         };
+        let default_notify = NotifyPrefs::default();
+        let notify = RawNotify {
+            bell: (self.notify.bell != default_notify.bell).then(|| ring_name(self.notify.bell).to_owned()),
+            desktop: (self.notify.desktop != default_notify.desktop)
+                .then(|| desktop_name(self.notify.desktop).to_owned()),
+            title: (self.notify.title != default_notify.title).then_some(self.notify.title),
+        };
         RawConfig {
             chat: (chat != RawChat::default()).then_some(chat),
+            notify: (notify != RawNotify::default()).then_some(notify),
             relay: self.relay.as_ref().map(|r| r.as_config_value().to_owned()),
             ca_file: self.ca_file.clone(),
             account: self.account.clone(),
@@ -295,6 +306,36 @@ struct RawConfig {
     ui: Option<RawUi>,
     #[serde(skip_serializing_if = "Option::is_none")]
     chat: Option<RawChat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notify: Option<RawNotify>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bell: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    desktop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<bool>,
+}
+
+fn ring_name(r: Ring) -> &'static str {
+    match r {
+        Ring::Never => "never",
+        Ring::Mentions => "mentions",
+        Ring::Direct => "direct",
+        Ring::All => "all",
+    }
+}
+
+fn desktop_name(d: Desktop) -> &'static str {
+    match d {
+        Desktop::Off => "off",
+        Desktop::Osc777 => "osc777",
+        Desktop::Osc9 => "osc9",
+    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,6 +430,29 @@ impl RawConfig {
             }
             if let Some(r) = chat.read_receipts {
                 config.chat.read_receipts = r;
+            }
+        }
+        if let Some(notify) = self.notify {
+            if let Some(bell) = notify.bell {
+                config.notify.bell = [Ring::Never, Ring::Mentions, Ring::Direct, Ring::All]
+                    .into_iter()
+                    .find(|r| ring_name(*r) == bell)
+                    .ok_or_else(|| {
+                        format!(
+                            "notify.bell is \"{bell}\", but it must be \"direct\", \"mentions\", \"all\" or \"never\"."
+                        )
+                    })?;
+            }
+            if let Some(desktop) = notify.desktop {
+                config.notify.desktop = [Desktop::Off, Desktop::Osc777, Desktop::Osc9]
+                    .into_iter()
+                    .find(|d| desktop_name(*d) == desktop)
+                    .ok_or_else(|| {
+                        format!("notify.desktop is \"{desktop}\", but it must be \"off\", \"osc777\" or \"osc9\".")
+                    })?;
+            }
+            if let Some(title) = notify.title {
+                config.notify.title = title;
             }
         }
         Ok(config)
@@ -498,6 +562,7 @@ mod tests {
                 receipts: true,
                 read_receipts: false,
             },
+            notify: NotifyPrefs { bell: Ring::Mentions, desktop: Desktop::Osc777, title: false },
         };
         config.save(&paths).unwrap();
         assert_eq!(ClientConfig::load(&paths).unwrap(), config);

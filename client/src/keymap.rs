@@ -48,19 +48,53 @@ pub enum Action {
     HistoryPrev,
     HistoryNext,
     Complete,
-    Yes,
-    No,
-    AnswerYes,
-    AnswerNo,
     ToggleInfo,
     NewGroup,
     ToggleMembers,
     Receipts,
+    OpenQuestion,
+    Notices,
+    PreviousConversation,
+    NextConversation,
+    NextUnread,
+    #[serde(rename = "go_to_1")]
+    GoTo1,
+    #[serde(rename = "go_to_2")]
+    GoTo2,
+    #[serde(rename = "go_to_3")]
+    GoTo3,
+    #[serde(rename = "go_to_4")]
+    GoTo4,
+    #[serde(rename = "go_to_5")]
+    GoTo5,
+    #[serde(rename = "go_to_6")]
+    GoTo6,
+    #[serde(rename = "go_to_7")]
+    GoTo7,
+    #[serde(rename = "go_to_8")]
+    GoTo8,
+    #[serde(rename = "go_to_9")]
+    GoTo9,
+    CloseConversation,
+    ToggleMute,
+    Redraw,
+    DeleteBack,
+    DeleteForward,
+    LineStart,
+    LineEnd,
+    WordLeft,
+    WordRight,
+    DeleteWordBack,
+    DeleteWordForward,
+    DeleteToStart,
+    DeleteToEnd,
+    Yank,
+    Undo,
 }
 
 impl Action {
     /// Every action, in declaration order.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 60] = [
         Action::Quit,
         Action::Help,
         Action::FocusNext,
@@ -88,14 +122,39 @@ impl Action {
         Action::HistoryPrev,
         Action::HistoryNext,
         Action::Complete,
-        Action::Yes,
-        Action::No,
-        Action::AnswerYes,
-        Action::AnswerNo,
         Action::ToggleInfo,
         Action::NewGroup,
         Action::ToggleMembers,
         Action::Receipts,
+        Action::OpenQuestion,
+        Action::Notices,
+        Action::PreviousConversation,
+        Action::NextConversation,
+        Action::NextUnread,
+        Action::GoTo1,
+        Action::GoTo2,
+        Action::GoTo3,
+        Action::GoTo4,
+        Action::GoTo5,
+        Action::GoTo6,
+        Action::GoTo7,
+        Action::GoTo8,
+        Action::GoTo9,
+        Action::CloseConversation,
+        Action::ToggleMute,
+        Action::Redraw,
+        Action::DeleteBack,
+        Action::DeleteForward,
+        Action::LineStart,
+        Action::LineEnd,
+        Action::WordLeft,
+        Action::WordRight,
+        Action::DeleteWordBack,
+        Action::DeleteWordForward,
+        Action::DeleteToStart,
+        Action::DeleteToEnd,
+        Action::Yank,
+        Action::Undo,
     ];
 
     /// A short phrase for the help screen, e.g. "add a friend".
@@ -113,12 +172,12 @@ impl Action {
             Action::PageDown => "scroll down a page",
             Action::Home => "go to the top",
             Action::End => "go to the bottom",
-            Action::Open => "open the selected entry",
+            Action::Open => "open the highlighted entry, or choose the highlighted answer",
             Action::Back => "go back or cancel",
             Action::AddFriend => "add a friend",
-            Action::DeleteFriend => "delete a friend",
-            Action::Block => "block someone",
-            Action::EditEntry => "edit the selected entry",
+            Action::DeleteFriend => "delete the highlighted friend, or leave the highlighted group",
+            Action::Block => "block or unblock the highlighted person",
+            Action::EditEntry => "nickname and note of the highlighted friend",
             Action::SetStatus => "set your status",
             Action::SwitchHandle => "switch to another of your handles",
             Action::Search => "search the conversation",
@@ -127,16 +186,57 @@ impl Action {
             Action::Newline => "start a new line",
             Action::HistoryPrev => "recall an earlier message you typed",
             Action::HistoryNext => "recall a later message you typed",
-            Action::Complete => "complete a name",
-            Action::Yes => "choose yes",
-            Action::No => "choose no",
-            Action::AnswerYes => "answer yes to the question shown",
-            Action::AnswerNo => "answer no to the question shown",
+            Action::Complete => "complete a name or a command",
             Action::ToggleInfo => "show or hide details",
             Action::NewGroup => "start a group",
             Action::ToggleMembers => "show or hide a group's members",
             Action::Receipts => "who has received and read your messages",
+            Action::OpenQuestion => "open the oldest question waiting for you",
+            Action::Notices => "show every notice of this session",
+            Action::PreviousConversation => "open the conversation above in the list",
+            Action::NextConversation => "open the conversation below in the list",
+            Action::NextUnread => "open the next conversation with unread messages",
+            Action::GoTo1 => "open conversation 1 of the list",
+            Action::GoTo2 => "open conversation 2 of the list",
+            Action::GoTo3 => "open conversation 3 of the list",
+            Action::GoTo4 => "open conversation 4 of the list",
+            Action::GoTo5 => "open conversation 5 of the list",
+            Action::GoTo6 => "open conversation 6 of the list",
+            Action::GoTo7 => "open conversation 7 of the list",
+            Action::GoTo8 => "open conversation 8 of the list",
+            Action::GoTo9 => "open conversation 9 of the list",
+            Action::CloseConversation => "close the conversation (a group is put away under Archived)",
+            Action::ToggleMute => "mute or unmute the open conversation",
+            Action::Redraw => "redraw the screen",
+            Action::DeleteBack => "delete the character before the cursor",
+            Action::DeleteForward => "delete the character under the cursor",
+            Action::LineStart => "go to the start of the line",
+            Action::LineEnd => "go to the end of the line",
+            Action::WordLeft => "go back a word",
+            Action::WordRight => "go forward a word",
+            Action::DeleteWordBack => "delete the word before the cursor",
+            Action::DeleteWordForward => "delete the word after the cursor",
+            Action::DeleteToStart => "delete to the start of the line",
+            Action::DeleteToEnd => "delete to the end of the line",
+            Action::Yank => "put back the text deleted last",
+            Action::Undo => "undo the last change",
         }
+    }
+
+    /// For `go_to_N`: N.
+    pub fn go_to(self) -> Option<usize> {
+        Some(match self {
+            Action::GoTo1 => 1,
+            Action::GoTo2 => 2,
+            Action::GoTo3 => 3,
+            Action::GoTo4 => 4,
+            Action::GoTo5 => 5,
+            Action::GoTo6 => 6,
+            Action::GoTo7 => 7,
+            Action::GoTo8 => 8,
+            Action::GoTo9 => 9,
+            _ => return None,
+        })
     }
 }
 
@@ -144,6 +244,8 @@ impl Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
+    /// Anywhere on the main screen: consulted when the focused part does not bind the key.
+    Main,
     /// The friend list.
     List,
     /// The conversation.
@@ -155,11 +257,12 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::List, Mode::Log, Mode::Input, Mode::Dialog];
+    pub const ALL: [Mode; 5] = [Mode::Main, Mode::List, Mode::Log, Mode::Input, Mode::Dialog];
 
     /// The table name in `keymap.toml`.
     pub fn name(self) -> &'static str {
         match self {
+            Mode::Main => "main",
             Mode::List => "list",
             Mode::Log => "log",
             Mode::Input => "input",
@@ -184,10 +287,10 @@ pub enum KeymapError {
     #[error("keymap: the file is not valid TOML: {0}")]
     Syntax(String),
     /// A top-level name that is not one of the modes.
-    #[error("keymap: [{0}] is not a part of the screen; the tables are [list], [log], [input] and [dialog]")]
+    #[error("keymap: [{0}] is not a part of the screen; the tables are [main], [list], [log], [input] and [dialog]")]
     UnknownTable(String),
     /// A `"key" = "action"` line outside any table.
-    #[error("keymap: \"{0}\" must be inside a table: [list], [log], [input] or [dialog]")]
+    #[error("keymap: \"{0}\" must be inside a table: [main], [list], [log], [input] or [dialog]")]
     OutsideTable(String),
     /// One `"key" = "action"` line is wrong.
     #[error("keymap: [{mode}] \"{key}\": {problem}")]
@@ -377,10 +480,21 @@ impl Keymap {
         Ok(keymap)
     }
 
-    /// What a key press means in `mode`; `None` for unbound keys and for release and repeat events.
+    /// What a key press means in `mode` (for the list, the log and the input: their own table first, then
+    /// `[main]`); `None` for unbound keys and for release and repeat events.
     pub fn action_for(&self, mode: Mode, key: &KeyEvent) -> Option<Action> {
         let spec = KeySpec::from_event(key)?;
-        self.modes.get(&mode)?.get(&spec).copied()
+        let own = self.modes.get(&mode).and_then(|m| m.get(&spec)).copied();
+        let main = matches!(mode, Mode::List | Mode::Log | Mode::Input)
+            .then(|| self.modes.get(&Mode::Main).and_then(|m| m.get(&spec)).copied())
+            .flatten();
+        own.or(main)
+    }
+
+    /// What a key means to a text field (the `[input]` table alone, without `[main]`).
+    pub fn editing_action(&self, key: &KeyEvent) -> Option<Action> {
+        let spec = KeySpec::from_event(key)?;
+        self.modes.get(&Mode::Input).and_then(|m| m.get(&spec)).copied()
     }
 
     /// Every binding of `mode`, for the help screen: in action order, and for each action its simplest key first.
@@ -391,15 +505,19 @@ impl Keymap {
         list.into_iter().map(|(key, action)| (key.to_string(), action)).collect()
     }
 
-    /// The simplest key bound to `action` in `mode`, for hints such as "press ? for help".
+    /// The simplest key bound to `action` in `mode` (or, for the parts of the main screen, in `[main]`), for
+    /// hints such as "F1 help".
     pub fn key_for(&self, mode: Mode, action: Action) -> Option<String> {
-        self.modes
-            .get(&mode)?
-            .iter()
-            .filter(|(_, a)| **a == action)
-            .map(|(key, _)| key)
-            .min_by_key(|key| key.rank())
-            .map(ToString::to_string)
+        let find = |mode: Mode| {
+            self.modes
+                .get(&mode)?
+                .iter()
+                .filter(|(_, a)| **a == action)
+                .map(|(key, _)| key)
+                .min_by_key(|key| key.rank())
+                .map(ToString::to_string)
+        };
+        find(mode).or_else(|| matches!(mode, Mode::List | Mode::Log | Mode::Input).then(|| find(Mode::Main)).flatten())
     }
 
     /// Lays one file over the current bindings. Checks the whole file before changing anything.
@@ -536,11 +654,11 @@ mod tests {
     fn events_match_specs() {
         let km = Keymap::default();
         // SHIFT on a character is already in the character, whether or not the terminal sets the flag.
-        assert_eq!(km.action_for(Mode::List, &ch('N')), Some(Action::AnswerNo));
-        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('N'), KeyModifiers::SHIFT)), Some(Action::AnswerNo));
-        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('n'), KeyModifiers::SHIFT)), Some(Action::AnswerNo));
-        assert_eq!(km.action_for(Mode::List, &ch('n')), Some(Action::EditEntry));
-        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
+        let user = Keymap::load(Some("[list]\n\"N\" = \"add_friend\"\n")).unwrap();
+        assert_eq!(user.action_for(Mode::List, &ch('N')), Some(Action::AddFriend));
+        assert_eq!(user.action_for(Mode::List, &key(KeyCode::Char('N'), KeyModifiers::SHIFT)), Some(Action::AddFriend));
+        assert_eq!(user.action_for(Mode::List, &key(KeyCode::Char('n'), KeyModifiers::SHIFT)), Some(Action::AddFriend));
+        assert_eq!(user.action_for(Mode::List, &ch('n')), None);
         // BackTab is shift-tab, reported with or without SHIFT; so is Tab with SHIFT.
         for event in [
             key(KeyCode::BackTab, KeyModifiers::NONE),
@@ -551,7 +669,7 @@ mod tests {
         }
         assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
         // Other modifiers make it a different key.
-        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('a'), KeyModifiers::CONTROL)), None);
+        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('c'), KeyModifiers::ALT)), None);
         assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('q'), KeyModifiers::SUPER)), None);
     }
 
@@ -560,10 +678,10 @@ mod tests {
         let km = Keymap::default();
         for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
             let event =
-                KeyEvent::new_with_kind_and_state(KeyCode::Char('q'), KeyModifiers::NONE, kind, KeyEventState::NONE);
+                KeyEvent::new_with_kind_and_state(KeyCode::Char('c'), KeyModifiers::CONTROL, kind, KeyEventState::NONE);
             assert_eq!(km.action_for(Mode::List, &event), None);
         }
-        assert_eq!(km.action_for(Mode::List, &ch('q')), Some(Action::Quit));
+        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
     }
 
     #[test]
@@ -581,103 +699,84 @@ mod tests {
         let km = Keymap::default();
         let check = |mode: Mode, pairs: &[(&str, Action)]| {
             for (text, action) in pairs {
-                let s = spec(text);
-                assert_eq!(km.modes[&mode].get(&s), Some(action), "[{mode}] {text}");
+                let event = KeyEvent::new(spec(text).code, spec(text).modifiers);
+                assert_eq!(km.action_for(mode, &event), Some(*action), "[{mode}] {text}");
             }
         };
-        let everywhere = [("ctrl-c", Quit), ("alt-y", AnswerYes), ("alt-n", AnswerNo)];
-        for mode in [Mode::List, Mode::Log, Mode::Input] {
+        let everywhere = [
+            ("ctrl-c", Quit),
+            ("f1", Help),
+            ("alt-q", OpenQuestion),
+            ("alt-l", Notices),
+            ("alt-up", PreviousConversation),
+            ("ctrl-p", PreviousConversation),
+            ("alt-down", NextConversation),
+            ("ctrl-n", NextConversation),
+            ("alt-a", NextUnread),
+            ("alt-1", GoTo1),
+            ("alt-9", GoTo9),
+            ("alt-w", CloseConversation),
+            ("alt-x", ToggleMute),
+            ("ctrl-l", Redraw),
+            ("alt-n", AddFriend),
+            ("alt-k", DeleteFriend),
+            ("f9", Block),
+            ("alt-e", EditEntry),
+            ("alt-s", SetStatus),
+            ("alt-h", SwitchHandle),
+            ("alt-g", NewGroup),
+            ("alt-i", ToggleInfo),
+            ("alt-m", ToggleMembers),
+            ("alt-r", Receipts),
+            ("ctrl-f", Search),
+            ("tab", FocusNext),
+            ("shift-tab", FocusPrev),
+        ];
+        for mode in [Mode::List, Mode::Log] {
             check(mode, &everywhere);
         }
-        check(Mode::Dialog, &[("ctrl-c", Quit)]);
-        check(
-            Mode::List,
-            &[
-                ("up", Up),
-                ("k", Up),
-                ("down", Down),
-                ("j", Down),
-                ("pageup", PageUp),
-                ("pagedown", PageDown),
-                ("home", Home),
-                ("end", End),
-                ("enter", Open),
-                ("esc", Back),
-                ("tab", FocusNext),
-                ("shift-tab", FocusPrev),
-                ("a", AddFriend),
-                ("d", DeleteFriend),
-                ("b", Block),
-                ("n", EditEntry),
-                ("s", SetStatus),
-                ("h", SwitchHandle),
-                ("i", ToggleInfo),
-                ("g", NewGroup),
-                ("m", ToggleMembers),
-                ("?", Help),
-                ("q", Quit),
-                ("y", AnswerYes),
-                ("N", AnswerNo),
-            ],
-        );
-        check(
-            Mode::Log,
-            &[
-                ("up", Up),
-                ("k", Up),
-                ("down", Down),
-                ("j", Down),
-                ("pageup", PageUp),
-                ("pagedown", PageDown),
-                ("home", Home),
-                ("end", End),
-                ("/", Search),
-                ("n", SearchNext),
-                ("m", ToggleMembers),
-                ("r", Receipts),
-                ("esc", Back),
-                ("tab", FocusNext),
-                ("shift-tab", FocusPrev),
-                ("?", Help),
-                ("y", AnswerYes),
-                ("N", AnswerNo),
-            ],
-        );
+        check(Mode::Dialog, &[("ctrl-c", Quit), ("left", Left), ("right", Right), ("enter", Open), ("esc", Back)]);
+        check(Mode::List, &[("up", Up), ("down", Down), ("home", Home), ("end", End), ("enter", Open)]);
+        check(Mode::Log, &[("up", Up), ("down", Down), ("pageup", PageUp), ("pagedown", PageDown)]);
         check(
             Mode::Input,
             &[
                 ("enter", Send),
                 ("alt-enter", Newline),
-                ("esc", Back),
                 ("up", HistoryPrev),
-                ("down", HistoryNext),
                 ("tab", Complete),
-                ("shift-tab", FocusPrev),
-                ("pageup", PageUp),
-                ("pagedown", PageDown),
+                ("ctrl-a", LineStart),
+                ("ctrl-e", LineEnd),
+                ("ctrl-k", DeleteToEnd),
+                ("ctrl-u", DeleteToStart),
+                ("ctrl-w", DeleteWordBack),
+                ("ctrl-y", Yank),
+                ("alt-b", WordLeft),
+                ("alt-f", WordRight),
+                ("ctrl-left", WordLeft),
+                ("ctrl-z", Undo),
+                ("alt-q", OpenQuestion),
+                ("ctrl-c", Quit),
             ],
         );
-        check(
-            Mode::Dialog,
-            &[
-                ("left", Left),
-                ("h", Left),
-                ("up", Left),
-                ("k", Left),
-                ("right", Right),
-                ("l", Right),
-                ("down", Right),
-                ("j", Right),
-                ("tab", Right),
-                ("enter", Open),
-                ("esc", Back),
-                ("y", Yes),
-                ("n", No),
-            ],
-        );
-        // Plain characters stay text in the input line.
-        for c in ['a', 'q', 'y', 'N', '?', '/', ' '] {
-            assert_eq!(km.action_for(Mode::Input, &ch(c)), None, "{c:?} must be typed, not bound");
+    }
+
+    /// The rule of the defaults: no printable character (without Ctrl or Alt) is an action anywhere on the main
+    /// screen, so text a person types is never taken as a command, whatever part of the screen has focus.
+    #[test]
+    fn no_default_binds_a_character_someone_types() {
+        let km = Keymap::default();
+        for mode in [Mode::Main, Mode::List, Mode::Log, Mode::Input, Mode::Dialog] {
+            for (key, action) in km.bindings(mode) {
+                let spec = spec(&key);
+                let typed = matches!(spec.code, KeyCode::Char(_)) && spec.modifiers.is_empty();
+                assert!(!typed, "[{mode}] \"{key}\" = {action:?}: a typed character must never be an action");
+            }
+        }
+        for c in ['a', 'q', 'y', 'n', 'N', 'd', 'b', 's', '?', '/', ' ', 'j', 'k'] {
+            for mode in [Mode::List, Mode::Log, Mode::Input] {
+                assert_eq!(km.action_for(mode, &ch(c)), None, "{c:?} in {mode} must be typed, not bound");
+            }
         }
     }
 
@@ -697,46 +796,53 @@ mod tests {
     fn user_files_override_extend_and_unbind() {
         let km = Keymap::load(Some(
             r#"
-            [list]
-            "q" = "none"
+            [main]
+            "ctrl-c" = "none"
             "ctrl-q" = "quit"
+            [list]
             "shift-a" = "add_friend"
             [input]
             "ctrl-j" = "newline"
             "#,
         ))
         .unwrap();
-        assert_eq!(km.action_for(Mode::List, &ch('q')), None);
+        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), None);
         assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
         assert_eq!(km.action_for(Mode::List, &ch('A')), Some(Action::AddFriend));
+        assert_eq!(km.action_for(Mode::Input, &ch('A')), None, "a [list] binding stays in the list");
         // Defaults the file does not mention stay.
-        assert_eq!(km.action_for(Mode::List, &ch('a')), Some(Action::AddFriend));
+        assert_eq!(km.action_for(Mode::List, &key(KeyCode::Char('n'), KeyModifiers::ALT)), Some(Action::AddFriend));
         assert_eq!(km.action_for(Mode::Input, &key(KeyCode::Char('j'), KeyModifiers::CONTROL)), Some(Action::Newline));
         assert_eq!(km.action_for(Mode::Input, &key(KeyCode::Enter, KeyModifiers::ALT)), Some(Action::Newline));
         // The user's binding replaces the default for the same key.
-        let km = Keymap::load(Some("[log]\n\"n\" = \"page_down\"\n")).unwrap();
-        assert_eq!(km.action_for(Mode::Log, &ch('n')), Some(Action::PageDown));
+        let km = Keymap::load(Some("[log]\n\"up\" = \"page_up\"\n")).unwrap();
+        assert_eq!(km.action_for(Mode::Log, &key(KeyCode::Up, KeyModifiers::NONE)), Some(Action::PageUp));
         // Unbinding a key that was never bound is harmless.
         Keymap::load(Some("[dialog]\n\"f9\" = \"none\"\n")).unwrap();
     }
 
     #[test]
+    fn the_vi_preset_loads_over_the_defaults() {
+        let km = Keymap::load(Some(include_str!("../../assets/keymap-vi.toml"))).unwrap();
+        assert_eq!(km.action_for(Mode::List, &ch('j')), Some(Action::Down));
+        assert_eq!(km.action_for(Mode::List, &ch('a')), Some(Action::AddFriend));
+        assert_eq!(km.action_for(Mode::Input, &ch('a')), None, "the input line still types every letter");
+    }
+
+    #[test]
     fn help_lists_and_hints() {
         let km = Keymap::default();
-        assert_eq!(km.key_for(Mode::List, Action::Help).as_deref(), Some("?"));
-        assert_eq!(km.key_for(Mode::List, Action::Quit).as_deref(), Some("q"));
+        assert_eq!(km.key_for(Mode::List, Action::Help).as_deref(), Some("f1"));
         assert_eq!(km.key_for(Mode::Input, Action::Quit).as_deref(), Some("ctrl-c"));
-        assert_eq!(km.key_for(Mode::List, Action::AnswerYes).as_deref(), Some("y"));
+        assert_eq!(km.key_for(Mode::Input, Action::OpenQuestion).as_deref(), Some("alt-q"));
         assert_eq!(km.key_for(Mode::Input, Action::Newline).as_deref(), Some("alt-enter"));
-        assert_eq!(km.key_for(Mode::Input, Action::Help), None);
+        assert_eq!(km.key_for(Mode::Dialog, Action::Help), None);
 
-        let list = km.bindings(Mode::List);
-        assert_eq!(list.first(), Some(&("q".to_owned(), Action::Quit)));
-        assert_eq!(list.get(1), Some(&("ctrl-c".to_owned(), Action::Quit)));
-        assert!(list.windows(2).all(|w| w[0].1 <= w[1].1), "grouped by action");
-        assert!(list.contains(&("shift-tab".to_owned(), Action::FocusPrev)));
-        assert!(list.contains(&("N".to_owned(), Action::AnswerNo)));
-        assert_eq!(km.bindings(Mode::Dialog).iter().filter(|(_, a)| *a == Action::Left).count(), 5);
+        let main = km.bindings(Mode::Main);
+        assert_eq!(main.first(), Some(&("ctrl-c".to_owned(), Action::Quit)));
+        assert!(main.windows(2).all(|w| w[0].1 <= w[1].1), "grouped by action");
+        assert!(main.contains(&("shift-tab".to_owned(), Action::FocusPrev)));
+        assert_eq!(km.bindings(Mode::Dialog).iter().filter(|(_, a)| *a == Action::Left).count(), 3);
     }
 
     #[test]

@@ -59,6 +59,11 @@ fn styles(t: &Theme) -> Styles {
         dialog_selected: t.dialog_selected,
         day_separator: t.day_separator,
         search_match: t.search_match,
+        mention: t.mention,
+        new_marker: t.new_marker,
+        // Names take colours of the terminal's palette, unless colours are off (NO_COLOR drops every colour of the
+        // theme, the presence colours included).
+        nick_colors: if t.online.fg.is_some() { Styles::default().nick_colors } else { Vec::new() },
     }
 }
 
@@ -75,23 +80,22 @@ pub fn look(theme: &Theme, keymap: &Keymap) -> Look {
         keymap.key_for(mode, action).map_or_else(|| fallback.to_owned(), |k| pretty(&k))
     };
     let mut hints = Hints {
-        help: first(Mode::List, Action::Help, &defaults.help),
-        add: first(Mode::List, Action::AddFriend, &defaults.add),
-        delete: first(Mode::List, Action::DeleteFriend, &defaults.delete),
-        block: first(Mode::List, Action::Block, &defaults.block),
-        note: first(Mode::List, Action::EditEntry, &defaults.note),
-        status: first(Mode::List, Action::SetStatus, &defaults.status),
-        handle: first(Mode::List, Action::SwitchHandle, &defaults.handle),
-        quit: first(Mode::List, Action::Quit, &defaults.quit),
-        answer_yes: first(Mode::List, Action::AnswerYes, &defaults.answer_yes),
-        answer_no: first(Mode::List, Action::AnswerNo, &defaults.answer_no),
-        answer_yes_typing: first(Mode::Input, Action::AnswerYes, &defaults.answer_yes_typing),
-        answer_no_typing: first(Mode::Input, Action::AnswerNo, &defaults.answer_no_typing),
+        help: first(Mode::Input, Action::Help, &defaults.help),
+        add: first(Mode::Input, Action::AddFriend, &defaults.add),
+        delete: first(Mode::Input, Action::DeleteFriend, &defaults.delete),
+        block: first(Mode::Input, Action::Block, &defaults.block),
+        note: first(Mode::Input, Action::EditEntry, &defaults.note),
+        status: first(Mode::Input, Action::SetStatus, &defaults.status),
+        handle: first(Mode::Input, Action::SwitchHandle, &defaults.handle),
+        quit: first(Mode::Input, Action::Quit, &defaults.quit),
+        question: first(Mode::Input, Action::OpenQuestion, &defaults.question),
+        notices: first(Mode::Input, Action::Notices, &defaults.notices),
+        switch: first(Mode::Input, Action::NextConversation, &defaults.switch),
         open: first(Mode::List, Action::Open, &defaults.open),
         send: first(Mode::Input, Action::Send, &defaults.send),
-        focus: first(Mode::List, Action::FocusNext, &defaults.focus),
+        focus: first(Mode::Input, Action::FocusNext, &defaults.focus),
         search: first(Mode::Log, Action::Search, &defaults.search),
-        info: first(Mode::List, Action::ToggleInfo, &defaults.info),
+        info: first(Mode::Input, Action::ToggleInfo, &defaults.info),
         next_field: defaults.next_field.clone(),
         choose: defaults.choose.clone(),
         choose_button: defaults.choose_button.clone(),
@@ -101,10 +105,15 @@ pub fn look(theme: &Theme, keymap: &Keymap) -> Look {
         force_quit: first(Mode::Input, Action::Quit, &defaults.force_quit),
         help_lines: Vec::new(),
     };
-    // The help table: every action of the friend list, then what the conversation and the input line add.
+    // The help table: what works everywhere, then what the list, the conversation and the input line add.
     let mut lines = Vec::new();
     let mut seen = Vec::new();
-    for (mode, suffix) in [(Mode::List, ""), (Mode::Log, " (in the conversation)"), (Mode::Input, " (while typing)")] {
+    for (mode, suffix) in [
+        (Mode::Main, ""),
+        (Mode::List, " (in the list)"),
+        (Mode::Log, " (in the conversation)"),
+        (Mode::Input, " (while typing)"),
+    ] {
         for action in Action::ALL {
             if seen.contains(&action) {
                 continue;
@@ -134,12 +143,12 @@ mod tests {
 
     #[test]
     fn hints_follow_the_keymap() {
-        let keymap = Keymap::load(Some("[list]\n\"+\" = \"add_friend\"\n\"a\" = \"none\"\n")).unwrap();
+        let keymap = Keymap::load(Some("[main]\n\"f2\" = \"add_friend\"\n\"alt-n\" = \"none\"\n")).unwrap();
         let look = look(&Theme::default(), &keymap);
-        assert_eq!(look.hints.add, "+");
-        assert!(look.hints.help_lines.iter().any(|(k, d)| k == "+" && d == Action::AddFriend.describe()));
+        assert_eq!(look.hints.add, "F2");
+        assert!(look.hints.help_lines.iter().any(|(k, d)| k == "F2" && d == Action::AddFriend.describe()));
         assert!(
-            !look.hints.help_lines.iter().any(|(k, _)| k.split('/').any(|k| k == "a")),
+            !look.hints.help_lines.iter().any(|(k, _)| k.split('/').any(|k| k == "Alt-n")),
             "an unbound key is not shown"
         );
     }

@@ -92,6 +92,7 @@ impl Runtime {
             let mut model = Model::new(login_form(true, &account), url, now);
             model.show_presence_changes = self.config.ui.show_presence_changes;
             model.chat = self.config.chat;
+            model.notify = self.config.notify;
             return Ok(model);
         }
         let choice = self.config.relay.clone();
@@ -124,8 +125,9 @@ impl Runtime {
         let mut model = Model::new(screen, self.relay_url.clone(), now);
         model.show_presence_changes = self.config.ui.show_presence_changes;
         model.chat = self.config.chat;
+        model.notify = self.config.notify;
         if let Some(notice) = self.tokens.notice() {
-            app::update::notify(&mut model, app::Level::Info, notice.to_owned());
+            app::notify(&mut model, app::Level::Info, notice.to_owned());
         }
         Ok(model)
     }
@@ -179,7 +181,7 @@ impl Runtime {
                     self.save_config(model);
                 }
                 if let Err(e) = self.tokens.set(&self.relay_url, &account, &token) {
-                    app::update::notify(model, app::Level::Error, format!("Your login could not be remembered: {e}"));
+                    app::notify(model, app::Level::Error, format!("Your login could not be remembered: {e}"));
                 }
             }
             Cmd::ForgetToken => {
@@ -187,13 +189,15 @@ impl Runtime {
                     let _ = self.tokens.delete(&self.relay_url, &account);
                 }
             }
+            // `update` performs intents itself, and the loop handles the terminal's commands.
+            Cmd::Do(_) | Cmd::Bell | Cmd::Notify { .. } | Cmd::Redraw => {}
         }
         true
     }
 
     fn save_config(&self, model: &mut Model) {
         if let Err(e) = self.config.save(&self.paths) {
-            app::update::notify(model, app::Level::Error, format!("Your settings could not be saved: {e}"));
+            app::notify(model, app::Level::Error, format!("Your settings could not be saved: {e}"));
         }
     }
 
@@ -203,7 +207,18 @@ impl Runtime {
         let mut guard = TerminalGuard::enter()?;
         let mut input = EventStream::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut title = String::new();
+        if let Ok(size) = guard.terminal.size() {
+            app::update(&mut model, Msg::Resize(size.width, size.height), &self.keymap);
+        }
         loop {
+            if model.notify.title {
+                let now = app::notify::title(&model);
+                if now != title {
+                    crate::terminal::set_title(&now);
+                    title = now;
+                }
+            }
             guard.terminal.draw(|frame| view::draw(frame, &model, &self.look))?;
             let msg = tokio::select! {
                 event = input.next() => match event {
@@ -214,7 +229,7 @@ impl Runtime {
                         MouseEventKind::ScrollDown => Msg::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)),
                         _ => continue,
                     },
-                    // A resize is simply a redraw.
+                    Some(Ok(TermEvent::Resize(w, h))) => Msg::Resize(w, h),
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return Err(e.into()),
                     None => break,
@@ -231,7 +246,14 @@ impl Runtime {
             let cmds = app::update(&mut model, msg, &self.keymap);
             let mut keep_going = true;
             for cmd in cmds {
-                keep_going &= self.perform(&mut model, cmd).await;
+                match cmd {
+                    Cmd::Bell => crate::terminal::bell(),
+                    Cmd::Notify { title, body } => {
+                        crate::terminal::desktop_notification(model.notify.desktop, &title, &body)
+                    }
+                    Cmd::Redraw => guard.terminal.clear()?,
+                    cmd => keep_going &= self.perform(&mut model, cmd).await,
+                }
             }
             if !keep_going || model.quit {
                 break;

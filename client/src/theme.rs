@@ -155,8 +155,12 @@ theme_entries! {
     timestamp,
     /// Events shown inline in the conversation.
     system,
-    /// Inline questions that wait for an answer (`[y/n]`).
+    /// The count of questions waiting for you, in the status bar.
     prompt,
+    /// Messages that name you.
+    mention,
+    /// The "new" line above the first message you had not read.
+    new_marker,
     /// Own messages the relay has not stored yet.
     pending,
     error,
@@ -231,6 +235,8 @@ impl Theme {
             dialog_selected: r,
             day_separator: s,
             search_match: r,
+            mention: r,
+            new_marker: s,
         }
     }
 }

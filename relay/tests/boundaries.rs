@@ -9,6 +9,8 @@
 //! - no function needs `#[allow(clippy::too_many_arguments)]`;
 //! - the client's `update` (`client/src/app/`) and view (`client/src/view/`) do no I/O and read no clock — they get
 //!   time in `Msg::Tick` and say what to do as `Cmd`s that the runtime performs;
+//! - the modules of `client/src/app/` call each other in layers, never in a cycle (leaves write their effects to an
+//!   output value instead of calling back up), and only `perform.rs` builds the frames that act for the person;
 //! - the wire types in `huddle-shared` depend on no runtime, socket, storage or terminal crate.
 //!
 //! A check here fails with the file and line that broke the rule.
@@ -162,4 +164,84 @@ fn the_wire_types_depend_on_no_runtime_socket_storage_or_terminal() {
     for crate_name in ["tokio", "tungstenite", "rusqlite", "ratatui", "crossterm", "mio"] {
         assert!(!dependencies.contains(crate_name), "huddle-shared must not depend on {crate_name}");
     }
+}
+
+/// The modules of `client/src/app/` that a file names by path (`super::name::…`, `use super::{…, name, …}`).
+fn app_module_refs(path: &Path, modules: &[String]) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // Test modules at the end of a file may reach anywhere.
+    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    let code: String = code.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n");
+    let mut found = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("super::") {
+        rest = &rest[i + "super::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = group.split('}').next().unwrap_or_default();
+            for item in inner.split(',') {
+                let name = item.trim().split("::").next().unwrap_or_default().trim();
+                found.push(name.to_owned());
+            }
+        } else {
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            found.push(name);
+        }
+    }
+    let mut refs: Vec<String> = found.into_iter().filter(|n| modules.contains(n)).collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+#[test]
+fn the_client_app_modules_call_each_other_without_a_cycle() {
+    let app = root().join("../client/src/app");
+    let files: Vec<PathBuf> = std::fs::read_dir(&app)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "rs")).collect())
+        .unwrap_or_default();
+    let name = |p: &Path| p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+    let modules: Vec<String> = files.iter().map(|p| name(p)).filter(|n| n != "mod" && n != "tests").collect();
+    assert!(modules.len() > 15, "the walk found client/src/app: {modules:?}");
+    let edges: Vec<(String, Vec<String>)> = files
+        .iter()
+        .filter(|p| modules.contains(&name(p)))
+        .map(|p| (name(p), app_module_refs(p, &modules).into_iter().filter(|r| *r != name(p)).collect()))
+        .collect();
+    // Depth-first search for a cycle, reporting the path that closes it.
+    fn visit(
+        node: &str,
+        edges: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|n| n == node) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.iter().any(|n| n == node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        let next = edges.iter().find(|(n, _)| n == node).map(|(_, e)| e.clone()).unwrap_or_default();
+        for n in next {
+            if let Some(cycle) = visit(&n, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.push(node.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    for (node, _) in &edges {
+        if let Some(cycle) = visit(node, &edges, &mut Vec::new(), &mut done) {
+            panic!("client/src/app modules call each other in a cycle: {}", cycle.join(" → "));
+        }
+    }
+    // The frames that act for the person are built in one place.
+    let acting =
+        ["ClientFrame::DeleteFriend", "ClientFrame::AnswerRequest", "ClientFrame::Block", "ClientFrame::LeaveRoom"];
+    let found = offenders(&app, &acting, &["perform.rs"]);
+    assert!(found.is_empty(), "return a Cmd::Do(Intent) instead:\n{}", found.join("\n"));
 }

@@ -69,6 +69,14 @@ pub enum SlashCommand {
     Confirm {
         text: String,
     },
+    /// Mute or unmute the open conversation.
+    Mute,
+    /// Close the open conversation (a group is put away under Archived).
+    Close,
+    /// Show every notice of this session.
+    Notices,
+    /// Open the oldest question waiting.
+    Answer,
     Logout,
     Quit,
     Help,
@@ -77,7 +85,8 @@ pub enum SlashCommand {
 /// Every command name, for completion and the help screen.
 pub const NAMES: &[&str] = &[
     "/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/invite", "/group",
-    "/leave", "/rename", "/kick", "/share", "/confirm", "/logout", "/quit", "/help",
+    "/leave", "/rename", "/kick", "/share", "/confirm", "/mute", "/close", "/notices", "/answer", "/logout", "/quit",
+    "/help",
 ];
 
 /// Commands whose first argument is a friend's handle.
@@ -149,6 +158,10 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
             return Err("Usage: /confirm MESSAGE — sends it asking for delivery confirmation".to_owned());
         }
         "/confirm" => SlashCommand::Confirm { text: rest.to_owned() },
+        "/mute" | "/unmute" => SlashCommand::Mute,
+        "/close" | "/wc" | "/archive" => SlashCommand::Close,
+        "/notices" => SlashCommand::Notices,
+        "/answer" => SlashCommand::Answer,
         "/logout" => SlashCommand::Logout,
         "/quit" | "/q" => SlashCommand::Quit,
         "/help" | "/?" => SlashCommand::Help,
@@ -160,7 +173,7 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
 /// takes one. Returns the new line, or `None` if nothing (or nothing unambiguous) completes.
 pub fn complete(line: &str, handles: &[String]) -> Option<String> {
     if !line.starts_with('/') {
-        return None;
+        return complete_name(line, handles);
     }
     let words: Vec<&str> = line.split(' ').collect();
     match words.as_slice() {
@@ -185,6 +198,29 @@ pub fn complete(line: &str, handles: &[String]) -> Option<String> {
                 }
                 _ => None,
             }
+        }
+        _ => None,
+    }
+}
+
+/// In a message: completes the last word to a name from `names`; at the start of the message a name is followed
+/// by ": " (addressing someone, as in irssi), elsewhere by a space.
+fn complete_name(line: &str, names: &[String]) -> Option<String> {
+    let start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let partial = line[start..].trim_start_matches('@');
+    let at = if line[start..].starts_with('@') { "@" } else { "" };
+    if partial.is_empty() {
+        return None;
+    }
+    let lower = partial.to_lowercase();
+    let matches: Vec<&String> = names.iter().filter(|n| n.to_lowercase().starts_with(&lower)).collect();
+    let before = &line[..start];
+    let after = if start == 0 { ": " } else { " " };
+    match matches.as_slice() {
+        [one] => Some(format!("{before}{at}{one}{after}")),
+        many if !many.is_empty() => {
+            let prefix = common_prefix(many.iter().map(|s| s.as_str()));
+            (prefix.chars().count() > partial.chars().count()).then(|| format!("{before}{at}{prefix}"))
         }
         _ => None,
     }

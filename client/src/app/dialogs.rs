@@ -1,16 +1,14 @@
-//! Keys inside dialogs, and what each dialog does when answered. The deletion dialogs chain: confirm → (relay
-//! deletes) → tell? → ask to delete you too? — "No" at step 2 ends quietly, "No" at step 3 sends only the notice.
+//! Keys inside the dialog on top: a question ([`Confirm`]) whose answers carry their intents, the forms (add a
+//! friend, nickname and note, status, new group), the handle picker and the receipts view. Answering returns the
+//! chosen intent as [`Cmd::Do`]; this module performs nothing itself.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use huddle_shared::client::{
-    AnswerRequest, AnswerRoomInvite, Block, DeleteFriend, FriendRequest, NotifyDeletion, SetEntry, SetPresence, Unblock,
-};
-use huddle_shared::model::RequestAnswer;
-use huddle_shared::{Address, ClientFrame};
+use huddle_shared::Address;
 
 use super::input::TextInput;
-use super::update::{capitalize, edit, request, resolve, switch_handle};
-use super::{Cmd, Dialog, Model, Pending};
+use super::intent::Intent;
+use super::notices::capitalize;
+use super::{Cmd, Confirm, Dialog, Model};
 use crate::keymap::Action;
 
 /// The text field a dialog is editing, if any (for pastes).
@@ -27,18 +25,6 @@ pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
     }
 }
 
-fn acting(model: &Model) -> Option<huddle_shared::Handle> {
-    model.handle().map(|h| h.address.handle.clone())
-}
-
-pub fn send_friend_request(model: &mut Model, to: Address, greeting: Option<String>) -> Cmd {
-    let to = resolve(model, to);
-    let acting = acting(model);
-    request(model, Pending::FriendRequest { to: to.clone() }, |id| {
-        ClientFrame::FriendRequest(FriendRequest { id, acting, to, greeting })
-    })
-}
-
 fn is_form(dialog: &Dialog) -> bool {
     matches!(
         dialog,
@@ -46,17 +32,15 @@ fn is_form(dialog: &Dialog) -> bool {
     )
 }
 
-pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd> {
+/// A key while a dialog is shown: `action` is what it means in `[dialog]`, `edit_action` what it means to a text
+/// field.
+pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>, edit_action: Option<Action>) -> Vec<Cmd> {
     let handles = model.handles.len().max(1);
     if let Some(Dialog::Receipts { key: conv, message_id }) = model.dialogs.front() {
         // Steps through our tracked messages; anything else closes it.
         let delta = match action {
             Some(Action::Left) => -1,
             Some(Action::Right) => 1,
-            Some(Action::Quit) => {
-                model.quit = true;
-                return vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit];
-            }
             _ => {
                 model.dialogs.pop_front();
                 return Vec::new();
@@ -76,19 +60,15 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd>
             KeyCode::Esc => {
                 model.dialogs.pop_front();
             }
-            KeyCode::Enter => return choose(model, None),
+            KeyCode::Enter => return submit(model),
             KeyCode::Tab | KeyCode::Down => next_field(dialog, 1),
             KeyCode::BackTab | KeyCode::Up => next_field(dialog, -1),
             KeyCode::Left | KeyCode::Right if matches!(dialog, Dialog::SetStatus { field: 0, .. }) => {
                 step(dialog, if key.code == KeyCode::Left { -1 } else { 1 }, handles);
             }
-            _ if action == Some(Action::Quit) => {
-                model.quit = true;
-                return vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit];
-            }
             _ => {
                 if let Some(field) = text_field(dialog) {
-                    edit(field, &key);
+                    super::editing::apply(field, &key, edit_action);
                 }
                 if let Dialog::AddFriend { error, .. } | Dialog::NewGroup { error, .. } = dialog {
                     *error = None;
@@ -110,13 +90,7 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Vec<Cmd>
             step(dialog, 1, handles);
             Vec::new()
         }
-        Some(Action::Yes) => choose(model, Some(true)),
-        Some(Action::No) => choose(model, Some(false)),
-        Some(Action::Open) => choose(model, None),
-        Some(Action::Quit) => {
-            model.quit = true;
-            vec![Cmd::Net(crate::net::Command::Shutdown), Cmd::Quit]
-        }
+        Some(Action::Open) => submit(model),
         _ => Vec::new(),
     }
 }
@@ -132,80 +106,36 @@ fn next_field(dialog: &mut Dialog, delta: isize) {
     }
 }
 
-/// Moves the selection or the field within a dialog.
+/// Moves the highlighted answer or choice within a dialog.
 fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
-    let wrap = |value: usize, count: usize| ((value as isize + delta).rem_euclid(count as isize)) as usize;
+    let wrap = |value: usize, count: usize| ((value as isize + delta).rem_euclid(count.max(1) as isize)) as usize;
     match dialog {
-        Dialog::FriendRequest { selected, .. } => *selected = wrap(*selected, Dialog::REQUEST_CHOICES.len()),
-        Dialog::DeleteConfirm { yes, .. }
-        | Dialog::DeleteNotify { yes, .. }
-        | Dialog::DeleteAsk { yes, .. }
-        | Dialog::AskAgain { yes, .. }
-        | Dialog::Block { yes, .. }
-        | Dialog::LeaveGroup { yes, .. } => *yes = !*yes,
-        Dialog::GroupInvite { selected, .. } => *selected = wrap(*selected, Dialog::INVITE_CHOICES.len()),
-        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } | Dialog::Receipts { .. } => {}
+        Dialog::Confirm(c) => c.selected = wrap(c.selected, c.choices.len()),
         Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
+        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } | Dialog::Receipts { .. } => {}
     }
 }
 
-/// Answers the front dialog: `Some(yes/no)` from y/n, `None` from Enter (the highlighted choice).
-fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
+/// The answer highlighted in a question: its intent (if any), and the question leaves the list unless it was put
+/// off.
+fn answer(model: &mut Model, confirm: Confirm) -> Vec<Cmd> {
+    let Some(choice) = confirm.choices.into_iter().nth(confirm.selected) else { return Vec::new() };
+    if let Some(about) = confirm.question.filter(|_| !choice.later) {
+        super::questions::answered(model, &about);
+    }
+    choice.intent.map(Cmd::Do).into_iter().collect()
+}
+
+/// Enter on the front dialog.
+fn submit(model: &mut Model) -> Vec<Cmd> {
     let Some(dialog) = model.dialogs.pop_front() else { return Vec::new() };
-    let acting = acting(model);
+    let Some(acting) = model.handle().map(|h| h.address.handle.clone()) else { return Vec::new() };
+    let resolve = |model: &Model, a: Address| super::handles::resolve(model, a);
     match dialog {
-        Dialog::FriendRequest { from, selected, .. } => {
-            let choice = match shortcut {
-                Some(true) => 0,
-                Some(false) => 2,
-                None => selected,
-            };
-            let answer = match choice {
-                0 => RequestAnswer::Accept,
-                1 => RequestAnswer::AcceptMutual,
-                2 => RequestAnswer::Reject,
-                // Later: it stays under Requests; Enter on it asks again.
-                _ => return Vec::new(),
-            };
-            let pending = Pending::Answer { from: from.clone(), accept: answer != RequestAnswer::Reject };
-            vec![request(model, pending, |id| ClientFrame::AnswerRequest(AnswerRequest { id, acting, from, answer }))]
-        }
-        Dialog::DeleteConfirm { friend, yes } => {
-            if !shortcut.unwrap_or(yes) {
-                return Vec::new();
-            }
-            vec![request(model, Pending::Delete { friend: friend.clone() }, |id| {
-                ClientFrame::DeleteFriend(DeleteFriend { id, acting, friend })
-            })]
-        }
-        Dialog::DeleteNotify { friend, yes } => {
-            if shortcut.unwrap_or(yes) {
-                model.dialogs.push_front(Dialog::DeleteAsk { friend, yes: true });
-            }
-            Vec::new()
-        }
-        Dialog::DeleteAsk { friend, yes } | Dialog::AskAgain { friend, yes } => {
-            let ask = shortcut.unwrap_or(yes);
-            vec![request(model, Pending::Notify { friend: friend.clone(), ask }, |id| {
-                ClientFrame::NotifyDeletion(NotifyDeletion { id, acting, to: friend, ask_delete: ask })
-            })]
-        }
-        Dialog::Block { target, block, yes } => {
-            if !shortcut.unwrap_or(yes) {
-                return Vec::new();
-            }
-            let pending = Pending::Block { target: target.clone(), block };
-            vec![request(model, pending, |id| {
-                if block {
-                    ClientFrame::Block(Block { id, acting, target })
-                } else {
-                    ClientFrame::Unblock(Unblock { id, acting, target })
-                }
-            })]
-        }
+        Dialog::Confirm(confirm) => answer(model, *confirm),
         Dialog::AddFriend { field, handle, greeting, error } => {
-            if field == 0 && shortcut.is_none() && !handle.is_empty() && greeting.is_empty() {
+            if field == 0 && !handle.is_empty() && greeting.is_empty() {
                 // Enter in the handle field moves on to the greeting.
                 model.dialogs.push_front(Dialog::AddFriend { field: 1, handle, greeting, error });
                 return Vec::new();
@@ -214,7 +144,8 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 Ok(to) => {
                     let text = greeting.text().trim();
                     let greeting = (!text.is_empty()).then(|| text.to_owned());
-                    vec![send_friend_request(model, to, greeting)]
+                    let to = resolve(model, to);
+                    vec![Cmd::Do(Intent::SendFriendRequest { acting, to, greeting })]
                 }
                 Err(e) => {
                     let error = Some(format!("{}.", capitalize(&e.to_string())));
@@ -223,66 +154,34 @@ fn choose(model: &mut Model, shortcut: Option<bool>) -> Vec<Cmd> {
                 }
             }
         }
-        Dialog::EditEntry { friend, nickname, note, .. } => {
-            let pending = Pending::SetEntry;
-            vec![request(model, pending, |id| {
-                ClientFrame::SetEntry(SetEntry {
-                    id,
-                    acting,
-                    friend,
-                    nickname: Some(nickname.text().trim().to_owned()),
-                    note: Some(note.text().trim().to_owned()),
-                })
-            })]
-        }
+        Dialog::EditEntry { friend, nickname, note, .. } => vec![Cmd::Do(Intent::SetEntry {
+            acting,
+            friend,
+            nickname: Some(nickname.text().trim().to_owned()),
+            note: Some(note.text().trim().to_owned()),
+        })],
         Dialog::SetStatus { state, activity, .. } => {
             let state = Dialog::STATES.get(state).copied();
-            let text = activity.text().trim().to_owned();
-            if let Some(h) = model.handle_mut() {
-                if let Some(s) = state {
-                    h.state = s;
-                }
-                h.activity = (!text.is_empty()).then(|| text.clone());
-            }
-            vec![request(model, Pending::Presence, |id| {
-                ClientFrame::SetPresence(SetPresence { id, acting, state, activity: Some(text), location: None })
-            })]
+            let activity = Some(activity.text().trim().to_owned());
+            vec![Cmd::Do(Intent::SetPresence { acting, state, activity })]
         }
         Dialog::SwitchHandle { selected } => {
-            switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
+            super::handles::switch_handle(model, selected.min(model.handles.len().saturating_sub(1)));
             Vec::new()
         }
-        Dialog::GroupInvite { invite, selected } => {
-            let accept = match shortcut {
-                Some(yes) => yes,
-                // Later: it stays under Requests; Enter on it asks again.
-                None if selected == 2 => return Vec::new(),
-                None => selected == 0,
-            };
-            let group = invite.room;
-            let pending = Pending::AnswerInvite { group: group.clone(), accept };
-            vec![request(model, pending, |id| {
-                ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting, room: group, accept })
-            })]
-        }
         Dialog::Receipts { .. } => Vec::new(),
-        Dialog::LeaveGroup { group, yes } => {
-            if !shortcut.unwrap_or(yes) {
-                return Vec::new();
-            }
-            vec![super::groups::leave_now(model, group)]
-        }
         Dialog::NewGroup { field, members, title, error } => {
-            if field == 0 && shortcut.is_none() && title.is_empty() && !members.is_empty() {
+            if field == 0 && title.is_empty() && !members.is_empty() {
                 // Enter in the members field moves on to the title.
                 model.dialogs.push_front(Dialog::NewGroup { field: 1, members, title, error });
                 return Vec::new();
             }
             match parse_members(members.text()) {
                 Ok(list) if !list.is_empty() => {
-                    let list = list.into_iter().map(|a| resolve(model, a)).collect();
+                    let members = list.into_iter().map(|a| resolve(model, a)).collect();
                     let t = title.text().trim();
-                    super::groups::create(model, list, (!t.is_empty()).then(|| t.to_owned()))
+                    let title = (!t.is_empty()).then(|| t.to_owned());
+                    vec![Cmd::Do(Intent::CreateGroup { acting, members, title })]
                 }
                 Ok(_) => {
                     let error = Some("Name at least one friend.".to_owned());
@@ -306,14 +205,4 @@ pub fn parse_members(text: &str) -> Result<Vec<Address>, String> {
             Address::parse(w.trim_start_matches('@')).map_err(|e| format!("“{w}”: {}.", capitalize(&e.to_string())))
         })
         .collect()
-}
-
-/// After the relay deleted a friend: step 2.
-pub fn deleted(model: &mut Model, friend: Address) {
-    model.dialogs.push_front(Dialog::DeleteNotify { friend, yes: true });
-}
-
-/// After a refusal: "bob kept you on their list. Ask again?"
-pub fn refused(model: &mut Model, friend: Address) {
-    model.dialogs.push_back(Dialog::AskAgain { friend, yes: true });
 }

@@ -1,16 +1,21 @@
 //! What the network worker reports, applied to the model: sessions, stream items (messages and system events),
-//! answers to our requests, and pushes. System events become sentences in the conversation they concern; a
-//! deletion notice also appears, with its question, in whatever conversation is open.
+//! answers to our requests, and pushes. System events become sentences in the conversation they concern; those
+//! that ask something (friend requests, deletion requests...) also become questions, which wait until the person
+//! opens them. Nothing here is performed on the person's behalf except what their settings say (automatic
+//! promotion), and that comes back as an intent.
 
-use huddle_shared::model::{DeletionAnswer, Event, ItemBody, Message, RequestAnswer, ShownState, StreamItem};
+use huddle_shared::model::{DeletionAnswer, Event, ItemBody, RequestAnswer, ShownState, StreamItem};
 use huddle_shared::{Address, ErrorCode, ServerFrame};
 
-use super::dialogs;
+use super::conversation::{insert_message, is_open, say, stored_position};
 use super::input::TextInput;
-use super::update::{fix_selection, notify};
+use super::intent::{AfterDelete, Intent};
+use super::notices::notify;
+use super::questions;
+use super::selection::fix as fix_selection;
 use super::{
-    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, Level, LogLine, LoginForm, LoginMode, Model, Pending,
-    PromptKind, Screen, SystemKind,
+    Cmd, ConvKey, Conversation, Delivery, HandleView, Level, LogLine, LoginForm, LoginMode, Model, Pending,
+    QuestionAbout, Screen, SystemKind,
 };
 use crate::net::{self, ConnState};
 
@@ -100,6 +105,7 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
         _ => {
             model.handles.clear();
             model.dialogs.clear();
+            model.questions.clear();
             model.screen = Screen::Login(LoginForm {
                 mode: LoginMode::Login,
                 field: if code == ErrorCode::BadCredentials { 1 } else { 0 },
@@ -129,76 +135,6 @@ fn own_line<'a>(
         )?;
         Some((c, i))
     })
-}
-
-/// Puts a message we are sending into the log (pending) and hands it to the worker.
-pub fn send_message(model: &mut Model, key: ConvKey, body: String, receipts: bool) -> Vec<Cmd> {
-    let now = model.now;
-    let Some(h) = model.handle_mut() else { return Vec::new() };
-    let me = h.address.clone();
-    let acting = me.handle.clone();
-    let mut random = [0u8; 6];
-    let _ = getrandom::fill(&mut random);
-    let client_msg_id = format!("{now:x}-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let c = h.conversation_mut(&key);
-    c.lines.push(LogLine::Message {
-        id: None,
-        client_msg_id: client_msg_id.clone(),
-        from: me,
-        body: body.clone(),
-        at: now,
-        own: true,
-        delivery: Delivery::Pending,
-    });
-    c.last_activity = now;
-    c.exchanged_at = Some(now);
-    c.scroll = 0;
-    let to = match key {
-        ConvKey::Direct(peer) => net::Target::Direct(peer),
-        ConvKey::Room(id) => net::Target::Room(id),
-    };
-    vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id, receipts }))]
-}
-
-/// Inserts a message into a conversation in time order, once.
-pub fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
-    let duplicate = c.lines.iter().any(|l| match l {
-        LogLine::Message { id: Some(id), .. } => *id == message.id,
-        LogLine::Message { client_msg_id, own: true, .. } => own && *client_msg_id == message.client_msg_id,
-        _ => false,
-    });
-    if duplicate {
-        return false;
-    }
-    if message.receipts && !own {
-        c.to_report.push(message.id.clone());
-    }
-    let line = LogLine::Message {
-        id: Some(message.id),
-        client_msg_id: message.client_msg_id,
-        from: message.from,
-        body: message.body,
-        at: message.sent_at,
-        own,
-        delivery: Delivery::Stored,
-    };
-    c.lines.insert(stored_position(&c.lines, line.at()), line);
-    true
-}
-
-/// Where a stored line of time `at` goes: after the lines up to that time, but before our messages still waiting
-/// for the relay — they have no place in the relay's order yet, so they stay at the bottom.
-fn stored_position(lines: &[LogLine], at: i64) -> usize {
-    let by_time = lines.iter().rposition(|l| l.at() <= at).map_or(0, |j| j + 1);
-    let first_pending = lines
-        .iter()
-        .position(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
-        .unwrap_or(lines.len());
-    by_time.min(first_pending)
-}
-
-pub fn is_open(model: &Model, index: usize, key: &ConvKey) -> bool {
-    index == model.active && model.handles.get(index).and_then(|h| h.open.as_ref()) == Some(key)
 }
 
 fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cmd> {
@@ -231,7 +167,14 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 shown
             };
             let open = is_open(model, index, &key);
+            if !own && !shown_in_group {
+                cmds.extend(super::notify::arrived(model, index, &key, &message));
+            }
             let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
+            if let ConvKey::Room(id) = &key {
+                // Someone writing brings an archived group back to the list.
+                model.handles[index].archived.remove(id);
+            }
             let c = model.handles[index].conversation_mut(&key);
             c.last_activity = c.last_activity.max(message.sent_at);
             // Only a message written now makes an exchange; old ones a sync brings in do not.
@@ -261,18 +204,6 @@ fn fix_selection_if_active(model: &mut Model, index: usize) {
     }
 }
 
-fn say(model: &mut Model, index: usize, peer: &Address, at: i64, text: String, kind: SystemKind) {
-    say_in(model, index, &ConvKey::Direct(peer.clone()), at, text, kind);
-}
-
-/// Adds a system line to a conversation of handle `index`.
-pub fn say_in(model: &mut Model, index: usize, key: &ConvKey, at: i64, text: String, kind: SystemKind) {
-    let Some(h) = model.handles.get_mut(index) else { return };
-    let c = h.conversation_mut(key);
-    c.lines.push(LogLine::System { at, text, kind });
-    c.last_activity = c.last_activity.max(at);
-}
-
 fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
     let name = |model: &Model, peer: &Address| {
         model.handles.get(index).map_or_else(|| peer.handle.to_string(), |h| h.name_of(peer))
@@ -280,11 +211,12 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
     match event {
         Event::RequestReceived { peer, greeting } => {
             let who = name(model, &peer);
-            let text = match greeting {
+            let text = match &greeting {
                 Some(g) => format!("{who} sent you a friend request: “{g}”"),
                 None => format!("{who} sent you a friend request."),
             };
-            say(model, index, &peer, at, text, SystemKind::Info);
+            say(model, index, &peer, at, text.clone(), SystemKind::Info);
+            questions::ask(model, index, QuestionAbout::FriendRequest { from: peer, greeting }, text);
         }
         Event::RequestAnswered { peer, answer } => {
             let who = name(model, &peer);
@@ -297,44 +229,26 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
             notify(model, Level::Info, text);
         }
         Event::RequestCancelled { peer } => {
+            questions::forget(
+                model,
+                index,
+                |q| matches!(q, QuestionAbout::FriendRequest { from, .. } if *from == peer),
+            );
             let who = name(model, &peer);
             say(model, index, &peer, at, format!("{who} withdrew their friend request."), SystemKind::Info);
         }
         Event::DeletionNotice { peer, asks_delete } => {
             let who = name(model, &peer);
-            let (text, prompt) = if asks_delete {
-                let text = format!(
-                    "{who} deleted you from their friend list and asks you to delete {who} from yours. Delete? [y/n]"
-                );
-                (text, Some(PromptKind::DeletionRequest { peer: peer.clone() }))
+            let text = if asks_delete {
+                format!("{who} deleted you from their friend list and asks you to delete {who} from yours.")
             } else {
-                (format!("{who} deleted you from their friend list."), None)
+                format!("{who} deleted you from their friend list.")
             };
-            // Shown where the person is looking: the open conversation (even with someone else), and in the
-            // conversation with the deleter, so it can be found later.
-            let open = model.handles.get(index).and_then(|h| h.open.clone()).filter(|_| index == model.active);
-            let home = ConvKey::Direct(peer.clone());
-            let mut places = vec![home.clone()];
-            if let Some(open) = open.filter(|o| *o != home) {
-                places.insert(0, open);
-            }
-            for (n, place) in places.iter().enumerate() {
-                let Some(h) = model.handles.get_mut(index) else { return };
-                let c = h.conversation_mut(place);
-                // One live prompt: where the person is looking.
-                let line = match (&prompt, n) {
-                    (Some(kind), 0) => LogLine::Prompt { at, text: text.clone(), kind: kind.clone(), answer: None },
-                    _ => LogLine::System { at, text: text.replace(" Delete? [y/n]", ""), kind: SystemKind::Info },
-                };
-                c.lines.push(line);
-                c.scroll = 0;
-            }
-            if prompt.is_some() {
-                notify(
-                    model,
-                    Level::Info,
-                    format!("{who} asks you to delete them: answer with y or n (Alt-y/Alt-n while typing)."),
-                );
+            say(model, index, &peer, at, text.clone(), SystemKind::Info);
+            if asks_delete {
+                questions::ask(model, index, QuestionAbout::DeletionRequest { from: peer }, text);
+            } else {
+                notify(model, Level::Info, text);
             }
         }
         Event::DeletionAnswered { peer, answer } => {
@@ -346,7 +260,8 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
             say(model, index, &peer, at, text.clone(), SystemKind::Info);
             notify(model, Level::Info, text);
             if answer == DeletionAnswer::Refuse {
-                dialogs::refused(model, peer);
+                let text = format!("{who} kept you on their list; you can ask again.");
+                questions::ask(model, index, QuestionAbout::AskAgain { friend: peer }, text);
             }
         }
         Event::RoomInvite { peer, room: group, title } => super::groups::invited(model, index, at, peer, group, title),
@@ -369,14 +284,9 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     if let ServerFrame::Error { message, .. } = &frame {
         match &pending {
             Some(Pending::History { acting, key }) => super::history::failed(model, acting, key),
-            // A refused friend request reopens the form with the reason, so the handle can be fixed.
-            Some(Pending::FriendRequest { to }) if !matches!(model.dialogs.front(), Some(Dialog::AddFriend { .. })) => {
-                model.dialogs.push_front(Dialog::AddFriend {
-                    field: 0,
-                    handle: TextInput::with(to.handle.as_str()),
-                    greeting: TextInput::default(),
-                    error: Some(message.clone()),
-                });
+            // Said in a sentence that names who it was for (the form is not reopened: the person may be typing).
+            Some(Pending::FriendRequest { to }) => {
+                notify(model, Level::Error, format!("Your friend request to {} was not sent: {message}", to.handle));
                 return Vec::new();
             }
             _ => {}
@@ -402,7 +312,19 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
             };
             notify(model, Level::Info, text);
         }
-        (Some(Pending::Delete { friend }), _) => dialogs::deleted(model, friend),
+        (Some(Pending::Delete { acting, friend, then }), _) => {
+            let name = friend.handle.to_string();
+            return match then {
+                AfterDelete::Quietly => {
+                    notify(model, Level::Info, format!("{name} is off your list; they were not told."));
+                    Vec::new()
+                }
+                AfterDelete::Tell | AfterDelete::TellAndAsk => {
+                    let ask = then == AfterDelete::TellAndAsk;
+                    vec![Cmd::Do(Intent::NotifyDeletion { acting, friend, ask })]
+                }
+            };
+        }
         (Some(Pending::Notify { friend, ask }), _) => {
             let text = if ask {
                 format!("Asked {} to delete you too; their answer will appear here.", friend.handle)
@@ -429,7 +351,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
         }
         (Some(Pending::Other("add_handle")), ServerFrame::Handles { handles, .. }) => {
             pushed(model, ServerFrame::Handles { id: None, handles });
-            notify(model, Level::Info, "Handle added. Switch to it with h or /handle NAME.");
+            notify(model, Level::Info, "Handle added. Switch to it with Alt-h or /handle NAME.");
         }
         (_, frame @ ServerFrame::Friends { .. }) => pushed(model, frame),
         _ => {}
@@ -441,24 +363,28 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
     match frame {
         ServerFrame::Friends { acting, list, .. } => {
             let Some(index) = model.handle_by(&acting) else { return };
-            // Every pending incoming request gets its dialog once per session ("shown again at every login").
+            // Every pending incoming request is a question once per session ("shown again at every login").
             let new_requests: Vec<_> = list
                 .requests_in
                 .iter()
                 .filter(|r| !model.handles[index].friends.requests_in.iter().any(|old| old.address == r.address))
                 .cloned()
                 .collect();
+            let still: Vec<huddle_shared::Address> = list.requests_in.iter().map(|r| r.address.clone()).collect();
             model.handles[index].friends = list;
+            questions::forget(
+                model,
+                index,
+                |q| matches!(q, QuestionAbout::FriendRequest { from, .. } if !still.contains(from)),
+            );
             for r in new_requests {
-                let queued =
-                    model.dialogs.iter().any(|d| matches!(d, Dialog::FriendRequest { from, .. } if *from == r.address));
-                if !queued {
-                    model.dialogs.push_back(Dialog::FriendRequest {
-                        from: r.address,
-                        greeting: r.greeting,
-                        selected: 0,
-                    });
-                }
+                let text = format!("{} sent you a friend request.", r.address.handle);
+                questions::ask(
+                    model,
+                    index,
+                    QuestionAbout::FriendRequest { from: r.address, greeting: r.greeting },
+                    text,
+                );
             }
             fix_selection_if_active(model, index);
         }

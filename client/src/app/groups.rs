@@ -2,13 +2,17 @@
 //! (joins, leaves, renames... as sentences), invitations, the answers to our group requests, and the group
 //! commands (`/invite`, `/leave`, `/rename`, `/kick`, `/share`, `/group`).
 
-use huddle_shared::client::{CreateGroup, InviteToRoom, LeaveRoom, RemoveFromRoom, RenameRoom};
+use huddle_shared::client::{RemoveFromRoom, RenameRoom};
 use huddle_shared::model::{PendingInvite, RoomChange, RoomInfo};
 use huddle_shared::{Address, ClientFrame, Handle, Millis, RoomId, ServerFrame};
 
-use super::events::{insert_message, is_open, say_in};
-use super::update::{fix_selection, notify, request};
-use super::{Cmd, ConvKey, Dialog, HandleView, HistoryState, Level, LogLine, Model, Pending, SystemKind};
+use super::conversation::{is_open, say_in, set_open};
+use super::intent::Intent;
+use super::notices::notify;
+use super::questions;
+use super::requests::request;
+use super::selection::fix as fix_selection;
+use super::{Cmd, ConvKey, HandleView, HistoryState, Level, LogLine, Model, Pending, QuestionAbout, SystemKind};
 
 /// Most lines of the one-to-one conversation shown above the divider of a group it grew into.
 pub const CONTEXT_LINES: usize = 200;
@@ -39,9 +43,15 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
             h.invite_policy = policy;
             let fresh: Vec<PendingInvite> =
                 invites.iter().filter(|i| !h.group_invites.iter().any(|old| old.room == i.room)).cloned().collect();
+            let still: Vec<RoomId> = invites.iter().map(|i| i.room.clone()).collect();
             h.group_invites = invites;
+            questions::forget(
+                model,
+                index,
+                |q| matches!(q, QuestionAbout::GroupInvite { invite } if !still.contains(&invite.room)),
+            );
             for invite in fresh {
-                queue_invite_dialog(model, invite);
+                ask_invite(model, index, invite);
             }
         }
         ServerFrame::Room { acting, room: group, .. } => {
@@ -74,15 +84,14 @@ fn upsert(h: &mut HandleView, group: RoomInfo) {
     h.groups.insert(group.id.clone(), group);
 }
 
-fn queue_invite_dialog(model: &mut Model, invite: PendingInvite) {
-    let queued =
-        model.dialogs.iter().any(|d| matches!(d, Dialog::GroupInvite { invite: i, .. } if i.room == invite.room));
-    if !queued {
-        model.dialogs.push_back(Dialog::GroupInvite { invite, selected: 0 });
-    }
+/// An invitation waits as a question (and as a row under Requests).
+fn ask_invite(model: &mut Model, index: usize, invite: PendingInvite) {
+    let Some(h) = model.handles.get(index) else { return };
+    let text = format!("{} invites you to {}.", h.name_of(&invite.by), invite.title.as_deref().unwrap_or("a group"));
+    questions::ask(model, index, QuestionAbout::GroupInvite { invite }, text);
 }
 
-/// Someone invited us and our setting says to ask: a dialog, a row under Requests, and a line with the inviter.
+/// Someone invited us and our setting says to ask: a question, a row under Requests, and a line with the inviter.
 pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: RoomId, title: Option<String>) {
     let Some(h) = model.handles.get_mut(index) else { return };
     let invite = PendingInvite { room: group.clone(), title: title.clone(), by: by.clone(), at };
@@ -92,7 +101,7 @@ pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: 
     let what = title.map(|t| format!("the group “{t}”")).unwrap_or_else(|| "a group".to_owned());
     let text = format!("{} invited you to {what}.", h.name_of(&by));
     say_in(model, index, &ConvKey::Direct(by), at, text, SystemKind::Info);
-    queue_invite_dialog(model, invite);
+    ask_invite(model, index, invite);
     fix_selection(model);
 }
 
@@ -124,13 +133,26 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
             };
             if promoted && !own {
                 follow_into_group(model, index, peer, &all, group);
+                offer_opening(model, index, peer, group);
             }
             text
         }
-        RoomChange::Joined { who: joined } if joined == *peer => format!("{actor} joined."),
-        RoomChange::Joined { who: joined } => format!("{actor} added {}.", who(h, &joined, false)),
-        RoomChange::Left => format!("{actor} left."),
-        RoomChange::Removed { who: removed } => format!("{actor} removed {}.", who(h, &removed, false)),
+        RoomChange::Joined { who: joined } if joined == *peer => {
+            forget_former(h, group, &joined);
+            format!("{actor} joined.")
+        }
+        RoomChange::Joined { who: joined } => {
+            forget_former(h, group, &joined);
+            format!("{actor} added {}.", who(h, &joined, false))
+        }
+        RoomChange::Left => {
+            h.former.entry(group.clone()).or_default().insert(peer.clone());
+            format!("{actor} left.")
+        }
+        RoomChange::Removed { who: removed } => {
+            h.former.entry(group.clone()).or_default().insert(removed.clone());
+            format!("{actor} removed {}.", who(h, &removed, false))
+        }
         RoomChange::Renamed { title: Some(title) } => format!("{actor} renamed the group “{title}”."),
         RoomChange::Renamed { title: None } => format!("{actor} removed the group's title."),
         RoomChange::OwnerChanged => {
@@ -147,8 +169,32 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
     say_in(model, index, &key, at, text, SystemKind::Info);
 }
 
+fn forget_former(h: &mut HandleView, group: &RoomId, who: &Address) {
+    if let Some(former) = h.former.get_mut(group) {
+        former.remove(who);
+    }
+}
+
+/// `promoter` made a group because we wrote to them: what we wrote went to them only, so we are asked whether the
+/// group may read it (the newest message we sent them within the promotion window).
+fn offer_opening(model: &mut Model, index: usize, promoter: &Address, group: &RoomId) {
+    let window = model.chat.promotion_window_ms;
+    let now = model.now;
+    let Some(h) = model.handles.get(index) else { return };
+    let Some(c) = h.conversations.get(&ConvKey::Direct(promoter.clone())) else { return };
+    let recent = c.lines.iter().rev().find_map(|l| match l {
+        LogLine::Message { own: true, body, at, .. } if now - at <= window => Some(body.clone()),
+        _ => None,
+    });
+    let Some(body) = recent else { return };
+    let text = format!("{} made a group after your message; share it there?", h.name_of(promoter));
+    let about = QuestionAbout::ShareOpening { room: group.clone(), to: promoter.clone(), body };
+    questions::ask(model, index, about, text);
+}
+
 /// `promoter` made a group out of a one-to-one exchange we are part of: if we are looking at our conversation with
-/// one of its members, the conversation moves on into the group, as it did on the promoter's side.
+/// one of its members, the conversation moves on into the group, as it did on the promoter's side — unless we are
+/// writing there: a draft is never carried off, so then the line in the conversation says where it continues.
 fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, members: &[Address], group: &RoomId) {
     if index != model.active {
         return;
@@ -163,9 +209,11 @@ fn follow_into_group(model: &mut Model, index: usize, promoter: &Address, member
     let at = model.now;
     let text = format!("{name} made this a group; it continues there.");
     say_in(model, index, &ConvKey::Direct(open), at, text, SystemKind::Info);
-    if let Some(h) = model.handles.get_mut(index) {
-        h.open = Some(key.clone());
-        h.conversation_mut(&key).unread = 0;
+    if model.input.is_empty() {
+        set_open(model, Some(key.clone()));
+        if let Some(h) = model.handles.get_mut(index) {
+            h.conversation_mut(&key).unread = 0;
+        }
     }
 }
 
@@ -235,9 +283,9 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                     let joined = h.groups.get(group).is_some_and(|g| g.members.iter().any(|m| m.address == *invitee));
                     let key = ConvKey::Room(group.clone());
                     if let Some(m) = message {
-                        // The message that made us add them opens their part of the group, as in a promotion.
-                        let c = model.handles[index].conversation_mut(&key);
-                        insert_message(c, m.clone(), false);
+                        // What they wrote went to us only: it is shown here as such, never as a group message.
+                        let text = format!("{name} wrote to you only: “{}”", super::conversation::preview(&m.body));
+                        say_in(model, index, &key, m.sent_at, text, SystemKind::Info);
                     }
                     let text = if joined {
                         format!("{name} is in the group now.")
@@ -254,6 +302,12 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                 if let Some(h) = model.handle_mut() {
                     h.group_invites.retain(|i| i.room != *group);
                 }
+                let index = model.active;
+                questions::forget(
+                    model,
+                    index,
+                    |q| matches!(q, QuestionAbout::GroupInvite { invite } if invite.room == *group),
+                );
                 let text = if *accept { "You joined the group; it is under Groups." } else { "Invitation declined." };
                 notify(model, Level::Info, text);
                 fix_selection(model);
@@ -318,15 +372,18 @@ fn promoted(
     });
     lines.append(&mut c.lines);
     c.lines = lines;
-    // A promotion by hand (`/invite`) has no opening message.
+    // A promotion by hand (`/invite`) has no opening message. The newcomer wrote it to us only: it shows here as
+    // such, and the newcomer is asked whether to share it with the group.
     if let Some(message) = message {
-        insert_message(c, message, false);
+        let text = format!("{newcomer_name} wrote to you only: “{}”", super::conversation::preview(&message.body));
+        let at = message.sent_at.max(c.lines.last().map_or(0, LogLine::at));
+        c.lines.push(LogLine::System { at, text, kind: SystemKind::Info });
     }
     c.history = HistoryState::Complete;
     c.exchanged_at = Some(now);
     c.last_activity = now;
-    if h.open.as_ref() == Some(&with_key) {
-        h.open = Some(key);
+    if index == model.active && h.open.as_ref() == Some(&with_key) {
+        set_open(model, Some(key));
     }
     fix_selection(model);
 }
@@ -334,64 +391,6 @@ fn promoted(
 /// The open conversation's key on the active handle, if any.
 fn open_key(model: &Model) -> Option<ConvKey> {
     model.handle().and_then(|h| h.open.clone())
-}
-
-/// `/invite NAME`: in a one-to-one conversation, makes it a group with NAME (a promotion by hand); in a group,
-/// invites NAME.
-pub fn invite(model: &mut Model, who: Address) -> Vec<Cmd> {
-    let Some(h) = model.handle() else { return Vec::new() };
-    let acting = h.address.handle.clone();
-    match open_key(model) {
-        Some(ConvKey::Direct(with)) if with == who => {
-            notify(model, Level::Info, format!("You are already talking with {}.", who.handle));
-            Vec::new()
-        }
-        Some(ConvKey::Direct(with)) => vec![create_promoted(model, acting, with, who, None)],
-        Some(ConvKey::Room(group)) => {
-            let pending =
-                Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: None };
-            vec![request(model, pending, |id| {
-                ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who })
-            })]
-        }
-        None => {
-            notify(model, Level::Info, "Open a conversation first: /invite adds someone to it.");
-            Vec::new()
-        }
-    }
-}
-
-/// Asks the relay for a group of us, `with` and `newcomer`, that continues our conversation with `with`.
-/// `message`: the newcomer's message that made us promote (absent when promoting by hand with `/invite`).
-pub fn create_promoted(
-    model: &mut Model,
-    acting: Handle,
-    with: Address,
-    newcomer: Address,
-    message: Option<huddle_shared::model::Message>,
-) -> Cmd {
-    let members = vec![with.clone(), newcomer.clone()];
-    let pending = Pending::Promote { acting: acting.clone(), with, newcomer, message };
-    request(model, pending, |id| {
-        ClientFrame::CreateGroup(CreateGroup { id, acting: Some(acting), members, title: None, promoted: true })
-    })
-}
-
-/// `/leave`: asks first.
-pub fn leave(model: &mut Model) -> Vec<Cmd> {
-    match open_key(model) {
-        Some(ConvKey::Room(group)) => model.dialogs.push_back(Dialog::LeaveGroup { group, yes: false }),
-        _ => notify(model, Level::Info, "Open a group first: /leave leaves the open group."),
-    }
-    Vec::new()
-}
-
-/// Leaves a group (after the dialog said yes).
-pub fn leave_now(model: &mut Model, group: RoomId) -> Cmd {
-    let acting = model.handle().map(|h| h.address.handle.clone());
-    request(model, Pending::LeaveGroup { group: group.clone() }, |id| {
-        ClientFrame::LeaveRoom(LeaveRoom { id, acting, room: group })
-    })
 }
 
 /// `/rename TITLE` (empty: back to the members' names).
@@ -416,18 +415,6 @@ pub fn kick(model: &mut Model, who: Address) -> Vec<Cmd> {
     let acting = model.handle().map(|h| h.address.handle.clone());
     vec![request(model, Pending::RoomChange("Removed from the group."), |id| {
         ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting, room: group, who })
-    })]
-}
-
-/// `/group NAME…`: starts a group with these friends.
-pub fn create(model: &mut Model, members: Vec<Address>, title: Option<String>) -> Vec<Cmd> {
-    if members.is_empty() {
-        notify(model, Level::Info, "Name at least one friend: /group bob carol.");
-        return Vec::new();
-    }
-    let acting = model.handle().map(|h| h.address.handle.clone());
-    vec![request(model, Pending::CreateGroup, |id| {
-        ClientFrame::CreateGroup(CreateGroup { id, acting, members, title, promoted: false })
     })]
 }
 
@@ -472,6 +459,7 @@ pub fn share(model: &mut Model, count: usize) -> Vec<Cmd> {
         body.truncate(cut);
         body.push('…');
     }
-    let confirm = model.chat.receipts;
-    super::events::send_message(model, key, body, confirm)
+    let receipts = model.chat.receipts;
+    let acting = h.address.handle.clone();
+    vec![Cmd::Do(Intent::Send { acting, key, body, receipts })]
 }

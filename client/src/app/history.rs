@@ -5,15 +5,16 @@ use huddle_shared::client::History;
 use huddle_shared::model::{Message, MessageReceipts};
 use huddle_shared::{ClientFrame, Handle, MessageId};
 
-use super::events::insert_message;
-use super::update::request;
-use super::{Cmd, ConvKey, Focus, HistoryState, Model, Pending};
+use super::conversation::{insert_message, set_open};
+use super::requests::request;
+use super::{Cmd, ConvKey, HistoryState, Model, Pending};
 
 /// Messages asked for at a time.
 pub const PAGE: u64 = 100;
 
 /// Opens a conversation on the active handle, loading its history the first time.
 pub fn open(model: &mut Model, key: ConvKey) -> Vec<Cmd> {
+    set_open(model, Some(key.clone()));
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let acting = h.address.handle.clone();
     let c = h.conversation_mut(&key);
@@ -23,9 +24,6 @@ pub fn open(model: &mut Model, key: ConvKey) -> Vec<Cmd> {
     if load {
         c.history = HistoryState::Loading;
     }
-    h.open = Some(key.clone());
-    model.focus = Focus::Input;
-    model.search = None;
     if !load {
         return Vec::new();
     }

@@ -1,106 +1,153 @@
-//! A line editor for the input box and dialog fields: insert, delete, move by character or word, with a cursor
-//! measured in characters (so wide and multi-byte characters edit correctly).
+//! The text being written — the message in the input line, or a form field — edited by `ratatui-textarea`'s
+//! editor: readline motions and kills, a yank buffer, undo, several lines. Keys reach it only through the keymap
+//! (`crate::app::editing`); the editor's own key handling is never used. The text is kept joined as well, so
+//! reading it costs nothing, and the cursor is reported in characters from the start (wide and multi-byte
+//! characters edit correctly).
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+use std::fmt;
+
+use ratatui_textarea::{CursorMove, TextArea};
+
+#[derive(Clone, Default)]
 pub struct TextInput {
+    /// Boxed: the editor with its undo history is large, and forms hold several inputs.
+    editor: Box<TextArea<'static>>,
+    /// The editor's lines joined with '\n', refreshed after every change.
     text: String,
-    /// Cursor position in characters.
-    cursor: usize,
+}
+
+impl fmt::Debug for TextInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TextInput").field("text", &self.text).field("cursor", &self.cursor()).finish()
+    }
+}
+
+/// Two inputs are equal when they hold the same text with the cursor at the same place (undo history aside).
+impl PartialEq for TextInput {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.cursor() == other.cursor()
+    }
 }
 
 impl TextInput {
     pub fn with(text: &str) -> Self {
-        Self { text: text.to_owned(), cursor: text.chars().count() }
+        let mut input = Self::default();
+        input.insert_str(text);
+        input
     }
 
     pub fn text(&self) -> &str {
         &self.text
     }
 
+    /// The cursor in characters from the start of the text (a line break counts as one).
     pub fn cursor(&self) -> usize {
-        self.cursor
+        let cursor = self.editor.cursor();
+        let (row, col) = (cursor.0, cursor.1);
+        self.editor.lines().iter().take(row).map(|l| l.chars().count() + 1).sum::<usize>() + col
     }
 
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
 
-    fn byte_at(&self, chars: usize) -> usize {
-        self.text.char_indices().nth(chars).map_or(self.text.len(), |(i, _)| i)
+    fn changed(&mut self) {
+        self.text = self.editor.lines().join("\n");
     }
 
     pub fn insert(&mut self, c: char) {
-        let at = self.byte_at(self.cursor);
-        self.text.insert(at, c);
-        self.cursor += 1;
+        if c == '\n' {
+            self.editor.insert_newline();
+        } else {
+            self.editor.insert_char(c);
+        }
+        self.changed();
     }
 
     pub fn insert_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.insert(c);
-        }
+        // The editor splits on line breaks itself.
+        self.editor.insert_str(s);
+        self.changed();
     }
 
     pub fn backspace(&mut self) {
-        if self.cursor > 0 {
-            self.cursor -= 1;
-            let at = self.byte_at(self.cursor);
-            self.text.remove(at);
-        }
+        self.editor.delete_char();
+        self.changed();
     }
 
     pub fn delete(&mut self) {
-        if self.cursor < self.text.chars().count() {
-            let at = self.byte_at(self.cursor);
-            self.text.remove(at);
-        }
+        self.editor.delete_next_char();
+        self.changed();
     }
 
     pub fn left(&mut self) {
-        self.cursor = self.cursor.saturating_sub(1);
+        self.editor.move_cursor(CursorMove::Back);
     }
 
     pub fn right(&mut self) {
-        self.cursor = (self.cursor + 1).min(self.text.chars().count());
+        self.editor.move_cursor(CursorMove::Forward);
     }
 
     pub fn home(&mut self) {
-        self.cursor = 0;
+        self.editor.move_cursor(CursorMove::Head);
     }
 
     pub fn end(&mut self) {
-        self.cursor = self.text.chars().count();
+        self.editor.move_cursor(CursorMove::End);
     }
 
-    /// Deletes the word before the cursor (Ctrl-W).
+    pub fn word_left(&mut self) {
+        self.editor.move_cursor(CursorMove::WordBack);
+    }
+
+    pub fn word_right(&mut self) {
+        self.editor.move_cursor(CursorMove::WordForward);
+    }
+
+    /// Deletes the word before the cursor (Ctrl-W), keeping it for yank.
     pub fn delete_word(&mut self) {
-        let chars: Vec<char> = self.text.chars().collect();
-        let mut start = self.cursor;
-        while start > 0 && chars[start - 1].is_whitespace() {
-            start -= 1;
-        }
-        while start > 0 && !chars[start - 1].is_whitespace() {
-            start -= 1;
-        }
-        let (from, to) = (self.byte_at(start), self.byte_at(self.cursor));
-        self.text.replace_range(from..to, "");
-        self.cursor = start;
+        self.editor.delete_word();
+        self.changed();
     }
 
-    /// Deletes everything before the cursor (Ctrl-U).
+    pub fn delete_next_word(&mut self) {
+        self.editor.delete_next_word();
+        self.changed();
+    }
+
+    /// Deletes from the start of the line to the cursor (Ctrl-U), keeping it for yank.
     pub fn delete_to_start(&mut self) {
-        let to = self.byte_at(self.cursor);
-        self.text.replace_range(..to, "");
-        self.cursor = 0;
+        self.editor.delete_line_by_head();
+        self.changed();
     }
 
+    /// Deletes from the cursor to the end of the line (Ctrl-K), keeping it for yank.
+    pub fn delete_to_end(&mut self) {
+        self.editor.delete_line_by_end();
+        self.changed();
+    }
+
+    /// Puts back the text deleted last (Ctrl-Y).
+    pub fn yank(&mut self) {
+        self.editor.paste();
+        self.changed();
+    }
+
+    pub fn undo(&mut self) {
+        self.editor.undo();
+        self.changed();
+    }
+
+    /// Replaces the whole text, the cursor at its end.
     pub fn set(&mut self, text: &str) {
         *self = Self::with(text);
     }
 
+    /// Empties the input and returns what it held.
     pub fn take(&mut self) -> String {
-        self.cursor = 0;
-        std::mem::take(&mut self.text)
+        let text = std::mem::take(&mut self.text);
+        *self.editor = TextArea::default();
+        text
     }
 }
 
@@ -127,5 +174,25 @@ mod tests {
         assert_eq!(t.text(), "語 🎉 ");
         t.delete_to_start();
         assert_eq!((t.text(), t.cursor()), ("", 0));
+    }
+
+    #[test]
+    fn readline_kills_yank_and_undo() {
+        let mut t = TextInput::with("see you at noon");
+        t.word_left();
+        t.delete_to_end();
+        assert_eq!(t.text(), "see you at ");
+        t.home();
+        t.yank();
+        assert_eq!(t.text(), "noonsee you at ");
+        t.undo();
+        assert_eq!(t.text(), "see you at ");
+        t.end();
+        t.insert('\n');
+        t.insert_str("bring cake");
+        assert_eq!(t.text(), "see you at \nbring cake");
+        assert_eq!(t.cursor(), t.text().chars().count());
+        assert_eq!(t.take(), "see you at \nbring cake");
+        assert!(t.is_empty());
     }
 }

@@ -3,22 +3,45 @@
 //! view (`crate::view`) that draws the same screen for the same model.
 //!
 //! Input becomes actions like this: a key press → `keymap::action_for(mode, key)` → an [`crate::keymap::Action`] →
-//! `update` changes the model and returns [`Cmd`]s → the runtime performs them (network commands go to the worker,
-//! tokens to the keyring...) → results come back as [`Msg::Net`].
+//! the part of the screen it is for (`navigation`, `composer`, `dialogs`) changes its state and returns [`Cmd`]s;
+//! what the person decided is a [`Cmd::Do`] carrying an [`intent::Intent`], which `update` hands to
+//! `perform::perform`, the one place that acts → the runtime performs the other commands (network commands go to the
+//! worker, tokens to the keyring, the bell to the terminal...) → results come back as [`Msg::Net`].
+//!
+//! The modules form layers, and none calls a module of a layer above it (checked by `tests/boundaries.rs`):
+//! `model`, `intent`, `input` · `notices`, `requests`, `selection`, `conversation`, `handles`, `confirm`,
+//! `questions` · `history`, `receipts`, `search`, `groups`, `promotion`, `notify` · `events`, `perform` · `dialogs`,
+//! `composer`, `slash`, `navigation` · `update`.
 
 pub mod commands;
+mod composer;
+pub mod confirm;
+mod conversation;
 mod dialogs;
+mod editing;
 mod events;
 mod groups;
+mod handles;
 pub mod history;
 pub mod input;
+pub mod intent;
 pub mod model;
+mod navigation;
+mod notices;
+pub mod notify;
+pub mod perform;
 mod promotion;
+mod questions;
 pub mod receipts;
+mod requests;
 mod search;
+mod selection;
+mod slash;
 pub mod update;
 
 pub use model::*;
+pub use notices::notify;
+pub use selection::{index as selected_index, selected_row};
 pub use update::update;
 
 use crossterm::event::KeyEvent;
@@ -36,6 +59,8 @@ pub enum Msg {
     Paste(String),
     /// About once a second, with the current time.
     Tick(Millis),
+    /// The terminal's new size (columns, rows); also sent once at start.
+    Resize(u16, u16),
     Net(net::Event),
 }
 
@@ -57,6 +82,17 @@ pub enum Cmd {
     },
     /// Forget the stored token (logout, or the relay no longer accepts it).
     ForgetToken,
+    /// Something the person decided, for `update` to perform (never reaches the runtime).
+    Do(intent::Intent),
+    /// Ring the terminal bell.
+    Bell,
+    /// A desktop notification (by the terminal's escape sequence, where the person enabled one).
+    Notify {
+        title: String,
+        body: String,
+    },
+    /// Clear and draw the whole screen again.
+    Redraw,
     Quit,
 }
 

@@ -1,6 +1,6 @@
 //! The client's whole state as plain data. The view draws it; only `update` changes it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use huddle_shared::model::{
     FriendEntry, FriendList, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState, Profile,
@@ -11,6 +11,7 @@ use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, Ro
 use crate::net::ConnState;
 
 use super::input::TextInput;
+use super::intent::Intent;
 
 /// Which screen is showing.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,18 +82,6 @@ pub enum SystemKind {
     Error,
 }
 
-/// A question asked inline in whatever conversation is open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    /// `peer` deleted us and asks us to delete them too.
-    DeletionRequest { peer: Address },
-    /// `message` came from a third person while we were talking with `with` (promotion setting `ask`): make the
-    /// exchange a group of us, `with` and the writer?
-    Promote { with: Address, message: Message },
-    /// `message` came from someone outside the open group while we were talking in it: add them?
-    AddToGroup { group: RoomId, message: Message },
-}
-
 /// A conversation: the direct room with one friend (named by the friend, as the list shows them), or another room.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConvKey {
@@ -144,19 +133,12 @@ pub enum LogLine {
         text: String,
         kind: SystemKind,
     },
-    /// An inline question with its keys; `answer` once answered.
-    Prompt {
-        at: Millis,
-        text: String,
-        kind: PromptKind,
-        answer: Option<String>,
-    },
 }
 
 impl LogLine {
     pub fn at(&self) -> Millis {
         match self {
-            Self::Message { at, .. } | Self::System { at, .. } | Self::Prompt { at, .. } => *at,
+            Self::Message { at, .. } | Self::System { at, .. } => *at,
         }
     }
 }
@@ -190,6 +172,9 @@ pub struct Conversation {
     pub receipts: BTreeMap<MessageId, super::receipts::Tracking>,
     /// Messages from others that asked for receipts and that we have not reported read yet.
     pub to_report: Vec<MessageId>,
+    /// Where the "new" marker line goes: the index of the first line that was unread when the conversation was
+    /// opened. Cleared when another conversation is opened.
+    pub new_from: Option<usize>,
 }
 
 impl Conversation {
@@ -205,6 +190,7 @@ impl Conversation {
             context: 0,
             receipts: BTreeMap::new(),
             to_report: Vec::new(),
+            new_from: None,
         }
     }
 }
@@ -227,8 +213,18 @@ pub struct HandleView {
     /// Group invitations waiting for an answer.
     pub group_invites: Vec<PendingInvite>,
     pub invite_policy: InvitePolicy,
-    /// Index into [`HandleView::rows`] of the highlighted row.
-    pub selected: usize,
+    /// The highlighted row, by what it shows (not by position: the list re-sorts as messages arrive).
+    pub selected: Option<RowKey>,
+    /// Where the highlighted row was last seen, to land near it when what it showed goes away.
+    pub selected_hint: usize,
+    /// Each conversation's unsent draft; the input line shows the open conversation's.
+    pub drafts: BTreeMap<ConvKey, TextInput>,
+    /// Conversations that ring no bell, send no notification and do not count in the title.
+    pub muted: BTreeSet<ConvKey>,
+    /// Groups put away from the list; a new message brings one back.
+    pub archived: BTreeSet<RoomId>,
+    /// Who left or was removed from each group, as its log told us: never added back without being asked.
+    pub former: BTreeMap<RoomId, BTreeSet<Address>>,
 }
 
 impl HandleView {
@@ -245,7 +241,12 @@ impl HandleView {
             left_groups: BTreeMap::new(),
             group_invites: Vec::new(),
             invite_policy: InvitePolicy::Auto,
-            selected: 0,
+            selected: None,
+            selected_hint: 0,
+            drafts: BTreeMap::new(),
+            muted: BTreeSet::new(),
+            archived: BTreeSet::new(),
+            former: BTreeMap::new(),
         }
     }
 
@@ -305,10 +306,12 @@ impl HandleView {
             rows.push(Row::Header(Section::Requests, requests.len()));
             rows.extend(requests);
         }
-        if !self.groups.is_empty() {
+        let mut archived: Vec<&RoomId> = self.groups.keys().filter(|id| self.archived.contains(*id)).collect();
+        if self.groups.len() > archived.len() {
             let mut groups: Vec<(&RoomId, Millis)> = self
                 .groups
                 .iter()
+                .filter(|(id, _)| !self.archived.contains(*id))
                 .map(|(id, g)| {
                     let last = self.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.last_activity);
                     (id, last.max(g.created_at))
@@ -333,7 +336,25 @@ impl HandleView {
             rows.push(Row::Header(section, list.len()));
             rows.extend(list.into_iter().map(|e| Row::Friend(e.address.clone())));
         }
+        if !archived.is_empty() {
+            archived.sort_by_cached_key(|id| self.group_name(id));
+            rows.push(Row::Header(Section::Archived, archived.len()));
+            rows.extend(archived.into_iter().map(|id| Row::Group(id.clone())));
+        }
         rows
+    }
+
+    /// The conversations Alt-1…9 go to, in list order: groups, then friends (archived groups not included).
+    pub fn numbered(&self) -> Vec<ConvKey> {
+        self.rows()
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::Group(id) if !self.archived.contains(&id) => Some(ConvKey::Room(id)),
+                Row::Friend(a) => Some(ConvKey::Direct(a)),
+                _ => None,
+            })
+            .take(9)
+            .collect()
     }
 }
 
@@ -348,6 +369,8 @@ pub enum Section {
     Groups,
     Online,
     Offline,
+    /// Groups put away with Alt-w; Enter on one brings it back.
+    Archived,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -367,6 +390,27 @@ impl Row {
         !matches!(self, Row::Header(..))
     }
 
+    /// The conversation a row opens, if it is one.
+    pub fn conv_key(&self) -> Option<ConvKey> {
+        match self {
+            Row::Group(id) => Some(ConvKey::Room(id.clone())),
+            Row::Friend(a) => Some(ConvKey::Direct(a.clone())),
+            _ => None,
+        }
+    }
+
+    /// What the row shows, to find it again after the list re-sorts.
+    pub fn key(&self) -> Option<RowKey> {
+        Some(match self {
+            Row::Header(..) => return None,
+            Row::RequestIn(r) => RowKey::RequestIn(r.address.clone()),
+            Row::RequestOut(r) => RowKey::RequestOut(r.address.clone()),
+            Row::GroupInvite(i) => RowKey::GroupInvite(i.room.clone()),
+            Row::Group(id) => RowKey::Group(id.clone()),
+            Row::Friend(a) => RowKey::Friend(a.clone()),
+        })
+    }
+
     pub fn peer(&self) -> Option<&Address> {
         match self {
             Row::Header(..) | Row::Group(_) => None,
@@ -377,43 +421,90 @@ impl Row {
     }
 }
 
-/// A modal dialog. Dialogs wait in a queue; the first one is shown.
+/// The identity of a selectable row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowKey {
+    RequestIn(Address),
+    RequestOut(Address),
+    GroupInvite(RoomId),
+    Group(RoomId),
+    Friend(Address),
+}
+
+/// A modal dialog the person opened (a question that arrives on its own waits in [`Model::questions`] until they
+/// open it). Dialogs wait in a queue; the first one is shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
-    /// An incoming friend request: Accept / Accept and add back / Reject / Later.
-    FriendRequest { from: Address, greeting: Option<String>, selected: usize },
-    /// "Delete bob from your friend list?"
-    DeleteConfirm { friend: Address, yes: bool },
-    /// "bob was deleted. Tell bob?"
-    DeleteNotify { friend: Address, yes: bool },
-    /// "bob may still have you on their list. Ask bob to delete you too?"
-    DeleteAsk { friend: Address, yes: bool },
-    /// "bob kept you on their list. Ask again?"
-    AskAgain { friend: Address, yes: bool },
+    /// A question with its choices, each carrying what it does: friend requests, the deletion steps, blocking,
+    /// leaving, invitations, promotion, quitting with unsent messages.
+    Confirm(Box<Confirm>),
     /// Add a friend: handle and optional greeting.
     AddFriend { field: usize, handle: TextInput, greeting: TextInput, error: Option<String> },
     /// Nickname and private note for an entry.
     EditEntry { friend: Address, field: usize, nickname: TextInput, note: TextInput },
     /// Availability and activity.
     SetStatus { field: usize, state: usize, activity: TextInput },
-    /// Block or unblock someone.
-    Block { target: Address, block: bool, yes: bool },
     /// Pick the active handle.
     SwitchHandle { selected: usize },
-    /// An invitation to a group that asked first: Join / Decline / Later.
-    GroupInvite { invite: PendingInvite, selected: usize },
-    /// "Leave the group bob, carol?"
-    LeaveGroup { group: RoomId, yes: bool },
     /// Start a group: members (names separated by spaces or commas) and an optional title.
     NewGroup { field: usize, members: TextInput, title: TextInput, error: Option<String> },
     /// Who has received and read one of our messages (←/→ steps through them).
     Receipts { key: ConvKey, message_id: MessageId },
 }
 
+/// A question and its answers. Each answer carries the [`Intent`] it performs (none: leave things as they are);
+/// the highlighted answer starts on one that changes nothing, so Enter alone never says yes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub text: String,
+    /// Words of the other person shown under the question (a greeting, the message that started a group).
+    pub quote: Option<String>,
+    pub choices: Vec<Choice>,
+    pub selected: usize,
+    /// The question this answers, if it came on its own: answered, it leaves the list of questions.
+    pub question: Option<QuestionAbout>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub label: String,
+    /// What this answer does; none: leave things as they are.
+    pub intent: Option<Intent>,
+    /// This answer puts the question off: it stays among the questions.
+    pub later: bool,
+}
+
+/// A question that arrived on its own. It never takes the keyboard: the status bar counts the questions waiting,
+/// and the person opens them when they choose (Alt-q, or Enter on its row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    /// The handle it was asked of.
+    pub acting: Handle,
+    pub at: Millis,
+    pub about: QuestionAbout,
+}
+
+/// What a question is about; equal values are the same question (asked once).
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuestionAbout {
+    /// A friend request.
+    FriendRequest { from: Address, greeting: Option<String> },
+    /// An invitation to a group that asked first.
+    GroupInvite { invite: PendingInvite },
+    /// `from` deleted us and asks us to delete them too.
+    DeletionRequest { from: Address },
+    /// `friend` kept us on their list after we asked: ask again?
+    AskAgain { friend: Address },
+    /// `message` came from a third person while we were talking with `with` (promotion setting `ask`).
+    Promote { with: Address, message: Message },
+    /// `message` came from someone outside the open group (setting `ask`, or they had left it).
+    AddToGroup { group: RoomId, message: Message },
+    /// Our message `body` to `to` made `to` start a group: share it there?
+    ShareOpening { room: RoomId, to: Address, body: String },
+}
+
 impl Dialog {
-    /// Labels of a choice dialog's buttons.
-    pub const REQUEST_CHOICES: [&'static str; 4] = ["Accept", "Accept and add back", "Reject", "Later"];
-    pub const INVITE_CHOICES: [&'static str; 3] = ["Join", "Decline", "Later"];
     pub const STATES: [PresenceState; 4] =
         [PresenceState::Online, PresenceState::Away, PresenceState::Busy, PresenceState::Invisible];
 }
@@ -424,7 +515,8 @@ pub enum Level {
     Error,
 }
 
-/// A sentence in the status bar, until the next one (or a timeout).
+/// A sentence for the person: shown in the status bar until the next one (or a timeout), and kept in the notices
+/// view (Alt-n) to be read again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
     pub text: String,
@@ -445,8 +537,11 @@ pub enum Pending {
         from: Address,
         accept: bool,
     },
+    /// Deleting `friend`, and what to do once deleted.
     Delete {
+        acting: Handle,
         friend: Address,
+        then: super::intent::AfterDelete,
     },
     Notify {
         friend: Address,
@@ -517,7 +612,14 @@ pub struct Model {
     pub active: usize,
     pub focus: Focus,
     pub dialogs: VecDeque<Dialog>,
+    /// The status bar's sentence.
     pub notice: Option<Notice>,
+    /// Every notice of this session, oldest first, at most [`NOTICES_KEPT`].
+    pub notices: VecDeque<Notice>,
+    /// The notices view is open, scrolled this many lines up from the newest.
+    pub notices_view: Option<usize>,
+    /// Questions that arrived on their own, oldest first, waiting to be opened.
+    pub questions: Vec<Question>,
     pub help: bool,
     /// Rows the help overlay is scrolled down (on short terminals).
     pub help_scroll: usize,
@@ -533,16 +635,18 @@ pub struct Model {
     /// Show presence changes as system lines.
     pub show_presence_changes: bool,
     pub quit: bool,
-    /// Quit was pressed once while messages were still unsent; pressing it again quits.
-    pub quit_warned: bool,
     /// Who is typing to which of our handles, and when we last heard it (shown for [`TYPING_SHOWN_MS`]).
     pub typing: Vec<Typing>,
     /// Where and when we last told the relay we are typing (sent at most every [`TYPING_RESEND_MS`]).
     pub typing_sent: Option<(ConvKey, Millis)>,
     /// Settings of the `[chat]` section.
     pub chat: ChatPrefs,
+    /// Settings of the `[notify]` section.
+    pub notify: super::notify::NotifyPrefs,
     /// Show the member panel beside an open group.
     pub members_panel: bool,
+    /// The terminal's size in cells (columns, rows), as last reported.
+    pub size: (u16, u16),
 }
 
 /// Someone typing to one of our handles, directly or in a group.
@@ -585,6 +689,9 @@ impl Default for ChatPrefs {
     }
 }
 
+/// Notices kept for the notices view; older ones are dropped.
+pub const NOTICES_KEPT: usize = 500;
+
 /// How long a typing indicator stays shown without news.
 pub const TYPING_SHOWN_MS: Millis = 6_000;
 /// How often we tell a friend we are still typing.
@@ -603,6 +710,9 @@ impl Model {
             focus: Focus::List,
             dialogs: VecDeque::new(),
             notice: None,
+            notices: VecDeque::new(),
+            notices_view: None,
+            questions: Vec::new(),
             help: false,
             help_scroll: 0,
             info: true,
@@ -615,11 +725,12 @@ impl Model {
             pending: HashMap::new(),
             show_presence_changes: true,
             quit: false,
-            quit_warned: false,
             typing: Vec::new(),
             typing_sent: None,
             chat: ChatPrefs::default(),
+            notify: super::notify::NotifyPrefs::default(),
             members_panel: true,
+            size: (80, 24),
         }
     }
 
@@ -669,6 +780,11 @@ impl Model {
             .flat_map(|c| c.lines.iter())
             .filter(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
             .count()
+    }
+
+    /// Rows PgUp/PgDn move: the conversation pane's height, less a line of overlap.
+    pub fn page_rows(&self) -> usize {
+        usize::from(self.size.1).saturating_sub(7).max(1)
     }
 
     /// Unread messages on handles other than the active one.

@@ -5,13 +5,16 @@
 //! "In an exchange" means: the conversation is open on the active handle, and a message was sent or received in it
 //! within the promotion window (by this machine's clock, so a skewed relay clock cannot fake it). The arriving
 //! message must itself be recent: old messages that a reconnect brings in never promote anything.
+//!
+//! Consent: the setting `auto` is the person's standing yes to growing their own conversation; even so, someone who
+//! left a group is never added back to it without a question, and the newcomer's message — written to us alone —
+//! is shown in the group to us only, while its writer is asked whether to share it.
 
-use huddle_shared::client::InviteToRoom;
 use huddle_shared::model::Message;
-use huddle_shared::{Handle, RoomId};
 
-use super::update::notify;
-use super::{Cmd, ConvKey, Level, LogLine, Model, Pending, Promotion, PromptKind};
+use super::intent::Intent;
+use super::questions;
+use super::{Cmd, ConvKey, Model, Pending, Promotion, QuestionAbout};
 
 /// Whether a direct message that just arrived should grow the open conversation. Returns whether the message is
 /// shown in a group (so it does not also count as unread in the writer's own conversation), and the requests to
@@ -46,28 +49,19 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
             }
             match model.chat.promotion {
                 Promotion::Auto => {
-                    let cmd = super::groups::create_promoted(
-                        model,
+                    let intent = Intent::Promote {
                         acting,
-                        with.clone(),
-                        writer.clone(),
-                        Some(message.clone()),
-                    );
-                    (true, vec![cmd])
+                        with: with.clone(),
+                        newcomer: writer.clone(),
+                        message: Some(message.clone()),
+                    };
+                    (true, vec![Cmd::Do(intent)])
                 }
                 _ => {
                     let (with_name, writer_name) = (h.name_of(with), h.name_of(writer));
-                    let text = format!(
-                        "{writer_name} wrote to you: “{}” — make this a group with {with_name} and {writer_name}?",
-                        preview(&message.body)
-                    );
-                    let kind = PromptKind::Promote { with: with.clone(), message: message.clone() };
-                    prompt(model, index, &open, text, kind);
-                    notify(
-                        model,
-                        Level::Info,
-                        format!("{writer_name} wrote to you: answer y or n (Alt-y/Alt-n while typing)."),
-                    );
+                    let text = format!("{writer_name} wrote to you while you were talking with {with_name}.");
+                    let about = QuestionAbout::Promote { with: with.clone(), message: message.clone() };
+                    questions::ask(model, index, about, text);
                     nothing
                 }
             }
@@ -84,50 +78,27 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
             if asked {
                 return nothing;
             }
+            // Someone who left (or was removed) is never added back without a question.
+            let left = h.former.get(group).is_some_and(|f| f.contains(writer));
             match model.chat.promotion {
-                Promotion::Auto => (true, vec![add_to_group(model, acting, group.clone(), message.clone())]),
+                Promotion::Auto if !left => {
+                    let intent = Intent::AddToGroup {
+                        acting,
+                        group: group.clone(),
+                        who: writer.clone(),
+                        message: Some(message.clone()),
+                    };
+                    (true, vec![Cmd::Do(intent)])
+                }
                 _ => {
                     let writer_name = h.name_of(writer);
-                    let text = format!(
-                        "{writer_name} wrote to you: “{}” — add {writer_name} to this group?",
-                        preview(&message.body)
-                    );
-                    let kind = PromptKind::AddToGroup { group: group.clone(), message: message.clone() };
-                    prompt(model, index, &open, text, kind);
-                    notify(
-                        model,
-                        Level::Info,
-                        format!("{writer_name} wrote to you: answer y or n (Alt-y/Alt-n while typing)."),
-                    );
+                    let text = format!("{writer_name} wrote to you while you were in {}.", h.group_name(group));
+                    let about = QuestionAbout::AddToGroup { group: group.clone(), message: message.clone() };
+                    questions::ask(model, index, about, text);
                     nothing
                 }
             }
         }
         ConvKey::Direct(_) => nothing,
     }
-}
-
-/// Invites the writer of `message` to `group`; the message joins the group's log once they are in.
-pub fn add_to_group(model: &mut Model, acting: Handle, group: RoomId, message: Message) -> Cmd {
-    let who = message.from.clone();
-    let pending =
-        Pending::Invite { acting: acting.clone(), group: group.clone(), who: who.clone(), message: Some(message) };
-    super::update::request(model, pending, |id| {
-        huddle_shared::ClientFrame::InviteToRoom(InviteToRoom { id, acting: Some(acting), room: group, who })
-    })
-}
-
-fn prompt(model: &mut Model, index: usize, key: &ConvKey, text: String, kind: PromptKind) {
-    let at = model.now;
-    if let Some(h) = model.handles.get_mut(index) {
-        let c = h.conversation_mut(key);
-        c.lines.push(LogLine::Prompt { at, text, kind, answer: None });
-        c.scroll = 0;
-    }
-}
-
-/// The start of a message, on one line, for a prompt.
-fn preview(body: &str) -> String {
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() > 60 { format!("{}…", flat.chars().take(59).collect::<String>()) } else { flat }
 }

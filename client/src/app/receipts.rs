@@ -16,7 +16,7 @@ use huddle_shared::limits::MAX_READ_IDS;
 use huddle_shared::model::{MessageReceipts, Receipt, ReceiptState};
 use huddle_shared::{Address, ClientFrame, MessageId, Millis};
 
-use super::update::notify;
+use super::notices::notify;
 use super::{Cmd, ConvKey, Conversation, Dialog, Level, LogLine, Model, Screen};
 use crate::net;
 

@@ -13,7 +13,7 @@ pub fn next(model: &mut Model) {
     let start = search.current.unwrap_or(c.lines.len());
     let found = c.lines[..start.min(c.lines.len())].iter().rposition(|line| match line {
         LogLine::Message { body, .. } => body.to_lowercase().contains(&query),
-        LogLine::System { text, .. } | LogLine::Prompt { text, .. } => text.to_lowercase().contains(&query),
+        LogLine::System { text, .. } => text.to_lowercase().contains(&query),
     });
     let total = c.lines.len();
     match found {
@@ -29,7 +29,12 @@ pub fn next(model: &mut Model) {
         }
         None => {
             let text = if search.current.is_some() { "No older matches." } else { "No matches in this conversation." };
-            super::update::notify(model, super::Level::Info, text);
+            super::notices::notify(model, super::Level::Info, text);
         }
     }
+}
+
+/// Opens the in-conversation search bar.
+pub fn start(model: &mut Model) {
+    model.search = Some(super::Search { query: super::input::TextInput::default(), editing: true, current: None });
 }

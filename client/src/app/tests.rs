@@ -122,7 +122,7 @@ impl T {
     fn select(&mut self, peer: &str) {
         let rows = self.model.handle().unwrap().rows();
         let index = rows.iter().position(|r| r.peer() == Some(&addr(peer))).unwrap();
-        self.model.handle_mut().unwrap().selected = index;
+        self.model.handle_mut().unwrap().selected = rows[index].key();
         self.model.focus = Focus::List;
     }
 
@@ -218,101 +218,120 @@ fn login_form_checks_input_then_authenticates() {
 }
 
 #[test]
-fn an_incoming_request_opens_its_dialog_and_accept_and_add_back_answers_it() {
+fn an_incoming_request_waits_as_a_question_and_takes_no_key() {
     let mut t = T::main("bob");
-    t.friends("bob", &[], &["alice"]);
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::FriendRequest { from, .. }) if *from == addr("alice")));
-    t.send(key(KeyCode::Right));
+    t.friends("bob", &[("carol", ShownState::Online)], &["alice"]);
+    assert!(t.model.dialogs.is_empty(), "a question that arrives on its own opens nothing");
+    assert_eq!(t.model.questions.len(), 1);
+    // bob was typing to carol: his keys and his Enter are his message's.
+    t.select("carol");
+    t.send(key(KeyCode::Enter));
+    t.typed("yes see you");
+    let cmds = t.send(key(KeyCode::Enter));
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::Net(Command::Message(m)) if m.body == "yes see you")));
+    assert!(T::requests(&cmds).is_empty(), "no answer was sent");
+    // He opens it when he chooses; the highlighted answer is Later, so Enter alone answers nothing.
+    t.send(alt('q'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!("{:?}", t.model.dialogs) };
+    assert_eq!(c.choices[c.selected].label, "Later");
+    t.send(key(KeyCode::Left));
+    t.send(key(KeyCode::Left));
     let cmds = t.send(key(KeyCode::Enter));
     let sent = T::requests(&cmds);
     assert!(
         matches!(&sent[..], [(_, ClientFrame::AnswerRequest(AnswerRequest { answer: RequestAnswer::AcceptMutual, from, .. }))] if *from == addr("alice"))
     );
     assert!(t.model.dialogs.is_empty());
+    assert!(t.model.questions.is_empty());
     // The same pending request, pushed again, does not ask twice.
     t.friends("bob", &[], &["alice"]);
-    assert!(t.model.dialogs.is_empty());
+    assert!(t.model.questions.is_empty());
 }
 
 #[test]
-fn later_keeps_the_request_and_enter_on_it_asks_again() {
+fn later_keeps_the_question_and_enter_on_its_row_asks_again() {
     let mut t = T::main("bob");
     t.friends("bob", &[], &["alice"]);
-    for _ in 0..3 {
-        t.send(key(KeyCode::Right));
-    }
+    t.send(alt('q'));
     assert!(T::requests(&t.send(key(KeyCode::Enter))).is_empty(), "Later sends nothing");
+    assert_eq!(t.model.questions.len(), 1, "and the question still waits");
     t.select("alice");
     t.send(key(KeyCode::Enter));
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::FriendRequest { .. })));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::Confirm(c)) if c.title == "Friend request"));
 }
 
 #[test]
-fn deleting_is_three_plain_steps() {
+fn deleting_asks_once_with_the_steps_as_answers_and_cancel_first() {
     let mut t = T::main("alice");
     t.friends("alice", &[("bob", ShownState::Online)], &[]);
     t.select("bob");
-    t.send(key(KeyCode::Char('d')));
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteConfirm { .. })));
-    let sent = T::requests(&t.send(key(KeyCode::Char('y'))));
+    t.send(alt('k'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!() };
+    assert_eq!(c.choices[c.selected].label, "Cancel");
+    assert!(T::requests(&t.send(key(KeyCode::Enter))).is_empty(), "Enter alone deletes nobody");
+    // Delete, tell bob, and ask bob to delete us too: the notice follows the relay's answer by itself.
+    t.send(alt('k'));
+    for _ in 0..3 {
+        t.send(key(KeyCode::Right));
+    }
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
     let [(id, ClientFrame::DeleteFriend(DeleteFriend { friend, .. }))] = &sent[..] else { panic!("{sent:?}") };
     assert_eq!(*friend, addr("bob"));
-    t.ok(*id);
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteNotify { .. })), "step 2 after the relay deleted");
-    t.send(key(KeyCode::Enter));
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteAsk { .. })));
-    let sent = T::requests(&t.send(key(KeyCode::Char('n'))));
+    let sent = T::requests(&t.ok(*id));
     assert!(
-        matches!(&sent[..], [(_, ClientFrame::NotifyDeletion(NotifyDeletion { ask_delete: false, .. }))]),
-        "No at step 3 sends only the notice"
+        matches!(&sent[..], [(_, ClientFrame::NotifyDeletion(NotifyDeletion { ask_delete: true, to, .. }))] if *to == addr("bob"))
     );
+    assert!(t.model.dialogs.is_empty(), "no further dialog opens on its own");
 
-    // No at step 2 ends quietly.
+    // Deleting quietly tells nobody.
     t.friends("alice", &[("carol", ShownState::Online)], &[]);
     t.select("carol");
-    t.send(key(KeyCode::Char('d')));
-    let sent = T::requests(&t.send(key(KeyCode::Char('y'))));
-    t.ok(sent[0].0);
-    assert!(T::requests(&t.send(key(KeyCode::Char('n')))).is_empty());
+    t.send(alt('k'));
+    t.send(key(KeyCode::Right));
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
+    assert!(T::requests(&t.ok(sent[0].0)).is_empty());
     assert!(t.model.dialogs.is_empty());
 }
 
 #[test]
-fn a_deletion_request_is_answered_inline_in_another_conversation() {
+fn a_deletion_request_waits_while_typing_and_is_answered_when_opened() {
     let mut t = T::main("bob");
     t.friends("bob", &[("alice", ShownState::Offline), ("carol", ShownState::Online)], &[]);
     t.select("carol");
     t.send(key(KeyCode::Enter));
     assert_eq!(t.model.handle().unwrap().open, Some(dm("carol")));
+    t.typed("y");
     let item = StreamItem {
         seq: 3,
         at: 5,
         body: ItemBody::Event { event: Event::DeletionNotice { peer: addr("alice"), asks_delete: true } },
     };
     t.net(net::Event::Item { acting: addr("bob"), item });
-    let prompt = t.lines("carol").into_iter().find(|l| matches!(l, LogLine::Prompt { .. }));
-    let Some(LogLine::Prompt { text, answer: None, .. }) = prompt else { panic!("{:?}", t.lines("carol")) };
-    assert_eq!(text, "alice deleted you from their friend list and asks you to delete alice from yours. Delete? [y/n]");
+    assert!(t.model.dialogs.is_empty());
     assert!(
         t.lines("alice")
             .iter()
             .any(|l| matches!(l, LogLine::System { text, .. } if text.contains("asks you to delete")))
     );
-    // Typing in the carol conversation is not answering; Alt-y is.
-    t.typed("y");
-    assert_eq!(t.model.input.text(), "y");
-    let sent = T::requests(&t.send(alt('y')));
+    // The Enter that follows sends what was typed.
+    t.typed("es, lunch");
+    let cmds = t.send(key(KeyCode::Enter));
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::Net(Command::Message(m)) if m.body == "yes, lunch")));
+    assert!(T::requests(&cmds).is_empty());
+    t.send(alt('q'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!() };
+    assert_eq!(c.text, "alice deleted you from their friend list and asks you to delete alice from yours.");
+    t.send(key(KeyCode::Left));
+    t.send(key(KeyCode::Left));
+    let sent = T::requests(&t.send(key(KeyCode::Enter)));
     assert!(
         matches!(&sent[..], [(_, ClientFrame::AnswerDeletion(AnswerDeletion { answer: DeletionAnswer::Confirm, from, .. }))] if *from == addr("alice"))
     );
-    assert!(matches!(
-        t.lines("carol").iter().find(|l| matches!(l, LogLine::Prompt { .. })),
-        Some(LogLine::Prompt { answer: Some(_), .. })
-    ));
+    assert!(t.model.questions.is_empty());
 }
 
 #[test]
-fn a_refusal_offers_to_ask_again() {
+fn a_refusal_offers_to_ask_again_as_a_question() {
     let mut t = T::main("alice");
     let item = StreamItem {
         seq: 4,
@@ -325,9 +344,10 @@ fn a_refusal_offers_to_ask_again() {
             .iter()
             .any(|l| matches!(l, LogLine::System { text, .. } if text == "bob kept you on their list."))
     );
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::AskAgain { .. })));
-    let sent = T::requests(&t.send(key(KeyCode::Enter)));
-    assert!(matches!(&sent[..], [(_, ClientFrame::NotifyDeletion(NotifyDeletion { ask_delete: true, .. }))]));
+    assert!(t.model.dialogs.is_empty());
+    t.send(alt('q'));
+    assert!(T::requests(&t.send(key(KeyCode::Enter))).is_empty(), "the first answer is not to ask");
+    assert!(t.model.questions.is_empty(), "that answered it");
 }
 
 #[test]
@@ -423,7 +443,7 @@ fn failures_are_sentences() {
         matches!(t.lines("bob").last(), Some(LogLine::Message { delivery: Delivery::Failed(reason), .. }) if *reason == text)
     );
     assert_eq!(t.model.notice.as_ref().map(|n| n.text.clone()), Some(text));
-    // A refused friend request reopens the form with the reason.
+    // A refused friend request is a sentence naming who it was for; no form opens under the person's keys.
     t.send(key(KeyCode::Esc));
     t.typed("/add zed hi");
     let sent = T::requests(&t.send(key(KeyCode::Enter)));
@@ -436,9 +456,9 @@ fn failures_are_sentences() {
             "zed@localhost cannot be reached from your handle.",
         ),
     });
-    assert!(
-        matches!(t.model.dialogs.front(), Some(Dialog::AddFriend { error: Some(e), .. }) if e.contains("cannot be reached"))
-    );
+    assert!(t.model.dialogs.is_empty());
+    assert!(t.model.notice.as_ref().is_some_and(|n| n.text.contains("zed") && n.text.contains("cannot be reached")));
+    assert!(t.model.notices.iter().any(|n| n.text.contains("zed")), "and it can be read again in the notices");
 }
 
 #[test]
@@ -463,7 +483,9 @@ fn slash_commands_and_completion() {
     t.send(key(KeyCode::Tab));
     assert_eq!(t.model.input.text(), "/del bob ");
     t.send(key(KeyCode::Enter));
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::DeleteConfirm { friend, .. }) if *friend == addr("bob")));
+    assert!(
+        matches!(t.model.dialogs.front(), Some(Dialog::Confirm(c)) if c.title == "Delete friend" && c.text.starts_with("Delete bob"))
+    );
     t.send(key(KeyCode::Esc));
     t.typed("/status away having lunch");
     let sent = T::requests(&t.send(key(KeyCode::Enter)));
@@ -479,7 +501,7 @@ fn slash_commands_and_completion() {
 fn form_dialogs_take_letters_as_text_and_tab_moves_between_fields() {
     let mut t = T::main("bob");
     t.model.focus = Focus::List;
-    t.send(key(KeyCode::Char('s')));
+    t.send(alt('s'));
     t.send(key(KeyCode::Right));
     t.send(key(KeyCode::Tab));
     t.typed("lunch, then naps");
@@ -491,7 +513,7 @@ fn form_dialogs_take_letters_as_text_and_tab_moves_between_fields() {
         matches!(&sent[..], [(_, ClientFrame::SetPresence(SetPresence { state: Some(PresenceState::Away), activity: Some(a), .. }))] if a == "lunch, then naps")
     );
     // In the add-friend form, "n" and "y" are letters.
-    t.send(key(KeyCode::Char('a')));
+    t.send(alt('n'));
     t.typed("nyx");
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::AddFriend { handle, .. }) if handle.text() == "nyx"));
 }
@@ -538,17 +560,23 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
 }
 
 #[test]
-fn quitting_with_unsent_messages_asks_first() {
+fn quitting_with_unsent_messages_is_a_question_whose_first_answer_is_to_stay() {
     let mut t = T::main("alice");
     t.friends("alice", &[("bob", ShownState::Online)], &[]);
     t.select("bob");
     t.send(key(KeyCode::Enter));
     t.typed("are you there?");
     t.send(key(KeyCode::Enter));
-    t.send(key(KeyCode::Esc));
-    assert!(t.send(key(KeyCode::Char('q'))).is_empty(), "warned, not quit");
-    assert!(t.model.notice.as_ref().is_some_and(|n| n.text.contains("1 message is not sent yet")));
-    assert!(t.send(key(KeyCode::Char('q'))).iter().any(|c| matches!(c, Cmd::Quit)));
+    assert!(t.send(ctrl('c')).is_empty(), "asked, not quit");
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!() };
+    assert_eq!(c.text, "1 message is not sent yet and would be lost if you quit now.");
+    assert!(t.send(ctrl('c')).is_empty(), "pressing quit again does not answer the question");
+    assert_eq!(t.model.dialogs.len(), 1);
+    assert!(t.send(key(KeyCode::Enter)).is_empty(), "Enter stays");
+    assert!(!t.model.quit);
+    t.send(ctrl('c'));
+    t.send(key(KeyCode::Right));
+    assert!(t.send(key(KeyCode::Enter)).iter().any(|c| matches!(c, Cmd::Quit)));
 }
 
 #[test]
@@ -600,14 +628,18 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     assert_eq!(t.model.typing_here(), None, "it fades");
 }
 
+mod consent;
+
 mod groups;
+
+mod intents;
 
 mod receipts;
 
 #[test]
 fn help_scrolls_with_the_arrows_and_closes_with_any_other_key() {
     let mut t = T::main("alice");
-    t.send(key(KeyCode::Char('?')));
+    t.send(key(KeyCode::F(1)));
     assert!(t.model.help);
     t.send(key(KeyCode::Down));
     t.send(key(KeyCode::PageDown));

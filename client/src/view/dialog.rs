@@ -1,6 +1,6 @@
-//! Modal dialogs, centred over the main screen: friend requests, the deletion steps, adding a friend, nickname and
-//! note, status, blocking, switching handles. The wording of the deletion steps is fixed and plain on purpose: each
-//! step says exactly what will happen to whom.
+//! Modal dialogs, centred over the main screen: a question with its answers (friend requests, deletion, blocking,
+//! invitations, promotion, quitting), adding a friend, nickname and note, status, switching handles, a new group,
+//! receipts. The wording of each question is in `app::confirm`; every answer says exactly what it does to whom.
 
 use huddle_shared::Address;
 use huddle_shared::model::{PresenceState, ShownState};
@@ -23,56 +23,22 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
     let wu = usize::from(w);
     // The name the user knows the person by: their nickname on the active handle's list, else the handle.
     let name = |a: &Address| clean(&model.handle().map_or_else(|| short(a), |hv| hv.name_of(a)), false);
-    let yes_no_hints =
-        [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "confirm"), (h.cancel.as_str(), "cancel")];
     let mut c = Content::default();
-    let yes_no = |c: &mut Content, title: &str, question: String, yes: bool| {
-        c.para(&question, s.dialog, wu);
-        c.blank();
-        c.lines.extend(buttons(&["Yes", "No"], usize::from(!yes), wu, look));
-        c.blank();
-        c.lines.extend(hint_lines(&yes_no_hints, wu, look));
-        title.to_owned()
-    };
     let title = match dialog {
-        Dialog::FriendRequest { from, greeting, selected } => {
-            c.para(&format!("{} wants to be your friend.", clean(&from.to_string(), false)), s.dialog, wu);
-            if let Some(greeting) = greeting.as_deref().filter(|g| !g.is_empty()) {
+        Dialog::Confirm(confirm) => {
+            c.para(&clean(&confirm.text, false), s.dialog, wu);
+            if let Some(quote) = confirm.quote.as_deref() {
                 c.blank();
-                c.para(&format!("“{}”", clean(greeting, true)), s.dialog.add_modifier(Modifier::ITALIC), wu);
+                c.para(&format!("“{}”", clean(quote, true)), s.dialog.add_modifier(Modifier::ITALIC), wu);
             }
             c.blank();
-            c.lines.extend(buttons(&Dialog::REQUEST_CHOICES, *selected, wu, look));
+            let labels: Vec<&str> = confirm.choices.iter().map(|c| c.label.as_str()).collect();
+            c.lines.extend(buttons(&labels, confirm.selected, wu, look));
             c.blank();
             let pairs =
-                [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "answer"), (h.cancel.as_str(), "later")];
+                [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "answer"), (h.cancel.as_str(), "close")];
             c.lines.extend(hint_lines(&pairs, wu, look));
-            "Friend request".to_owned()
-        }
-        Dialog::DeleteConfirm { friend, yes } => {
-            let n = name(friend);
-            yes_no(&mut c, "Delete friend", format!("Delete {n} from your friend list?"), *yes)
-        }
-        Dialog::DeleteNotify { friend, yes } => {
-            let n = name(friend);
-            yes_no(&mut c, "Deleted", format!("{n} was deleted. Tell {n}?"), *yes)
-        }
-        Dialog::DeleteAsk { friend, yes } => {
-            let n = name(friend);
-            let q = format!("{n} may still have you on their list. Ask {n} to delete you too?");
-            yes_no(&mut c, "Ask to delete", q, *yes)
-        }
-        Dialog::AskAgain { friend, yes } => {
-            let n = name(friend);
-            yes_no(&mut c, "Ask again", format!("{n} kept you on their list. Ask again?"), *yes)
-        }
-        Dialog::Block { target, block, yes } => {
-            let n = name(target);
-            if *block {
-                yes_no(&mut c, "Block", format!("Block {n}? They will not be able to reach you."), *yes)
-            } else {
-                yes_no(&mut c, "Unblock", format!("Unblock {n}?"), *yes)
-            }
+            confirm.title.clone()
         }
         Dialog::AddFriend { field, handle, greeting, error } => {
             c.para(
@@ -160,27 +126,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
             c.lines.extend(hint_lines(&pairs, wu, look));
             "Switch handle".to_owned()
         }
-        Dialog::GroupInvite { invite, selected } => {
-            let what = match &invite.title {
-                Some(t) => format!("the group “{}”", clean(t, false)),
-                None => "a group".to_owned(),
-            };
-            c.para(&format!("{} invites you to {what}.", name(&invite.by)), s.dialog, wu);
-            c.blank();
-            c.lines.extend(buttons(&Dialog::INVITE_CHOICES, *selected, wu, look));
-            c.blank();
-            let pairs =
-                [(h.choose_button.as_str(), "choose"), (h.submit.as_str(), "answer"), (h.cancel.as_str(), "later")];
-            c.lines.extend(hint_lines(&pairs, wu, look));
-            "Group invitation".to_owned()
-        }
         Dialog::Receipts { key, message_id } => {
             receipts(&mut c, model, key, message_id, wu, look);
             "Receipts".to_owned()
-        }
-        Dialog::LeaveGroup { group, yes } => {
-            let n = clean(&model.handle().map_or_else(|| "the group".to_owned(), |hv| hv.group_name(group)), false);
-            yes_no(&mut c, "Leave group", format!("Leave {n}? You will get no more of its messages."), *yes)
         }
         Dialog::NewGroup { field, members, title, error } => {
             c.para("Who should be in it? Friends' handles, separated by spaces.", s.dialog, wu);

@@ -58,10 +58,31 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, rows: &[Row], look: &L
     };
     let w = usize::from(inner.width);
     let height = usize::from(inner.height);
-    let selected = h.selected.min(rows.len().saturating_sub(1));
-    let range = window(rows.len(), selected, height);
-    let mut lines: Vec<Line<'static>> =
-        range.clone().map(|i| row_line(h, &rows[i], model.now, w, i == selected, look)).collect();
+    // The highlight is on the row that shows what was highlighted, wherever the list's order put it.
+    let selected = crate::app::selected_index(h, rows);
+    let range = window(rows.len(), selected.unwrap_or(h.selected_hint).min(rows.len().saturating_sub(1)), height);
+    let numbered = h.numbered();
+    let mut lines: Vec<Line<'static>> = range
+        .clone()
+        .map(|i| {
+            let number = rows[i].conv_key().and_then(|k| numbered.iter().position(|n| *n == k)).map(|n| n + 1);
+            let muted = rows[i].conv_key().is_some_and(|k| h.muted.contains(&k));
+            let mut line = row_line(h, &rows[i], model.now, w.saturating_sub(2), Some(i) == selected, look);
+            // Alt-1…9 go to the numbered conversations.
+            let mut prefix = match number {
+                Some(n) => Span::styled(format!("{n} "), s.hint),
+                None => Span::raw("  "),
+            };
+            if Some(i) == selected {
+                prefix.style = prefix.style.patch(s.selected);
+            }
+            line.spans.insert(0, prefix);
+            if muted {
+                line.spans.push(Span::styled(" muted", s.hint));
+            }
+            line
+        })
+        .collect();
     if h.friends.entries.is_empty() && h.friends.requests_in.is_empty() && h.friends.requests_out.is_empty() {
         // A new account: say what to do instead of showing two empty sections only.
         lines.push(Line::default());
@@ -81,6 +102,7 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
                 Section::Groups => "Groups",
                 Section::Online => "Online",
                 Section::Offline => "Offline",
+                Section::Archived => "Archived",
             };
             (vec![Span::styled(format!("{name} ({n})"), s.section)], None)
         }

@@ -10,7 +10,7 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 19] = [
+pub const COMMANDS: [(&str, &str); 23] = [
     ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
@@ -27,6 +27,10 @@ pub const COMMANDS: [(&str, &str); 19] = [
     ("/kick NAME", "remove from the group"),
     ("/share [N]", "send N earlier lines"),
     ("/confirm TEXT", "send, asking for receipts"),
+    ("/mute", "mute or unmute this chat"),
+    ("/close", "close this chat (archive a group)"),
+    ("/answer", "open a question waiting for you"),
+    ("/notices", "every notice of this session"),
     ("/logout", "log out"),
     ("/quit", "quit Huddle"),
     ("/help", "this help"),

@@ -20,7 +20,7 @@ use super::time::{ago, date};
 pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<Line<'static>>> {
     let s = &look.styles;
     let h = model.handle()?;
-    let row = rows.get(h.selected.min(rows.len().saturating_sub(1)))?;
+    let row = rows.get(crate::app::selected_index(h, rows)?)?;
     let mut out: Vec<Line<'static>> = Vec::new();
     let para = |out: &mut Vec<Line<'static>>, text: &str, style: Style| {
         out.extend(wrap(Vec::new(), &[Span::styled(clean(text, true), style)], 0, w));

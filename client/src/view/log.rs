@@ -16,7 +16,7 @@ use huddle_shared::Address;
 use crate::app::receipts::Tracking;
 use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
 
-use super::look::{Hints, Look, Styles};
+use super::look::{Look, Styles};
 use super::text::{clean, highlight, pad, truncate, width, wrap};
 use super::time::{clock, day, weekday_date};
 
@@ -36,8 +36,10 @@ pub struct LogCtx<'a> {
     pub names: HashMap<Address, String>,
     /// Receipts of our messages, by message id.
     pub receipts: Option<&'a BTreeMap<huddle_shared::MessageId, Tracking>>,
-    /// Keys shown after an unanswered prompt, e.g. `[y/N]`.
-    pub answer_hint: String,
+    /// The "new" marker goes above this line.
+    pub new_from: Option<usize>,
+    /// Whose conversation it is: messages naming this handle are highlighted.
+    pub me: Option<&'a crate::app::HandleView>,
     pub history: HistoryState,
     /// The search query to highlight, if searching.
     pub query: Option<String>,
@@ -92,6 +94,9 @@ pub fn visible_rows(lines: &[LogLine], ctx: &LogCtx<'_>, width: usize, height: u
     while acc.len() < need && i > 0 {
         i -= 1;
         acc.extend(entry_rows(ctx, lines, i, width).into_iter().rev());
+        if ctx.new_from == Some(i) {
+            acc.push(marker(width, ctx.styles));
+        }
         if starts_day(lines, i) {
             acc.push(separator(lines[i].at(), width, ctx.styles));
         }
@@ -147,6 +152,29 @@ fn separator(at: huddle_shared::Millis, w: usize, s: &Styles) -> Line<'static> {
     Line::from(Span::styled(format!("{}{label}{}", "─".repeat(left), "─".repeat(right)), s.day_separator))
 }
 
+/// `──── new ────`: the first unread line is below it.
+fn marker(w: usize, s: &Styles) -> Line<'static> {
+    let label = " new ";
+    if w < 9 {
+        return Line::from(Span::styled(truncate(label.trim(), w), s.new_marker));
+    }
+    let left = (w - 5) / 2;
+    Line::from(Span::styled(format!("{}{label}{}", "─".repeat(left), "─".repeat(w - 5 - left)), s.new_marker))
+}
+
+/// A person's colour in a group: the same every time (a hash of the address picks it from the palette).
+fn nick_style(s: &Styles, base: Style, from: &Address) -> Style {
+    if s.nick_colors.is_empty() {
+        return base;
+    }
+    // FNV-1a: stable across runs and builds, unlike the std hasher.
+    let hash = from
+        .to_string()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    base.fg(s.nick_colors[(hash % s.nick_colors.len() as u64) as usize])
+}
+
 /// What lies above the oldest line held.
 fn history_rows(ctx: &LogCtx<'_>, empty: bool, w: usize) -> Vec<Line<'static>> {
     let text = match (&ctx.history, empty) {
@@ -171,7 +199,11 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
             let (label, label_style, body_style) = match (own, delivery) {
                 (true, Delivery::Pending) => ("me".to_owned(), s.own_message, s.pending),
                 (true, _) => ("me".to_owned(), s.own_message, s.own_message),
-                (false, _) => (truncate(&ctx.sender(from), name_w), s.peer_message, s.peer_message),
+                (false, _) => {
+                    let mention = ctx.me.is_some_and(|h| crate::app::notify::mentions(h, body));
+                    let name_style = if ctx.group { nick_style(s, s.peer_message, from) } else { s.peer_message };
+                    (truncate(&ctx.sender(from), name_w), name_style, if mention { s.mention } else { s.peer_message })
+                }
             };
             let label = format!("{label}{}", pad(width(&label), name_w));
             let prefix = vec![
@@ -205,31 +237,12 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
             let prefix = vec![stamp, Span::raw(" "), Span::styled(glyph, style)];
             wrap(prefix, &ctx.body(&clean(text, true), style), hanging_indent(8, w), w)
         }
-        LogLine::Prompt { text, answer, .. } => {
-            let prefix = vec![stamp, Span::raw(" "), Span::styled("? ", s.prompt)];
-            let mut body = ctx.body(&clean(text, true), s.prompt);
-            match answer {
-                Some(answer) => body.push(Span::styled(format!(" — {}", clean(answer, false)), s.system)),
-                None => body.push(Span::styled(format!(" {}", ctx.answer_hint), s.prompt.add_modifier(Modifier::BOLD))),
-            }
-            wrap(prefix, &body, hanging_indent(8, w), w)
-        }
     }
 }
 
 /// Indent continuation rows under the text when there is room for it, else start them at the edge.
 fn hanging_indent(indent: usize, w: usize) -> usize {
     if w >= indent + MIN_TEXT_W { indent } else { 0 }
-}
-
-/// The `[y/N]` after unanswered prompts: the typing variant while the input has the keyboard, because there plain
-/// letters go into the message.
-pub fn answer_hint(hints: &Hints, typing: bool) -> String {
-    if typing {
-        format!("[{}/{}]", hints.answer_yes_typing, hints.answer_no_typing)
-    } else {
-        format!("[{}/{}]", hints.answer_yes, hints.answer_no)
-    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
@@ -284,7 +297,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         group: key.room().is_some(),
         names,
         receipts,
-        answer_hint: answer_hint(&look.hints, model.focus == Focus::Input),
+        new_from: h.conversations.get(key).and_then(|c| c.new_from),
+        me: Some(h),
         history,
         query: model.search.as_ref().map(|q| q.query.text().to_owned()),
         current: model.search.as_ref().and_then(|q| q.current),

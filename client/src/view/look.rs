@@ -57,6 +57,13 @@ pub struct Styles {
     pub dialog_selected: Style,
     pub day_separator: Style,
     pub search_match: Style,
+    /// Messages that name you.
+    pub mention: Style,
+    /// The "new" line above the first unread message.
+    pub new_marker: Style,
+    /// Colours for other people's names in groups, one per person (chosen by a hash of the address, so a person
+    /// keeps their colour); empty: names take `peer_message`.
+    pub nick_colors: Vec<Color>,
 }
 
 impl Default for Styles {
@@ -89,6 +96,20 @@ impl Default for Styles {
             dialog_selected: Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD),
             day_separator: fg(Color::DarkGray),
             search_match: Style::new().fg(Color::Black).bg(Color::Yellow),
+            mention: fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            new_marker: fg(Color::Red),
+            nick_colors: vec![
+                Color::Green,
+                Color::Yellow,
+                Color::Blue,
+                Color::Magenta,
+                Color::Cyan,
+                Color::LightRed,
+                Color::LightGreen,
+                Color::LightBlue,
+                Color::LightMagenta,
+                Color::LightCyan,
+            ],
         }
     }
 }
@@ -123,6 +144,9 @@ impl Styles {
             dialog_selected: m(Modifier::REVERSED | Modifier::BOLD),
             day_separator: m(Modifier::DIM),
             search_match: m(Modifier::REVERSED | Modifier::UNDERLINED),
+            mention: m(Modifier::BOLD | Modifier::UNDERLINED),
+            new_marker: m(Modifier::BOLD),
+            nick_colors: Vec::new(),
         }
     }
 }
@@ -138,12 +162,12 @@ pub struct Hints {
     pub status: String,
     pub handle: String,
     pub quit: String,
-    /// Answering an inline prompt while the list or log has the keyboard.
-    pub answer_yes: String,
-    pub answer_no: String,
-    /// Answering an inline prompt while typing (plain letters would go into the message).
-    pub answer_yes_typing: String,
-    pub answer_no_typing: String,
+    /// Open the oldest question waiting.
+    pub question: String,
+    /// Show the notices view.
+    pub notices: String,
+    /// Go to the next conversation.
+    pub switch: String,
     /// Open the selected conversation.
     pub open: String,
     pub send: String,
@@ -171,23 +195,22 @@ impl Default for Hints {
     fn default() -> Self {
         let s = |v: &str| v.to_owned();
         let mut hints = Self {
-            help: s("?"),
-            add: s("a"),
-            delete: s("d"),
-            block: s("b"),
-            note: s("n"),
-            status: s("s"),
-            handle: s("h"),
-            quit: s("q"),
-            answer_yes: s("y"),
-            answer_no: s("N"),
-            answer_yes_typing: s("Alt-y"),
-            answer_no_typing: s("Alt-n"),
+            help: s("F1"),
+            add: s("Alt-n"),
+            delete: s("Alt-k"),
+            block: s("F9"),
+            note: s("Alt-e"),
+            status: s("Alt-s"),
+            handle: s("Alt-h"),
+            quit: s("Ctrl-c"),
+            question: s("Alt-q"),
+            notices: s("Alt-l"),
+            switch: s("Alt-↓"),
             open: s("Enter"),
             send: s("Enter"),
             focus: s("Tab"),
-            search: s("/"),
-            info: s("i"),
+            search: s("Ctrl-f"),
+            info: s("Alt-i"),
             next_field: s("Tab"),
             choose: s("↑/↓"),
             choose_button: s("←/→"),
@@ -207,19 +230,18 @@ impl Hints {
     pub fn default_help_lines(&self) -> Vec<(String, String)> {
         [
             (self.focus.as_str(), "next pane: list, chat, input"),
-            (self.choose.as_str(), "move in the list; scroll the chat"),
+            (self.switch.as_str(), "next conversation"),
             ("PgUp/PgDn", "scroll the chat by a page"),
             (self.open.as_str(), "open the chat; send"),
+            (self.question.as_str(), "open a question waiting for you"),
+            (self.notices.as_str(), "every notice of this session"),
             (self.add.as_str(), "add a friend"),
-            (self.delete.as_str(), "delete the selected friend"),
+            (self.delete.as_str(), "delete the highlighted friend"),
             (self.block.as_str(), "block or unblock"),
             (self.note.as_str(), "nickname and private note"),
             (self.status.as_str(), "your status and activity"),
             (self.handle.as_str(), "switch handle"),
             (self.info.as_str(), "show or hide the info panel"),
-            ("g", "start a group"),
-            ("m", "show or hide a group's members"),
-            ("r", "who received your messages (in the chat)"),
             (self.search.as_str(), "search the chat"),
             (self.help.as_str(), "show or hide this help"),
             (self.quit.as_str(), "quit"),

@@ -7,7 +7,7 @@
 //! - `welcome`, `login`: the screens before the main one.
 //! - `friends` (left pane: requests, groups, friends), `info` (the selected row; also a group's member panel), `log`
 //!   (the conversation), `input`, `status` (last line): the main screen.
-//! - `dialog`, `help`: overlays drawn over the main screen.
+//! - `dialog`, `help`, `notices`: overlays drawn over the main screen.
 //! - `form` (boxes, fields, buttons), `text` (measuring and wrapping by terminal cells), `time` (UTC dates): helpers.
 //!
 //! Long lists are never drawn whole: the friend list shows a window around the selection and the log wraps from the
@@ -22,6 +22,7 @@ mod input;
 mod log;
 mod login;
 pub mod look;
+mod notices;
 mod status;
 mod text;
 mod time;
@@ -154,13 +155,17 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
 
     // Overlays last, over everything; the cursor belongs to the topmost thing being typed into. What lies behind
     // a modal is dimmed, so text cut off at the modal's edge reads as background, not as part of the dialog.
-    if model.help || !model.dialogs.is_empty() {
+    if model.help || model.notices_view.is_some() || !model.dialogs.is_empty() {
         frame
             .buffer_mut()
             .set_style(body, ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM));
     }
     if model.help {
         help::draw(frame, body, look, model.help_scroll);
+        return None;
+    }
+    if let Some(scroll) = model.notices_view {
+        notices::draw(frame, body, model, look, scroll);
         return None;
     }
     if let Some(dialog) = model.dialogs.front() {

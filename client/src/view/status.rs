@@ -33,6 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     // Then groups in order of importance, each after a separator.
     let mut groups: Vec<Span<'static>> = Vec::new();
     if model.screen == Screen::Main {
+        // Questions wait here until the person opens them; they never take the keyboard themselves.
+        let questions = model.questions.len();
+        if questions > 0 {
+            let what = if questions == 1 { "1 question".to_owned() } else { format!("{questions} questions") };
+            groups.push(Span::styled(format!("{what} — {} to answer", look.hints.question), on(s.prompt)));
+        }
         if let Some(h) = model.handle() {
             let mut me = h.address.to_string();
             let state = match h.state {

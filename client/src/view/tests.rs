@@ -13,10 +13,11 @@ use ratatui::layout::Position;
 use ratatui::style::Color;
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::confirm;
 use crate::app::input::TextInput;
 use crate::app::{
     ConvKey, Conversation, Delivery, Dialog, Focus, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode,
-    Model, Notice, PromptKind, Screen, Search, SystemKind, WelcomeForm,
+    Model, Notice, Question, QuestionAbout, RowKey, Screen, Search, SystemKind, WelcomeForm,
 };
 use crate::net::ConnState;
 
@@ -89,12 +90,11 @@ fn bob_lines() -> Vec<LogLine> {
     let yesterday = NOW - DAY;
     vec![
         system(yesterday - 30 * MIN, "bob accepted your friend request", SystemKind::Info),
-        LogLine::Prompt {
-            at: yesterday - 25 * MIN,
-            text: "dave deleted you from their friend list and asks you to delete dave from yours. Delete?".to_owned(),
-            kind: PromptKind::DeletionRequest { peer: addr("dave") },
-            answer: Some("Yes, dave was deleted".to_owned()),
-        },
+        system(
+            yesterday - 25 * MIN,
+            "dave deleted you from their friend list and asks you to delete dave from yours.",
+            SystemKind::Info,
+        ),
         msg(yesterday - 20 * MIN, "bob", false, "hey! are you coming to the climbing gym tomorrow?", Delivery::Stored),
         msg(yesterday - 18 * MIN, "sam", true, "yes, around 10", Delivery::Stored),
         msg(
@@ -107,13 +107,11 @@ fn bob_lines() -> Vec<LogLine> {
         ),
         msg(NOW - 5 * HOUR + MIN, "sam", true, "好的！明日見よう 🎉🧗 see you there", Delivery::Stored),
         system(NOW - 4 * HOUR, "bob is now away", SystemKind::Presence),
-        LogLine::Prompt {
-            at: NOW - 32 * MIN,
-            text: "alice deleted you from their friend list and asks you to delete alice from yours. Delete?"
-                .to_owned(),
-            kind: PromptKind::DeletionRequest { peer: addr("alice") },
-            answer: None,
-        },
+        system(
+            NOW - 32 * MIN,
+            "alice deleted you from their friend list and asks you to delete alice from yours.",
+            SystemKind::Info,
+        ),
         msg(
             NOW - 10 * MIN,
             "sam",
@@ -159,7 +157,7 @@ fn sam() -> HandleView {
     ]);
     h.open = Some(ConvKey::Direct(addr("bob")));
     // Rows: Requests header, alice, dana, Online header, carol (unread first), bob, ...: select bob.
-    h.selected = 5;
+    h.selected = Some(RowKey::Friend(addr("bob")));
     h
 }
 
@@ -361,8 +359,8 @@ fn group_model() -> Model {
             created_at: NOW - DAY,
         },
     );
+    h.selected = Some(RowKey::Group(key.room().cloned().unwrap()));
     h.open = Some(key);
-    h.selected = 4;
     m.typing = vec![crate::app::Typing {
         acting: addr("sam").handle,
         from: addr("carol"),
@@ -395,19 +393,52 @@ fn help_overlay() {
 
 #[test]
 fn dialogs() {
+    let m = main_model();
+    let h = &m.handles[0];
+    let acting = h.address.handle.clone();
+    let question = |about: QuestionAbout| confirm::for_question(h, &about);
+    let message = |from: &str, body: &str| huddle_shared::model::Message {
+        id: "m9".into(),
+        room: room("dm.x"),
+        from: addr(from),
+        to: Some(addr("sam")),
+        body: body.into(),
+        sent_at: NOW,
+        client_msg_id: "c9".into(),
+        receipts: false,
+    };
+    let mut quit = confirm::quit_with_unsent(&m);
+    quit.text = "2 messages are not sent yet and would be lost if you quit now.".into();
     let cases = [
         (
             "dialog_friend_request",
-            Dialog::FriendRequest {
+            Dialog::Confirm(Box::new(question(QuestionAbout::FriendRequest {
                 from: addr("alice"),
                 greeting: Some("hi, it's Alice from the climbing gym".into()),
-                selected: 1,
-            },
+            }))),
         ),
-        ("dialog_delete_confirm", Dialog::DeleteConfirm { friend: addr("bob"), yes: false }),
-        ("dialog_delete_notify", Dialog::DeleteNotify { friend: addr("bob"), yes: true }),
-        ("dialog_delete_ask", Dialog::DeleteAsk { friend: addr("bob"), yes: true }),
-        ("dialog_ask_again", Dialog::AskAgain { friend: addr("bob"), yes: false }),
+        ("dialog_delete_confirm", Dialog::Confirm(Box::new(confirm::delete_friend(h, &addr("bob"))))),
+        (
+            "dialog_deletion_request",
+            Dialog::Confirm(Box::new(question(QuestionAbout::DeletionRequest { from: addr("bob") }))),
+        ),
+        ("dialog_ask_again", Dialog::Confirm(Box::new(question(QuestionAbout::AskAgain { friend: addr("bob") })))),
+        (
+            "dialog_promote",
+            Dialog::Confirm(Box::new(question(QuestionAbout::Promote {
+                with: addr("bob"),
+                message: message("carol", "are you two at the gym? can I come?"),
+            }))),
+        ),
+        (
+            "dialog_share_opening",
+            Dialog::Confirm(Box::new(question(QuestionAbout::ShareOpening {
+                room: room("g-1"),
+                to: addr("bob"),
+                body: "are you two at the gym? can I come?".into(),
+            }))),
+        ),
+        ("dialog_quit", Dialog::Confirm(Box::new(quit))),
         (
             "dialog_add_friend",
             Dialog::AddFriend {
@@ -427,13 +458,56 @@ fn dialogs() {
             },
         ),
         ("dialog_set_status", Dialog::SetStatus { field: 0, state: 1, activity: TextInput::with("lunch") }),
-        ("dialog_block", Dialog::Block { target: addr("frank"), block: true, yes: false }),
-        ("dialog_unblock", Dialog::Block { target: addr("frank"), block: false, yes: true }),
+        ("dialog_block", Dialog::Confirm(Box::new(confirm::block(h, &addr("frank"), true)))),
+        ("dialog_unblock", Dialog::Confirm(Box::new(confirm::block(h, &addr("frank"), false)))),
         ("dialog_switch_handle", Dialog::SwitchHandle { selected: 1 }),
     ];
+    let _ = acting;
     for (name, dialog) in cases {
         snap(name, &with_dialog(dialog));
     }
+}
+
+#[test]
+fn the_notices_view_lists_every_notice_newest_first() {
+    let mut m = main_model();
+    for (i, text) in [
+        "Friend request sent to zoe.",
+        "bob accepted your friend request.",
+        "Your friend request to yan was not sent: there is no handle yan.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let level = if i == 2 { Level::Error } else { Level::Info };
+        m.notices.push_back(Notice { text: (*text).into(), level, at: NOW - (3 - i as i64) * MIN });
+    }
+    m.notices_view = Some(0);
+    snap("notices", &m);
+}
+
+#[test]
+fn waiting_questions_are_counted_in_the_status_bar_and_open_nothing() {
+    let mut m = main_model();
+    let acting = m.handles[0].address.handle.clone();
+    for from in ["yan", "zoe"] {
+        m.questions.push(Question {
+            acting: acting.clone(),
+            at: NOW,
+            about: QuestionAbout::FriendRequest { from: addr(from), greeting: None },
+        });
+    }
+    let screen = render(&m, &Look::default(), 120, 40);
+    assert!(screen.contains("2 questions — Alt-q to answer"), "{screen}");
+}
+
+#[test]
+fn the_new_line_marks_the_first_unread_message() {
+    let mut m = main_model();
+    let c = m.handles[0].conversations.get_mut(&ConvKey::Direct(addr("bob"))).unwrap();
+    // Above bob's long message, the first he sent since sam last looked.
+    c.new_from = Some(4);
+    snap("unread_marker", &m);
 }
 
 #[test]
@@ -470,7 +544,8 @@ fn no_color_look_uses_no_colours() {
     insta::assert_snapshot!("no_color_80x24", render(&m, &look, 80, 24));
     // Check the point of NO_COLOR on every cell, dialogs and overlays included.
     let mut all = vec![m.clone()];
-    all.push(with_dialog(Dialog::FriendRequest { from: addr("alice"), greeting: None, selected: 0 }));
+    let request = QuestionAbout::FriendRequest { from: addr("alice"), greeting: None };
+    all.push(with_dialog(Dialog::Confirm(Box::new(confirm::for_question(&m.handles[0], &request)))));
     let mut help = m.clone();
     help.help = true;
     all.push(help);
@@ -508,7 +583,8 @@ fn cursor_sits_after_wide_characters_in_the_input() {
     m.focus = Focus::List;
     assert_eq!(cursor(&m, 80, 24), None);
     m.focus = Focus::Input;
-    m.dialogs.push_back(Dialog::DeleteConfirm { friend: addr("bob"), yes: true });
+    let question = confirm::delete_friend(&m.handles[0], &addr("bob"));
+    m.dialogs.push_back(Dialog::Confirm(Box::new(question)));
     assert_eq!(cursor(&m, 80, 24), None);
 }
 
@@ -556,7 +632,8 @@ fn log_wraps_only_the_lines_that_fit() {
         group: false,
         names: Default::default(),
         receipts: None,
-        answer_hint: "[y/N]".into(),
+        new_from: None,
+        me: None,
         history: HistoryState::More,
         query: None,
         current: None,
@@ -614,7 +691,7 @@ fn a_long_friend_list_shows_the_window_around_the_selection() {
     h.conversations.clear();
     h.open = None;
     // Row 0 is "Online (0)", row 1 "Offline (1000)", then friend0000...
-    h.selected = 702;
+    h.selected = Some(RowKey::Friend(addr("friend0700")));
     let screen = render(&m, &Look::default(), 80, 24);
     assert!(screen.contains("friend0700"), "{screen}");
     assert!(!screen.contains("friend0000"), "{screen}");

@@ -71,7 +71,7 @@ fn texts(lines: &[LogLine]) -> Vec<String> {
         .iter()
         .map(|l| match l {
             LogLine::Message { from, body, .. } => format!("{}: {body}", from.handle),
-            LogLine::System { text, .. } | LogLine::Prompt { text, .. } => text.clone(),
+            LogLine::System { text, .. } => text.clone(),
         })
         .collect()
 }
@@ -104,7 +104,7 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
             "Your earlier conversation with bob — only you see these lines.",
             "bob: are you coming tonight?",
             "— became a group with carol —",
-            "carol: can I join you two?",
+            "carol wrote to you only: “can I join you two?”",
         ]
     );
     // The bob conversation stays as it was.
@@ -170,31 +170,37 @@ fn promotion_off_leaves_the_message_in_its_own_conversation() {
 }
 
 #[test]
-fn promotion_ask_asks_in_the_conversation_and_acts_on_the_answer() {
+fn promotion_ask_asks_by_a_question_and_acts_on_the_answer() {
     let mut t = chatting_with_bob();
     t.model.chat.promotion = Promotion::Ask;
     let now = t.model.now;
     let cmds = t.net(direct(2, "carol", "alice", "can I join?", now));
     assert!(T::requests(&cmds).is_empty(), "nothing happens before the answer");
-    let last = texts(&t.lines("bob")).pop().unwrap();
-    assert_eq!(last, "carol wrote to you: “can I join?” — make this a group with bob and carol?");
+    assert!(t.model.dialogs.is_empty(), "and the question waits to be opened");
+    assert_eq!(t.model.questions.len(), 1);
     assert_eq!(t.model.handle().unwrap().conversations[&dm("carol")].unread, 1);
 
-    // Typing: Alt-y answers.
-    let cmds = t.send(alt('y'));
-    let asked = T::requests(&cmds);
+    t.send(alt('q'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!() };
+    assert_eq!(c.text, "carol wrote to you while you were talking with bob. Make a group of the three of you?");
+    assert_eq!(c.quote.as_deref(), Some("can I join?"));
+    t.send(key(KeyCode::Left));
+    t.send(key(KeyCode::Left));
+    let asked = T::requests(&t.send(key_enter()));
     assert!(
         matches!(&asked[..], [(_, ClientFrame::CreateGroup(CreateGroup { promoted: true, members, .. }))] if members == &vec![addr("bob"), addr("carol")]),
         "{asked:?}"
     );
 
-    // No keeps them apart.
+    // Keep apart answers it and does nothing.
     let mut t = chatting_with_bob();
     t.model.chat.promotion = Promotion::Ask;
     let now = t.model.now;
     t.net(direct(2, "carol", "alice", "can I join?", now));
-    assert!(T::requests(&t.send(alt('n'))).is_empty());
-    assert!(matches!(t.lines("bob").last(), Some(LogLine::Prompt { answer: Some(a), .. }) if a == "kept apart"));
+    t.send(alt('q'));
+    t.send(key(KeyCode::Left));
+    assert!(T::requests(&t.send(key_enter())).is_empty());
+    assert!(t.model.questions.is_empty());
 }
 
 #[test]
@@ -240,8 +246,9 @@ fn a_fourth_friend_writing_in_a_group_is_added() {
     group.members[3].joined_at = now;
     t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.ok(*id);
+    // What dave wrote went to alice alone: it is shown to her as such, never as a message of the group.
     let lines = texts(&view(&t, &ConvKey::Room(room("g-1"))));
-    assert_eq!(lines.last().map(String::as_str), Some("dave: what are you all up to?"));
+    assert_eq!(lines.last().map(String::as_str), Some("dave wrote to you only: “what are you all up to?”"));
     assert_eq!(t.model.notice.clone().unwrap().text, "dave is in the group now.");
     // A member writing directly is not a newcomer.
     assert!(T::requests(&t.net(direct(5, "bob", "alice", "psst", now))).is_empty());
@@ -335,7 +342,7 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
 }
 
 #[test]
-fn invitations_that_ask_get_a_dialog_and_a_row() {
+fn invitations_that_ask_get_a_question_and_a_row() {
     let mut t = T::main("bob");
     t.friends("bob", &[("alice", ShownState::Online)], &[]);
     let now = t.model.now;
@@ -344,8 +351,12 @@ fn invitations_that_ask_get_a_dialog_and_a_row() {
         acting: addr("bob"),
         item: StreamItem { seq: 1, at: now, body: ItemBody::Event { event } },
     });
-    assert!(matches!(t.model.dialogs.front(), Some(Dialog::GroupInvite { invite, .. }) if invite.room == room("g-9")));
+    assert!(t.model.dialogs.is_empty());
     assert!(t.model.handle().unwrap().rows().iter().any(|r| matches!(r, Row::GroupInvite(i) if i.room == room("g-9"))));
+    t.send(alt('q'));
+    assert!(matches!(t.model.dialogs.front(), Some(Dialog::Confirm(c)) if c.title == "Group invitation"));
+    t.send(key(KeyCode::Left));
+    t.send(key(KeyCode::Left));
     let asked = T::requests(&t.send(key_enter()));
     let [(id, ClientFrame::AnswerRoomInvite(AnswerRoomInvite { room: group, accept: true, .. }))] = &asked[..] else {
         panic!("{asked:?}")
@@ -437,4 +448,92 @@ fn old_messages_brought_in_by_a_sync_make_no_exchange() {
     t.select("bob");
     t.send(key_enter());
     assert!(T::requests(&t.net(direct(2, "carol", "alice", "hi", now))).is_empty());
+}
+
+#[test]
+fn a_draft_stays_with_its_conversation_through_a_promotion() {
+    let mut t = chatting_with_bob();
+    t.typed("just between us: carol is late again");
+    let now = t.model.now;
+    let cmds = t.net(direct(2, "carol", "alice", "hi both", now));
+    let (id, _) = T::requests(&cmds)[0].clone();
+    let group = info("g-1", "alice", &["alice", "bob", "carol"]);
+    t.net(net::Event::Answer { id, frame: ServerFrame::Room { id: Some(id), acting: addr("alice"), room: group } });
+    assert_eq!(t.model.handle().unwrap().open, Some(ConvKey::Room(room("g-1"))));
+    assert_eq!(t.model.input.text(), "", "the private draft is not addressed to the group");
+    // Back in the conversation with bob, the draft is there, and goes to bob alone.
+    t.select("bob");
+    t.send(key_enter());
+    assert_eq!(t.model.input.text(), "just between us: carol is late again");
+    let cmds = t.send(key_enter());
+    let sent = cmds.iter().find_map(|c| match c {
+        Cmd::Net(Command::Message(m)) => Some(m.to.clone()),
+        _ => None,
+    });
+    assert_eq!(sent, Some(net::Target::Direct(addr("bob"))));
+}
+
+#[test]
+fn promotion_reuses_a_group_of_exactly_these_three() {
+    let mut t = in_the_group();
+    // Back to bob alone; carol writes again.
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    t.net(direct(10, "bob", "alice", "still there?", t.model.now));
+    let now = t.model.now;
+    let cmds = t.net(direct(11, "carol", "alice", "me again", now));
+    assert!(T::requests(&cmds).is_empty(), "no second group with the same people");
+    assert_eq!(t.model.handle().unwrap().open, Some(ConvKey::Room(room("g-1"))));
+    assert_eq!(t.model.handle().unwrap().groups.len(), 1);
+}
+
+#[test]
+fn someone_who_left_is_never_added_back_without_a_question() {
+    let mut t = in_the_group();
+    let now = t.model.now;
+    t.net(group_event(5, "alice", "g-1", "carol", RoomChange::Left, now));
+    t.net(net::Event::Push(ServerFrame::Room {
+        id: None,
+        acting: addr("alice"),
+        room: info("g-1", "alice", &["alice", "bob"]),
+    }));
+    let cmds = t.net(direct(6, "carol", "alice", "oops, wrong window", now));
+    assert!(T::requests(&cmds).is_empty(), "carol left: she is not invited back by the setting");
+    assert_eq!(t.model.questions.len(), 1);
+    t.send(alt('q'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!() };
+    assert!(c.text.contains("carol left g-1") || c.text.contains("left"), "{}", c.text);
+    assert_eq!(c.choices[c.selected].label, "Later");
+}
+
+#[test]
+fn the_writer_of_the_opening_message_is_asked_before_the_group_reads_it() {
+    // carol wrote to alice; alice's client made a group of alice, bob and carol.
+    let mut t = T::main("carol");
+    t.friends("carol", &[("alice", ShownState::Online)], &[]);
+    t.select("alice");
+    t.send(key(KeyCode::Enter));
+    t.typed("are you two at the gym?");
+    t.send(key(KeyCode::Enter));
+    let now = t.model.now;
+    t.net(net::Event::Push(ServerFrame::Room {
+        id: None,
+        acting: addr("carol"),
+        room: info("g-1", "alice", &["alice", "bob", "carol"]),
+    }));
+    let created =
+        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true };
+    let cmds = t.net(group_event(3, "carol", "g-1", "alice", created, now));
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::Net(Command::Message(_)))), "nothing is shared unasked");
+    t.send(alt('q'));
+    let Some(Dialog::Confirm(c)) = t.model.dialogs.front() else { panic!("{:?}", t.model.questions) };
+    assert_eq!(c.quote.as_deref(), Some("are you two at the gym?"));
+    assert_eq!(c.choices[c.selected].label, "Keep it private");
+    t.send(key(KeyCode::Right));
+    let cmds = t.send(key_enter());
+    let shared = cmds.iter().find_map(|c| match c {
+        Cmd::Net(Command::Message(m)) => Some((m.to.clone(), m.body.clone())),
+        _ => None,
+    });
+    assert_eq!(shared, Some((net::Target::Room(room("g-1")), "are you two at the gym?".to_owned())));
 }

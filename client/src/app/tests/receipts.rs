@@ -66,7 +66,7 @@ fn confirm_asks_and_the_marks_follow_the_reports() {
 
     // The key lists who has: a dialog on the latest tracked message.
     t.model.focus = Focus::Log;
-    t.send(key(KeyCode::Char('r')));
+    t.send(alt('r'));
     assert!(matches!(t.model.dialogs.front(), Some(Dialog::Receipts { message_id, .. }) if message_id == "m1"));
     t.send(key(KeyCode::Esc));
     assert!(t.model.dialogs.is_empty());

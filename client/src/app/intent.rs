@@ -1,0 +1,109 @@
+//! What the person (or their settings) decided to do, as data: slash commands, forms, answered questions and
+//! automatic promotion all produce an [`Intent`], and `perform.rs` is the one place that acts on it. A
+//! confirmation carries the intent it confirms, complete with the handle it acts as, so answering a question later
+//! — or from another handle — does exactly what was asked.
+
+use huddle_shared::model::{Message, PresenceState, RequestAnswer};
+use huddle_shared::{Address, Handle, RoomId};
+
+use super::ConvKey;
+
+/// What follows a deletion the person confirmed: the steps of mutual deletion, chosen in one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterDelete {
+    /// Nothing: they are not told.
+    Quietly,
+    /// They are told they were deleted.
+    Tell,
+    /// They are told, and asked to delete us too.
+    TellAndAsk,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    SendFriendRequest {
+        acting: Handle,
+        to: Address,
+        greeting: Option<String>,
+    },
+    CancelRequest {
+        acting: Handle,
+        to: Address,
+    },
+    AnswerRequest {
+        acting: Handle,
+        from: Address,
+        answer: RequestAnswer,
+    },
+    DeleteFriend {
+        acting: Handle,
+        friend: Address,
+        then: AfterDelete,
+    },
+    NotifyDeletion {
+        acting: Handle,
+        friend: Address,
+        ask: bool,
+    },
+    AnswerDeletion {
+        acting: Handle,
+        from: Address,
+        confirm: bool,
+    },
+    Block {
+        acting: Handle,
+        target: Address,
+    },
+    Unblock {
+        acting: Handle,
+        target: Address,
+    },
+    SetEntry {
+        acting: Handle,
+        friend: Address,
+        nickname: Option<String>,
+        note: Option<String>,
+    },
+    SetPresence {
+        acting: Handle,
+        state: Option<PresenceState>,
+        activity: Option<String>,
+    },
+    CreateGroup {
+        acting: Handle,
+        members: Vec<Address>,
+        title: Option<String>,
+    },
+    /// Grow the exchange with `with` into a group with `newcomer` (reusing a group of exactly the three if there is
+    /// one). `message`: the newcomer's message that started it, shown to us only.
+    Promote {
+        acting: Handle,
+        with: Address,
+        newcomer: Address,
+        message: Option<Message>,
+    },
+    /// Invite `who` to `group`; `message`: theirs, that made us do it.
+    AddToGroup {
+        acting: Handle,
+        group: RoomId,
+        who: Address,
+        message: Option<Message>,
+    },
+    AnswerInvite {
+        acting: Handle,
+        room: RoomId,
+        accept: bool,
+    },
+    LeaveRoom {
+        acting: Handle,
+        room: RoomId,
+    },
+    /// Send a message (ours, written for this conversation).
+    Send {
+        acting: Handle,
+        key: ConvKey,
+        body: String,
+        receipts: bool,
+    },
+    Quit,
+}
