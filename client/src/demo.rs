@@ -5,7 +5,8 @@
 //! - **ben** is already your friend; he comes online playing FFXI, goes away, comes back. Once you and cy have
 //!   exchanged a few lines he writes to you too — while cy's conversation is open, so Huddle makes it a group of the
 //!   three of you (automatic promotion), where both bots answer. After a while he deletes you and asks you to delete
-//!   him too — the question appears in whatever conversation you have open. If you refuse, he asks once more.
+//!   him too — the question waits, counted in the status bar, until you open it with Alt-q. If you refuse, he asks
+//!   once more.
 //! - **ada** sends you a friend request with a greeting; accept it and she says thanks.
 
 use std::path::Path;
@@ -91,7 +92,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
 
     let (mut me, token) = register(&url, YOU).await?;
     let (ben, _) = register(&url, "ben").await?;
-    let (cy, _) = register(&url, "cy").await?;
+    let (mut cy, _) = register(&url, "cy").await?;
     let (ada, _) = register(&url, "ada").await?;
 
     // ben and cy are old friends: they ask, you (the demo, on your behalf) accept both ways.
@@ -120,6 +121,25 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     })
     .await?;
     let _ = me.commands.send(Command::Shutdown).await;
+
+    // ben and cy know each other too: a group with both of them puts nobody with a stranger, so they join at once.
+    let cy_address = Address::parse("cy").context("address")?;
+    let ask = ClientFrame::FriendRequest(FriendRequest { id: 2, acting: None, to: cy_address, greeting: None });
+    request(&ben, 2, ask).await;
+    until(&mut cy, "ben's request", |e| match e {
+        net::Event::Push(ServerFrame::Friends { list, .. }) => !list.requests_in.is_empty(),
+        _ => false,
+    })
+    .await?;
+    let from = Address::parse("ben").context("address")?;
+    let accept =
+        ClientFrame::AnswerRequest(AnswerRequest { id: 3, acting: None, from, answer: RequestAnswer::AcceptMutual });
+    request(&cy, 3, accept).await;
+    until(&mut cy, "ben and cy's friendship", |e| match e {
+        net::Event::Push(ServerFrame::Friends { list, .. }) => list.entries.len() == 2,
+        _ => false,
+    })
+    .await?;
 
     // cy tells ben when you two are in an exchange, so that ben's message arrives during it.
     let chatting = Arc::new(Notify::new());

@@ -77,6 +77,7 @@ async fn the_demo_friends_greet_and_ask() {
         members: vec![cy, ben],
         title: None,
         promoted: true,
+        opening: None,
     });
     me.commands.send(Command::Request { id: 7, frame }).await.unwrap();
     let mut answered = std::collections::BTreeSet::new();

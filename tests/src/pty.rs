@@ -27,10 +27,28 @@ pub fn huddle_binary() -> PathBuf {
     binary
 }
 
+/// What the client asked of the terminal besides drawing: bells rung and the window title set, as the terminal
+/// emulator parsed them from the bytes written.
+#[derive(Debug, Default)]
+pub struct Signals {
+    pub bells: usize,
+    pub title: String,
+}
+
+impl vt100::Callbacks for Signals {
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.bells += 1;
+    }
+
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.title = String::from_utf8_lossy(title).into_owned();
+    }
+}
+
 pub struct Tui {
     child: Box<dyn portable_pty::Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
+    parser: Arc<Mutex<vt100::Parser<Signals>>>,
     pub name: String,
 }
 
@@ -58,7 +76,8 @@ impl Tui {
         let mut reader = pty.master.try_clone_reader().expect("a reader");
         let writer = pty.master.take_writer().expect("a writer");
         let size = |n: u16| std::num::NonZeroU16::new(n.max(1)).expect("not zero");
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
+        let parser =
+            Arc::new(Mutex::new(vt100::Parser::new_with_callbacks(size(rows), size(cols), 0, Signals::default())));
         let feed = Arc::clone(&parser);
         std::thread::spawn(move || {
             let _master = pty.master;
@@ -78,6 +97,31 @@ impl Tui {
     /// The screen's text, one line per row.
     pub fn screen(&self) -> String {
         self.parser.lock().map(|p| p.screen().contents()).unwrap_or_default()
+    }
+
+    /// How many times the client rang the bell so far.
+    pub fn bells(&self) -> usize {
+        self.parser.lock().map(|p| p.callbacks().bells).unwrap_or_default()
+    }
+
+    /// The window title the client set last.
+    pub fn title(&self) -> String {
+        self.parser.lock().map(|p| p.callbacks().title.clone()).unwrap_or_default()
+    }
+
+    /// Waits until `ok` holds for the terminal's signals; panics with them if it does not.
+    pub fn wait_signals(&self, what: &str, ok: impl Fn(usize, &str) -> bool) {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            let (bells, title) = (self.bells(), self.title());
+            if ok(bells, &title) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("{}: timed out waiting for {what:?}; bells {bells}, title {title:?}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until the screen shows `text`; panics with the screen if it does not.
@@ -132,6 +176,18 @@ impl Tui {
 
     pub fn right(&mut self) {
         self.keys("\x1b[C");
+    }
+
+    pub fn left(&mut self) {
+        self.keys("\x1b[D");
+    }
+
+    pub fn up(&mut self) {
+        self.keys("\x1b[A");
+    }
+
+    pub fn shift_tab(&mut self) {
+        self.keys("\x1b[Z");
     }
 
     pub fn ctrl(&mut self, c: char) {

@@ -27,7 +27,9 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
         alice.friend_request(&friend.address().handle.to_string(), None).await;
         friend.answer_request("alice", RequestAnswer::AcceptMutual).await;
     }
-    // carol wants to be asked; bob (alice's friend, default setting) joins at once.
+    bob.friend_request("carol", None).await;
+    carol.answer_request("bob", RequestAnswer::AcceptMutual).await;
+    // carol wants to be asked; bob (friend of everyone in it, default setting) joins at once.
     carol.ok(|id| ClientFrame::SetInvitePolicy(SetInvitePolicy { id, acting: None, policy: InvitePolicy::Ask })).await;
     let members = vec![addr("bob"), addr("carol")];
     let g = group_of(
@@ -39,6 +41,7 @@ async fn a_group_forms_talks_survives_a_restart_and_passes_ownership_on() {
                     members,
                     title: Some("climbing".into()),
                     promoted: false,
+                    opening: None,
                 })
             })
             .await,

@@ -1,7 +1,8 @@
 //! Automatic promotion with the real `huddle` binary, three times, in pseudo-terminals against a real relay: alice and
-//! bob chat, carol writes to alice, the group forms on all three screens, everyone sees the same messages in the
-//! same order, read receipts count "2 of 2", bob leaves. Then the `ask` and `off` settings, with alice's client alone and the others speaking the
-//! protocol.
+//! bob chat, carol writes to alice, the group forms on all three screens; carol's opening message reaches the group
+//! only after she agrees; a second time reuses the group instead of making a duplicate; everyone sees the same
+//! messages in the same order, read receipts count "2 of 2", bob leaves and is not put back when he writes again.
+//! Then the `ask` and `off` settings, with alice's client alone and the others speaking the protocol.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -39,7 +40,8 @@ fn rows_of(screen: &str, texts: &[&str]) -> Vec<Option<usize>> {
     texts.iter().map(|t| rows.iter().position(|r| r.contains(t))).collect()
 }
 
-/// alice, bob and carol on a relay; alice is friends with both (bob and carol do not know each other).
+/// alice, bob and carol on a relay, all friends of each other (so a group of the three puts nobody with a
+/// stranger, and all join at once).
 async fn three_friends(relay: &TestRelay) {
     let mut alice = relay.user("alice").await;
     let mut bob = relay.user("bob").await;
@@ -48,6 +50,8 @@ async fn three_friends(relay: &TestRelay) {
         alice.friend_request(&friend.address().handle.to_string(), None).await;
         friend.answer_request("alice", RequestAnswer::AcceptMutual).await;
     }
+    bob.friend_request("carol", None).await;
+    carol.answer_request("bob", RequestAnswer::AcceptMutual).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -73,12 +77,20 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         bob.enter();
         alice.wait_for("yes, 7pm");
 
-        // carol writes to alice: the chat grows into a group, opened in place of bob's conversation.
+        // carol writes to alice: the chat grows into a group, opened in place of bob's conversation. What carol
+        // wrote went to alice alone: alice sees it marked so, and carol is asked before the group reads it.
         carol.keys("/msg alice can I come too?");
         carol.enter();
         let screen = alice.wait_for("became a group with carol");
-        let order =
-            rows_of(&screen, &["are you coming tonight?", "yes, 7pm", "became a group with carol", "can I come too?"]);
+        let order = rows_of(
+            &screen,
+            &[
+                "are you coming tonight?",
+                "yes, 7pm",
+                "became a group with carol",
+                "carol wrote to you only: “can I come too?”",
+            ],
+        );
         assert!(order.iter().all(Option::is_some) && order.is_sorted(), "one chronological view {order:?}:\n{screen}");
         assert!(screen.contains("only you see these"), "{screen}");
         assert!(screen.contains("# bob, carol"), "the Groups section lists it:\n{screen}");
@@ -88,8 +100,34 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         for screen in [&bob_screen, &carol_screen] {
             assert!(!log_rows(screen).iter().any(|r| r.contains("are you coming tonight?") && r.contains("group")));
         }
-        // The earlier lines were never sent to carol.
+        // The earlier lines were never sent to carol, and bob has not read what carol wrote to alice.
         assert!(!carol_screen.contains("are you coming tonight?"), "{carol_screen}");
+        assert!(!bob_screen.contains("can I come too?"), "{bob_screen}");
+        carol.wait_for("1 question — Alt-q to answer");
+        carol.alt('q');
+        let screen = carol.wait_for("Share your message?");
+        assert!(screen.contains("[ Keep it private ]"), "the highlighted answer shares nothing:\n{screen}");
+        carol.right();
+        carol.enter();
+        bob.wait_for("can I come too?");
+
+        // alice and bob talk alone again, and carol writes to alice again: the group of the three is reused.
+        bob.keys("/msg alice");
+        bob.enter();
+        alice.keys("/msg bob back to you");
+        alice.enter();
+        bob.wait_for("back to you");
+        carol.keys("/msg alice me again");
+        carol.enter();
+        let screen = alice.wait_for("You already have a group with them");
+        assert!(screen.contains("Groups (1)"), "no duplicate group:\n{screen}");
+        alice.wait_for("carol wrote to you only: “me again”");
+        assert!(!bob.screen().contains("me again"), "what carol wrote to alice stays between them");
+        // bob and carol go back to the group: Alt-1, the first conversation of their lists.
+        bob.alt('1');
+        bob.wait_for("group of 3");
+        carol.alt('1');
+        carol.wait_for("group of 3");
 
         // Everyone writes at once; all three see the same messages in the same order.
         alice.keys("welcome carol!");
@@ -115,19 +153,19 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         bob.wait_for("all set for 7?");
         carol.wait_for("all set for 7?");
         alice.wait_for("all set for 7?  ✓✓ read by 2 of 2");
-        // The receipts key lists who has read it (Tab on an empty input moves to the conversation).
-        alice.tab();
-        alice.keys("r");
+        // The receipts key lists who has read it.
+        alice.alt('r');
         let screen = alice.wait_for("Receipts");
         assert!(screen.contains("✓✓ bob") && screen.contains("✓✓ carol"), "both have read it:\n{screen}");
-        alice.esc();
         alice.esc();
 
         // bob leaves; the others are told, and bob's screen says so too.
         bob.keys("/leave");
         bob.enter();
-        bob.wait_for("Leave alice, carol?");
-        bob.keys("y");
+        let screen = bob.wait_for("Leave alice, carol?");
+        assert!(screen.contains("[ Stay ]"), "{screen}");
+        bob.right();
+        bob.enter();
         bob.wait_for("You are no longer in");
         alice.wait_for("bob left.");
         carol.wait_for("bob left.");
@@ -136,6 +174,14 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         carol.wait_for("just us now");
         alice.wait_for("just us now  ✓✓ read");
         assert!(!bob.screen().contains("just us now"));
+
+        // bob writes to alice while she is in the group: he left it, so he is not put back; alice is asked.
+        bob.keys("/msg alice sorry, had to go");
+        bob.enter();
+        alice.wait_for("1 question — Alt-q to answer");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(!carol.screen().contains("added bob"), "{}", carol.screen());
+        assert!(!alice.screen().contains("bob is in the group now"), "{}", alice.screen());
 
         for tui in [&mut alice, &mut bob, &mut carol] {
             tui.ctrl('c');
@@ -186,13 +232,17 @@ async fn carol_writes_during_an_exchange(
 async fn promotion_ask_asks_first() {
     let home = tempfile::tempdir().unwrap();
     let (_relay, alice, mut carol) = carol_writes_during_an_exchange("ask", home.path()).await;
-    // The question appears in the bob conversation; n keeps them apart, y makes the group.
+    // The question waits, counted; opened, "Keep apart" answers it and nothing happens; the next is made a group.
     let alice = tokio::task::spawn_blocking(move || {
         let mut alice = alice;
-        let screen = alice.wait_for("carol wrote to you: “hello?” — make this a group with bob and carol?");
+        let screen = alice.wait_for("1 question — Alt-q to answer");
         assert!(!screen.contains("became a group"), "nothing happens before the answer:\n{screen}");
-        alice.alt('n');
-        alice.wait_for("bob and carol? — kept");
+        assert!(!screen.contains("Make a group?"), "and nothing opens by itself:\n{screen}");
+        alice.alt('q');
+        alice.wait_for("Make a group?");
+        alice.left();
+        alice.enter();
+        alice.wait_until("the question answered", |s| !s.contains("1 question"));
         alice
     })
     .await
@@ -200,8 +250,12 @@ async fn promotion_ask_asks_first() {
     carol.send_message("alice", "hello again?", "c2").await;
     tokio::task::spawn_blocking(move || {
         let mut alice = alice;
-        alice.wait_for("carol wrote to you: “hello again?”");
-        alice.alt('y');
+        alice.wait_for("1 question — Alt-q to answer");
+        alice.alt('q');
+        alice.wait_for("“hello again?”");
+        alice.left();
+        alice.left();
+        alice.enter();
         alice.wait_for("became a group with carol");
         alice.ctrl('c');
         assert!(alice.wait_exit());

@@ -158,7 +158,16 @@ async fn a_group_message_is_read_by_two_of_three_when_the_third_blocked_the_send
     }
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
     let group = match alice
-        .request(|id| ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false }))
+        .request(|id| {
+            ClientFrame::CreateGroup(CreateGroup {
+                id,
+                acting: None,
+                members,
+                title: None,
+                promoted: false,
+                opening: None,
+            })
+        })
         .await
     {
         ServerFrame::Room { room: group, .. } => group.id,

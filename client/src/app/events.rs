@@ -215,8 +215,9 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
                 Some(g) => format!("{who} sent you a friend request: “{g}”"),
                 None => format!("{who} sent you a friend request."),
             };
-            say(model, index, &peer, at, text.clone(), SystemKind::Info);
-            questions::ask(model, index, QuestionAbout::FriendRequest { from: peer, greeting }, text);
+            // The question comes with the friend list that lists the request (this event may be an old one that
+            // a sync brings in, long answered).
+            say(model, index, &peer, at, text, SystemKind::Info);
         }
         Event::RequestAnswered { peer, answer } => {
             let who = name(model, &peer);

@@ -4,7 +4,7 @@
 
 use huddle_shared::client::{RemoveFromRoom, RenameRoom};
 use huddle_shared::model::{PendingInvite, RoomChange, RoomInfo};
-use huddle_shared::{Address, ClientFrame, Handle, Millis, RoomId, ServerFrame};
+use huddle_shared::{Address, ClientFrame, Handle, MessageId, Millis, RoomId, ServerFrame};
 
 use super::conversation::{is_open, say_in, set_open};
 use super::intent::Intent;
@@ -111,7 +111,7 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
     let key = ConvKey::Room(group.clone());
     let actor = who(h, peer, true);
     let text = match change {
-        RoomChange::Created { members, promoted, .. } => {
+        RoomChange::Created { members, promoted, opening, .. } => {
             let mut all = members.clone();
             if !all.contains(peer) {
                 all.insert(0, peer.clone());
@@ -133,7 +133,9 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
             };
             if promoted && !own {
                 follow_into_group(model, index, peer, &all, group);
-                offer_opening(model, index, peer, group);
+                if let Some(opening) = &opening {
+                    offer_opening(model, index, peer, group, opening);
+                }
             }
             text
         }
@@ -175,18 +177,17 @@ fn forget_former(h: &mut HandleView, group: &RoomId, who: &Address) {
     }
 }
 
-/// `promoter` made a group because we wrote to them: what we wrote went to them only, so we are asked whether the
-/// group may read it (the newest message we sent them within the promotion window).
-fn offer_opening(model: &mut Model, index: usize, promoter: &Address, group: &RoomId) {
-    let window = model.chat.promotion_window_ms;
-    let now = model.now;
+/// `promoter` made a group because of `opening`: if that is our message to them, it went to them only, so we are
+/// asked whether the group may read it. (Any other id — someone else's message, or one we cannot find — asks
+/// nothing: the question is only ever about our own words.)
+fn offer_opening(model: &mut Model, index: usize, promoter: &Address, group: &RoomId, opening: &MessageId) {
     let Some(h) = model.handles.get(index) else { return };
     let Some(c) = h.conversations.get(&ConvKey::Direct(promoter.clone())) else { return };
-    let recent = c.lines.iter().rev().find_map(|l| match l {
-        LogLine::Message { own: true, body, at, .. } if now - at <= window => Some(body.clone()),
+    let ours = c.lines.iter().rev().find_map(|l| match l {
+        LogLine::Message { own: true, id: Some(id), body, .. } if id == opening => Some(body.clone()),
         _ => None,
     });
-    let Some(body) = recent else { return };
+    let Some(body) = ours else { return };
     let text = format!("{} made a group after your message; share it there?", h.name_of(promoter));
     let about = QuestionAbout::ShareOpening { room: group.clone(), to: promoter.clone(), body };
     questions::ask(model, index, about, text);

@@ -85,7 +85,14 @@ pub fn perform(model: &mut Model, intent: Intent) -> Vec<Cmd> {
                 return Vec::new();
             }
             vec![request(model, Pending::CreateGroup, |id| {
-                ClientFrame::CreateGroup(CreateGroup { id, acting: Some(acting), members, title, promoted: false })
+                ClientFrame::CreateGroup(CreateGroup {
+                    id,
+                    acting: Some(acting),
+                    members,
+                    title,
+                    promoted: false,
+                    opening: None,
+                })
             })]
         }
         Intent::Promote { acting, with, newcomer, message } => promote(model, acting, with, newcomer, message),
@@ -147,8 +154,16 @@ fn promote(model: &mut Model, acting: Handle, with: Address, newcomer: Address, 
         return Vec::new();
     }
     let members = vec![with.clone(), newcomer.clone()];
+    let opening = message.as_ref().map(|m| m.id.clone());
     let pending = Pending::Promote { acting: acting.clone(), with, newcomer, message };
     vec![request(model, pending, |id| {
-        ClientFrame::CreateGroup(CreateGroup { id, acting: Some(acting), members, title: None, promoted: true })
+        ClientFrame::CreateGroup(CreateGroup {
+            id,
+            acting: Some(acting),
+            members,
+            title: None,
+            promoted: true,
+            opening,
+        })
     })]
 }

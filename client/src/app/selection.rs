@@ -26,9 +26,17 @@ pub fn move_by(model: &mut Model, delta: isize) {
         h.selected = None;
         return;
     }
-    let at = index(h, &rows).unwrap_or(h.selected_hint);
-    let current = selectable.iter().position(|&i| i >= at).unwrap_or(selectable.len() - 1);
-    let next = (current as isize + delta).clamp(0, selectable.len() as isize - 1) as usize;
+    let next = match (index(h, &rows), &h.selected) {
+        (Some(at), _) => {
+            let current = selectable.iter().position(|&i| i >= at).unwrap_or(selectable.len() - 1);
+            (current as isize + delta).clamp(0, selectable.len() as isize - 1) as usize
+        }
+        // Nothing highlighted yet: the first key lands on the first row (or the last, going up).
+        (None, None) if delta < 0 => selectable.len() - 1,
+        (None, None) => 0,
+        // What was highlighted went away: the nearest row to where it was.
+        (None, Some(_)) => selectable.iter().position(|&i| i >= h.selected_hint).unwrap_or(selectable.len() - 1),
+    };
     let row = selectable[next];
     h.selected = rows[row].key();
     h.selected_hint = row;

@@ -80,11 +80,20 @@ pub enum InviteOutcome {
     Refuse,
 }
 
-/// `auto` joins at once when the inviter is on the invitee's list (unmarked), and asks otherwise; `ask` always asks;
-/// `refuse` refuses.
-pub fn invite_outcome(state: &State, policy: InvitePolicy, invitee: &Address, inviter: &Address) -> InviteOutcome {
+/// `auto` joins at once when the inviter and everyone the invitee would be put with (`others`: the room's members,
+/// or the group being made) are on the invitee's list (unmarked), and asks otherwise — nobody is put in a room with
+/// someone who is not their friend without being asked; `ask` always asks; `refuse` refuses.
+pub fn invite_outcome(
+    state: &State,
+    policy: InvitePolicy,
+    invitee: &Address,
+    inviter: &Address,
+    others: &[Address],
+) -> InviteOutcome {
+    let all_friends = live_entry(state, invitee, inviter)
+        && others.iter().filter(|o| *o != invitee && *o != inviter).all(|o| live_entry(state, invitee, o));
     match policy {
-        InvitePolicy::Auto if live_entry(state, invitee, inviter) => InviteOutcome::Join,
+        InvitePolicy::Auto if all_friends => InviteOutcome::Join,
         InvitePolicy::Auto | InvitePolicy::Ask => InviteOutcome::Ask,
         InvitePolicy::Refuse => InviteOutcome::Refuse,
     }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::MessageId;
 use crate::model::{InvitePolicy, is_false};
 use crate::{Address, Handle, RequestId, RoomId};
 
@@ -19,6 +20,10 @@ pub struct CreateGroup {
     /// The group continues a one-to-one conversation a third person joined (recorded in the `created` line).
     #[serde(default, deserialize_with = "crate::model::null_as_default", skip_serializing_if = "is_false")]
     pub promoted: bool,
+    /// With `promoted`: the message (written to the creator alone) that made the conversation grow, so that its
+    /// writer's client can ask them whether to share it with the group. Recorded in the `created` line as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<MessageId>,
 }
 
 /// Invites `who` to a room this handle is in.

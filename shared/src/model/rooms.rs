@@ -80,6 +80,10 @@ pub enum RoomChange {
         title: Option<String>,
         #[serde(default, skip_serializing_if = "is_false")]
         promoted: bool,
+        /// With `promoted`: the message that made the conversation grow, as the creator named it (its writer's
+        /// client may offer to share it; nobody else is shown anything by it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        opening: Option<crate::MessageId>,
     },
     /// `who` joined (added by `peer`, or `peer` accepted an invitation: then `who == peer`).
     Joined { who: Address },

@@ -115,7 +115,12 @@ fn a_third_friend_writing_during_an_exchange_makes_it_a_group() {
         "alice",
         "g-1",
         "alice",
-        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        RoomChange::Created {
+            members: vec![addr("alice"), addr("bob"), addr("carol")],
+            title: None,
+            promoted: true,
+            opening: None,
+        },
         now,
     ));
     assert_eq!(view(&t, &group_key).len(), 4);
@@ -297,7 +302,12 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
         "bob",
         "g-1",
         "alice",
-        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true },
+        RoomChange::Created {
+            members: vec![addr("alice"), addr("bob"), addr("carol")],
+            title: None,
+            promoted: true,
+            opening: None,
+        },
         now,
     ));
     let gk = ConvKey::Room(room("g-1"));
@@ -514,15 +524,39 @@ fn the_writer_of_the_opening_message_is_asked_before_the_group_reads_it() {
     t.select("alice");
     t.send(key(KeyCode::Enter));
     t.typed("are you two at the gym?");
-    t.send(key(KeyCode::Enter));
+    let cmds = t.send(key(KeyCode::Enter));
+    let Some(Cmd::Net(Command::Message(m))) = cmds.iter().find(|c| matches!(c, Cmd::Net(Command::Message(_)))) else {
+        panic!()
+    };
+    t.net(net::Event::Stored {
+        acting: addr("carol").handle,
+        client_msg_id: m.client_msg_id.clone(),
+        message_id: "c-1".into(),
+        seq: 1,
+        sent_at: t.model.now,
+        recipients: Vec::new(),
+    });
     let now = t.model.now;
     t.net(net::Event::Push(ServerFrame::Room {
         id: None,
         acting: addr("carol"),
         room: info("g-1", "alice", &["alice", "bob", "carol"]),
     }));
-    let created =
-        RoomChange::Created { members: vec![addr("alice"), addr("bob"), addr("carol")], title: None, promoted: true };
+    // Someone else's message named as the opening asks carol nothing.
+    let other = RoomChange::Created {
+        members: vec![addr("alice"), addr("bob"), addr("carol")],
+        title: None,
+        promoted: true,
+        opening: Some("b-1".into()),
+    };
+    t.net(group_event(2, "carol", "g-0", "alice", other, now));
+    assert!(t.model.questions.is_empty());
+    let created = RoomChange::Created {
+        members: vec![addr("alice"), addr("bob"), addr("carol")],
+        title: None,
+        promoted: true,
+        opening: Some("c-1".into()),
+    };
     let cmds = t.net(group_event(3, "carol", "g-1", "alice", created, now));
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::Net(Command::Message(_)))), "nothing is shared unasked");
     t.send(alt('q'));

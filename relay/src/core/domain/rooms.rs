@@ -10,7 +10,7 @@
 use huddle_shared::limits::{MAX_ROOM_MEMBERS, MAX_ROOM_TITLE_CHARS, MAX_ROOMS_PER_HANDLE};
 use huddle_shared::model::{Event, PendingInvite, RoomChange, RoomInfo, RoomKind, RoomMember};
 use huddle_shared::text::check_line;
-use huddle_shared::{Address, ErrorCode, Millis, RoomId};
+use huddle_shared::{Address, ErrorCode, MessageId, Millis, RoomId};
 
 use super::{federation_unavailable, unreachable};
 use crate::core::facts::Fact;
@@ -279,6 +279,7 @@ impl<S: Storage> World<S> {
         invitees: &[Address],
         title: Option<String>,
         promoted: bool,
+        opening: Option<MessageId>,
         now: Millis,
     ) -> Outcome<RoomId> {
         let title = title.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
@@ -313,15 +314,17 @@ impl<S: Storage> World<S> {
         }
         let room = self.create_room(RoomKind::Group, Some(creator.clone()), title.clone(), now)?;
         self.add_member(&room, creator, now)?;
+        // Each invitee is put with the creator and every other invitee, whatever order they are added in.
+        let everyone: Vec<Address> = std::iter::once(creator.clone()).chain(others.iter().cloned()).collect();
         for who in &others {
             // A refusing invitee simply is not in the group; the creator sees who is.
-            match self.invite_one(&room, creator, who, now) {
+            match self.invite_one(&room, creator, who, &everyone, now) {
                 Ok(_) | Err(Fail::Refuse { .. }) => {}
                 Err(e @ Fail::Storage(_)) => return Err(e),
             }
         }
         let members = self.state.member_addresses(&room);
-        self.room_event(&room, creator, RoomChange::Created { members, title, promoted }, None, now)?;
+        self.room_event(&room, creator, RoomChange::Created { members, title, promoted, opening }, None, now)?;
         self.record(Fact::RoomChanged { room: room.clone(), origin_has_it: true });
         Ok(room)
     }
@@ -335,7 +338,8 @@ impl<S: Storage> World<S> {
                 "A direct room is the two of you only; make a group with them and others instead.",
             ));
         }
-        let invited = self.invite_one(room, by, who, now)?;
+        let members = self.state.member_addresses(room);
+        let invited = self.invite_one(room, by, who, &members, now)?;
         if invited == Invited::Joined {
             self.room_event(room, by, RoomChange::Joined { who: who.clone() }, None, now)?;
         }
@@ -343,7 +347,15 @@ impl<S: Storage> World<S> {
         Ok(invited)
     }
 
-    fn invite_one(&mut self, room: &RoomId, by: &Address, who: &Address, now: Millis) -> Outcome<Invited> {
+    /// `others`: who the invitee would be put with (checked against the invitee's list by the rules).
+    fn invite_one(
+        &mut self,
+        room: &RoomId,
+        by: &Address,
+        who: &Address,
+        others: &[Address],
+        now: Millis,
+    ) -> Outcome<Invited> {
         let Some(policy) = self.state.local_handle(who).map(|h| h.invite_policy) else {
             return Err(unreachable(who));
         };
@@ -360,7 +372,7 @@ impl<S: Storage> World<S> {
         if self.shared_room_count(who) >= MAX_ROOMS_PER_HANDLE {
             return Err(refuse_with(ErrorCode::RoomFull, format!("{who} is in as many rooms as a handle can be.")));
         }
-        match rules::invite_outcome(&self.state, policy, who, by) {
+        match rules::invite_outcome(&self.state, policy, who, by, others) {
             InviteOutcome::Refuse => {
                 Err(refuse_with(ErrorCode::NotReachable, format!("{who} does not accept invitations.")))
             }

@@ -14,7 +14,8 @@ impl HandleRequest for CreateGroup {
     fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
         let relay = core.world.relay().clone();
         let invitees: Vec<_> = self.members.into_iter().map(|m| m.resolve(&relay)).collect();
-        let room = core.world.create_group(&me.address, &invitees, self.title, self.promoted, now)?;
+        let opening = self.opening.filter(|_| self.promoted);
+        let room = core.world.create_group(&me.address, &invitees, self.title, self.promoted, opening, now)?;
         let Some(info) = core.world.room_info(&room) else { return Ok(Reply::Ok) };
         Ok(Reply::Frame(ServerFrame::Room { id: Some(self.id), acting: me.address.clone(), room: info }))
     }

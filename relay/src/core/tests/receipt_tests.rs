@@ -218,12 +218,15 @@ fn a_resend_answers_with_the_same_recipients() {
 fn group_with_a_blocker() -> (Harness, [ConnId; 4], RoomId) {
     let mut t = Harness::new();
     let conns = ["alice", "bob", "carol", "dave"].map(|h| t.register(h));
-    for &other in &conns[1..] {
-        t.befriend(conns[0], other, RequestAnswer::AcceptMutual);
+    // Everyone knows everyone, so all join at once.
+    for (i, &one) in conns.iter().enumerate() {
+        for &other in &conns[i + 1..] {
+            t.befriend(one, other, RequestAnswer::AcceptMutual);
+        }
     }
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
     let ServerFrame::Room { room: group, .. } = t.request(conns[0], |id| {
-        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false })
+        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false, opening: None })
     }) else {
         panic!()
     };
@@ -301,7 +304,6 @@ fn a_group_message_counts_every_other_member_and_a_blocker_never_confirms() {
 #[test]
 fn one_ack_reports_one_item_per_conversation() {
     let (mut t, [a, b, c, _d], g) = group_with_a_blocker();
-    t.befriend(c, b, RequestAnswer::AcceptMutual);
     let (a1, _) = dm_receipts(&mut t, a, "bob", "a1");
     let (c1, _) = dm_receipts(&mut t, c, "bob", "c1");
     let (a2, _) = dm_receipts(&mut t, a, "bob", "a2");

@@ -51,8 +51,15 @@ fn post_in(t: &mut Harness, conn: ConnId, group: &RoomId, body: &str) -> ServerF
     })
 }
 
-/// alice, bob and carol: alice is friends with both (both ways).
+/// alice, bob and carol, all friends of each other (both ways).
 fn three() -> (Harness, ConnId, ConnId, ConnId) {
+    let (mut t, a, b, c) = three_through_alice();
+    t.befriend(b, c, RequestAnswer::AcceptMutual);
+    (t, a, b, c)
+}
+
+/// alice, bob and carol: alice is friends with both (both ways); bob and carol do not know each other.
+fn three_through_alice() -> (Harness, ConnId, ConnId, ConnId) {
     let mut t = Harness::new();
     let a = t.register("alice");
     let b = t.register("bob");
@@ -62,10 +69,32 @@ fn three() -> (Harness, ConnId, ConnId, ConnId) {
     (t, a, b, c)
 }
 
+#[test]
+fn nobody_is_put_with_a_stranger_without_being_asked() {
+    let (mut t, a, b, c) = three_through_alice();
+    let g = create(&mut t, a, &["bob", "carol"]);
+    assert_eq!(members(&g), vec!["alice"], "bob and carol do not know each other: both are asked");
+    assert_eq!(g.invited.len(), 2);
+    for conn in [b, c] {
+        assert!(
+            t.events(conn).iter().any(|e| matches!(e, Event::RoomInvite { room, .. } if *room == g.id)),
+            "asked with an invitation"
+        );
+    }
+    // Inviting carol into alice and bob's group asks carol too.
+    let g2 = create(&mut t, a, &["bob"]);
+    assert_eq!(members(&g2), vec!["alice", "bob"], "friends of everyone in it join at once");
+    let room = g2.id.clone();
+    let answer =
+        t.request(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room, who: addr("carol") }));
+    assert!(!matches!(answer, ServerFrame::Error { .. }), "{answer:?}");
+    assert!(t.events(c).iter().any(|e| matches!(e, Event::RoomInvite { room, .. } if *room == g2.id)));
+}
+
 fn create(t: &mut Harness, conn: ConnId, with: &[&str]) -> RoomInfo {
     let members: Vec<Address> = with.iter().map(|w| addr(w)).collect();
     group_of(&t.request(conn, |id| {
-        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false })
+        ClientFrame::CreateGroup(CreateGroup { id, acting: None, members, title: None, promoted: false, opening: None })
     }))
 }
 
@@ -119,7 +148,7 @@ fn friends_join_at_once_and_everyone_sees_the_same_messages_in_order() {
 
 #[test]
 fn invitations_follow_the_invitees_setting() {
-    let (mut t, a, b, c) = three();
+    let (mut t, a, b, c) = three_through_alice();
     let g = create(&mut t, a, &["bob"]);
     t.clear();
     // bob and carol are not related and share no group: bob cannot invite her.

@@ -145,6 +145,7 @@ fn frame(op: &Op, id: u64, cx: &Context<'_>) -> ClientFrame {
             members: vec![a(b), a(c)],
             title: None,
             promoted: false,
+            opening: None,
         }),
         Op::SendGroup(_, n) => send(Some(g(n)), None),
         Op::TypingInGroup(_, n) => {
