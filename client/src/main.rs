@@ -1,44 +1,19 @@
 //! `huddle`: the terminal client. `huddle` starts it (the welcome screen the first time); `huddle demo` starts a
-//! personal relay with three scripted friends. Logs go to a file in the data directory, never to the screen.
+//! personal relay with three scripted friends; `huddle man` and `huddle completions SHELL` print the man page and a
+//! completion script. Logs go to a file in the data directory, never to the screen.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use std::io::Write;
+
+use clap::Parser;
+use huddle_client::cli::{Cli, Command};
 use huddle_client::config::{ClientConfig, Paths, RelayChoice};
 use huddle_client::keymap::Keymap;
 use huddle_client::runtime::{Runtime, Start};
 use huddle_client::theme::{self, Theme};
 use huddle_client::token_store::TokenStore;
-
-#[derive(Parser)]
-#[command(name = "huddle", version, about = "Huddle: keyboard-driven chat with friends, in your terminal.")]
-struct Cli {
-    /// Where config.toml, keymap.toml and theme.toml live (default: the platform config dir, ~/.config/huddle).
-    #[arg(long, global = true, env = "HUDDLE_CONFIG_DIR")]
-    config_dir: Option<PathBuf>,
-    /// Where the log, the personal relay's data and (without a keyring) the login token live
-    /// (default: ~/.local/share/huddle).
-    #[arg(long, global = true, env = "HUDDLE_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Connect to this relay (ws:// or wss://) instead of the configured one, and remember it.
-    #[arg(long)]
-    relay: Option<String>,
-    /// Trust this CA certificate (PEM) for a relay with a self-signed certificate.
-    #[arg(long)]
-    ca_file: Option<PathBuf>,
-    /// Keep the login token in a private file instead of the system keyring.
-    #[arg(long, global = true)]
-    no_keyring: bool,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// A personal relay with three scripted friends who show every flow. Nothing is kept afterwards.
-    Demo,
-}
 
 fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
@@ -51,6 +26,13 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Man) => return Ok(std::io::stdout().write_all(&huddle_client::cli::man_page()?)?),
+        Some(Command::Completions { shell }) => {
+            return Ok(std::io::stdout().write_all(&huddle_client::cli::completions(shell))?);
+        }
+        _ => {}
+    }
     let paths = Paths::new(cli.config_dir.clone(), cli.data_dir.clone())?;
     std::fs::create_dir_all(&paths.data_dir)
         .with_context(|| format!("cannot create the data directory {}", paths.data_dir.display()))?;

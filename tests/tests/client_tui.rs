@@ -136,7 +136,7 @@ async fn questions_wait_for_the_person_and_enter_sends_what_they_typed() {
         .ok(|id| ClientFrame::FriendRequest(FriendRequest { id, acting: None, to: addr("bob"), greeting: None }))
         .await;
     let (alice, bob) = tokio::task::spawn_blocking(move || {
-        let (mut alice, mut bob) = (alice, bob);
+        let (alice, mut bob) = (alice, bob);
         bob.wait_for("1 question — Alt-q to answer");
         // His next keys and his Enter are his message's, not an answer.
         bob.type_text(" noon");

@@ -156,6 +156,10 @@ async fn a_group_message_is_read_by_two_of_three_when_the_third_blocked_the_send
     for friend in [&mut bob, &mut carol, &mut dave] {
         befriend(&mut alice, friend, RequestAnswer::AcceptMutual).await;
     }
+    // They all know each other, so all join at once.
+    befriend(&mut bob, &mut carol, RequestAnswer::AcceptMutual).await;
+    befriend(&mut bob, &mut dave, RequestAnswer::AcceptMutual).await;
+    befriend(&mut carol, &mut dave, RequestAnswer::AcceptMutual).await;
     let members = vec![addr("bob"), addr("carol"), addr("dave")];
     let group = match alice
         .request(|id| {

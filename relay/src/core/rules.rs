@@ -80,8 +80,8 @@ pub enum InviteOutcome {
     Refuse,
 }
 
-/// `auto` joins at once when the inviter and everyone the invitee would be put with (`others`: the room's members,
-/// or the group being made) are on the invitee's list (unmarked), and asks otherwise — nobody is put in a room with
+/// `auto` joins at once when the inviter and every member the invitee would be put with (`others`: the room's
+/// members at that moment) are on the invitee's list (unmarked), and asks otherwise — nobody is put in a room with
 /// someone who is not their friend without being asked; `ask` always asks; `refuse` refuses.
 pub fn invite_outcome(
     state: &State,

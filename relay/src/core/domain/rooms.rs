@@ -314,11 +314,11 @@ impl<S: Storage> World<S> {
         }
         let room = self.create_room(RoomKind::Group, Some(creator.clone()), title.clone(), now)?;
         self.add_member(&room, creator, now)?;
-        // Each invitee is put with the creator and every other invitee, whatever order they are added in.
-        let everyone: Vec<Address> = std::iter::once(creator.clone()).chain(others.iter().cloned()).collect();
         for who in &others {
-            // A refusing invitee simply is not in the group; the creator sees who is.
-            match self.invite_one(&room, creator, who, &everyone, now) {
+            // Each invitee is checked against who is in the group when it would join (as a later invitation
+            // would be): those asked first are not in it yet. A refusing invitee simply is not in the group.
+            let members = self.state.member_addresses(&room);
+            match self.invite_one(&room, creator, who, &members, now) {
                 Ok(_) | Err(Fail::Refuse { .. }) => {}
                 Err(e @ Fail::Storage(_)) => return Err(e),
             }
@@ -347,7 +347,7 @@ impl<S: Storage> World<S> {
         Ok(invited)
     }
 
-    /// `others`: who the invitee would be put with (checked against the invitee's list by the rules).
+    /// `others`: the members the invitee would be put with (checked against the invitee's list by the rules).
     fn invite_one(
         &mut self,
         room: &RoomId,
