@@ -39,6 +39,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
             let what = if questions == 1 { "1 question".to_owned() } else { format!("{questions} questions") };
             groups.push(Span::styled(format!("{what} — {} to answer", look.hints.question), on(s.prompt)));
         }
+        // The latest notice comes before who you are: on a narrow bar it is what must not be cut off.
+        if let Some(notice) = &model.notice {
+            let style = match notice.level {
+                Level::Error => on(s.error),
+                Level::Info => bar,
+            };
+            groups.push(Span::styled(clean(&notice.text, false), style));
+        }
         if let Some(h) = model.handle() {
             let mut me = h.address.to_string();
             let state = match h.state {
@@ -62,16 +70,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         if let Some(who) = model.typing_here() {
             groups.push(Span::styled(format!("{} is typing…", clean(&who, false)), on(s.hint)));
         }
-    }
-    if let Some(notice) = &model.notice {
-        let style = match notice.level {
-            Level::Error => on(s.error),
-            Level::Info => bar,
-        };
+    } else if let Some(notice) = &model.notice {
+        let style = if notice.level == Level::Error { on(s.error) } else { bar };
         groups.push(Span::styled(clean(&notice.text, false), style));
     }
-
-    // The help key (main screen only: elsewhere `?` is typed into fields) stays at the right; the groups give way
+    // The help key (main screen only: elsewhere it may be typed into fields) stays at the right; the groups give way
     // on narrow terminals, the last one shown cut short if at least a few cells of it fit.
     let right = if model.screen == Screen::Main { format!("{} help ", look.hints.help) } else { String::new() };
     let w = usize::from(area.width);
