@@ -90,9 +90,7 @@ impl Runtime {
             self.account = Some(account.clone());
             self.send(net::Command::Authenticate(Auth::Token { token })).await;
             let mut model = Model::new(login_form(true, &account), url, now);
-            model.show_presence_changes = self.config.ui.show_presence_changes;
-            model.chat = self.config.chat;
-            model.notify = self.config.notify;
+            self.apply_settings(&mut model);
             return Ok(model);
         }
         let choice = self.config.relay.clone();
@@ -123,13 +121,19 @@ impl Runtime {
             }
         };
         let mut model = Model::new(screen, self.relay_url.clone(), now);
-        model.show_presence_changes = self.config.ui.show_presence_changes;
-        model.chat = self.config.chat;
-        model.notify = self.config.notify;
+        self.apply_settings(&mut model);
         if let Some(notice) = self.tokens.notice() {
             app::notify(&mut model, app::Level::Info, notice.to_owned());
         }
         Ok(model)
+    }
+
+    /// The settings of `client.toml` that the model reads.
+    fn apply_settings(&self, model: &mut Model) {
+        model.show_presence_changes = self.config.ui.show_presence_changes;
+        model.timestamps_with_seconds = self.config.ui.timestamps == crate::config::TimestampFormat::HourMinuteSecond;
+        model.chat = self.config.chat;
+        model.notify = self.config.notify;
     }
 
     async fn send(&self, command: net::Command) {

@@ -21,7 +21,10 @@ use crate::net::{self, ConnState};
 
 pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
     match event {
-        net::Event::Connection(state) => model.conn = state,
+        net::Event::Connection(state) => {
+            connection_on_login_form(model, &state);
+            model.conn = state;
+        }
         net::Event::Relay { relay, registration } => {
             model.relay = Some(relay);
             model.registration = registration;
@@ -92,6 +95,24 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
     Vec::new()
 }
 
+/// On the login form, a relay that cannot be reached is said there, in a sentence, and the sentence goes when the
+/// connection is made.
+fn connection_on_login_form(model: &mut Model, state: &ConnState) {
+    let url = model.relay_url.clone();
+    let Screen::Login(form) = &mut model.screen else { return };
+    const PREFIX: &str = "Huddle cannot reach the relay at ";
+    match state {
+        ConnState::Waiting { retry_in_secs, reason } => {
+            form.error = Some(format!(
+                "{PREFIX}{url}: {reason}. It tries again in {retry_in_secs} s — check the address (start Huddle with \
+                 --relay URL to use another), or that the relay is running."
+            ));
+        }
+        ConnState::Online if form.error.as_deref().is_some_and(|e| e.starts_with(PREFIX)) => form.error = None,
+        _ => {}
+    }
+}
+
 fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     if matches!(code, ErrorCode::TokenInvalid | ErrorCode::SessionRevoked | ErrorCode::AccountDisabled) {
@@ -101,6 +122,11 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
         Screen::Login(form) => {
             form.busy = false;
             form.error = Some(message);
+            if code == ErrorCode::BadCredentials {
+                // A wrong password is typed again from scratch.
+                form.password.take();
+                form.field = 1;
+            }
         }
         _ => {
             model.handles.clear();

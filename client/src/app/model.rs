@@ -634,6 +634,8 @@ pub struct Model {
     pub pending: HashMap<RequestId, Pending>,
     /// Show presence changes as system lines.
     pub show_presence_changes: bool,
+    /// Show times with seconds (`[ui] timestamps = "%H:%M:%S"`).
+    pub timestamps_with_seconds: bool,
     pub quit: bool,
     /// Who is typing to which of our handles, and when we last heard it (shown for [`TYPING_SHOWN_MS`]).
     pub typing: Vec<Typing>,
@@ -724,6 +726,7 @@ impl Model {
             next_id: 1,
             pending: HashMap::new(),
             show_presence_changes: true,
+            timestamps_with_seconds: false,
             quit: false,
             typing: Vec::new(),
             typing_sent: None,

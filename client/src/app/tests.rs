@@ -649,3 +649,37 @@ fn help_scrolls_with_the_arrows_and_closes_with_any_other_key() {
     t.send(key(KeyCode::Esc));
     assert!(!t.model.help && t.model.help_scroll == 0);
 }
+
+#[test]
+fn the_login_form_says_when_the_relay_cannot_be_reached_and_clears_a_wrong_password() {
+    let mut t = T::main("alice");
+    t.model.screen = Screen::Login(LoginForm {
+        mode: LoginMode::Login,
+        field: 0,
+        handle: Default::default(),
+        password: Default::default(),
+        invite: Default::default(),
+        error: None,
+        busy: false,
+    });
+    t.net(net::Event::Connection(net::ConnState::Waiting {
+        retry_in_secs: 4,
+        reason: "cannot reach 127.0.0.1:7300: connection refused".into(),
+    }));
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    let error = form.error.clone().unwrap_or_default();
+    assert!(error.starts_with("Huddle cannot reach the relay at ws://127.0.0.1:7300"), "{error}");
+    assert!(error.contains("connection refused") && error.contains("--relay"), "{error}");
+    t.net(net::Event::Connection(net::ConnState::Online));
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    assert_eq!(form.error, None, "the sentence goes once connected");
+
+    t.typed("alice");
+    t.send(key(KeyCode::Tab));
+    t.typed("wrong password");
+    t.send(key(KeyCode::Enter));
+    t.net(net::Event::AuthFailed { code: ErrorCode::BadCredentials, message: "Wrong handle or password.".into() });
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    assert_eq!((form.password.text(), form.field), ("", 1), "typed again from scratch");
+    assert_eq!(form.handle.text(), "alice");
+}

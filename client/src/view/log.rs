@@ -18,7 +18,7 @@ use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogLine, Model, Search,
 
 use super::look::{Look, Styles};
 use super::text::{clean, highlight, pad, truncate, width, wrap};
-use super::time::{clock, day, weekday_date};
+use super::time::{clock, clock_with_seconds, day, weekday_date};
 
 /// Longest sender label before it is cut, so that message text keeps most of the pane.
 const MAX_NAME_W: usize = 12;
@@ -38,6 +38,8 @@ pub struct LogCtx<'a> {
     pub receipts: Option<&'a BTreeMap<huddle_shared::MessageId, Tracking>>,
     /// The "new" marker goes above this line.
     pub new_from: Option<usize>,
+    /// Times with seconds (`timestamps = "%H:%M:%S"`).
+    pub seconds: bool,
     /// Whose conversation it is: messages naming this handle are highlighted.
     pub me: Option<&'a crate::app::HandleView>,
     pub history: HistoryState,
@@ -192,7 +194,8 @@ fn history_rows(ctx: &LogCtx<'_>, empty: bool, w: usize) -> Vec<Line<'static>> {
 fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Line<'static>> {
     let s = ctx.styles;
     let stamp_style = if ctx.current == Some(i) { s.search_match } else { s.timestamp };
-    let stamp = Span::styled(clock(lines[i].at()), stamp_style);
+    let (time, stamp_w) = if ctx.seconds { (clock_with_seconds(lines[i].at()), 8) } else { (clock(lines[i].at()), 5) };
+    let stamp = Span::styled(time, stamp_style);
     match &lines[i] {
         LogLine::Message { id, body, own, delivery, from, .. } => {
             let name_w = ctx.name_w();
@@ -212,7 +215,7 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
                 Span::styled(label, label_style.add_modifier(Modifier::BOLD)),
                 Span::raw(" "),
             ];
-            let indent = hanging_indent(6 + name_w + 1, w);
+            let indent = hanging_indent(stamp_w + 1 + name_w + 1, w);
             let mut text = Vec::new();
             if *delivery == Delivery::Pending {
                 text.push(Span::styled("⧗ ", s.pending));
@@ -235,7 +238,7 @@ fn entry_rows(ctx: &LogCtx<'_>, lines: &[LogLine], i: usize, w: usize) -> Vec<Li
                 SystemKind::Info | SystemKind::Presence => ("· ", s.system),
             };
             let prefix = vec![stamp, Span::raw(" "), Span::styled(glyph, style)];
-            wrap(prefix, &ctx.body(&clean(text, true), style), hanging_indent(8, w), w)
+            wrap(prefix, &ctx.body(&clean(text, true), style), hanging_indent(stamp_w + 3, w), w)
         }
     }
 }
@@ -298,6 +301,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         names,
         receipts,
         new_from: h.conversations.get(key).and_then(|c| c.new_from),
+        seconds: model.timestamps_with_seconds,
         me: Some(h),
         history,
         query: model.search.as_ref().map(|q| q.query.text().to_owned()),

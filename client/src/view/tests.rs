@@ -633,6 +633,7 @@ fn log_wraps_only_the_lines_that_fit() {
         names: Default::default(),
         receipts: None,
         new_from: None,
+        seconds: false,
         me: None,
         history: HistoryState::More,
         query: None,

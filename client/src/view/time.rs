@@ -37,6 +37,12 @@ pub fn clock(at: Millis) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
+/// `14:30:09`, for `timestamps = "%H:%M:%S"`.
+pub fn clock_with_seconds(at: Millis) -> String {
+    let seconds = at.rem_euclid(MS_PER_DAY) / 1_000;
+    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+}
+
 /// `21 Nov 2026`.
 pub fn date(at: Millis) -> String {
     let (y, m, d) = civil(day(at));
@@ -77,6 +83,7 @@ mod tests {
     #[test]
     fn formats_dates_and_clock_times_in_utc() {
         assert_eq!(clock(NOW), "14:30");
+        assert_eq!(clock_with_seconds(NOW + 9_000), "14:30:09");
         assert_eq!(weekday_date(NOW), "Sat 21 Nov 2026");
         assert_eq!(date(0), "1 Jan 1970");
         assert_eq!(weekday_date(0), "Thu 1 Jan 1970");

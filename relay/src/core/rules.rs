@@ -82,18 +82,20 @@ pub enum InviteOutcome {
 
 /// `auto` joins at once when the inviter and every member the invitee would be put with (`others`: the room's
 /// members at that moment) are on the invitee's list (unmarked), and asks otherwise — nobody is put in a room with
-/// someone who is not their friend without being asked; `ask` always asks; `refuse` refuses.
+/// someone who is not their friend without being asked; someone who left the room or was removed from it
+/// (`former`) is always asked; `ask` always asks; `refuse` refuses.
 pub fn invite_outcome(
     state: &State,
     policy: InvitePolicy,
     invitee: &Address,
     inviter: &Address,
     others: &[Address],
+    former: bool,
 ) -> InviteOutcome {
     let all_friends = live_entry(state, invitee, inviter)
         && others.iter().filter(|o| *o != invitee && *o != inviter).all(|o| live_entry(state, invitee, o));
     match policy {
-        InvitePolicy::Auto if all_friends => InviteOutcome::Join,
+        InvitePolicy::Auto if all_friends && !former => InviteOutcome::Join,
         InvitePolicy::Auto | InvitePolicy::Ask => InviteOutcome::Ask,
         InvitePolicy::Refuse => InviteOutcome::Refuse,
     }

@@ -39,6 +39,8 @@ pub struct State {
     pub member_of: HashMap<Address, BTreeSet<RoomId>>,
     /// room -> invitee -> invitation waiting for an answer.
     pub room_invites: HashMap<RoomId, BTreeMap<Address, RoomInviteRec>>,
+    /// room -> who left or was removed (and has not joined again): never added back without being asked.
+    pub former: HashMap<RoomId, BTreeSet<Address>>,
     /// room -> the number of its newest message (the next one is this + 1).
     pub room_counts: HashMap<RoomId, u64>,
 }
@@ -62,6 +64,7 @@ impl State {
             members: HashMap::new(),
             member_of: HashMap::new(),
             room_invites: HashMap::new(),
+            former: HashMap::new(),
             room_counts: snapshot.room_counts.into_iter().collect(),
         };
         let puts = snapshot
@@ -77,7 +80,8 @@ impl State {
             .chain(snapshot.blocks.into_iter().map(Mutation::PutBlock))
             .chain(snapshot.rooms.into_iter().map(Mutation::PutRoom))
             .chain(snapshot.members.into_iter().map(Mutation::PutMember))
-            .chain(snapshot.room_invites.into_iter().map(Mutation::PutRoomInvite));
+            .chain(snapshot.room_invites.into_iter().map(Mutation::PutRoomInvite))
+            .chain(snapshot.former.into_iter().map(|(room, member)| Mutation::PutFormer { room, member }));
         for m in puts {
             state.apply(&m);
         }
@@ -141,6 +145,14 @@ impl State {
                 }
                 if let Some(rooms) = self.member_of.get_mut(&member) {
                     rooms.remove(&room);
+                }
+            }
+            Mutation::PutFormer { room, member } => {
+                self.former.entry(room).or_default().insert(member);
+            }
+            Mutation::DeleteFormer { room, member } => {
+                if let Some(former) = self.former.get_mut(&room) {
+                    former.remove(&member);
                 }
             }
             Mutation::PutRoomInvite(i) => {

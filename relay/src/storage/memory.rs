@@ -87,6 +87,14 @@ impl Storage for MemoryStorage {
             Mutation::PutRoom(r) => Self::upsert(&mut d.rooms, r, |x| x.id.clone()),
             Mutation::PutMember(m) => Self::upsert(&mut d.members, m, |x| (x.room.clone(), x.member.clone())),
             Mutation::DeleteMember { room, member } => d.members.retain(|m| !(m.room == room && m.member == member)),
+            Mutation::PutFormer { room, member } => {
+                if !d.former.contains(&(room.clone(), member.clone())) {
+                    d.former.push((room, member));
+                    // In the order SQLite loads them.
+                    d.former.sort_by_key(|(room, member)| (room.to_string(), member.to_string()));
+                }
+            }
+            Mutation::DeleteFormer { room, member } => d.former.retain(|(r, m)| !(*r == room && *m == member)),
             Mutation::PutRoomInvite(i) => Self::upsert(&mut d.room_invites, i, |x| (x.room.clone(), x.invitee.clone())),
             Mutation::DeleteRoomInvite { room, invitee } => {
                 d.room_invites.retain(|i| !(i.room == room && i.invitee == invitee))

@@ -173,6 +173,8 @@ pub struct Snapshot {
     pub rooms: Vec<RoomRec>,
     pub members: Vec<MemberRec>,
     pub room_invites: Vec<RoomInviteRec>,
+    /// Who left or was removed from each group (and has not joined it again).
+    pub former: Vec<(RoomId, Address)>,
     /// How many messages each room holds (the number of its newest message); rooms without messages may be absent.
     pub room_counts: Vec<(RoomId, u64)>,
 }
@@ -212,6 +214,16 @@ pub enum Mutation {
     PutRoom(RoomRec),
     PutMember(MemberRec),
     DeleteMember {
+        room: RoomId,
+        member: Address,
+    },
+    /// `member` left or was removed from `room`: an invitation back asks them, whatever their setting.
+    PutFormer {
+        room: RoomId,
+        member: Address,
+    },
+    /// `member` is in `room` again.
+    DeleteFormer {
         room: RoomId,
         member: Address,
     },

@@ -172,6 +172,9 @@ impl<S: Storage> World<S> {
             self.write(Mutation::DeleteRoomInvite { room: room.clone(), invitee: who.clone() })?;
         }
         self.write(Mutation::PutMember(MemberRec { room: room.clone(), member: who.clone(), joined_at: now, since }))?;
+        if self.state.former.get(room).is_some_and(|f| f.contains(who)) {
+            self.write(Mutation::DeleteFormer { room: room.clone(), member: who.clone() })?;
+        }
         Ok(())
     }
 
@@ -213,6 +216,9 @@ impl<S: Storage> World<S> {
     ) -> Outcome {
         let Some(mut record) = self.state.rooms.get(room).cloned() else { return Ok(()) };
         self.write(Mutation::DeleteMember { room: room.clone(), member: who.clone() })?;
+        if record.kind == RoomKind::Group {
+            self.write(Mutation::PutFormer { room: room.clone(), member: who.clone() })?;
+        }
         self.room_event(room, actor, change, Some(who), now)?;
         let mut remaining: Vec<MemberRec> =
             self.state.members.get(room).map(|m| m.values().cloned().collect()).unwrap_or_default();
@@ -372,7 +378,8 @@ impl<S: Storage> World<S> {
         if self.shared_room_count(who) >= MAX_ROOMS_PER_HANDLE {
             return Err(refuse_with(ErrorCode::RoomFull, format!("{who} is in as many rooms as a handle can be.")));
         }
-        match rules::invite_outcome(&self.state, policy, who, by, others) {
+        let former = self.state.former.get(room).is_some_and(|f| f.contains(who));
+        match rules::invite_outcome(&self.state, policy, who, by, others, former) {
             InviteOutcome::Refuse => {
                 Err(refuse_with(ErrorCode::NotReachable, format!("{who} does not accept invitations.")))
             }

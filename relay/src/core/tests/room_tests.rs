@@ -432,3 +432,31 @@ fn typing_reaches_only_who_could_read_the_message_and_is_rate_limited() {
         ErrorCode::NotInRoom
     );
 }
+
+#[test]
+fn someone_who_left_or_was_removed_is_asked_before_coming_back() {
+    let (mut t, a, b, c) = three();
+    let g = create(&mut t, a, &["bob", "carol"]);
+    assert_eq!(members(&g), vec!["alice", "bob", "carol"]);
+    let room = g.id.clone();
+    t.ok(c, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: room.clone() }));
+    t.ok(a, |id| {
+        ClientFrame::RemoveFromRoom(RemoveFromRoom { id, acting: None, room: room.clone(), who: addr("bob") })
+    });
+    t.clear();
+    // Friends of everyone, setting auto: still asked, because they were in it before.
+    for (who, conn) in [("carol", c), ("bob", b)] {
+        t.ok(a, |id| ClientFrame::InviteToRoom(InviteToRoom { id, acting: None, room: room.clone(), who: addr(who) }));
+        assert!(
+            t.events(conn).iter().any(|e| matches!(e, Event::RoomInvite { room: r, .. } if *r == room)),
+            "{who} is asked"
+        );
+    }
+    assert_eq!(t.core.state().member_addresses(&room), vec![addr("alice")], "nobody is back unasked");
+    // carol accepts: she is in again, and is no longer a former member.
+    t.ok(c, |id| {
+        ClientFrame::AnswerRoomInvite(AnswerRoomInvite { id, acting: None, room: room.clone(), accept: true })
+    });
+    let former = t.core.state().former.get(&room).cloned().unwrap_or_default();
+    assert!(!former.contains(&addr("carol")) && former.contains(&addr("bob")), "{former:?}");
+}

@@ -200,6 +200,7 @@ conformance!(
     lists::every_deletion_state_round_trips,
     rooms::room_records_put_overwrite_delete,
     rooms::room_counts_follow_the_messages,
+    rooms::former_members_are_kept_until_they_join_again,
     streams::stream_pages,
     streams::a_room_of_one,
     streams::find_client_msg,

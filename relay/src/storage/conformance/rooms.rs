@@ -122,3 +122,31 @@ pub fn room_counts_follow_the_messages(s: &mut dyn Storage) {
         normalized(Snapshot { room_counts: vec![(direct, 2), (room("g"), 3)], ..Snapshot::default() }).room_counts
     );
 }
+
+pub fn former_members_are_kept_until_they_join_again(s: &mut dyn Storage) {
+    let (g1, g2) = (room("g-1"), room("g-2"));
+    let (bob, carol) = (addr("bob"), addr("carol"));
+    apply_all(
+        s,
+        &[
+            Mutation::PutFormer { room: g2.clone(), member: carol.clone() },
+            Mutation::PutFormer { room: g1.clone(), member: carol.clone() },
+            Mutation::PutFormer { room: g1.clone(), member: bob.clone() },
+            // Recording twice is harmless.
+            Mutation::PutFormer { room: g1.clone(), member: bob.clone() },
+        ],
+    );
+    assert_eq!(
+        load(s).former,
+        vec![(g1.clone(), bob.clone()), (g1.clone(), carol.clone()), (g2.clone(), carol.clone())],
+        "in room, then member order"
+    );
+    apply_all(
+        s,
+        &[
+            Mutation::DeleteFormer { room: g1.clone(), member: bob.clone() },
+            Mutation::DeleteFormer { room: g2.clone(), member: bob.clone() },
+        ],
+    );
+    assert_eq!(load(s).former, vec![(g1, carol.clone()), (g2, carol)]);
+}

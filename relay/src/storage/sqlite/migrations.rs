@@ -28,7 +28,7 @@ pub(super) enum Step {
 
 /// Each entry takes the schema from version `index` to `index + 1`.
 pub(super) const MIGRATIONS: &[Step] =
-    &[Step::Sql(V1), Step::Sql(V2), Step::Sql(V3), Step::Code(super::migrate_v4::run)];
+    &[Step::Sql(V1), Step::Sql(V2), Step::Sql(V3), Step::Code(super::migrate_v4::run), Step::Sql(V5)];
 
 /// 1: the initial schema.
 const V1: &str = r#"
@@ -294,6 +294,28 @@ const V3: &str = r#"
         SELECT handle, seq, at, kind, message_ord, event_json, group_message_ord FROM stream;
     DROP TABLE stream;
     ALTER TABLE stream_v3 RENAME TO stream;
+    "#;
+
+/// 5: who left or was removed from each group, so that nobody is added back without being asked. Filled from the
+/// rooms' logs as every member's stream holds them (`left`: the event's `peer`; `removed`: its `who`), less those who
+/// are members again.
+const V5: &str = r#"
+    CREATE TABLE room_former (
+        room TEXT NOT NULL,
+        member TEXT NOT NULL,
+        PRIMARY KEY (room, member)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO room_former (room, member)
+        SELECT json_extract(body_json, '$.room'), json_extract(body_json, '$.peer') FROM stream
+        WHERE kind = 'event' AND json_extract(body_json, '$.event') = 'room'
+            AND json_extract(body_json, '$.change.change') = 'left';
+    INSERT OR IGNORE INTO room_former (room, member)
+        SELECT json_extract(body_json, '$.room'), json_extract(body_json, '$.change.who') FROM stream
+        WHERE kind = 'event' AND json_extract(body_json, '$.event') = 'room'
+            AND json_extract(body_json, '$.change.change') = 'removed';
+    DELETE FROM room_former WHERE room IS NULL OR member IS NULL
+        OR EXISTS (SELECT 1 FROM room_members m WHERE m.room = room_former.room AND m.member = room_former.member)
+        OR NOT EXISTS (SELECT 1 FROM rooms r WHERE r.id = room_former.room AND r.kind = 'group');
     "#;
 
 /// The schema version this build writes.

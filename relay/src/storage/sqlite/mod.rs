@@ -128,6 +128,7 @@ impl Storage for SqliteStorage {
             rooms: rooms::load_rooms(conn)?,
             members: rooms::load_members(conn)?,
             room_invites: rooms::load_invites(conn)?,
+            former: rooms::load_former(conn)?,
             room_counts: rooms::load_counts(conn)?,
         })
     }
@@ -155,6 +156,8 @@ impl Storage for SqliteStorage {
             Mutation::PutRoom(r) => rooms::put_room(conn, r),
             Mutation::PutMember(m) => rooms::put_member(conn, m),
             Mutation::DeleteMember { room, member } => rooms::delete_member(conn, room, member),
+            Mutation::PutFormer { room, member } => rooms::put_former(conn, room, member),
+            Mutation::DeleteFormer { room, member } => rooms::delete_former(conn, room, member),
             Mutation::PutRoomInvite(i) => rooms::put_invite(conn, i),
             Mutation::DeleteRoomInvite { room, invitee } => rooms::delete_invite(conn, room, invitee),
             Mutation::StoreMessage { message, number, deliveries } => {

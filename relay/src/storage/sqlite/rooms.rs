@@ -1,4 +1,4 @@
-//! Rooms of every kind, their members and pending invitations, and how many messages each holds.
+//! Rooms of every kind, their members, who left them, pending invitations, and how many messages each holds.
 
 use huddle_shared::model::RoomKind;
 use huddle_shared::{Address, RoomId};
@@ -62,6 +62,25 @@ pub(super) fn put_member(conn: &Connection, m: &MemberRec) -> Result<(), Storage
         "INSERT OR REPLACE INTO room_members (room, member, joined_at, since) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![m.room.as_str(), m.member.to_string(), m.joined_at, m.since])?;
+    Ok(())
+}
+
+pub(super) fn load_former(conn: &Connection) -> Result<Vec<(RoomId, Address)>, StorageError> {
+    let mut stmt = conn.prepare_cached("SELECT room, member FROM room_former ORDER BY room, member")?;
+    let rows =
+        stmt.query_and_then([], |row| -> Result<_, StorageError> { Ok((room_col(row, 0)?, address_col(row, 1)?)) })?;
+    rows.collect()
+}
+
+pub(super) fn put_former(conn: &Connection, room: &RoomId, member: &Address) -> Result<(), StorageError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO room_former (room, member) VALUES (?1, ?2)")?
+        .execute(params![room.as_str(), member.to_string()])?;
+    Ok(())
+}
+
+pub(super) fn delete_former(conn: &Connection, room: &RoomId, member: &Address) -> Result<(), StorageError> {
+    conn.prepare_cached("DELETE FROM room_former WHERE room = ?1 AND member = ?2")?
+        .execute(params![room.as_str(), member.to_string()])?;
     Ok(())
 }
 

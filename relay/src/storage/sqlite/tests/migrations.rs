@@ -280,3 +280,54 @@ fn a_migration_that_would_lose_a_row_is_refused_and_changes_nothing() {
     }
     assert_eq!(user_version(&path), 3, "the step's transaction was rolled back");
 }
+
+#[test]
+fn schema_5_learns_who_left_each_group_from_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let g = room("g-1");
+    let event = |seq: u64, peer: &str, change: RoomChange| Mutation::AppendItem {
+        handle: h("alice"),
+        item: StreamItem {
+            seq,
+            at: 10,
+            body: ItemBody::Event { event: Event::Room { peer: addr(peer), room: g.clone(), change } },
+        },
+    };
+    {
+        let mut s = open(&path);
+        s.apply(&Mutation::PutRoom(RoomRec {
+            id: g.clone(),
+            kind: RoomKind::Group,
+            title: None,
+            owner: Some(addr("alice")),
+            created_at: 1,
+            ended: false,
+        }))
+        .unwrap();
+        for member in ["alice", "dave"] {
+            s.apply(&Mutation::PutMember(crate::storage::MemberRec {
+                room: g.clone(),
+                member: addr(member),
+                joined_at: 1,
+                since: 0,
+            }))
+            .unwrap();
+        }
+        s.apply(&event(1, "bob", RoomChange::Left)).unwrap();
+        s.apply(&event(2, "alice", RoomChange::Removed { who: addr("carol") })).unwrap();
+        // dave left and came back: he is a member, not a former one.
+        s.apply(&event(3, "dave", RoomChange::Left)).unwrap();
+        s.commit().unwrap();
+    }
+    // The file as schema 4 left it.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE room_former").unwrap();
+    conn.pragma_update(None, "user_version", 4).unwrap();
+    drop(conn);
+
+    let mut s = open(&path);
+    assert_eq!(user_version(&path), latest());
+    assert_eq!(s.load().unwrap().former, vec![(g.clone(), addr("bob")), (g, addr("carol"))]);
+    assert_same_schema_as_a_new_file(&s);
+}
