@@ -4,8 +4,8 @@
 //! - **cy** is already your friend and chats: says hello, answers what you write.
 //! - **ben** is already your friend; he comes online playing FFXI, goes away, comes back. Once you and cy have
 //!   exchanged a few lines he writes to you too — while cy's conversation is open, so Huddle makes it a group of the
-//!   three of you (automatic promotion), where both bots answer. After a while he deletes you and asks you to delete
-//!   him too — the question waits, counted in the status bar, until you open it with Alt-q. If you refuse, he asks
+//!   three of you (automatic promotion), where both bots answer. About 45 s after that scene (or after four minutes
+//!   if you never chat) he deletes you and asks you to delete him too — the question waits, counted in the status bar, until you open it with Alt-q. If you refuse, he asks
 //!   once more.
 //! - **ada** sends you a friend request with a greeting; accept it and she says thanks.
 
@@ -202,7 +202,7 @@ async fn cy_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
     let replies = [
         "Ha, nice. How's your week going?",
         "Same here. Did you see ben is back on FFXI?",
-        "Try s to set your own status, and ? for every key.",
+        "Try Alt-s to set your own status, and F1 for every key. Whatever you type is a message — keys never act by surprise.",
         "Brb, tea. ☕ Keep exploring!",
     ];
     let mut next_reply = 0;
@@ -231,7 +231,7 @@ async fn cy_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
                 if let Some(group) = incoming_group(&event, &me).filter(|_| !in_group) {
                     in_group = true;
                     tokio::time::sleep(Duration::from_millis(1500)).await;
-                    let text = "Oh, a group! One log for the three of us. m shows who's here, /leave leaves.";
+                    let text = "Oh, a group! One log for the three of us. Alt-m shows who's here, /leave leaves, Alt-↑/↓ moves between chats.";
                     let _ = w.commands.send(group_message(&me, &group, text)).await;
                 }
             }
@@ -256,26 +256,24 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
         (2, presence(10, PresenceState::Online, "playing FFXI — waiting for a table")),
         (25, presence(11, PresenceState::Away, "brb, dinner")),
         (40, presence(12, PresenceState::Online, "back, still no table")),
-        (
-            100,
-            Command::Request {
-                id: 13,
-                frame: ClientFrame::DeleteFriend(DeleteFriend { id: 13, acting: None, friend: you.clone() }),
-            },
-        ),
-        (
-            101,
-            Command::Request {
-                id: 14,
-                frame: ClientFrame::NotifyDeletion(NotifyDeletion {
-                    id: 14,
-                    acting: None,
-                    to: you.clone(),
-                    ask_delete: true,
-                }),
-            },
-        ),
     ];
+    // The deletion scene comes after the group scene, paced by when you got there (or, if you never chat, late).
+    let mut delete = vec![
+        Command::Request {
+            id: 13,
+            frame: ClientFrame::DeleteFriend(DeleteFriend { id: 13, acting: None, friend: you.clone() }),
+        },
+        Command::Request {
+            id: 14,
+            frame: ClientFrame::NotifyDeletion(NotifyDeletion {
+                id: 14,
+                acting: None,
+                to: you.clone(),
+                ask_delete: true,
+            }),
+        },
+    ];
+    let mut delete_at = Some(start + Duration::from_secs(240));
     let mut steps = steps.into_iter().peekable();
     let mut asked_again = false;
     let mut joined_in = false;
@@ -288,8 +286,14 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
                     let _ = w.commands.send(command).await;
                 }
             }
+            _ = async { if let Some(at) = delete_at { sleep_until(at).await } else { std::future::pending::<()>().await } } => {
+                delete_at = None;
+                for command in std::mem::take(&mut delete) {
+                    let _ = w.commands.send(command).await;
+                }
+            }
             // You and cy are chatting: write in, so the conversation grows into a group (before the deletion).
-            _ = chatting.notified(), if !joined_in && steps.len() >= 2 => {
+            _ = chatting.notified(), if !joined_in && delete_at.is_some() => {
                 joined_in = true;
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 let text = "ugh, this queue. what are you two up to? 👀";
@@ -302,8 +306,10 @@ async fn ben_script(mut w: WorkerHandle, you: Address, chatting: Arc<Notify>) {
                 if let Some(group) = incoming_group(&event, &me).filter(|_| !greeted_group) {
                     greeted_group = true;
                     tokio::time::sleep(Duration::from_secs(3)).await;
-                    let text = "hi both! Huddle turned our chats into this group when I wrote. neat.";
+                    let text = "hi both! Huddle turned our chats into this group when I wrote. neat. (In a bit I'll \
+                                show you deleting a friend with consent: the question waits for you — Alt-q.)";
                     let _ = w.commands.send(group_message(&me, &group, text)).await;
+                    delete_at = delete_at.map(|at| at.min(Instant::now() + Duration::from_secs(45)));
                 }
                 if refused && !asked_again {
                     asked_again = true;
