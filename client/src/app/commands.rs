@@ -69,6 +69,12 @@ pub enum SlashCommand {
     Confirm {
         text: String,
     },
+    /// Your display name and bio.
+    Profile,
+    /// Change your password.
+    Password,
+    /// Your sessions (devices), to log one out.
+    Sessions,
     /// Mute or unmute the open conversation.
     Mute,
     /// Close the open conversation (a group is put away under Archived).
@@ -84,8 +90,31 @@ pub enum SlashCommand {
 
 /// Every command name, for completion and the help screen.
 pub const NAMES: &[&str] = &[
-    "/msg", "/add", "/del", "/block", "/unblock", "/status", "/handle", "/nick", "/note", "/invite", "/group",
-    "/leave", "/rename", "/kick", "/share", "/confirm", "/mute", "/close", "/notices", "/answer", "/logout", "/quit",
+    "/msg",
+    "/add",
+    "/del",
+    "/block",
+    "/unblock",
+    "/status",
+    "/handle",
+    "/nick",
+    "/note",
+    "/invite",
+    "/group",
+    "/leave",
+    "/rename",
+    "/kick",
+    "/share",
+    "/confirm",
+    "/mute",
+    "/close",
+    "/notices",
+    "/answer",
+    "/profile",
+    "/password",
+    "/sessions",
+    "/logout",
+    "/quit",
     "/help",
 ];
 
@@ -158,6 +187,9 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
             return Err("Usage: /confirm MESSAGE — sends it asking for delivery confirmation".to_owned());
         }
         "/confirm" => SlashCommand::Confirm { text: rest.to_owned() },
+        "/profile" => SlashCommand::Profile,
+        "/password" => SlashCommand::Password,
+        "/sessions" | "/devices" => SlashCommand::Sessions,
         "/mute" | "/unmute" => SlashCommand::Mute,
         "/close" | "/wc" | "/archive" => SlashCommand::Close,
         "/notices" => SlashCommand::Notices,

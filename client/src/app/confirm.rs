@@ -232,6 +232,16 @@ pub fn leave(h: &HandleView, group: &RoomId) -> Confirm {
     )
 }
 
+/// Logging out another device.
+pub fn revoke_session(session: &huddle_shared::model::SessionInfo) -> Confirm {
+    let device = session.device.clone().unwrap_or_else(|| "a device without a name".to_owned());
+    confirm(
+        "Log out a device",
+        format!("Log out {device}? It will have to log in again with your password."),
+        vec![keep("Keep it"), choice("Log it out", Intent::RevokeSession { session: session.session.clone() })],
+    )
+}
+
 /// Quitting while messages are not stored yet: they would be lost.
 pub fn quit_with_unsent(model: &Model) -> Confirm {
     let unsent = model.unsent();

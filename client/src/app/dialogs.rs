@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use huddle_shared::Address;
 
 use super::input::TextInput;
-use super::intent::Intent;
+use super::intent::{Intent, Secret};
 use super::notices::capitalize;
 use super::{Cmd, Confirm, Dialog, Model};
 use crate::keymap::Action;
@@ -21,6 +21,11 @@ pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
         Dialog::SetStatus { field: 1, activity, .. } => Some(activity),
         Dialog::NewGroup { field: 0, members, .. } => Some(members),
         Dialog::NewGroup { title, .. } => Some(title),
+        Dialog::Profile { field: 0, display_name, .. } => Some(display_name),
+        Dialog::Profile { bio, .. } => Some(bio),
+        Dialog::Password { field: 0, old, .. } => Some(old),
+        Dialog::Password { field: 1, new, .. } => Some(new),
+        Dialog::Password { repeat, .. } => Some(repeat),
         _ => None,
     }
 }
@@ -28,7 +33,12 @@ pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
 fn is_form(dialog: &Dialog) -> bool {
     matches!(
         dialog,
-        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::SetStatus { .. } | Dialog::NewGroup { .. }
+        Dialog::AddFriend { .. }
+            | Dialog::EditEntry { .. }
+            | Dialog::SetStatus { .. }
+            | Dialog::NewGroup { .. }
+            | Dialog::Profile { .. }
+            | Dialog::Password { .. }
     )
 }
 
@@ -70,7 +80,10 @@ pub fn key(model: &mut Model, key: KeyEvent, action: Option<Action>, edit_action
                 if let Some(field) = text_field(dialog) {
                     super::editing::apply(field, &key, edit_action);
                 }
-                if let Dialog::AddFriend { error, .. } | Dialog::NewGroup { error, .. } = dialog {
+                if let Dialog::AddFriend { error, .. }
+                | Dialog::NewGroup { error, .. }
+                | Dialog::Password { error, .. } = dialog
+                {
                     *error = None;
                 }
             }
@@ -100,9 +113,13 @@ fn next_field(dialog: &mut Dialog, delta: isize) {
     if let Dialog::AddFriend { field, .. }
     | Dialog::EditEntry { field, .. }
     | Dialog::SetStatus { field, .. }
-    | Dialog::NewGroup { field, .. } = dialog
+    | Dialog::NewGroup { field, .. }
+    | Dialog::Profile { field, .. } = dialog
     {
         *field = ((*field as isize + delta).rem_euclid(2)) as usize;
+    }
+    if let Dialog::Password { field, .. } = dialog {
+        *field = ((*field as isize + delta).rem_euclid(3)) as usize;
     }
 }
 
@@ -113,7 +130,13 @@ fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
         Dialog::Confirm(c) => c.selected = wrap(c.selected, c.choices.len()),
         Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
-        Dialog::AddFriend { .. } | Dialog::EditEntry { .. } | Dialog::NewGroup { .. } | Dialog::Receipts { .. } => {}
+        Dialog::Sessions { sessions, selected } => *selected = wrap(*selected, sessions.len()),
+        Dialog::AddFriend { .. }
+        | Dialog::EditEntry { .. }
+        | Dialog::NewGroup { .. }
+        | Dialog::Receipts { .. }
+        | Dialog::Profile { .. }
+        | Dialog::Password { .. } => {}
     }
 }
 
@@ -170,6 +193,52 @@ fn submit(model: &mut Model) -> Vec<Cmd> {
             Vec::new()
         }
         Dialog::Receipts { .. } => Vec::new(),
+        Dialog::Profile { field, display_name, bio } => {
+            if field == 0 && bio.is_empty() {
+                model.dialogs.push_front(Dialog::Profile { field: 1, display_name, bio });
+                return Vec::new();
+            }
+            let (display_name, bio) = (display_name.text().trim().to_owned(), bio.text().trim().to_owned());
+            vec![Cmd::Do(Intent::SetProfile { acting, display_name, bio })]
+        }
+        Dialog::Password { field, old, new, repeat, .. } => {
+            let problem = if field < 2 && repeat.is_empty() {
+                // Enter moves on until the last field.
+                model.dialogs.push_front(Dialog::Password { field: field + 1, old, new, repeat, error: None });
+                return Vec::new();
+            } else if old.is_empty() {
+                Some((0, "Type your current password first."))
+            } else if new.text().len() < huddle_shared::limits::MIN_PASSWORD_BYTES {
+                Some((1, "A password is at least 8 characters long."))
+            } else if new.text() != repeat.text() {
+                Some((2, "The two new passwords differ; type the new one again."))
+            } else {
+                None
+            };
+            match problem {
+                Some((field, text)) => {
+                    let repeat = if field == 2 { TextInput::default() } else { repeat };
+                    let error = Some(text.to_owned());
+                    model.dialogs.push_front(Dialog::Password { field, old, new, repeat, error });
+                    Vec::new()
+                }
+                None => {
+                    let (old, new) = (Secret(old.text().to_owned()), Secret(new.text().to_owned()));
+                    vec![Cmd::Do(Intent::ChangePassword { old, new })]
+                }
+            }
+        }
+        Dialog::Sessions { sessions, selected } => {
+            let Some(session) = sessions.get(selected).cloned() else { return Vec::new() };
+            if session.current {
+                model.dialogs.push_front(Dialog::Sessions { sessions, selected });
+                super::notices::notify(model, super::Level::Info, "That is this session: /logout ends it.");
+                return Vec::new();
+            }
+            let question = super::confirm::revoke_session(&session);
+            model.dialogs.push_front(Dialog::Confirm(Box::new(question)));
+            Vec::new()
+        }
         Dialog::NewGroup { field, members, title, error } => {
             if field == 0 && title.is_empty() && !members.is_empty() {
                 // Enter in the members field moves on to the title.

@@ -14,7 +14,7 @@ use super::notices::notify;
 use super::questions;
 use super::selection::fix as fix_selection;
 use super::{
-    Cmd, ConvKey, Conversation, Delivery, HandleView, Level, LogLine, LoginForm, LoginMode, Model, Pending,
+    Cmd, ConvKey, Conversation, Delivery, Dialog, HandleView, Level, LogLine, LoginForm, LoginMode, Model, Pending,
     QuestionAbout, Screen, SystemKind,
 };
 use crate::net::{self, ConnState};
@@ -197,6 +197,8 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 cmds.extend(super::notify::arrived(model, index, &key, &message));
             }
             let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
+            // The conversation pane's width, about: the terminal less the friend list and the borders.
+            let log_width = usize::from(model.size.0).saturating_sub(34).max(20);
             if let ConvKey::Room(id) = &key {
                 // Someone writing brings an archived group back to the list.
                 model.handles[index].archived.remove(id);
@@ -207,7 +209,14 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             if fresh {
                 c.exchanged_at = Some(now);
             }
-            if insert_message(c, message, own) && !own && !open && !shown_in_group {
+            let body_chars = message.body.chars().count();
+            let inserted = insert_message(c, message, own);
+            if inserted && c.scroll > 0 {
+                // Someone reading further up keeps their place: the view is counted from the bottom, so it moves
+                // up by the rows the new message takes (about: the view stops at the real top).
+                c.scroll += (body_chars + 12) / log_width + 1;
+            }
+            if inserted && !own && !open && !shown_in_group {
                 c.unread += 1;
             }
             fix_selection_if_active(model, index);
@@ -380,6 +389,16 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
             pushed(model, ServerFrame::Handles { id: None, handles });
             notify(model, Level::Info, "Handle added. Switch to it with Alt-h or /handle NAME.");
         }
+        (Some(Pending::Sessions), ServerFrame::Sessions { sessions, .. }) => {
+            // The person asked for this list a moment ago (/sessions).
+            let selected = sessions.iter().position(|s| !s.current).unwrap_or(0);
+            model.dialogs.push_back(Dialog::Sessions { sessions, selected });
+        }
+        (Some(Pending::Password), _) => {
+            notify(model, Level::Info, "Password changed. Your other devices were logged out.");
+        }
+        (Some(Pending::Profile), _) => notify(model, Level::Info, "Profile saved; your friends see it now."),
+        (Some(Pending::Revoke), _) => notify(model, Level::Info, "That device is logged out."),
         (_, frame @ ServerFrame::Friends { .. }) => pushed(model, frame),
         _ => {}
     }

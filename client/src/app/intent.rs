@@ -4,9 +4,19 @@
 //! — or from another handle — does exactly what was asked.
 
 use huddle_shared::model::{Message, PresenceState, RequestAnswer};
-use huddle_shared::{Address, Handle, RoomId};
+use huddle_shared::{Address, Handle, RoomId, SessionId};
 
 use super::ConvKey;
+
+/// A password on its way to the relay: never shown by `Debug`, so no log or test output can print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
 
 /// What follows a deletion the person confirmed: the steps of mutual deletion, chosen in one question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +107,18 @@ pub enum Intent {
     LeaveRoom {
         acting: Handle,
         room: RoomId,
+    },
+    SetProfile {
+        acting: Handle,
+        display_name: String,
+        bio: String,
+    },
+    ChangePassword {
+        old: Secret,
+        new: Secret,
+    },
+    RevokeSession {
+        session: SessionId,
     },
     /// Send a message (ours, written for this conversation).
     Send {

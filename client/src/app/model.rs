@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use huddle_shared::model::{
     FriendEntry, FriendList, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState, Profile,
-    RegistrationPolicy, RoomInfo, ShownState,
+    RegistrationPolicy, RoomInfo, SessionInfo, ShownState,
 };
 use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, RoomId};
 
@@ -450,6 +450,12 @@ pub enum Dialog {
     NewGroup { field: usize, members: TextInput, title: TextInput, error: Option<String> },
     /// Who has received and read one of our messages (←/→ steps through them).
     Receipts { key: ConvKey, message_id: MessageId },
+    /// Your display name and bio, as friends see them.
+    Profile { field: usize, display_name: TextInput, bio: TextInput },
+    /// Change the account's password: the current one, the new one twice (masked).
+    Password { field: usize, old: TextInput, new: TextInput, repeat: TextInput, error: Option<String> },
+    /// The account's sessions (devices), to log one out.
+    Sessions { sessions: Vec<SessionInfo>, selected: usize },
 }
 
 /// A question and its answers. Each answer carries the [`Intent`] it performs (none: leave things as they are);
@@ -586,6 +592,11 @@ pub enum Pending {
         group: RoomId,
     },
     RoomChange(&'static str),
+    /// The account's sessions, to show.
+    Sessions,
+    Password,
+    Profile,
+    Revoke,
     Other(&'static str),
 }
 

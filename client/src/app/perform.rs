@@ -2,8 +2,8 @@
 //! to the model. Every frame that acts for the person is built here (checked by `relay/tests/boundaries.rs`).
 
 use huddle_shared::client::{
-    AnswerDeletion, AnswerRequest, AnswerRoomInvite, Block, CancelRequest, CreateGroup, DeleteFriend, FriendRequest,
-    InviteToRoom, LeaveRoom, NotifyDeletion, SetEntry, SetPresence, Unblock,
+    AnswerDeletion, AnswerRequest, AnswerRoomInvite, Block, CancelRequest, ChangePassword, CreateGroup, DeleteFriend,
+    FriendRequest, InviteToRoom, LeaveRoom, NotifyDeletion, RevokeSession, SetEntry, SetPresence, SetProfile, Unblock,
 };
 use huddle_shared::model::{DeletionAnswer, Message, RequestAnswer};
 use huddle_shared::{Address, ClientFrame, Handle};
@@ -118,6 +118,24 @@ pub fn perform(model: &mut Model, intent: Intent) -> Vec<Cmd> {
                 Some(index) => super::conversation::send_message(model, index, key, body, receipts),
                 None => Vec::new(),
             }
+        }
+        Intent::SetProfile { acting, display_name, bio } => {
+            vec![request(model, Pending::Profile, |id| {
+                ClientFrame::SetProfile(SetProfile {
+                    id,
+                    acting: Some(acting),
+                    display_name: Some(display_name),
+                    bio: Some(bio),
+                })
+            })]
+        }
+        Intent::ChangePassword { old, new } => {
+            vec![request(model, Pending::Password, |id| {
+                ClientFrame::ChangePassword(ChangePassword { id, old_password: old.0, new_password: new.0 })
+            })]
+        }
+        Intent::RevokeSession { session } => {
+            vec![request(model, Pending::Revoke, |id| ClientFrame::RevokeSession(RevokeSession { id, session }))]
         }
         Intent::Quit => {
             model.quit = true;

@@ -93,6 +93,28 @@ pub fn run(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
         SlashCommand::Kick { handle } => address(&handle).map(|who| super::groups::kick(model, who)),
         SlashCommand::Share { count } => Ok(super::groups::share(model, count)),
         SlashCommand::Confirm { text } => Ok(super::conversation::send_text(model, text, true)),
+        SlashCommand::Profile => {
+            let profile = model.handle().map(|h| h.profile.clone()).unwrap_or_default();
+            model.dialogs.push_back(Dialog::Profile {
+                field: 0,
+                display_name: TextInput::with(profile.display_name.as_deref().unwrap_or("")),
+                bio: TextInput::with(profile.bio.as_deref().unwrap_or("")),
+            });
+            Ok(Vec::new())
+        }
+        SlashCommand::Password => {
+            model.dialogs.push_back(Dialog::Password {
+                field: 0,
+                old: TextInput::default(),
+                new: TextInput::default(),
+                repeat: TextInput::default(),
+                error: None,
+            });
+            Ok(Vec::new())
+        }
+        SlashCommand::Sessions => Ok(vec![request(model, Pending::Sessions, |id| {
+            ClientFrame::ListSessions(huddle_shared::client::ListSessions { id })
+        })]),
         SlashCommand::Mute => Ok(super::navigation::global(model, crate::keymap::Action::ToggleMute)),
         SlashCommand::Close => Ok(super::navigation::global(model, crate::keymap::Action::CloseConversation)),
         SlashCommand::Notices => Ok(super::navigation::global(model, crate::keymap::Action::Notices)),

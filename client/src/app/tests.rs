@@ -628,6 +628,8 @@ fn typing_is_signalled_sparingly_and_shown_for_a_few_seconds() {
     assert_eq!(t.model.typing_here(), None, "it fades");
 }
 
+mod account;
+
 mod consent;
 
 mod groups;

@@ -130,6 +130,52 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
             receipts(&mut c, model, key, message_id, wu, look);
             "Receipts".to_owned()
         }
+        Dialog::Profile { field, display_name, bio } => {
+            c.para("What your friends see of you (every handle has its own).", s.dialog, wu);
+            let fields = [("Name", display_name, "e.g. Alice Liddell"), ("Bio", bio, "optional, a line about you")];
+            form(&mut c, fields, *field, None, "save", wu, look);
+            "Your profile".to_owned()
+        }
+        Dialog::Password { field, old, new, repeat, error } => {
+            c.para("Your other devices will be logged out; this one stays logged in.", s.dialog, wu);
+            c.blank();
+            let fields = [("Current", old, ""), ("New", new, "at least 8 characters"), ("New again", repeat, "")];
+            for (i, (label, input, placeholder)) in fields.into_iter().enumerate() {
+                let spec =
+                    Field { label, label_w: 10, input, width: wu, active: *field == i, mask: Some('•'), placeholder };
+                c.field(spec, look);
+            }
+            if let Some(error) = error {
+                c.blank();
+                c.para(error, s.error, wu);
+            }
+            c.blank();
+            let pairs =
+                [(h.next_field.as_str(), "next field"), (h.submit.as_str(), "change"), (h.cancel.as_str(), "cancel")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Change your password".to_owned()
+        }
+        Dialog::Sessions { sessions, selected } => {
+            for (i, session) in sessions.iter().enumerate() {
+                let device = clean(session.device.as_deref().unwrap_or("a device without a name"), false);
+                let right = if session.current {
+                    "this one".to_owned()
+                } else {
+                    format!("used {}", super::time::ago(session.last_used_at, model.now))
+                };
+                let mark = if i == *selected { "▸ " } else { "  " };
+                let right_w = width(&right);
+                let left = truncate(&format!("{mark}{device}"), wu.saturating_sub(right_w + 1));
+                let text = format!("{left}{}{right}", pad(width(&left) + right_w, wu));
+                let style = if i == *selected { s.dialog_selected } else { s.dialog };
+                c.push(Line::from(Span::styled(text, style)));
+            }
+            c.blank();
+            let pairs =
+                [(h.choose.as_str(), "choose"), (h.submit.as_str(), "log it out"), (h.cancel.as_str(), "close")];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Your sessions".to_owned()
+        }
         Dialog::NewGroup { field, members, title, error } => {
             c.para("Who should be in it? Friends' handles, separated by spaces.", s.dialog, wu);
             let fields = [("Members", members, "e.g. bob carol"), ("Title", title, "optional")];

@@ -10,7 +10,7 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 23] = [
+pub const COMMANDS: [(&str, &str); 26] = [
     ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
@@ -31,6 +31,9 @@ pub const COMMANDS: [(&str, &str); 23] = [
     ("/close", "close this chat (archive a group)"),
     ("/answer", "open a question waiting for you"),
     ("/notices", "every notice of this session"),
+    ("/profile", "your name and bio"),
+    ("/password", "change your password"),
+    ("/sessions", "your devices; log one out"),
     ("/logout", "log out"),
     ("/quit", "quit Huddle"),
     ("/help", "this help"),

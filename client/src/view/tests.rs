@@ -461,6 +461,42 @@ fn dialogs() {
         ("dialog_block", Dialog::Confirm(Box::new(confirm::block(h, &addr("frank"), true)))),
         ("dialog_unblock", Dialog::Confirm(Box::new(confirm::block(h, &addr("frank"), false)))),
         ("dialog_switch_handle", Dialog::SwitchHandle { selected: 1 }),
+        (
+            "dialog_profile",
+            Dialog::Profile { field: 1, display_name: TextInput::with("Sam Okafor"), bio: TextInput::with("chess") },
+        ),
+        (
+            "dialog_password",
+            Dialog::Password {
+                field: 2,
+                old: TextInput::with("correct horse"),
+                new: TextInput::with("battery staple"),
+                repeat: TextInput::default(),
+                error: Some("The two new passwords differ; type the new one again.".into()),
+            },
+        ),
+        (
+            "dialog_sessions",
+            Dialog::Sessions {
+                sessions: vec![
+                    huddle_shared::model::SessionInfo {
+                        session: "s1".into(),
+                        device: Some("huddle on laptop".into()),
+                        created_at: NOW - DAY,
+                        last_used_at: NOW,
+                        current: true,
+                    },
+                    huddle_shared::model::SessionInfo {
+                        session: "s2".into(),
+                        device: Some("huddle on old-phone".into()),
+                        created_at: NOW - 30 * DAY,
+                        last_used_at: NOW - 3 * DAY,
+                        current: false,
+                    },
+                ],
+                selected: 1,
+            },
+        ),
     ];
     let _ = acting;
     for (name, dialog) in cases {

@@ -211,3 +211,26 @@ fn closing_a_group_archives_it_until_someone_writes() {
     });
     assert!(t.model.handle().unwrap().rows().contains(&Row::Header(Section::Groups, 1)));
 }
+
+#[test]
+fn a_reader_scrolled_up_keeps_their_place_when_a_message_arrives() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    let now = t.model.now;
+    for i in 0..30 {
+        t.net(message(i + 1, "bob", "alice", &format!("line {i}"), now));
+    }
+    t.model.focus = Focus::Log;
+    for _ in 0..5 {
+        t.send(key(KeyCode::Up));
+    }
+    let before = t.model.conversation().unwrap().scroll;
+    t.net(message(99, "bob", "alice", "a new one", now));
+    assert!(t.model.conversation().unwrap().scroll > before, "the view moved up with the new line");
+    // At the bottom, new lines simply show.
+    t.send(key(KeyCode::End));
+    t.net(message(100, "bob", "alice", "another", now));
+    assert_eq!(t.model.conversation().unwrap().scroll, 0);
+}
