@@ -7,6 +7,7 @@
 use std::fmt;
 
 use ratatui_textarea::{CursorMove, TextArea};
+use unicode_segmentation::UnicodeSegmentation;
 
 #[derive(Clone, Default)]
 pub struct TextInput {
@@ -70,22 +71,55 @@ impl TextInput {
         self.changed();
     }
 
+    /// The characters of the grapheme cluster before (or after) the cursor on its line: 0 at the line's start
+    /// (end). The cursor moves and deletes by whole clusters, so a flag or a ZWJ family is never cut in half.
+    fn cluster_chars(&self, before: bool) -> usize {
+        let cursor = self.editor.cursor();
+        let Some(line) = self.editor.lines().get(cursor.0) else { return 0 };
+        let at = line.char_indices().nth(cursor.1).map_or(line.len(), |(i, _)| i);
+        let (head, tail) = line.split_at(at);
+        let cluster = if before { head.graphemes(true).next_back() } else { tail.graphemes(true).next() };
+        cluster.map_or(0, |g| g.chars().count())
+    }
+
     pub fn backspace(&mut self) {
-        self.editor.delete_char();
+        match self.cluster_chars(true) {
+            // At a line's start: join it to the line before.
+            0 => {
+                self.editor.delete_char();
+            }
+            n => {
+                for _ in 0..n {
+                    self.editor.move_cursor(CursorMove::Back);
+                }
+                self.editor.delete_str(n);
+            }
+        }
         self.changed();
     }
 
     pub fn delete(&mut self) {
-        self.editor.delete_next_char();
+        match self.cluster_chars(false) {
+            0 => {
+                self.editor.delete_next_char();
+            }
+            n => {
+                self.editor.delete_str(n);
+            }
+        }
         self.changed();
     }
 
     pub fn left(&mut self) {
-        self.editor.move_cursor(CursorMove::Back);
+        for _ in 0..self.cluster_chars(true).max(1) {
+            self.editor.move_cursor(CursorMove::Back);
+        }
     }
 
     pub fn right(&mut self) {
-        self.editor.move_cursor(CursorMove::Forward);
+        for _ in 0..self.cluster_chars(false).max(1) {
+            self.editor.move_cursor(CursorMove::Forward);
+        }
     }
 
     pub fn home(&mut self) {
@@ -174,6 +208,26 @@ mod tests {
         assert_eq!(t.text(), "語 🎉 ");
         t.delete_to_start();
         assert_eq!((t.text(), t.cursor()), ("", 0));
+    }
+
+    #[test]
+    fn flags_and_zwj_families_move_and_delete_as_one() {
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let flag = "🇫🇷";
+        let mut t = TextInput::with(&format!("a{family}{flag}é\u{301}b"));
+        t.left(); // before b
+        t.left(); // before é + combining accent
+        t.backspace(); // the flag, whole
+        assert_eq!(t.text(), format!("a{family}é\u{301}b"));
+        t.left(); // before the family
+        assert_eq!(t.cursor(), 1);
+        t.delete(); // the family, whole
+        assert_eq!(t.text(), "aé\u{301}b");
+        t.right();
+        assert_eq!(t.cursor(), 3, "past the accented e, two characters");
+        t.undo();
+        t.undo();
+        assert_eq!(t.text(), format!("a{family}{flag}é\u{301}b"));
     }
 
     #[test]

@@ -774,3 +774,22 @@ fn glyphs_are_single_width() {
         assert_eq!(g.width(), 1, "{g}");
     }
 }
+
+/// Our measure of a cluster and the cells ratatui's buffer gives it agree, for flags, ZWJ families, skin tones,
+/// combining marks and CJK: a disagreement is what leaves ghost glyphs behind.
+#[test]
+fn composed_characters_take_the_cells_the_buffer_gives_them() {
+    for text in [
+        "🇫🇷 ok",
+        "👨\u{200d}👩\u{200d}👧 family",
+        "👋🏽 wave",
+        "e\u{301}te\u{301}",
+        "日本語",
+        "❤\u{fe0f} love",
+        "🏳\u{fe0f}\u{200d}🌈 flag",
+    ] {
+        let mut buffer = Buffer::empty(ratatui::layout::Rect::new(0, 0, 40, 1));
+        let (x, _) = buffer.set_stringn(0, 0, text, 40, ratatui::style::Style::default());
+        assert_eq!(usize::from(x), super::text::width(text), "{text:?}");
+    }
+}

@@ -1,40 +1,20 @@
 //! Measuring, cutting and wrapping text by terminal cells, so that wide characters (CJK, emoji) are never split or
 //! placed half outside a pane.
 //!
-//! Text is cut into clusters the way the terminal buffer does: a character plus any zero-width characters after it
-//! (combining marks, variation selectors) and anything joined to it by a zero-width joiner. A cluster is measured
-//! as a whole with `unicode-width`, like ratatui measures the cells it writes.
+//! Text is cut into grapheme clusters with `unicode-segmentation`, exactly as ratatui's buffer cuts what it writes
+//! (a flag, a ZWJ family, a letter with its combining marks are one cluster each), and a cluster is measured as a
+//! whole with `unicode-width`, like ratatui measures the cells it writes: the two never disagree, so nothing is left
+//! behind on screen when a wide cluster is drawn, moved or erased.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
-const ZWJ: char = '\u{200d}';
-
-/// The clusters of `s` with their widths. A control character (newline, tab...) is a cluster of its own, of width
-/// 0, so callers can see and replace it; the terminal buffer would drop any cluster containing one.
+/// The clusters of `s` with their widths. A cluster with a control character (newline, tab...) has width 0, so
+/// callers can see and replace it; the terminal buffer would drop it.
 pub fn clusters(s: &str) -> impl Iterator<Item = (&str, usize)> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        let mut chars = rest.char_indices();
-        let (_, first) = chars.next()?;
-        let mut end = first.len_utf8();
-        if !first.is_control() {
-            let mut joined = first == ZWJ;
-            for (i, c) in chars {
-                let zero = UnicodeWidthChar::width(c) == Some(0);
-                if c.is_control() || !(zero || joined) {
-                    break;
-                }
-                end = i + c.len_utf8();
-                joined = c == ZWJ;
-            }
-        }
-        let (cluster, tail) = rest.split_at(end);
-        rest = tail;
-        let width = if first.is_control() { 0 } else { UnicodeWidthStr::width(cluster) };
-        Some((cluster, width))
-    })
+    s.graphemes(true).map(|g| (g, if g.chars().any(char::is_control) { 0 } else { UnicodeWidthStr::width(g) }))
 }
 
 /// Cells `s` takes.
