@@ -77,7 +77,7 @@ impl fmt::Display for VersionRange {
 }
 
 /// The version this build speaks (and writes in its frames).
-pub const CURRENT: ProtocolVersion = ProtocolVersion::new(2, 0);
+pub const CURRENT: ProtocolVersion = ProtocolVersion::new(2, 1);
 
 /// What a relay of this build accepts: the current minor version and the previous one of the same major version
 /// (none before 2.0, the first version of this shape).

@@ -136,14 +136,14 @@ async fn frames_before_hello_and_before_login_are_refused() {
         assert_eq!(close.map(|c| c.code), Some(CloseCode::Protocol));
     }
 
-    // A newer client that still speaks 2.0 gets 2.0, and only the features the relay has.
+    // A newer client that still speaks 2.x gets the relay's newest, and only the features the relay has.
     let mut newer = relay.connect_raw().await;
     newer
         .send_text(r#"{"type":"hello","min_version":"2.0","max_version":"2.9","features":["typing","teleport"]}"#)
         .await;
     match newer.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await {
         ServerFrame::Hello { version, features, .. } => {
-            assert_eq!(version, ProtocolVersion::new(2, 0));
+            assert_eq!(version, ProtocolVersion::new(2, 1));
             assert_eq!(features, vec!["typing".to_owned()]);
         }
         other => panic!("{other:?}"),

@@ -190,6 +190,7 @@ pub fn spawn(config: WorkerConfig) -> WorkerHandle {
         sync_ids: HashMap::new(),
         failures: 0,
         relay: None,
+        version: huddle_shared::version::SUPPORTED.min,
     };
     tokio::spawn(worker.run());
     WorkerHandle { commands, events }
@@ -219,6 +220,8 @@ struct Worker {
     sync_ids: HashMap<RequestId, Handle>,
     failures: u32,
     relay: Option<RelayName>,
+    /// The protocol version this connection speaks (from the relay's `hello`).
+    version: huddle_shared::version::ProtocolVersion,
 }
 
 impl Worker {
@@ -430,9 +433,18 @@ impl Worker {
 
     async fn command(&mut self, ws: &mut Ws, command: Command) -> Result<(), Ended> {
         match command {
-            Command::Request { id, frame } => Self::send(ws, &frame).await.map(|()| {
-                debug_assert!(id < INTERNAL_IDS);
-            }),
+            Command::Request { id, mut frame } => {
+                // Fields of a later minor version stay home on an older connection (a relay refuses what it does
+                // not know): `opening` is 2.1's.
+                if let ClientFrame::CreateGroup(group) = &mut frame {
+                    if self.version < huddle_shared::version::ProtocolVersion::new(2, 1) {
+                        group.opening = None;
+                    }
+                }
+                Self::send(ws, &frame).await.map(|()| {
+                    debug_assert!(id < INTERNAL_IDS);
+                })
+            }
             Command::Signal(frame) => Self::send(ws, &frame).await,
             Command::Message(message) => {
                 if self.auth_id.is_some() {
@@ -479,8 +491,9 @@ impl Worker {
 
     async fn frame(&mut self, ws: &mut Ws, frame: ServerFrame) -> Result<(), Ended> {
         match frame {
-            ServerFrame::Hello { relay, registration, .. } => {
+            ServerFrame::Hello { relay, registration, version, .. } => {
                 self.relay = Some(relay.clone());
+                self.version = version;
                 self.emit(Event::Relay { relay, registration }).await;
             }
             ServerFrame::Session { id, token, handles, .. } if Some(id) == self.auth_id => {

@@ -52,7 +52,7 @@ fn a_client_of_another_major_version_is_told_in_words_and_closed() {
     let (conn, frames) = hello(&mut t, Hello { version: Some(1), ..Hello::default() });
     match &frames[..] {
         [ServerFrame::Error { id: None, code: ErrorCode::VersionMismatch, message, .. }] => {
-            assert_eq!(message, "This relay speaks protocol 2.0 and your client speaks 1; update your client.");
+            assert_eq!(message, "This relay speaks protocol 2.0 to 2.1 and your client speaks 1; update your client.");
         }
         other => panic!("expected version_mismatch, got {other:?}"),
     }
