@@ -472,7 +472,7 @@ pub(crate) fn toml_error(text: &str, error: &toml::de::Error) -> String {
 }
 
 /// Writes `path` by writing a temporary file next to it and renaming it over, creating `dir` if need be.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
+pub(crate) fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
     fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut file = std::fs::File::create(tmp)?;
         file.write_all(bytes)?;

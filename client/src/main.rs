@@ -75,6 +75,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let prepared = huddle_client::demo::start(&paths.data_dir.join("demo")).await?;
             // The demo's session lives only in memory: nothing is saved in the user's config or keyring.
             rt.tokens = TokenStore::file_only(&paths.data_dir.join("demo"));
+            // Mutes and archives of the demo stay with the demo too.
+            rt.paths.data_dir = paths.data_dir.join("demo");
             rt.personal = Some(prepared.relay);
             let start = Start::Demo { url: prepared.url, account: prepared.account.to_string(), token: prepared.token };
             return rt.run(start).await;

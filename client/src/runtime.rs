@@ -128,8 +128,25 @@ impl Runtime {
         Ok(model)
     }
 
-    /// The settings of `client.toml` that the model reads.
+    /// Where mutes and archives are kept between starts.
+    fn kept_file(&self) -> PathBuf {
+        self.paths.data_dir.join("conversations.toml")
+    }
+
+    /// The settings of `client.toml` that the model reads, and the kept mutes and archives.
     fn apply_settings(&self, model: &mut Model) {
+        match std::fs::read_to_string(self.kept_file()) {
+            Ok(text) => match toml::from_str(&text) {
+                Ok(kept) => model.kept = kept,
+                Err(e) => app::notify(
+                    model,
+                    app::Level::Error,
+                    format!("Your muted and archived conversations could not be read ({e}); they start empty."),
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => app::notify(model, app::Level::Error, format!("conversations.toml could not be read: {e}")),
+        }
         model.show_presence_changes = self.config.ui.show_presence_changes;
         model.timestamps_with_seconds = self.config.ui.timestamps == crate::config::TimestampFormat::HourMinuteSecond;
         model.chat = self.config.chat;
@@ -191,6 +208,15 @@ impl Runtime {
             Cmd::ForgetToken => {
                 if let Some(account) = self.account.clone() {
                     let _ = self.tokens.delete(&self.relay_url, &account);
+                }
+            }
+            Cmd::SaveKept(kept) => {
+                let written = toml::to_string(&kept).map_err(|e| e.to_string()).and_then(|text| {
+                    crate::config::write_atomically(&self.paths.data_dir, &self.kept_file(), text.as_bytes())
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(e) = written {
+                    app::notify(model, app::Level::Error, format!("Your muted conversations could not be saved: {e}"));
                 }
             }
             // `update` performs intents itself, and the loop handles the terminal's commands.

@@ -34,11 +34,14 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
             model.handles = handles
                 .iter()
                 .map(|info| {
-                    let mut view = previous
-                        .iter()
-                        .find(|h| h.address.handle == info.address.handle)
-                        .cloned()
-                        .unwrap_or_else(|| HandleView::new(info.address.clone()));
+                    let mut view =
+                        previous.iter().find(|h| h.address.handle == info.address.handle).cloned().unwrap_or_else(
+                            || {
+                                let mut fresh = HandleView::new(info.address.clone());
+                                super::kept::restore(&model.kept, &mut fresh);
+                                fresh
+                            },
+                        );
                     view.address = info.address.clone();
                     view.profile = info.profile.clone();
                     view.activity = info.activity.clone();
@@ -201,7 +204,9 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             let log_width = usize::from(model.size.0).saturating_sub(34).max(20);
             if let ConvKey::Room(id) = &key {
                 // Someone writing brings an archived group back to the list.
-                model.handles[index].archived.remove(id);
+                if model.handles[index].archived.remove(id) {
+                    cmds.extend(super::kept::save(model));
+                }
             }
             let c = model.handles[index].conversation_mut(&key);
             c.last_activity = c.last_activity.max(message.sent_at);
@@ -475,11 +480,11 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             model.handles = handles
                 .iter()
                 .map(|info| {
-                    previous
-                        .iter()
-                        .find(|h| h.address.handle == info.address.handle)
-                        .cloned()
-                        .unwrap_or_else(|| HandleView::new(info.address.clone()))
+                    previous.iter().find(|h| h.address.handle == info.address.handle).cloned().unwrap_or_else(|| {
+                        let mut fresh = HandleView::new(info.address.clone());
+                        super::kept::restore(&model.kept, &mut fresh);
+                        fresh
+                    })
                 })
                 .collect();
             model.active = model.active.min(model.handles.len().saturating_sub(1));

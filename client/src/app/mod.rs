@@ -9,7 +9,7 @@
 //! worker, tokens to the keyring, the bell to the terminal...) → results come back as [`Msg::Net`].
 //!
 //! The modules form layers, and none calls a module of a layer above it (checked by `tests/boundaries.rs`):
-//! `model`, `intent`, `input` · `notices`, `requests`, `selection`, `conversation`, `handles`, `confirm`,
+//! `model`, `intent`, `input` · `kept`, `notices`, `requests`, `selection`, `conversation`, `handles`, `confirm`,
 //! `questions` · `history`, `receipts`, `search`, `groups`, `promotion`, `notify` · `events`, `perform` · `dialogs`,
 //! `composer`, `slash`, `navigation` · `update`.
 
@@ -25,6 +25,7 @@ mod handles;
 pub mod history;
 pub mod input;
 pub mod intent;
+pub mod kept;
 pub mod model;
 mod navigation;
 mod notices;
@@ -93,6 +94,8 @@ pub enum Cmd {
     },
     /// Clear and draw the whole screen again.
     Redraw,
+    /// Keep these choices about conversations (mutes, archives) for the next start.
+    SaveKept(kept::Kept),
     Quit,
 }
 

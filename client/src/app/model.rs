@@ -660,6 +660,8 @@ pub struct Model {
     pub members_panel: bool,
     /// The terminal's size in cells (columns, rows), as last reported.
     pub size: (u16, u16),
+    /// Mutes and archives, as last saved (and restored to each handle when it appears).
+    pub kept: super::kept::Kept,
 }
 
 /// Someone typing to one of our handles, directly or in a group.
@@ -745,6 +747,7 @@ impl Model {
             notify: super::notify::NotifyPrefs::default(),
             members_panel: true,
             size: (80, 24),
+            kept: super::kept::Kept::default(),
         }
     }
 

@@ -56,8 +56,14 @@ pub fn global(model: &mut Model, action: Action) -> Vec<Cmd> {
         Action::PreviousConversation => return step_conversation(model, -1),
         Action::NextConversation => return step_conversation(model, 1),
         Action::NextUnread => return next_unread(model),
-        Action::CloseConversation => close(model),
-        Action::ToggleMute => toggle_mute(model),
+        Action::CloseConversation => {
+            close(model);
+            return super::kept::save(model).into_iter().collect();
+        }
+        Action::ToggleMute => {
+            toggle_mute(model);
+            return super::kept::save(model).into_iter().collect();
+        }
         Action::Redraw => return vec![Cmd::Redraw],
         Action::AddFriend => model.dialogs.push_back(Dialog::AddFriend {
             field: 0,
@@ -114,8 +120,10 @@ pub fn open(model: &mut Model, key: ConvKey) -> Vec<Cmd> {
         ConvKey::Direct(peer) => RowKey::Friend(peer.clone()),
         ConvKey::Room(id) => RowKey::Group(id.clone()),
     };
-    let cmds = super::history::open(model, key);
+    let mut cmds = super::history::open(model, key);
     selection::select(model, row);
+    // Opening an archived group brings it back.
+    cmds.extend(super::kept::save(model));
     cmds
 }
 

@@ -234,3 +234,31 @@ fn a_reader_scrolled_up_keeps_their_place_when_a_message_arrives() {
     t.net(message(100, "bob", "alice", "another", now));
     assert_eq!(t.model.conversation().unwrap().scroll, 0);
 }
+
+#[test]
+fn mutes_and_archives_are_kept_for_the_next_start() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.select("bob");
+    t.send(key(KeyCode::Enter));
+    let cmds = t.send(alt('x'));
+    let Some(Cmd::SaveKept(kept)) = cmds.iter().find(|c| matches!(c, Cmd::SaveKept(_))) else { panic!("{cmds:?}") };
+    let text = toml::to_string(kept).unwrap();
+    assert!(text.contains("with:bob@localhost"), "{text}");
+    // The next start: the same choices come back when the handle appears.
+    let mut next = T::main("zed");
+    next.model.kept = toml::from_str(&text).unwrap();
+    let info = HandleInfo {
+        address: addr("alice"),
+        head: 0,
+        acked: 0,
+        profile: Profile::default(),
+        activity: None,
+        location: None,
+    };
+    next.net(net::Event::Session { token: None, handles: vec![info] });
+    assert!(next.model.handle().unwrap().muted.contains(&dm("bob")));
+    // Unmuting saves again; nothing changed saves nothing.
+    assert!(t.send(alt('x')).iter().any(|c| matches!(c, Cmd::SaveKept(k) if k.handles.is_empty())));
+    assert!(!t.send(key(KeyCode::Down)).iter().any(|c| matches!(c, Cmd::SaveKept(_))));
+}
