@@ -11,6 +11,8 @@
 //!   time in `Msg::Tick` and say what to do as `Cmd`s that the runtime performs;
 //! - the modules of `client/src/app/` call each other in layers, never in a cycle (leaves write their effects to an
 //!   output value instead of calling back up), and only `perform.rs` builds the frames that act for the person;
+//! - the client's session state (what the relay told it: `Session`, each handle's `HandleSession`) is written only
+//!   where network events are applied (`app/events.rs`, and `app/groups.rs` for the room pushes it hands on);
 //! - the wire types in `huddle-shared` depend on no runtime, socket, storage or terminal crate.
 //!
 //! A check here fails with the file and line that broke the rule.
@@ -244,4 +246,33 @@ fn the_client_app_modules_call_each_other_without_a_cycle() {
         ["ClientFrame::DeleteFriend", "ClientFrame::AnswerRequest", "ClientFrame::Block", "ClientFrame::LeaveRoom"];
     let found = offenders(&app, &acting, &["perform.rs"]);
     assert!(found.is_empty(), "return a Cmd::Do(Intent) instead:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_clients_session_state_is_written_only_from_network_events() {
+    let client = root().join("../client/src");
+    let writes = [" = ", ".push(", ".insert(", ".retain(", ".remove(", ".clear(", ".iter_mut(", ".get_mut(", ".entry("];
+    let mut found = Vec::new();
+    for part in ["app", "view"] {
+        for path in sources(&client.join(part)) {
+            if path.ends_with("app/events.rs") || path.ends_with("app/groups.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                let Some(at) = line.find("session.") else { continue };
+                let after = &line[at..];
+                if writes.iter().any(|w| after.contains(w)) && !after.starts_with("session.clone") {
+                    found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "session state is the relay's word; change it from a network event:\n{}",
+        found.join("\n")
+    );
 }

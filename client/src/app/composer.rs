@@ -45,13 +45,13 @@ pub fn key(model: &mut Model, key: &KeyEvent, action: Option<Action>, edit_actio
 fn complete(model: &mut Model) {
     let mut names: Vec<String> = Vec::new();
     if let Some(h) = model.handle() {
-        for e in &h.friends.entries {
+        for e in &h.session.friends.entries {
             names.push(e.address.handle.to_string());
             if let Some(nick) = &e.nickname {
                 names.push(nick.clone());
             }
         }
-        if let Some(group) = h.open.as_ref().and_then(|k| k.room()).and_then(|id| h.groups.get(id)) {
+        if let Some(group) = h.open.as_ref().and_then(|k| k.room()).and_then(|id| h.session.groups.get(id)) {
             names.extend(group.members.iter().filter(|m| m.address != h.address).map(|m| m.address.handle.to_string()));
         }
     }
@@ -69,7 +69,7 @@ fn typing_signal(model: &mut Model) -> Vec<Cmd> {
     }
     let Some(h) = model.handle() else { return Vec::new() };
     let Some(key) = h.open.clone() else { return Vec::new() };
-    if key.room().is_some_and(|g| !h.groups.contains_key(g)) {
+    if key.room().is_some_and(|g| !h.session.groups.contains_key(g)) {
         return Vec::new();
     }
     let acting = Some(h.address.handle.clone());

@@ -67,7 +67,7 @@ pub fn for_question(h: &HandleView, about: &QuestionAbout) -> Confirm {
         QuestionAbout::AddToGroup { group, message } => add_to_group(h, acting, group, message),
         QuestionAbout::ShareOpening { room, to, body } => {
             let n = h.name_of(to);
-            let group = match h.groups.get(room) {
+            let group = match h.session.groups.get(room) {
                 Some(_) => format!("the group {}", h.group_name(room)),
                 None => "a group".to_owned(),
             };

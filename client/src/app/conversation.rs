@@ -144,7 +144,7 @@ pub fn send_text(model: &mut Model, text: String, receipts: bool) -> Vec<Cmd> {
         notify(model, Level::Info, "Open a conversation first: Alt-↑/↓ or Alt-1…9, or /msg NAME.");
         return Vec::new();
     };
-    if let Some(group) = key.room().filter(|g| !h.groups.contains_key(*g)) {
+    if let Some(group) = key.room().filter(|g| !h.session.groups.contains_key(*g)) {
         let name = h.group_name(group);
         notify(model, Level::Error, format!("You are no longer in {name}; nothing can be sent there."));
         return Vec::new();

@@ -23,11 +23,11 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
     match event {
         net::Event::Connection(state) => {
             connection_on_login_form(model, &state);
-            model.conn = state;
+            model.session.conn = state;
         }
         net::Event::Relay { relay, registration } => {
-            model.relay = Some(relay);
-            model.registration = registration;
+            model.session.relay = Some(relay);
+            model.session.registration = registration;
         }
         net::Event::Session { token, handles } => {
             let previous = std::mem::take(&mut model.handles);
@@ -43,7 +43,7 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
                             },
                         );
                     view.address = info.address.clone();
-                    view.profile = info.profile.clone();
+                    view.session.profile = info.profile.clone();
                     view.activity = info.activity.clone();
                     view
                 })
@@ -146,7 +146,7 @@ fn auth_failed(model: &mut Model, code: ErrorCode, message: String) -> Vec<Cmd> 
             });
         }
     }
-    model.conn = ConnState::Idle;
+    model.session.conn = ConnState::Idle;
     cmds
 }
 
@@ -181,7 +181,7 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 let h = &mut model.handles[index];
                 let recipients: Vec<Address> = match &key {
                     ConvKey::Direct(peer) => vec![peer.clone()],
-                    ConvKey::Room(room) => h.groups.get(room).map_or_else(Vec::new, |g| {
+                    ConvKey::Room(room) => h.session.groups.get(room).map_or_else(Vec::new, |g| {
                         g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect()
                     }),
                 };
@@ -418,11 +418,13 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             let new_requests: Vec<_> = list
                 .requests_in
                 .iter()
-                .filter(|r| !model.handles[index].friends.requests_in.iter().any(|old| old.address == r.address))
+                .filter(|r| {
+                    !model.handles[index].session.friends.requests_in.iter().any(|old| old.address == r.address)
+                })
                 .cloned()
                 .collect();
             let still: Vec<huddle_shared::Address> = list.requests_in.iter().map(|r| r.address.clone()).collect();
-            model.handles[index].friends = list;
+            model.handles[index].session.friends = list;
             questions::forget(
                 model,
                 index,
@@ -443,7 +445,7 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
             let Some(index) = model.handle_by(&acting) else { return };
             let show = model.show_presence_changes;
             let h = &mut model.handles[index];
-            let Some(entry) = h.friends.entries.iter_mut().find(|e| e.address == of) else { return };
+            let Some(entry) = h.session.friends.entries.iter_mut().find(|e| e.address == of) else { return };
             let was = entry.presence.state.clone();
             entry.presence = presence.clone();
             let name = h.name_of(&of);
@@ -464,14 +466,15 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
         ServerFrame::Typing { acting, from, room } => {
             let at = model.now;
             // In one of our rooms, or else the direct room with the typist.
-            let known_room = model.handle_by(&acting).is_some_and(|i| model.handles[i].groups.contains_key(&room));
+            let known_room =
+                model.handle_by(&acting).is_some_and(|i| model.handles[i].session.groups.contains_key(&room));
             let key = if known_room { ConvKey::Room(room) } else { ConvKey::Direct(from.clone()) };
             model.typing.retain(|t| !(t.acting == acting.handle && t.from == from && t.key == key));
             model.typing.push(super::Typing { acting: acting.handle, from, key, at });
         }
         ServerFrame::Profile { acting, of, profile } => {
             let Some(index) = model.handle_by(&acting) else { return };
-            if let Some(entry) = model.handles[index].friends.entries.iter_mut().find(|e| e.address == of) {
+            if let Some(entry) = model.handles[index].session.friends.entries.iter_mut().find(|e| e.address == of) {
                 entry.profile = profile;
             }
         }

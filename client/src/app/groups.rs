@@ -39,12 +39,15 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
         ServerFrame::Rooms { acting, rooms: groups, invites, policy, .. } => {
             let Some(index) = model.handle_by(&acting) else { return };
             let h = &mut model.handles[index];
-            h.groups = groups.into_iter().map(|g| (g.id.clone(), g)).collect();
-            h.invite_policy = policy;
-            let fresh: Vec<PendingInvite> =
-                invites.iter().filter(|i| !h.group_invites.iter().any(|old| old.room == i.room)).cloned().collect();
+            h.session.groups = groups.into_iter().map(|g| (g.id.clone(), g)).collect();
+            h.session.invite_policy = policy;
+            let fresh: Vec<PendingInvite> = invites
+                .iter()
+                .filter(|i| !h.session.group_invites.iter().any(|old| old.room == i.room))
+                .cloned()
+                .collect();
             let still: Vec<RoomId> = invites.iter().map(|i| i.room.clone()).collect();
-            h.group_invites = invites;
+            h.session.group_invites = invites;
             questions::forget(
                 model,
                 index,
@@ -62,10 +65,10 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
             let Some(index) = model.handle_by(&acting) else { return };
             let h = &mut model.handles[index];
             let name = h.group_name(&group);
-            if let Some(info) = h.groups.remove(&group) {
-                h.left_groups.insert(group.clone(), info);
+            if let Some(info) = h.session.groups.remove(&group) {
+                h.session.left_groups.insert(group.clone(), info);
             }
-            h.group_invites.retain(|i| i.room != group);
+            h.session.group_invites.retain(|i| i.room != group);
             // The log stays readable; it just says why nothing more arrives.
             let key = ConvKey::Room(group);
             if h.conversations.contains_key(&key) {
@@ -79,9 +82,9 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
 }
 
 fn upsert(h: &mut HandleView, group: RoomInfo) {
-    h.group_invites.retain(|i| i.room != group.id);
-    h.left_groups.remove(&group.id);
-    h.groups.insert(group.id.clone(), group);
+    h.session.group_invites.retain(|i| i.room != group.id);
+    h.session.left_groups.remove(&group.id);
+    h.session.groups.insert(group.id.clone(), group);
 }
 
 /// An invitation waits as a question (and as a row under Requests).
@@ -95,8 +98,8 @@ fn ask_invite(model: &mut Model, index: usize, invite: PendingInvite) {
 pub fn invited(model: &mut Model, index: usize, at: Millis, by: Address, group: RoomId, title: Option<String>) {
     let Some(h) = model.handles.get_mut(index) else { return };
     let invite = PendingInvite { room: group.clone(), title: title.clone(), by: by.clone(), at };
-    if !h.group_invites.iter().any(|i| i.room == group) {
-        h.group_invites.push(invite.clone());
+    if !h.session.group_invites.iter().any(|i| i.room == group) {
+        h.session.group_invites.push(invite.clone());
     }
     let what = title.map(|t| format!("the group “{t}”")).unwrap_or_else(|| "a group".to_owned());
     let text = format!("{} invited you to {what}.", h.name_of(&by));
@@ -281,7 +284,8 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
                     }
                 }
                 None => {
-                    let joined = h.groups.get(group).is_some_and(|g| g.members.iter().any(|m| m.address == *invitee));
+                    let joined =
+                        h.session.groups.get(group).is_some_and(|g| g.members.iter().any(|m| m.address == *invitee));
                     let key = ConvKey::Room(group.clone());
                     if let Some(m) = message {
                         // What they wrote went to us only: it is shown here as such, never as a group message.
@@ -301,7 +305,7 @@ pub fn answered(model: &mut Model, pending: &Option<Pending>, frame: &ServerFram
             Some(reason) => notify(model, Level::Error, reason),
             None => {
                 if let Some(h) = model.handle_mut() {
-                    h.group_invites.retain(|i| i.room != *group);
+                    h.session.group_invites.retain(|i| i.room != *group);
                 }
                 let index = model.active;
                 questions::forget(

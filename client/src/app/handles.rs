@@ -7,7 +7,7 @@ use super::{Level, Model};
 
 /// Fills in our relay for an address typed without one.
 pub fn resolve(model: &Model, address: Address) -> Address {
-    match &model.relay {
+    match &model.session.relay {
         Some(relay) => address.resolve(relay),
         None => address,
     }

@@ -195,17 +195,13 @@ impl Conversation {
     }
 }
 
-/// One of the account's handles, with everything shown for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandleView {
-    pub address: Address,
+/// What the relay told us about one of the account's handles. Written only where network events are applied
+/// (`events.rs` and the pushes it hands to `groups.rs`); everything else reads it (checked by
+/// `relay/tests/boundaries.rs`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HandleSession {
     pub friends: FriendList,
     pub profile: Profile,
-    pub state: PresenceState,
-    pub activity: Option<String>,
-    pub conversations: BTreeMap<ConvKey, Conversation>,
-    /// The open conversation.
-    pub open: Option<ConvKey>,
     /// The groups this handle is in, by id.
     pub groups: BTreeMap<RoomId, RoomInfo>,
     /// Groups this handle left (or was removed from) during this session: their logs stay readable by name.
@@ -213,6 +209,20 @@ pub struct HandleView {
     /// Group invitations waiting for an answer.
     pub group_invites: Vec<PendingInvite>,
     pub invite_policy: InvitePolicy,
+}
+
+/// One of the account's handles: what the relay told about it ([`HandleSession`]), and what this client shows and
+/// keeps for it — its conversations, the open one, the highlight, drafts, mutes, archives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandleView {
+    pub address: Address,
+    pub session: HandleSession,
+    /// Our own availability and activity, as we set them.
+    pub state: PresenceState,
+    pub activity: Option<String>,
+    pub conversations: BTreeMap<ConvKey, Conversation>,
+    /// The open conversation.
+    pub open: Option<ConvKey>,
     /// The highlighted row, by what it shows (not by position: the list re-sorts as messages arrive).
     pub selected: Option<RowKey>,
     /// Where the highlighted row was last seen, to land near it when what it showed goes away.
@@ -231,16 +241,11 @@ impl HandleView {
     pub fn new(address: Address) -> Self {
         Self {
             address,
-            friends: FriendList::default(),
-            profile: Profile::default(),
+            session: HandleSession::default(),
             state: PresenceState::Online,
             activity: None,
             conversations: BTreeMap::new(),
             open: None,
-            groups: BTreeMap::new(),
-            left_groups: BTreeMap::new(),
-            group_invites: Vec::new(),
-            invite_policy: InvitePolicy::Auto,
             selected: None,
             selected_hint: 0,
             drafts: BTreeMap::new(),
@@ -255,7 +260,7 @@ impl HandleView {
     }
 
     pub fn entry(&self, peer: &Address) -> Option<&FriendEntry> {
-        self.friends.entries.iter().find(|e| &e.address == peer)
+        self.session.friends.entries.iter().find(|e| &e.address == peer)
     }
 
     /// The name to show for a peer: the private nickname if set, else the handle.
@@ -273,7 +278,9 @@ impl HandleView {
 
     /// The name to show for a group: its title, else the other members' names ("bob, carol"), else "group".
     pub fn group_name(&self, id: &RoomId) -> String {
-        let Some(g) = self.groups.get(id).or_else(|| self.left_groups.get(id)) else { return "a group".to_owned() };
+        let Some(g) = self.session.groups.get(id).or_else(|| self.session.left_groups.get(id)) else {
+            return "a group".to_owned();
+        };
         if let Some(title) = &g.title {
             return title.clone();
         }
@@ -295,20 +302,22 @@ impl HandleView {
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         let requests: Vec<Row> = self
+            .session
             .friends
             .requests_in
             .iter()
             .map(|r| Row::RequestIn(r.clone()))
-            .chain(self.group_invites.iter().map(|i| Row::GroupInvite(i.clone())))
-            .chain(self.friends.requests_out.iter().map(|r| Row::RequestOut(r.clone())))
+            .chain(self.session.group_invites.iter().map(|i| Row::GroupInvite(i.clone())))
+            .chain(self.session.friends.requests_out.iter().map(|r| Row::RequestOut(r.clone())))
             .collect();
         if !requests.is_empty() {
             rows.push(Row::Header(Section::Requests, requests.len()));
             rows.extend(requests);
         }
-        let mut archived: Vec<&RoomId> = self.groups.keys().filter(|id| self.archived.contains(*id)).collect();
-        if self.groups.len() > archived.len() {
+        let mut archived: Vec<&RoomId> = self.session.groups.keys().filter(|id| self.archived.contains(*id)).collect();
+        if self.session.groups.len() > archived.len() {
             let mut groups: Vec<(&RoomId, Millis)> = self
+                .session
                 .groups
                 .iter()
                 .filter(|(id, _)| !self.archived.contains(*id))
@@ -323,7 +332,7 @@ impl HandleView {
         }
         // Unread first, then most recent activity, then name. Keys are computed once per entry, so a long list
         // sorts in n log n.
-        let mut sorted: Vec<&FriendEntry> = self.friends.entries.iter().collect();
+        let mut sorted: Vec<&FriendEntry> = self.session.friends.entries.iter().collect();
         sorted.sort_by_cached_key(|e| {
             let key = ConvKey::Direct(e.address.clone());
             let (unread, last) = self.conversations.get(&key).map_or((0, 0), |c| (c.unread, c.last_activity));
@@ -610,15 +619,30 @@ pub struct Search {
     pub current: Option<usize>,
 }
 
-/// The whole client state.
+/// What the relay and the network worker told us, account-wide. Written only where network events are applied
+/// (`events.rs`), like each handle's [`HandleSession`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub relay: Option<RelayName>,
+    pub registration: RegistrationPolicy,
+    pub conn: ConnState,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self { relay: None, registration: RegistrationPolicy::Open, conn: ConnState::Idle }
+    }
+}
+
+/// The whole client state: what the relay told us ([`Session`], and each handle's [`HandleSession`]) and what this
+/// client shows and keeps (everything else).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub screen: Screen,
     /// `ws://…` or `wss://…`, or the personal relay's address.
     pub relay_url: String,
-    pub relay: Option<RelayName>,
-    pub registration: RegistrationPolicy,
-    pub conn: ConnState,
+    /// What the relay and the connection told us.
+    pub session: Session,
     pub handles: Vec<HandleView>,
     pub active: usize,
     pub focus: Focus,
@@ -717,9 +741,7 @@ impl Model {
         Self {
             screen,
             relay_url,
-            relay: None,
-            registration: RegistrationPolicy::Open,
-            conn: ConnState::Idle,
+            session: Session::default(),
             handles: Vec::new(),
             active: 0,
             focus: Focus::List,

@@ -202,7 +202,7 @@ fn close(model: &mut Model) {
     super::conversation::set_open(model, None);
     let Some(h) = model.handle_mut() else { return };
     let text = match &key {
-        ConvKey::Room(id) if h.groups.contains_key(id) => {
+        ConvKey::Room(id) if h.session.groups.contains_key(id) => {
             h.archived.insert(id.clone());
             format!("{} is under Archived; Enter on it, or a new message, brings it back.", h.group_name(id))
         }
@@ -265,7 +265,7 @@ fn block_selected(model: &mut Model) {
         return;
     };
     let Some(h) = model.handle() else { return };
-    let blocked = h.friends.blocked.contains(&target);
+    let blocked = h.session.friends.blocked.contains(&target);
     let question = super::confirm::block(h, &target, !blocked);
     model.dialogs.push_back(Dialog::Confirm(Box::new(question)));
 }

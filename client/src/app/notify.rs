@@ -52,7 +52,7 @@ const FRESH_MS: i64 = 60_000;
 /// Whether `body` names `h` — its handle or display name — as a whole word, in any case, with or without '@'.
 pub fn mentions(h: &HandleView, body: &str) -> bool {
     let mut names = vec![h.address.handle.to_string().to_lowercase()];
-    if let Some(name) = h.profile.display_name.as_deref().filter(|n| !n.trim().is_empty()) {
+    if let Some(name) = h.session.profile.display_name.as_deref().filter(|n| !n.trim().is_empty()) {
         names.push(name.trim().to_lowercase());
     }
     let lower = body.to_lowercase();

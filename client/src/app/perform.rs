@@ -151,7 +151,7 @@ fn promote(model: &mut Model, acting: Handle, with: Address, newcomer: Address, 
     let h = &model.handles[index];
     let mut wanted = vec![h.address.clone(), with.clone(), newcomer.clone()];
     wanted.sort();
-    let existing = h.groups.values().find(|g| {
+    let existing = h.session.groups.values().find(|g| {
         let mut members: Vec<Address> = g.members.iter().map(|m| m.address.clone()).collect();
         members.sort();
         members == wanted && g.invited.is_empty()

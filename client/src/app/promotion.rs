@@ -67,7 +67,7 @@ pub fn consider(model: &mut Model, index: usize, message: &Message) -> (bool, Ve
             }
         }
         ConvKey::Room(group) => {
-            let Some(g) = h.groups.get(group) else { return nothing };
+            let Some(g) = h.session.groups.get(group) else { return nothing };
             if g.members.iter().any(|m| m.address == *writer) || g.invited.contains(writer) {
                 return nothing;
             }

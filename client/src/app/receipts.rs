@@ -63,7 +63,7 @@ pub fn track(c: &mut Conversation, message_id: &MessageId, recipients: Vec<Addre
 pub fn arrived(model: &mut Model, index: usize, at: Millis, receipt: Receipt) {
     let Some(h) = model.handles.get_mut(index) else { return };
     // A receipt names the room; the direct room with someone is shown as the conversation with them.
-    let group = h.groups.get(&receipt.room).or_else(|| h.left_groups.get(&receipt.room));
+    let group = h.session.groups.get(&receipt.room).or_else(|| h.session.left_groups.get(&receipt.room));
     let (key, everyone) = match group {
         Some(g) => {
             let members = g.members.iter().map(|m| m.address.clone()).filter(|a| *a != h.address).collect();
@@ -72,7 +72,8 @@ pub fn arrived(model: &mut Model, index: usize, at: Millis, receipt: Receipt) {
         None => {
             // Not a group we know: the direct room with `by`, unless their friend entry names another room (then
             // it is a group this process never heard of, and there is nowhere to show it).
-            let other_room = h.friends.entries.iter().any(|f| f.address == receipt.by && f.room != receipt.room);
+            let other_room =
+                h.session.friends.entries.iter().any(|f| f.address == receipt.by && f.room != receipt.room);
             if other_room {
                 return;
             }

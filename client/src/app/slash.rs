@@ -94,7 +94,7 @@ pub fn run(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
         SlashCommand::Share { count } => Ok(super::groups::share(model, count)),
         SlashCommand::Confirm { text } => Ok(super::conversation::send_text(model, text, true)),
         SlashCommand::Profile => {
-            let profile = model.handle().map(|h| h.profile.clone()).unwrap_or_default();
+            let profile = model.handle().map(|h| h.session.profile.clone()).unwrap_or_default();
             model.dialogs.push_back(Dialog::Profile {
                 field: 0,
                 display_name: TextInput::with(profile.display_name.as_deref().unwrap_or("")),

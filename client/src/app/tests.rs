@@ -54,7 +54,7 @@ impl T {
             model: Model::new(Screen::Main, "ws://127.0.0.1:7300".into(), 1_700_000_000_000),
             keymap: Keymap::default(),
         };
-        t.model.relay = Some(RelayName::parse("localhost").unwrap());
+        t.model.session.relay = Some(RelayName::parse("localhost").unwrap());
         let info = HandleInfo {
             address: addr(me),
             head: 0,

@@ -138,7 +138,7 @@ fn login_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
     if keymap.action_for(Mode::Dialog, &key) == Some(Action::Quit) {
         return vec![Cmd::Do(super::intent::Intent::Quit)];
     }
-    let invite = model.registration == RegistrationPolicy::Invite;
+    let invite = model.session.registration == RegistrationPolicy::Invite;
     let Screen::Login(form) = &mut model.screen else { return Vec::new() };
     let fields = if form.mode == LoginMode::Register && invite { 3 } else { 2 };
     match key.code {

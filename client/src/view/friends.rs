@@ -83,7 +83,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, rows: &[Row], look: &L
             line
         })
         .collect();
-    if h.friends.entries.is_empty() && h.friends.requests_in.is_empty() && h.friends.requests_out.is_empty() {
+    if h.session.friends.entries.is_empty()
+        && h.session.friends.requests_in.is_empty()
+        && h.session.friends.requests_out.is_empty()
+    {
         // A new account: say what to do instead of showing two empty sections only.
         lines.push(Line::default());
         let hint = format!("No friends yet. Press {} to add one.", look.hints.add);
@@ -131,7 +134,7 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
         Row::Group(id) => {
             let unread = h.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.unread);
             let name_style = if unread > 0 { s.base.add_modifier(Modifier::BOLD) } else { s.base };
-            let members = h.groups.get(id).map_or(0, |g| g.members.len());
+            let members = h.session.groups.get(id).map_or(0, |g| g.members.len());
             let badge = (unread > 0).then(|| Span::styled(format!(" {unread}"), s.unread));
             (
                 vec![

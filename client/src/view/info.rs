@@ -47,7 +47,7 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
             para(&mut out, &format!("{by} invited you {}. Enter to answer.", ago(invite.at, model.now)), s.base);
         }
         Row::Group(id) => {
-            let g = h.groups.get(id)?;
+            let g = h.session.groups.get(id)?;
             out.push(Line::from(Span::styled(truncate(&clean(&h.group_name(id), false), w), s.title)));
             let text = match &g.owner {
                 Some(owner) if *owner == h.address => format!("{} members · owner you", g.members.len()),
@@ -109,7 +109,7 @@ pub fn lines(model: &Model, rows: &[Row], look: &Look, w: usize) -> Option<Vec<L
 pub fn member_lines(model: &Model, group: &RoomId, look: &Look, w: usize) -> Vec<Line<'static>> {
     let s = &look.styles;
     let Some(h) = model.handle() else { return Vec::new() };
-    let Some(g) = h.groups.get(group) else { return Vec::new() };
+    let Some(g) = h.session.groups.get(group) else { return Vec::new() };
     let mut out = Vec::new();
     for m in &g.members {
         let (glyph, style) = if m.address == h.address {

@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Option
     if model.input.is_empty() {
         let open = model.handle().and_then(|h| {
             let key = h.open.as_ref()?;
-            let gone = key.room().is_some_and(|g| !h.groups.contains_key(g));
+            let gone = key.room().is_some_and(|g| !h.session.groups.contains_key(g));
             Some((h.conversation_name(key), gone))
         });
         let text = match open {

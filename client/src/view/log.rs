@@ -267,9 +267,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
             // The members' names (at most 100, so drawing costs the same however long the log is); someone who
             // has left is named by their handle.
             let names: HashMap<Address, String> = h
+                .session
                 .groups
                 .get(id)
-                .or_else(|| h.left_groups.get(id))
+                .or_else(|| h.session.left_groups.get(id))
                 .map(|g| {
                     g.members
                         .iter()
@@ -278,7 +279,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
                         .collect()
                 })
                 .unwrap_or_default();
-            let subtitle = match h.groups.get(id) {
+            let subtitle = match h.session.groups.get(id) {
                 Some(g) if g.title.is_some() => {
                     let others: Vec<String> =
                         g.members.iter().filter(|m| m.address != h.address).map(|m| h.name_of(&m.address)).collect();

@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, form: &LoginForm, look
     let mut c = Content::default();
     c.para(&heading, s.title, wu);
     c.blank();
-    let invite = register && model.registration == RegistrationPolicy::Invite;
+    let invite = register && model.session.registration == RegistrationPolicy::Invite;
     let mut fields = vec![("Handle", &form.handle, None, ""), ("Password", &form.password, Some('•'), "")];
     if invite {
         fields.push(("Invite code", &form.invite, None, "from the relay's admin"));
@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, form: &LoginForm, look
         let spec = Field { label, label_w: 12, input, width: wu, active: form.field == i, mask, placeholder };
         c.field(spec, look);
     }
-    if register && model.registration == RegistrationPolicy::Closed {
+    if register && model.session.registration == RegistrationPolicy::Closed {
         c.blank();
         c.para("This relay does not take new accounts; its admin can make one for you.", s.error, wu);
     }

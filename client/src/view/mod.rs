@@ -134,8 +134,9 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     }
     // The member panel beside an open group, when there is room for both.
     // (Only a group we are still in: a group we left has no members to show.)
-    let open_group =
-        model.handle().and_then(|h| h.open.as_ref().and_then(|k| k.room()).filter(|g| h.groups.contains_key(*g)));
+    let open_group = model
+        .handle()
+        .and_then(|h| h.open.as_ref().and_then(|k| k.room()).filter(|g| h.session.groups.contains_key(*g)));
     let (log_area, members) = match open_group {
         Some(group) if model.members_panel && log_area.width >= MEMBERS_FROM => {
             let [log_side, panel] =
@@ -146,7 +147,7 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
     };
     log::draw(frame, log_area, model, look);
     if let Some((panel, lines)) = members {
-        let n = open_group.and_then(|g| model.handle()?.groups.get(g)).map_or(0, |g| g.members.len());
+        let n = open_group.and_then(|g| model.handle()?.session.groups.get(g)).map_or(0, |g| g.members.len());
         info::draw_titled(frame, panel, &format!(" Members ({n}) "), lines, look);
     }
     let search_cursor = model.search.as_ref().and_then(|s| log::draw_search(frame, search_area, s, look));

@@ -19,7 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
     let on = |style: Style| bar.patch(style);
     let sep = || Span::styled(" │ ", bar);
 
-    let (glyph, glyph_style, conn) = match &model.conn {
+    let (glyph, glyph_style, conn) = match &model.session.conn {
         ConnState::Online => ("●", s.online, "online".to_owned()),
         ConnState::Connecting => ("◌", s.away, "connecting…".to_owned()),
         ConnState::Waiting { retry_in_secs, reason } => {

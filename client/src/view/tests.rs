@@ -127,12 +127,12 @@ fn bob_lines() -> Vec<LogLine> {
 /// removed sam, unread badges, and the conversation with bob open.
 fn sam() -> HandleView {
     let mut h = HandleView::new(addr("sam"));
-    h.friends.requests_in.push(PendingRequest {
+    h.session.friends.requests_in.push(PendingRequest {
         address: addr("alice"),
         greeting: Some("hi, it's Alice from the climbing gym".into()),
         at: NOW - 2 * HOUR,
     });
-    h.friends.requests_out.push(PendingRequest { address: addr("dana"), greeting: None, at: NOW - DAY });
+    h.session.friends.requests_out.push(PendingRequest { address: addr("dana"), greeting: None, at: NOW - DAY });
     let mut bob = entry("bob", online(ShownState::Online, Some("playing chess")), NOW - 250 * DAY);
     bob.profile = Profile { display_name: Some("Bob Lee".into()), bio: Some("Chess, climbing and bad puns.".into()) };
     bob.note = Some("met at the climbing gym".into());
@@ -143,7 +143,7 @@ fn sam() -> HandleView {
     let frank = entry("frank", Presence::offline(Some(NOW - 9 * DAY)), NOW - 400 * DAY);
     let mut gus = entry("gus", Presence::offline(None), NOW - 30 * DAY);
     gus.removed_you = true;
-    h.friends.entries = vec![bob, carol, lee, erin, frank, gus];
+    h.session.friends.entries = vec![bob, carol, lee, erin, frank, gus];
     h.conversations = BTreeMap::from([
         (ConvKey::Direct(addr("bob")), conversation("bob", 0, bob_lines())),
         (
@@ -164,7 +164,7 @@ fn sam() -> HandleView {
 /// A second handle with unread messages, for "unread on other handles" and the handle switcher.
 fn work() -> HandleView {
     let mut h = HandleView::new(addr("sam-work"));
-    h.friends.entries = vec![entry("boss", online(ShownState::Online, None), NOW - 100 * DAY)];
+    h.session.friends.entries = vec![entry("boss", online(ShownState::Online, None), NOW - 100 * DAY)];
     h.conversations = BTreeMap::from([(
         ConvKey::Direct(addr("boss")),
         conversation("boss", 3, vec![msg(NOW - HOUR, "boss", false, "status report?", Delivery::Stored)]),
@@ -174,8 +174,8 @@ fn work() -> HandleView {
 
 fn main_model() -> Model {
     let mut m = Model::new(Screen::Main, "wss://relay.example".into(), NOW);
-    m.relay = Some(RelayName::parse("relay.example").unwrap());
-    m.conn = ConnState::Online;
+    m.session.relay = Some(RelayName::parse("relay.example").unwrap());
+    m.session.conn = ConnState::Online;
     m.handles = vec![sam(), work()];
     m.focus = Focus::Input;
     m.notice = Some(Notice { text: "carol is now away".into(), level: Level::Info, at: NOW - MIN });
@@ -205,8 +205,8 @@ fn login(mode: LoginMode) -> Model {
         busy: register,
     };
     let mut m = Model::new(Screen::Login(form), "wss://chat.example.org".into(), NOW);
-    m.registration = if register { RegistrationPolicy::Invite } else { RegistrationPolicy::Open };
-    m.conn = if register {
+    m.session.registration = if register { RegistrationPolicy::Invite } else { RegistrationPolicy::Open };
+    m.session.conn = if register {
         ConnState::Online
     } else {
         ConnState::Waiting { retry_in_secs: 4, reason: "connection refused".into() }
@@ -301,7 +301,7 @@ fn group_model() -> Model {
     let h = &mut m.handles[0];
     let members =
         ["sam", "bob", "carol"].iter().map(|n| RoomMember { address: addr(n), joined_at: NOW - 10 * MIN }).collect();
-    h.groups.insert(
+    h.session.groups.insert(
         room("g-1"),
         RoomInfo {
             id: room("g-1"),
@@ -344,7 +344,7 @@ fn group_model() -> Model {
     let mut other = Conversation::new(ConvKey::Room(room("g-2")));
     other.unread = 4;
     h.conversations.insert(ConvKey::Room(room("g-2")), other);
-    h.groups.insert(
+    h.session.groups.insert(
         room("g-2"),
         RoomInfo {
             id: room("g-2"),
@@ -721,9 +721,9 @@ fn the_current_search_match_is_scrolled_into_view() {
 fn a_long_friend_list_shows_the_window_around_the_selection() {
     let mut m = main_model();
     let h = &mut m.handles[0];
-    h.friends.requests_in.clear();
-    h.friends.requests_out.clear();
-    h.friends.entries =
+    h.session.friends.requests_in.clear();
+    h.session.friends.requests_out.clear();
+    h.session.friends.entries =
         (0..1000).map(|i| entry(&format!("friend{i:04}"), Presence::offline(Some(NOW - HOUR)), NOW)).collect();
     h.conversations.clear();
     h.open = None;

@@ -342,7 +342,7 @@ fn the_others_see_who_made_the_group_and_follow_into_it() {
     t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("bob"), room: renamed }));
     t.net(net::Event::Push(ServerFrame::RoomGone { acting: addr("bob"), room: room("g-1") }));
     assert_eq!(texts(&view(&t, &gk)).last().map(String::as_str), Some("You are no longer in crew."));
-    assert!(t.model.handle().unwrap().groups.is_empty());
+    assert!(t.model.handle().unwrap().session.groups.is_empty());
     t.select("alice");
     t.model.handle_mut().unwrap().open = Some(gk.clone());
     t.model.focus = Focus::Input;
@@ -494,7 +494,7 @@ fn promotion_reuses_a_group_of_exactly_these_three() {
     let cmds = t.net(direct(11, "carol", "alice", "me again", now));
     assert!(T::requests(&cmds).is_empty(), "no second group with the same people");
     assert_eq!(t.model.handle().unwrap().open, Some(ConvKey::Room(room("g-1"))));
-    assert_eq!(t.model.handle().unwrap().groups.len(), 1);
+    assert_eq!(t.model.handle().unwrap().session.groups.len(), 1);
 }
 
 #[test]
