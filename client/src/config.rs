@@ -335,6 +335,7 @@ fn desktop_name(d: Desktop) -> &'static str {
         Desktop::Off => "off",
         Desktop::Osc777 => "osc777",
         Desktop::Osc9 => "osc9",
+        Desktop::Dbus => "dbus",
     }
 }
 
@@ -444,11 +445,13 @@ impl RawConfig {
                     })?;
             }
             if let Some(desktop) = notify.desktop {
-                config.notify.desktop = [Desktop::Off, Desktop::Osc777, Desktop::Osc9]
+                config.notify.desktop = [Desktop::Off, Desktop::Osc777, Desktop::Osc9, Desktop::Dbus]
                     .into_iter()
                     .find(|d| desktop_name(*d) == desktop)
                     .ok_or_else(|| {
-                        format!("notify.desktop is \"{desktop}\", but it must be \"off\", \"osc777\" or \"osc9\".")
+                        format!(
+                            "notify.desktop is \"{desktop}\", but it must be \"off\", \"osc777\", \"osc9\" or \"dbus\"."
+                        )
                     })?;
             }
             if let Some(title) = notify.title {

@@ -7,11 +7,13 @@
 //! - [`runtime`]: the event loop that performs `update`'s commands; [`terminal`]: entering/leaving the TUI.
 //! - [`keymap`], [`theme`], [`config`], [`token_store`]: data the user can change, and where the login is kept.
 //! - [`embedded`]: the personal relay; [`demo`]: `huddle demo`'s scripted friends.
+//! - [`desktop`]: desktop notifications over D-Bus.
 //! - [`cli`]: the command line, and the man page and completions generated from it.
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod desktop;
 pub mod embedded;
 pub mod keymap;
 pub mod look;

@@ -70,6 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             personal: None,
             relay_url: String::new(),
             account: None,
+            dbus: Default::default(),
         };
         if demo {
             let prepared = huddle_client::demo::start(&paths.data_dir.join("demo")).await?;

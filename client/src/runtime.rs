@@ -31,6 +31,8 @@ pub struct Runtime {
     /// The relay URL the worker talks to and the account name, for the token store.
     pub relay_url: String,
     pub account: Option<String>,
+    /// Desktop notifications over D-Bus, when the person chose them.
+    pub dbus: crate::desktop::DbusNotifier,
 }
 
 /// How the session starts.
@@ -278,6 +280,11 @@ impl Runtime {
             for cmd in cmds {
                 match cmd {
                     Cmd::Bell => crate::terminal::bell(),
+                    Cmd::Notify { title, body } if model.notify.desktop == app::notify::Desktop::Dbus => {
+                        if let Some(problem) = self.dbus.notify(&title, &body).await {
+                            app::notify(&mut model, app::Level::Error, problem);
+                        }
+                    }
                     Cmd::Notify { title, body } => {
                         crate::terminal::desktop_notification(model.notify.desktop, &title, &body)
                     }

@@ -69,7 +69,8 @@ pub fn set_title(title: &str) {
 /// ignore it.
 pub fn desktop_notification(kind: Desktop, title: &str, body: &str) {
     let sequence = match kind {
-        Desktop::Off => return,
+        // D-Bus is the runtime's (it needs the async session bus); nothing goes to the terminal.
+        Desktop::Off | Desktop::Dbus => return,
         // `;` separates the fields of OSC 777, so it cannot appear inside them.
         Desktop::Osc777 => {
             format!("\x1b]777;notify;{};{}\x1b\\", clean(title).replace(';', ","), clean(body).replace(';', ","))

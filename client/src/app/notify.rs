@@ -29,6 +29,8 @@ pub enum Desktop {
     Osc777,
     /// `OSC 9` (iTerm2, Windows Terminal, WezTerm, kitty).
     Osc9,
+    /// The desktop's notification service over D-Bus (Linux desktops).
+    Dbus,
 }
 
 /// The `[notify]` settings.
