@@ -21,6 +21,11 @@ use std::path::{Path, PathBuf};
 
 /// Every `.rs` file under `dir`, test modules excluded (tests may build states any way they like).
 fn sources(dir: &Path) -> Vec<PathBuf> {
+    walk(dir, false)
+}
+
+/// Every `.rs` file under `dir`; with `tests`, test modules too.
+fn walk(dir: &Path, tests: bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -29,10 +34,10 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
             if path.is_dir() {
-                if name != "tests" && name != "snapshots" {
+                if (tests || name != "tests") && name != "snapshots" {
                     stack.push(path);
                 }
-            } else if name.ends_with(".rs") && name != "tests.rs" && !name.ends_with("_tests.rs") {
+            } else if name.ends_with(".rs") && (tests || (name != "tests.rs" && !name.ends_with("_tests.rs"))) {
                 out.push(path);
             }
         }
@@ -128,9 +133,12 @@ fn pushes_are_made_in_one_place() {
 fn no_function_needs_too_many_arguments() {
     let workspace = root().join("..");
     let mut found = Vec::new();
+    // Tests included: a fake with eight loose arguments is as hard to read as a handler.
     for dir in ["relay/src", "relay/examples", "relay/benches", "shared/src", "client/src", "tests/src", "tests/tests"]
     {
-        found.extend(offenders(&workspace.join(dir), &["too_many_arguments"], &[]));
+        for path in walk(&workspace.join(dir), true) {
+            found.extend(uses(&path, "too_many_arguments"));
+        }
     }
     assert!(found.is_empty(), "take a struct instead:\n{}", found.join("\n"));
 }

@@ -1,30 +1,13 @@
-//! The D-Bus notifier against a throwaway session bus, with a fake notification service.
+//! The D-Bus notifier against a throwaway session bus, with a fake notification service that reads the `Notify`
+//! calls off the bus as they come (one argument tuple, as the desktop's service receives it).
+
+use futures_util::StreamExt;
 
 use super::*;
 
-/// A notification service that records what it was asked to show.
-struct FakeService(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl FakeService {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        _app: String,
-        _replaces: u32,
-        _icon: String,
-        summary: String,
-        body: String,
-        _actions: Vec<String>,
-        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
-        _timeout: i32,
-    ) -> u32 {
-        if let Ok(mut seen) = self.0.lock() {
-            seen.push((summary, body));
-        }
-        1
-    }
-}
+/// The arguments of `org.freedesktop.Notifications.Notify`: app, id to replace, icon, summary, body, actions, hints,
+/// timeout.
+type NotifyCall = (String, u32, String, String, String, Vec<String>, HashMap<String, zbus::zvariant::OwnedValue>, i32);
 
 /// Run by `.ci/run` inside a throwaway D-Bus session (`HUDDLE_TEST_KEYRING=1`); without it, it checks nothing,
 /// since a developer's real desktop must not get test notifications.
@@ -40,18 +23,23 @@ fn a_notification_reaches_the_desktop_service_and_its_absence_is_said_once() {
         assert!(absent.notify("bob", "hi").await.is_some());
         assert!(absent.notify("bob", "hi again").await.is_none());
 
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let _service = zbus::connection::Builder::session()
-            .unwrap()
-            .name("org.freedesktop.Notifications")
-            .unwrap()
-            .serve_at("/org/freedesktop/Notifications", FakeService(seen.clone()))
-            .unwrap()
-            .build()
-            .await
-            .unwrap();
+        // The fake service: owns the name, answers the first Notify with an id, and hands over what it was asked.
+        let service = zbus::Connection::session().await.unwrap();
+        service.request_name("org.freedesktop.Notifications").await.unwrap();
+        let mut calls = zbus::MessageStream::from(&service);
+        let served = tokio::spawn(async move {
+            while let Some(Ok(message)) = calls.next().await {
+                if message.header().member().is_some_and(|m| m.as_str() == "Notify") {
+                    let call: NotifyCall = message.body().deserialize().unwrap();
+                    service.reply(&message, &1u32).await.unwrap();
+                    return (call.3, call.4);
+                }
+            }
+            panic!("the bus closed before a notification came");
+        });
+
         let mut notifier = DbusNotifier::default();
         assert_eq!(notifier.notify("bob in crew", "are you coming?").await, None);
-        assert_eq!(seen.lock().unwrap().clone(), vec![("bob in crew".to_owned(), "are you coming?".to_owned())]);
+        assert_eq!(served.await.unwrap(), ("bob in crew".to_owned(), "are you coming?".to_owned()));
     });
 }
