@@ -21,9 +21,8 @@ pub fn key(model: &mut Model, key: &KeyEvent, action: Option<Action>, edit_actio
             if model.input.is_empty() {
                 model.focus = Focus::List;
             } else {
-                // The draft is kept for undo: Esc clears the line, Ctrl-Z brings it back.
-                model.input.delete_to_start();
-                model.input.delete_to_end();
+                // The draft is kept for undo: Esc clears the message (every line of it), Ctrl-Z brings it back.
+                model.input.clear();
             }
         }
         Some(Action::HistoryPrev) => recall(model, true),

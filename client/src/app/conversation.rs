@@ -93,12 +93,13 @@ pub fn say_in(model: &mut Model, index: usize, key: &ConvKey, at: i64, text: Str
 /// Makes `key` the open conversation of the active handle. The draft being written stays with the conversation
 /// it was written for, and the input shows the draft of the conversation opened: a message is never re-addressed.
 pub fn set_open(model: &mut Model, key: Option<ConvKey>) {
-    let draft = std::mem::take(&mut model.input);
-    let Some(h) = model.handle_mut() else { return };
+    let Some(h) = model.handles.get_mut(model.active) else { return };
     if h.open == key {
-        model.input = draft;
         return;
     }
+    let draft = std::mem::take(&mut model.input);
+    // Text typed while nothing was open was addressed to nobody yet: it comes along to what opens.
+    let mut unaddressed = Some(draft.clone()).filter(|_| h.open.is_none());
     if let Some(old) = h.open.clone() {
         if !draft.is_empty() {
             h.drafts.insert(old.clone(), draft);
@@ -108,7 +109,7 @@ pub fn set_open(model: &mut Model, key: Option<ConvKey>) {
             c.new_from = None;
         }
     }
-    let restored = key.as_ref().and_then(|k| h.drafts.remove(k)).unwrap_or_default();
+    let restored = key.as_ref().and_then(|k| h.drafts.remove(k)).or_else(|| unaddressed.take()).unwrap_or_default();
     if let Some(k) = &key {
         let c = h.conversation_mut(k);
         // The marker goes above the first line that was unread.

@@ -172,6 +172,13 @@ impl TextInput {
         self.changed();
     }
 
+    /// Empties the input as one edit that `undo` brings back (Esc in the input line).
+    pub fn clear(&mut self) {
+        self.editor.select_all();
+        self.editor.cut();
+        self.changed();
+    }
+
     /// Replaces the whole text, the cursor at its end.
     pub fn set(&mut self, text: &str) {
         *self = Self::with(text);
@@ -246,6 +253,10 @@ mod tests {
         t.insert_str("bring cake");
         assert_eq!(t.text(), "see you at \nbring cake");
         assert_eq!(t.cursor(), t.text().chars().count());
+        t.clear();
+        assert!(t.is_empty());
+        t.undo();
+        assert_eq!(t.text(), "see you at \nbring cake", "every line comes back");
         assert_eq!(t.take(), "see you at \nbring cake");
         assert!(t.is_empty());
     }

@@ -67,7 +67,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, rows: &[Row], look: &L
         .map(|i| {
             let number = rows[i].conv_key().and_then(|k| numbered.iter().position(|n| *n == k)).map(|n| n + 1);
             let muted = rows[i].conv_key().is_some_and(|k| h.muted.contains(&k));
-            let mut line = row_line(h, &rows[i], model.now, w.saturating_sub(2), Some(i) == selected, look);
+            // Room is kept for the number before the row and for "muted" after it, so neither is cut off.
+            const MUTED: &str = " muted";
+            let row_w = w.saturating_sub(2 + if muted { MUTED.len() } else { 0 });
+            let mut line = row_line(h, &rows[i], model.now, row_w, Some(i) == selected, look);
             // Alt-1…9 go to the numbered conversations.
             let mut prefix = match number {
                 Some(n) => Span::styled(format!("{n} "), s.hint),
@@ -78,7 +81,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, rows: &[Row], look: &L
             }
             line.spans.insert(0, prefix);
             if muted {
-                line.spans.push(Span::styled(" muted", s.hint));
+                let style = if Some(i) == selected { s.hint.patch(s.selected) } else { s.hint };
+                line.spans.push(Span::styled(MUTED, style));
             }
             line
         })

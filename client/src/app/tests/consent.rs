@@ -262,3 +262,15 @@ fn mutes_and_archives_are_kept_for_the_next_start() {
     assert!(t.send(alt('x')).iter().any(|c| matches!(c, Cmd::SaveKept(k) if k.handles.is_empty())));
     assert!(!t.send(key(KeyCode::Down)).iter().any(|c| matches!(c, Cmd::SaveKept(_))));
 }
+
+#[test]
+fn text_typed_with_nothing_open_comes_along_to_the_conversation_opened() {
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    t.typed("quick question");
+    t.send(key(KeyCode::Enter));
+    assert_eq!(t.model.input.text(), "quick question", "nothing is open: the text waits");
+    t.send(alt('1'));
+    assert_eq!(t.model.handle().unwrap().open, Some(dm("bob")));
+    assert_eq!(t.model.input.text(), "quick question");
+}
