@@ -285,12 +285,10 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
             } else {
                 format!("{who} deleted you from their friend list.")
             };
+            // The question comes with the friend list that lists the request (`deletions_in`): this event may be an
+            // old one a sync brings in, answered since on another device.
             say(model, index, &peer, at, text.clone(), SystemKind::Info);
-            if asks_delete {
-                questions::ask(model, index, QuestionAbout::DeletionRequest { from: peer }, text);
-            } else {
-                notify(model, Level::Info, text);
-            }
+            notify(model, Level::Info, text);
         }
         Event::DeletionAnswered { peer, answer } => {
             let who = name(model, &peer);
@@ -424,12 +422,31 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
                 .cloned()
                 .collect();
             let still: Vec<huddle_shared::Address> = list.requests_in.iter().map(|r| r.address.clone()).collect();
+            // Deletion requests waiting for this handle's answer, and refusals it may ask again about.
+            let deletions: Vec<huddle_shared::Address> = list.deletions_in.iter().map(|d| d.address.clone()).collect();
+            let refused: Vec<huddle_shared::Address> = list
+                .deletions_out
+                .iter()
+                .filter(|d| d.state == huddle_shared::model::DeletionState::Refused)
+                .map(|d| d.address.clone())
+                .collect();
+            let new_deletions: Vec<huddle_shared::Address> = deletions
+                .iter()
+                .filter(|a| !model.handles[index].session.friends.deletions_in.iter().any(|old| old.address == **a))
+                .cloned()
+                .collect();
             model.handles[index].session.friends = list;
-            questions::forget(
-                model,
-                index,
-                |q| matches!(q, QuestionAbout::FriendRequest { from, .. } if !still.contains(from)),
-            );
+            questions::forget(model, index, |q| match q {
+                QuestionAbout::FriendRequest { from, .. } => !still.contains(from),
+                QuestionAbout::DeletionRequest { from } => !deletions.contains(from),
+                QuestionAbout::AskAgain { friend } => !refused.contains(friend),
+                _ => false,
+            });
+            for from in new_deletions {
+                let who = model.handles[index].name_of(&from);
+                let text = format!("{who} deleted you from their friend list and asks you to delete {who} from yours.");
+                questions::ask(model, index, QuestionAbout::DeletionRequest { from }, text);
+            }
             for r in new_requests {
                 let text = format!("{} sent you a friend request.", r.address.handle);
                 questions::ask(

@@ -307,6 +307,10 @@ fn a_deletion_request_waits_while_typing_and_is_answered_when_opened() {
         body: ItemBody::Event { event: Event::DeletionNotice { peer: addr("alice"), asks_delete: true } },
     };
     t.net(net::Event::Item { acting: addr("bob"), item });
+    // With it, the relay pushes bob's list, where the request waits in `deletions_in`.
+    let mut list = t.model.handle().unwrap().session.friends.clone();
+    list.deletions_in.push(DeletionIn { address: addr("alice"), at: 5 });
+    t.net(net::Event::Push(ServerFrame::Friends { id: None, acting: addr("bob"), list }));
     assert!(t.model.dialogs.is_empty());
     assert!(
         t.lines("alice")
@@ -684,4 +688,26 @@ fn the_login_form_says_when_the_relay_cannot_be_reached_and_clears_a_wrong_passw
     let Screen::Login(form) = &t.model.screen else { panic!() };
     assert_eq!((form.password.text(), form.field), ("", 1), "typed again from scratch");
     assert_eq!(form.handle.text(), "alice");
+}
+
+#[test]
+fn a_deletion_request_answered_elsewhere_is_no_longer_asked() {
+    let mut t = T::main("bob");
+    t.friends("bob", &[("alice", ShownState::Offline)], &[]);
+    let mut list = t.model.handle().unwrap().session.friends.clone();
+    list.deletions_in.push(DeletionIn { address: addr("alice"), at: 5 });
+    t.net(net::Event::Push(ServerFrame::Friends { id: None, acting: addr("bob"), list: list.clone() }));
+    assert_eq!(t.model.questions.len(), 1);
+    // Answered on another device: the list comes without it, and the question goes.
+    list.deletions_in.clear();
+    t.net(net::Event::Push(ServerFrame::Friends { id: None, acting: addr("bob"), list }));
+    assert!(t.model.questions.is_empty());
+    // An old notice a sync brings in asks nothing by itself.
+    let item = StreamItem {
+        seq: 3,
+        at: 5,
+        body: ItemBody::Event { event: Event::DeletionNotice { peer: addr("alice"), asks_delete: true } },
+    };
+    t.net(net::Event::Item { acting: addr("bob"), item });
+    assert!(t.model.questions.is_empty());
 }
