@@ -31,6 +31,21 @@ fn dm_room(a: &str, b: &str) -> RoomId {
     room(&format!("dm.{a}.{b}"))
 }
 
+/// A direct message from `from` arriving for `to`, as stream item `seq`.
+pub(super) fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
+    let message = Message {
+        id: format!("m{seq}").into(),
+        room: dm_room(from, to),
+        from: addr(from),
+        to: Some(addr(to)),
+        body: body.into(),
+        sent_at: at,
+        client_msg_id: format!("c{seq}"),
+        receipts: false,
+    };
+    net::Event::Item { acting: addr(to), item: StreamItem { seq, at, body: ItemBody::Message { message } } }
+}
+
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }

@@ -3,20 +3,6 @@
 
 use super::*;
 
-fn message(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
-    let m = Message {
-        id: format!("m{seq}").into(),
-        room: dm_room(from, to),
-        from: addr(from),
-        to: Some(addr(to)),
-        body: body.into(),
-        sent_at: at,
-        client_msg_id: format!("c{seq}"),
-        receipts: false,
-    };
-    net::Event::Item { acting: addr(to), item: StreamItem { seq, at, body: ItemBody::Message { message: m } } }
-}
-
 /// Every letter that was once an action in the list or the log, at the start of a message typed from that focus,
 /// is sent as typed.
 #[test]
@@ -69,7 +55,7 @@ fn the_highlight_stays_on_its_friend_when_the_list_re_sorts() {
     t.select("carol");
     let now = t.model.now;
     // dave writes: he moves to the top of the list, and every row under him moves down.
-    t.net(message(1, "dave", "alice", "hello", now));
+    t.net(direct(1, "dave", "alice", "hello", now));
     assert_eq!(selected_row(&t.model), Some(Row::Friend(addr("carol"))));
     // Delete acts on carol, the row the person saw highlighted.
     t.send(alt('k'));
@@ -105,7 +91,7 @@ fn alt_keys_move_between_conversations_as_in_weechat() {
     // Alt-a: the conversation with unread messages.
     let now = t.model.now;
     let other = if first == Some(dm("bob")) { "carol" } else { "bob" };
-    t.net(message(1, other, "alice", "news", now));
+    t.net(direct(1, other, "alice", "news", now));
     t.send(alt('a'));
     assert_eq!(t.model.handle().unwrap().open, Some(dm(other)));
     // The draft being written stays with its conversation.
@@ -121,20 +107,20 @@ fn a_direct_message_rings_a_mention_rings_and_a_muted_conversation_does_not() {
     t.friends("alice", &[("bob", ShownState::Online), ("carol", ShownState::Online)], &[]);
     let now = t.model.now;
     let rang = |cmds: &[Cmd]| cmds.iter().any(|c| matches!(c, Cmd::Bell));
-    assert!(rang(&t.net(message(1, "bob", "alice", "hi", now))), "a direct message");
+    assert!(rang(&t.net(direct(1, "bob", "alice", "hi", now))), "a direct message");
     assert_eq!(notify::title(&t.model), "(1) Huddle");
     // Reading it: no bell for the next one, unless it names us.
     t.select("bob");
     t.send(key(KeyCode::Enter));
-    assert!(!rang(&t.net(message(2, "bob", "alice", "still here", now))));
-    assert!(rang(&t.net(message(3, "bob", "alice", "ALICE, look", now))));
+    assert!(!rang(&t.net(direct(2, "bob", "alice", "still here", now))));
+    assert!(rang(&t.net(direct(3, "bob", "alice", "ALICE, look", now))));
     // Muted: nothing, and not in the title.
     t.send(alt('x'));
     t.send(alt('w'));
-    assert!(!rang(&t.net(message(4, "bob", "alice", "alice?", now))));
+    assert!(!rang(&t.net(direct(4, "bob", "alice", "alice?", now))));
     assert_eq!(notify::title(&t.model), "Huddle");
     // Old messages a sync brings in ring nothing.
-    assert!(!rang(&t.net(message(5, "carol", "alice", "from yesterday", now - 86_400_000))));
+    assert!(!rang(&t.net(direct(5, "carol", "alice", "from yesterday", now - 86_400_000))));
 }
 
 #[test]
@@ -220,18 +206,18 @@ fn a_reader_scrolled_up_keeps_their_place_when_a_message_arrives() {
     t.send(key(KeyCode::Enter));
     let now = t.model.now;
     for i in 0..30 {
-        t.net(message(i + 1, "bob", "alice", &format!("line {i}"), now));
+        t.net(direct(i + 1, "bob", "alice", &format!("line {i}"), now));
     }
     t.model.focus = Focus::Log;
     for _ in 0..5 {
         t.send(key(KeyCode::Up));
     }
     let before = t.model.conversation().unwrap().scroll;
-    t.net(message(99, "bob", "alice", "a new one", now));
+    t.net(direct(99, "bob", "alice", "a new one", now));
     assert!(t.model.conversation().unwrap().scroll > before, "the view moved up with the new line");
     // At the bottom, new lines simply show.
     t.send(key(KeyCode::End));
-    t.net(message(100, "bob", "alice", "another", now));
+    t.net(direct(100, "bob", "alice", "another", now));
     assert_eq!(t.model.conversation().unwrap().scroll, 0);
 }
 

@@ -5,20 +5,6 @@ use huddle_shared::client::{AnswerRoomInvite, CreateGroup, InviteToRoom};
 
 const MINUTE: i64 = 60_000;
 
-fn direct(seq: u64, from: &str, to: &str, body: &str, at: i64) -> net::Event {
-    let message = Message {
-        id: format!("m{seq}").into(),
-        room: dm_room(from, to),
-        from: addr(from),
-        to: Some(addr(to)),
-        body: body.into(),
-        sent_at: at,
-        client_msg_id: format!("c{seq}"),
-        receipts: false,
-    };
-    net::Event::Item { acting: addr(to), item: StreamItem { seq, at, body: ItemBody::Message { message } } }
-}
-
 fn in_group(seq: u64, me: &str, group: &str, from: &str, body: &str, at: i64) -> net::Event {
     let message = Message {
         id: format!("g{seq}").into(),
