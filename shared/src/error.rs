@@ -111,6 +111,12 @@ error_codes! {
     RoomFull => "room_full", "That room is full.";
     /// There is no invitation to that room.
     NoSuchInvite => "no_such_invite", "There is no invitation to that room.";
+    /// The topic does not exist.
+    NoSuchTopic => "no_such_topic", "There is no such topic.";
+    /// A topic with that id exists already.
+    TopicTaken => "topic_taken", "A topic with that id exists already; pick another.";
+    /// Only the topic's owner (and, for publishing, its publishers) may do that.
+    NotPublisher => "not_publisher", "Only the topic's owner or its publishers can do that.";
     /// The session to revoke does not exist on this account.
     NoSuchSession => "no_such_session", "There is no such session on your account.";
     /// The relay is at its connection cap.

@@ -52,3 +52,28 @@ pub const MAX_ROOM_TITLE_CHARS: usize = 64;
 /// Most message ids one `read` frame may name (256 UUIDs fit a frame with room to spare). Also the most ids one
 /// `receipt` stream item lists: larger sets are split over several items.
 pub const MAX_READ_IDS: usize = 256;
+/// Members of one huddle: every subscriber of a topic fits.
+pub const MAX_HUDDLE_MEMBERS: usize = 10_000;
+/// Longest topic title, in characters.
+pub const MAX_TOPIC_TITLE_CHARS: usize = 64;
+/// Longest topic description, in characters.
+pub const MAX_TOPIC_DESCRIPTION_CHARS: usize = 280;
+/// Longest issue title, in characters (an issue's body is a message body: [`MAX_BODY_BYTES`]).
+pub const MAX_ISSUE_TITLE_CHARS: usize = 200;
+/// Longest issue link (an `http://` or `https://` URL), in bytes.
+pub const MAX_LINK_BYTES: usize = 2048;
+/// Topics one handle may own.
+pub const MAX_TOPICS_PER_HANDLE: usize = 20;
+/// Topics one handle may subscribe to.
+pub const MAX_SUBSCRIPTIONS_PER_HANDLE: usize = 200;
+/// Publishers of one topic besides its owner.
+pub const MAX_PUBLISHERS: usize = 20;
+/// Entries in each list of the huddle settings (`follows`, `muted_topics`, `not_with`).
+pub const MAX_SETTINGS_ENTRIES: usize = 200;
+/// Shortest and longest time a huddle of a topic lasts (a topic's duration, a subscriber's own).
+pub const MIN_HUDDLE_MS: i64 = 60_000;
+pub const MAX_HUDDLE_MS: i64 = 7 * 24 * 3_600_000;
+/// A topic's duration when its owner names none.
+pub const DEFAULT_HUDDLE_MS: i64 = 3_600_000;
+/// A presence huddle ends when its anchor goes offline, or after this long without a message.
+pub const PRESENCE_HUDDLE_IDLE_MS: i64 = 30 * 60_000;

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FriendList, InvitePolicy, Limits, Message, MessageReceipts, PendingInvite, Presence, Profile, RegistrationPolicy,
-    RoomInfo, SessionInfo, StreamItem,
+    FriendList, HuddleSettings, InvitePolicy, Limits, Message, MessageReceipts, PendingInvite, Presence, Profile,
+    RegistrationPolicy, RoomInfo, SessionInfo, StreamItem, TopicId, TopicInfo,
 };
 use crate::{Address, ErrorCode, MessageId, Millis, ProtocolVersion, RelayName, RequestId, RoomId, SessionId};
 
@@ -140,6 +140,43 @@ pub enum ServerFrame {
         from: Address,
         room: RoomId,
     },
+    /// Answer to `create_topic`, `update_topic` and `subscribe`: the topic as the handle sees it now. `token`: the new
+    /// webhook token, only in the answer to an `update_topic` that asked for one; it is not stored and never sent
+    /// again.
+    Topic {
+        id: RequestId,
+        #[serde(rename = "as")]
+        acting: Address,
+        topic: Box<TopicInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// Answer to `get_topics`: every topic on the relay, by id.
+    Topics {
+        id: RequestId,
+        #[serde(rename = "as")]
+        acting: Address,
+        topics: Vec<TopicInfo>,
+    },
+    /// Answer to `publish`: the issue's number, and the huddle it formed (`room` absent when no subscriber could be
+    /// put in one; `members` counts the publisher too when they are in it).
+    Published {
+        id: RequestId,
+        topic: TopicId,
+        issue: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<RoomId>,
+        members: u32,
+    },
+    /// A handle's huddle settings: at login, as the answer to `set_huddle_settings` (with `id`), and pushed to its
+    /// other connections after a change.
+    HuddleSettings {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<RequestId>,
+        #[serde(rename = "as")]
+        acting: Address,
+        settings: HuddleSettings,
+    },
     /// Push before the relay closes the connection on purpose (shutdown, revoked session, slow reader...).
     Bye { code: ErrorCode, message: String },
     /// A frame of a later protocol version: ignore it.
@@ -171,12 +208,16 @@ impl ServerFrame {
             | Self::Sessions { id, .. }
             | Self::Stored { id, .. }
             | Self::Batch { id, .. }
-            | Self::History { id, .. } => Some(*id),
+            | Self::History { id, .. }
+            | Self::Topic { id, .. }
+            | Self::Topics { id, .. }
+            | Self::Published { id, .. } => Some(*id),
             Self::Error { id, .. }
             | Self::Friends { id, .. }
             | Self::Handles { id, .. }
             | Self::Room { id, .. }
-            | Self::Rooms { id, .. } => *id,
+            | Self::Rooms { id, .. }
+            | Self::HuddleSettings { id, .. } => *id,
             Self::Hello { .. }
             | Self::Presence { .. }
             | Self::Profile { .. }

@@ -77,11 +77,11 @@ impl fmt::Display for VersionRange {
 }
 
 /// The version this build speaks (and writes in its frames).
-pub const CURRENT: ProtocolVersion = ProtocolVersion::new(2, 1);
+pub const CURRENT: ProtocolVersion = ProtocolVersion::new(2, 2);
 
 /// What a relay of this build accepts: the current minor version and the previous one of the same major version
 /// (none before 2.0, the first version of this shape).
-pub const SUPPORTED: VersionRange = VersionRange { min: ProtocolVersion::new(2, 0), max: CURRENT };
+pub const SUPPORTED: VersionRange = VersionRange { min: ProtocolVersion::new(2, 1), max: CURRENT };
 
 /// `typing`: push `typing` frames to this connection. Without it the relay sends none (a client that shows no typing
 /// indicators is spared the traffic).

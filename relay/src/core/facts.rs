@@ -25,4 +25,6 @@ pub enum Fact {
     /// An account's handles changed (added or removed): its connections get the new list (`handles`), but the one whose
     /// request it was, which has it in its answer.
     HandlesChanged { account: String },
+    /// A handle's huddle settings changed (pushed to its connections but the one that asked, which has the answer).
+    HuddleSettingsChanged(Handle),
 }

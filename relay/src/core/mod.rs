@@ -246,12 +246,12 @@ impl<S: Storage> Core<S> {
     }
 
     /// When the core next needs [`Input::Deadline`]: the next housekeeping, or the earliest timer (a typing entry to
-    /// forget).
+    /// forget, a huddle to check).
     pub fn poll_deadline(&self) -> Millis {
-        match self.world.typing.next_deadline() {
-            Some(at) => at.min(self.next_housekeeping),
-            None => self.next_housekeeping,
-        }
+        [self.world.typing.next_deadline(), self.world.next_huddle_check()]
+            .into_iter()
+            .flatten()
+            .fold(self.next_housekeeping, Millis::min)
     }
 
     /// The relay acting on its own rather than for a request (a room it forms or ends, a peer relay's change): runs
@@ -349,6 +349,11 @@ impl<S: Storage> Core<S> {
     /// rate-limit tables are pruned and the database is checked for changes the admin CLI made.
     fn deadline(&mut self, now: Millis) -> Result<(), StorageError> {
         self.world.typing.expire(now);
+        match self.world.huddle_deadlines(now) {
+            Err(Fail::Storage(e)) => return Err(e),
+            Err(Fail::Refuse { code, .. }) => tracing::warn!(%code, "a huddle check was refused"),
+            Ok(()) => {}
+        }
         if now < self.next_housekeeping {
             return Ok(());
         }

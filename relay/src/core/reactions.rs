@@ -20,6 +20,19 @@ use crate::storage::{Storage, StorageError};
 impl<S: Storage> Core<S> {
     /// Turns the facts of the input just handled into pushes. `origin` is the connection whose request it was.
     pub(super) fn react(&mut self, origin: Option<ConnId>, now: Millis) -> Result<(), StorageError> {
+        // Presence changes can form or end huddles, whose facts are reacted to in turn; that second round changes no
+        // presence, so it ends there (the bound is a guard, not a limit that is ever reached).
+        for _ in 0..4 {
+            if self.world.facts.is_empty() {
+                break;
+            }
+            self.react_once(origin, now)?;
+        }
+        Ok(())
+    }
+
+    fn react_once(&mut self, origin: Option<ConnId>, now: Millis) -> Result<(), StorageError> {
+        let mut settings: Vec<Handle> = Vec::new();
         let mut rooms: Vec<(RoomId, bool)> = Vec::new();
         let mut lists: BTreeSet<Handle> = BTreeSet::new();
         let mut presence: BTreeSet<Handle> = BTreeSet::new();
@@ -48,7 +61,15 @@ impl<S: Storage> Core<S> {
                         accounts.push(account);
                     }
                 }
+                Fact::HuddleSettingsChanged(handle) => {
+                    if !settings.contains(&handle) {
+                        settings.push(handle);
+                    }
+                }
             }
+        }
+        for handle in settings {
+            self.push_huddle_settings(&handle, origin);
         }
         for account in accounts {
             self.push_handles(&account, origin);
@@ -84,6 +105,19 @@ impl<S: Storage> Core<S> {
         for conn in self.conns.conns_of_account(account) {
             if Some(conn) != except {
                 self.send(conn, ServerFrame::Handles { id: None, handles: handles.clone() });
+            }
+        }
+    }
+
+    /// A handle's huddle settings to its connections but `except` (which has them in its answer).
+    fn push_huddle_settings(&mut self, handle: &Handle, except: Option<ConnId>) {
+        let acting = self.world.address(handle);
+        let settings = self.world.state.settings_of(&acting);
+        for conn in self.conns.acting_for(handle) {
+            if Some(conn) != except {
+                let frame =
+                    ServerFrame::HuddleSettings { id: None, acting: acting.clone(), settings: settings.clone() };
+                self.send(conn, frame);
             }
         }
     }
@@ -148,6 +182,7 @@ impl<S: Storage> Core<S> {
     fn push_presence(&mut self, handle: &Handle, now: Millis) -> Result<(), StorageError> {
         if !self.world.state.handles.contains_key(handle) {
             self.shown.remove(handle);
+            self.world.online.remove(handle);
             return Ok(());
         }
         let mut shown = self.shown_presence(handle);
@@ -162,6 +197,20 @@ impl<S: Storage> Core<S> {
             return Ok(());
         }
         self.shown.insert(handle.clone(), shown.clone());
+        let was_online = before.as_ref().is_some_and(|b| b.state != ShownState::Offline);
+        let is_online = shown.state != ShownState::Offline;
+        if was_online != is_online {
+            // Huddles of people online follow who is shown online: an invisible handle is put in none.
+            if is_online {
+                self.world.online.insert(handle.clone());
+            } else {
+                self.world.online.remove(handle);
+            }
+            match self.world.presence_huddles(handle, is_online, now) {
+                Err(super::Fail::Storage(e)) => return Err(e),
+                Err(super::Fail::Refuse { .. }) | Ok(()) => {}
+            }
+        }
         if before.is_none() && shown.state == ShownState::Offline {
             // Nothing was shown before and nothing is now: no news.
             return Ok(());

@@ -3,17 +3,22 @@
 //! `relay/tests/boundaries.rs` keeps block lookups here).
 //!
 //! - **Direct messages** (and typing in a direct room): X may write to Y iff an entry links them (Y on X's list, or X
-//!   on Y's list, without the "removed you" mark) and neither blocked the other.
+//!   on Y's list, without the "removed you" mark) or they are together in a huddle that is running and neither set
+//!   "not with" the other, and neither blocked the other. The huddle's relation is ad hoc: it goes when the huddle
+//!   ends.
 //! - **Presence and profile**: Y's reach X iff Y is on X's list (not marked) and Y has not blocked X.
 //! - **Rooms other than direct ones**: a member's message (and typing) reaches every other member who has not blocked
-//!   the sender. Someone may invite P iff the two are related — the direct-message rule, or a shared room — and
+//!   the sender — and, in a huddle, who is not kept apart from the sender by "not with" (either way). Someone may invite P iff the two are related — the direct-message rule, or a shared room — and
 //!   neither blocked the other; P's invitation setting then decides between joining at once, being asked, or refusing.
 //! - **Receipts** of X's messages by Y reach X, and only X, iff Y has not blocked X.
+//! - **Huddles**: a handle is put in a huddle only with its consent — subscribed to the topic (and not muting it),
+//!   following the anchor who shares its presence, huddles not turned off — and never with someone it blocked, was
+//!   blocked by, or keeps apart ("not with", either way).
 //! - **Friend requests and deletion notices** do not reach someone who blocked the sender; a request from someone the
 //!   viewer blocked is not shown to the viewer.
 
-use huddle_shared::Address;
-use huddle_shared::model::InvitePolicy;
+use huddle_shared::model::{InvitePolicy, RoomKind, TopicId};
+use huddle_shared::{Address, RoomId};
 
 use super::state::State;
 use crate::storage::BlockRec;
@@ -34,7 +39,36 @@ pub fn blocks(state: &State, a: &Address, b: &Address) -> bool {
 
 /// Direct messages and typing in a direct room: `from` may write to `to`.
 pub fn may_message(state: &State, from: &Address, to: &Address) -> bool {
-    from != to && (live_entry(state, from, to) || live_entry(state, to, from)) && !blocked_either(state, from, to)
+    let friends = live_entry(state, from, to) || live_entry(state, to, from);
+    let huddled = || state.share_huddle(from, to) && !kept_apart(state, from, to);
+    from != to && (friends || huddled()) && !blocked_either(state, from, to)
+}
+
+/// Whether either of the two set "not with" the other (huddles keep them apart).
+pub fn kept_apart(state: &State, a: &Address, b: &Address) -> bool {
+    let sets = |x: &Address, y: &Address| state.huddle_settings.get(x).is_some_and(|s| s.not_with.contains(y));
+    sets(a, b) || sets(b, a)
+}
+
+/// Whether `a` and `b` may be put in the same huddle: not blocked either way, not kept apart.
+pub fn may_huddle_together(state: &State, a: &Address, b: &Address) -> bool {
+    !blocked_either(state, a, b) && !kept_apart(state, a, b)
+}
+
+/// Whether `who` agreed to be put in huddles of `topic`: subscribed, not muting it, huddles not turned off.
+pub fn joins_topic_huddles(state: &State, who: &Address, topic: &TopicId) -> bool {
+    let settings = state.huddle_settings.get(who);
+    let subscribed = state.subscriptions.get(topic).is_some_and(|s| s.contains_key(who));
+    subscribed && !settings.is_some_and(|s| s.off || s.muted_topics.contains(topic))
+}
+
+/// Whether `follower` is put in a huddle when `anchor` comes online: `anchor` shares its presence, `follower` follows
+/// it and may see its presence, huddles are not off for either.
+pub fn follows_presence(state: &State, follower: &Address, anchor: &Address) -> bool {
+    let settings = |who: &Address| state.huddle_settings.get(who);
+    let shares = settings(anchor).is_some_and(|s| s.share_presence && !s.off);
+    let follows = settings(follower).is_some_and(|s| s.follows.contains(anchor) && !s.off);
+    shares && follows && sees(state, follower, anchor)
 }
 
 /// Presence and profile: `viewer` may see `of`'s.
@@ -53,9 +87,13 @@ pub fn hides_presence_from<'a>(state: &'a State, of: &Address, viewer: &Address)
     state.blocks.get(of, viewer)
 }
 
-/// Rooms: a message or typing indicator of `sender` reaches `member` (blocks hold inside rooms).
-pub fn receives_from(state: &State, member: &Address, sender: &Address) -> bool {
-    member == sender || !state.blocks.contains(member, sender)
+/// Rooms: a message or typing indicator of `sender` in `room` reaches `member` (blocks hold inside rooms; in a
+/// huddle, so does "not with").
+pub fn receives_from(state: &State, room: &RoomId, member: &Address, sender: &Address) -> bool {
+    let huddle = state.rooms.get(room).is_some_and(|r| r.kind == RoomKind::Huddle);
+    let blocked = state.blocks.contains(member, sender);
+    let apart = huddle && kept_apart(state, member, sender);
+    member == sender || !(blocked || apart)
 }
 
 /// Receipts: `recipient`'s delivery and reading of `sender`'s messages may be recorded and reported to `sender`.
@@ -66,7 +104,7 @@ pub fn receipts_reach(state: &State, recipient: &Address, sender: &Address) -> b
 /// Invitations: `inviter` may invite `invitee` to a room (the invitee exists is checked by the caller).
 pub fn may_invite(state: &State, inviter: &Address, invitee: &Address) -> bool {
     let related = may_message(state, inviter, invitee) || state.share_room(inviter, invitee);
-    related && !blocked_either(state, inviter, invitee)
+    related && !blocked_either(state, inviter, invitee) && !kept_apart(state, inviter, invitee)
 }
 
 /// What an invitation does, under the invitee's setting.

@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use huddle_shared::model::{ItemBody, RoomKind};
+use huddle_shared::model::{HuddleSettings, ItemBody, RoomKind, TopicId};
 use huddle_shared::{Address, Handle, RelayName, RoomId, SessionId};
 
 use super::relation::Relation;
 use crate::storage::{
-    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, InviteRec, MemberRec, Mutation, RequestRec,
-    RoomInviteRec, RoomRec, SessionRec, Snapshot,
+    AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, HuddleRec, InviteRec, MemberRec, Mutation,
+    RequestRec, RoomInviteRec, RoomRec, SessionRec, Snapshot, SubscriptionRec, TopicRec,
 };
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,15 @@ pub struct State {
     pub former: HashMap<RoomId, BTreeSet<Address>>,
     /// room -> the number of its newest message (the next one is this + 1).
     pub room_counts: HashMap<RoomId, u64>,
+    pub topics: BTreeMap<TopicId, TopicRec>,
+    /// topic -> subscriber -> subscription.
+    pub subscriptions: BTreeMap<TopicId, BTreeMap<Address, SubscriptionRec>>,
+    /// Every huddle, ended ones included (room id -> record).
+    pub huddles: HashMap<RoomId, HuddleRec>,
+    /// Huddle settings that are not the default.
+    pub huddle_settings: HashMap<Address, HuddleSettings>,
+    /// anchor -> who follows its coming online (derived from the settings' `follows`).
+    pub followers: HashMap<Address, BTreeSet<Address>>,
 }
 
 impl State {
@@ -66,6 +75,11 @@ impl State {
             room_invites: HashMap::new(),
             former: HashMap::new(),
             room_counts: snapshot.room_counts.into_iter().collect(),
+            topics: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            huddles: HashMap::new(),
+            huddle_settings: HashMap::new(),
+            followers: HashMap::new(),
         };
         let puts = snapshot
             .accounts
@@ -81,7 +95,16 @@ impl State {
             .chain(snapshot.rooms.into_iter().map(Mutation::PutRoom))
             .chain(snapshot.members.into_iter().map(Mutation::PutMember))
             .chain(snapshot.room_invites.into_iter().map(Mutation::PutRoomInvite))
-            .chain(snapshot.former.into_iter().map(|(room, member)| Mutation::PutFormer { room, member }));
+            .chain(snapshot.former.into_iter().map(|(room, member)| Mutation::PutFormer { room, member }))
+            .chain(snapshot.topics.into_iter().map(Mutation::PutTopic))
+            .chain(snapshot.subscriptions.into_iter().map(Mutation::PutSubscription))
+            .chain(snapshot.huddles.into_iter().map(Mutation::PutHuddle))
+            .chain(
+                snapshot
+                    .huddle_settings
+                    .into_iter()
+                    .map(|(handle, settings)| Mutation::PutHuddleSettings { handle, settings }),
+            );
         for m in puts {
             state.apply(&m);
         }
@@ -181,7 +204,59 @@ impl State {
             }
             // Receipt records stay in storage only: memory must not grow with every message ever sent.
             Mutation::PutReceipt(_) => {}
+            Mutation::PutTopic(t) => {
+                self.topics.insert(t.id.clone(), t);
+            }
+            Mutation::DeleteTopic(topic) => {
+                self.topics.remove(&topic);
+                self.subscriptions.remove(&topic);
+            }
+            Mutation::PutSubscription(sub) => {
+                self.subscriptions.entry(sub.topic.clone()).or_default().insert(sub.subscriber.clone(), sub);
+            }
+            Mutation::DeleteSubscription { topic, subscriber } => {
+                if let Some(subs) = self.subscriptions.get_mut(&topic) {
+                    subs.remove(&subscriber);
+                }
+            }
+            Mutation::PutHuddle(h) => {
+                self.huddles.insert(h.room.clone(), h);
+            }
+            Mutation::PutHuddleSettings { handle, settings } => {
+                if let Some(old) = self.huddle_settings.remove(&handle) {
+                    for anchor in &old.follows {
+                        if let Some(set) = self.followers.get_mut(anchor) {
+                            set.remove(&handle);
+                        }
+                    }
+                }
+                for anchor in &settings.follows {
+                    self.followers.entry(anchor.clone()).or_default().insert(handle.clone());
+                }
+                if settings != HuddleSettings::default() {
+                    self.huddle_settings.insert(handle, settings);
+                }
+            }
         }
+    }
+
+    /// A handle's huddle settings (the default when it never changed them).
+    pub fn settings_of(&self, who: &Address) -> HuddleSettings {
+        self.huddle_settings.get(who).cloned().unwrap_or_default()
+    }
+
+    /// The huddle `room` is, while it runs.
+    pub fn active_huddle(&self, room: &RoomId) -> Option<&HuddleRec> {
+        self.huddles.get(room).filter(|h| h.ended_at.is_none())
+    }
+
+    /// Whether two handles are together in a huddle that is running.
+    pub fn share_huddle(&self, a: &Address, b: &Address) -> bool {
+        self.member_of
+            .get(a)
+            .into_iter()
+            .flatten()
+            .any(|room| self.active_huddle(room).is_some() && self.is_member(room, b))
     }
 
     fn bump_head(&mut self, handle: &Handle, seq: u64) {

@@ -213,6 +213,26 @@ impl Harness {
         conn
     }
 
+    /// The relay killed and started again on the same data: every connection is gone, and the core starts from what
+    /// storage committed.
+    pub fn restart(&mut self) {
+        let store = self.core.storage().clone();
+        let relay = RelayName::parse("test.relay").unwrap();
+        self.core = Core::new(store, relay, test_config(RegistrationPolicy::Open)).unwrap();
+        self.inbox.clear();
+        self.handle_of.clear();
+    }
+
+    /// Moves the clock to `at` and lets every timer due by then fire.
+    pub fn advance_to(&mut self, at: Millis) {
+        while self.core.poll_deadline() <= at {
+            self.now = self.now.max(self.core.poll_deadline());
+            let effects = self.core.handle(Input::Deadline, self.now).unwrap();
+            self.perform(effects);
+        }
+        self.now = at;
+    }
+
     pub fn disconnect(&mut self, conn: ConnId) {
         self.input(Input::Disconnected { conn });
     }
@@ -282,6 +302,7 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
 mod auth_tests;
 mod deadline_tests;
 mod friend_tests;
+mod huddle_tests;
 mod message_tests;
 mod receipt_tests;
 mod room_tests;

@@ -5,6 +5,9 @@
 use huddle_shared::model::{Event, ItemBody, StreamItem};
 use huddle_shared::{Address, Handle, Millis, RelayName};
 
+use std::collections::HashSet;
+
+use super::domain::huddle_timers::HuddleTimers;
 use super::domain::typing::TypingTable;
 use super::facts::Fact;
 use super::state::State;
@@ -15,18 +18,32 @@ pub struct World<S> {
     pub(super) store: S,
     pub(super) facts: Vec<Fact>,
     pub(super) typing: TypingTable,
+    /// The handles shown online now (kept by the core, which knows the connections): whom a huddle of online people
+    /// takes in.
+    pub(super) online: HashSet<Handle>,
+    pub(super) huddle_timers: HuddleTimers,
 }
 
 impl<S: Storage> World<S> {
     pub fn new(mut store: S, relay: RelayName) -> Result<Self, StorageError> {
         let snapshot = store.load()?;
-        Ok(Self { state: State::new(relay, snapshot), store, facts: Vec::new(), typing: TypingTable::default() })
+        let state = State::new(relay, snapshot);
+        let huddle_timers = HuddleTimers::from_state(&state);
+        Ok(Self {
+            state,
+            store,
+            facts: Vec::new(),
+            typing: TypingTable::default(),
+            online: HashSet::new(),
+            huddle_timers,
+        })
     }
 
     /// Re-reads everything from storage (after an admin changed it).
     pub fn reload(&mut self) -> Result<(), StorageError> {
         let snapshot = self.store.load()?;
         self.state = State::new(self.state.relay.clone(), snapshot);
+        self.huddle_timers = HuddleTimers::from_state(&self.state);
         Ok(())
     }
 
@@ -76,6 +93,16 @@ impl<S: Storage> World<S> {
         if self.state.local_handle(address).is_some() {
             self.record(Fact::ListChanged(address.handle.clone()));
         }
+    }
+
+    /// Whether a handle is shown online now.
+    pub fn is_online(&self, handle: &Handle) -> bool {
+        self.online.contains(handle)
+    }
+
+    /// When the next huddle needs checking.
+    pub fn next_huddle_check(&self) -> Option<Millis> {
+        self.huddle_timers.next()
     }
 
     pub fn storage(&mut self) -> &mut S {

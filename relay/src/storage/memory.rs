@@ -8,7 +8,7 @@ use huddle_shared::{Address, Handle, MessageId, RoomId};
 
 use super::{HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct MemoryStorage {
     data: Snapshot,
     /// Every message with its number in its room, in arrival order.
@@ -112,6 +112,33 @@ impl Storage for MemoryStorage {
             }
             Mutation::PutReceipt(r) => {
                 self.receipts.insert((r.message_id.clone(), r.recipient.clone()), r);
+            }
+            // The huddle engine's records are kept in the order SQLite loads them: by their keys' text.
+            Mutation::PutTopic(t) => {
+                Self::upsert(&mut d.topics, t, |x| x.id.clone());
+                d.topics.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            Mutation::DeleteTopic(topic) => {
+                d.topics.retain(|t| t.id != topic);
+                d.subscriptions.retain(|s| s.topic != topic);
+            }
+            Mutation::PutSubscription(sub) => {
+                Self::upsert(&mut d.subscriptions, sub, |x| (x.topic.clone(), x.subscriber.clone()));
+                d.subscriptions.sort_by_key(|s| (s.topic.clone(), s.subscriber.to_string()));
+            }
+            Mutation::DeleteSubscription { topic, subscriber } => {
+                d.subscriptions.retain(|s| !(s.topic == topic && s.subscriber == subscriber))
+            }
+            Mutation::PutHuddle(h) => {
+                Self::upsert(&mut d.huddles, h, |x| x.room.clone());
+                d.huddles.sort_by_key(|h| h.room.to_string());
+            }
+            Mutation::PutHuddleSettings { handle, settings } => {
+                d.huddle_settings.retain(|(h, _)| *h != handle);
+                if settings != huddle_shared::model::HuddleSettings::default() {
+                    d.huddle_settings.push((handle, settings));
+                    d.huddle_settings.sort_by_key(|(h, _)| h.to_string());
+                }
             }
         }
         Ok(())

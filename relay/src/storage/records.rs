@@ -1,7 +1,12 @@
 //! Plain records as stored, and the mutations that change them. These are storage's vocabulary, not wire types.
 
-use huddle_shared::model::{DeletionState, InvitePolicy, Message, Profile, RoomKind, StreamItem};
+use std::collections::BTreeMap;
+
+use huddle_shared::model::{
+    DeletionState, HuddleSettings, HuddleTrigger, InvitePolicy, Message, Profile, RoomKind, StreamItem, TopicId,
+};
 use huddle_shared::{Address, Handle, MessageId, Millis, RoomId, SessionId};
+use serde::{Deserialize, Serialize};
 
 /// Opaque, globally unique account id (UUIDv7 text), so that the admin CLI and the relay never collide.
 pub type AccountId = String;
@@ -155,6 +160,66 @@ pub struct ReceiptRec {
     pub read_at: Option<Millis>,
 }
 
+/// A topic people subscribe to; its issues form huddles. Stored as JSON (the huddle engine's records are few, read
+/// only at start, and grow new fields as triggers are added).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicRec {
+    pub id: TopicId,
+    pub owner: Address,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub duration_ms: Millis,
+    #[serde(default)]
+    pub include_offline: bool,
+    #[serde(default)]
+    pub publishers: Vec<Address>,
+    /// SHA-256 of the webhook's bearer token, hex. The token itself is never stored.
+    #[serde(default)]
+    pub token_hash: Option<String>,
+    /// Issues published so far.
+    #[serde(default)]
+    pub issues: u64,
+    pub created_at: Millis,
+}
+
+/// `subscriber` is subscribed to `topic`: the consent to be put in its huddles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionRec {
+    pub topic: TopicId,
+    pub subscriber: Address,
+    /// Their own time in the topic's huddles, if they chose one.
+    #[serde(default)]
+    pub duration_ms: Option<Millis>,
+    pub since: Millis,
+}
+
+/// A huddle: the room it is, what formed it, and when and how it ends. Kept after it ended (the log stays readable,
+/// and the record says why it ended).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HuddleRec {
+    pub room: RoomId,
+    pub trigger: HuddleTrigger,
+    /// Who formed it (the anchor, the publisher, the topic's owner): the `peer` of its lines.
+    pub by: Address,
+    /// It ends when this handle goes offline.
+    #[serde(default)]
+    pub anchor: Option<Address>,
+    /// It ends at this time.
+    #[serde(default)]
+    pub ends_at: Option<Millis>,
+    /// It ends after this long without a message.
+    #[serde(default)]
+    pub idle_ms: Option<Millis>,
+    /// Members whose own time is up before the huddle's (a subscriber's chosen duration), by address text.
+    #[serde(default)]
+    pub member_ends: BTreeMap<String, Millis>,
+    pub started_at: Millis,
+    /// `Some` once it ended.
+    #[serde(default)]
+    pub ended_at: Option<Millis>,
+}
+
 /// Everything the core holds in memory, as loaded at start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -177,6 +242,11 @@ pub struct Snapshot {
     pub former: Vec<(RoomId, Address)>,
     /// How many messages each room holds (the number of its newest message); rooms without messages may be absent.
     pub room_counts: Vec<(RoomId, u64)>,
+    pub topics: Vec<TopicRec>,
+    pub subscriptions: Vec<SubscriptionRec>,
+    pub huddles: Vec<HuddleRec>,
+    /// Handles' huddle settings that are not the default.
+    pub huddle_settings: Vec<(Address, HuddleSettings)>,
 }
 
 /// One change. Upserts replace the whole record identified by its key.
@@ -247,4 +317,18 @@ pub enum Mutation {
     },
     /// Upserts the receipt record of (`message_id`, `recipient`).
     PutReceipt(ReceiptRec),
+    PutTopic(TopicRec),
+    /// Deletes the topic and every subscription to it.
+    DeleteTopic(TopicId),
+    PutSubscription(SubscriptionRec),
+    DeleteSubscription {
+        topic: TopicId,
+        subscriber: Address,
+    },
+    PutHuddle(HuddleRec),
+    /// Sets a handle's huddle settings; the default settings delete the record.
+    PutHuddleSettings {
+        handle: Address,
+        settings: HuddleSettings,
+    },
 }

@@ -10,13 +10,16 @@
 //! - [`lists`]: presence, profile, the friend list and the mutual-deletion protocol.
 //! - [`messages`]: send, sync, ack, history, read, typing.
 //! - [`rooms`]: groups: create, invite, answer, leave, remove, rename, list; the invitation setting.
+//! - [`huddles`]: topics, subscriptions, publishing, huddle settings.
 
 pub mod account;
+pub mod huddles;
 pub mod lists;
 pub mod messages;
 pub mod rooms;
 
 pub use account::*;
+pub use huddles::*;
 pub use lists::*;
 pub use messages::*;
 pub use rooms::*;
@@ -108,6 +111,14 @@ request!(RemoveFromRoom: id, acting);
 request!(RenameRoom: id, acting);
 request!(SetInvitePolicy: id, acting);
 request!(GetRooms: id, acting);
+request!(CreateTopic: id, acting);
+request!(UpdateTopic: id, acting);
+request!(DeleteTopic: id, acting);
+request!(GetTopics: id, acting);
+request!(Subscribe: id, acting);
+request!(Unsubscribe: id, acting);
+request!(Publish: id, acting);
+request!(SetHuddleSettings: id, acting);
 
 macro_rules! client_frames {
     ($( $(#[$doc:meta])* $variant:ident($ty:ident) = $tag:literal, )*) => {
@@ -191,4 +202,12 @@ client_frames! {
     RenameRoom(RenameRoom) = "rename_room",
     SetInvitePolicy(SetInvitePolicy) = "set_invite_policy",
     GetRooms(GetRooms) = "get_rooms",
+    CreateTopic(CreateTopic) = "create_topic",
+    UpdateTopic(UpdateTopic) = "update_topic",
+    DeleteTopic(DeleteTopic) = "delete_topic",
+    GetTopics(GetTopics) = "get_topics",
+    Subscribe(Subscribe) = "subscribe",
+    Unsubscribe(Unsubscribe) = "unsubscribe",
+    Publish(Publish) = "publish",
+    SetHuddleSettings(SetHuddleSettings) = "set_huddle_settings",
 }

@@ -2,7 +2,8 @@
 //!
 //! - [`presence`]: availability, shown presence, profiles.
 //! - [`lists`]: friend-list entries, requests, the mutual-deletion records.
-//! - [`rooms`]: rooms (direct, group), their members, invitations and the lines of their logs.
+//! - [`rooms`]: rooms (direct, group, huddle), their members, invitations and the lines of their logs.
+//! - [`huddles`]: topics, issues, what formed a huddle and how it ends, huddle settings.
 //! - [`messages`]: messages and their receipts.
 //! - [`stream`]: a handle's stream: items and system events.
 //! - [`relay`]: what a relay announces about itself, and sessions.
@@ -12,6 +13,7 @@
 //! instead of failing to read the frame around it. Enums a client also sends (answers, settings) are closed within a
 //! major version.
 
+pub mod huddles;
 pub mod lists;
 pub mod messages;
 pub mod presence;
@@ -19,6 +21,7 @@ pub mod relay;
 pub mod rooms;
 pub mod stream;
 
+pub use huddles::*;
 pub use lists::*;
 pub use messages::*;
 pub use presence::*;

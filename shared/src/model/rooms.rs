@@ -1,9 +1,10 @@
 //! Rooms. Every conversation is a room: a *direct* room of two people whose membership follows the friend relation,
-//! or a *group* room that people create, join and leave. A later minor version adds *huddles*, rooms the relay forms
-//! by itself; a client that does not know a kind sees [`RoomKind::Unknown`].
+//! a *group* room that people create, join and leave, or a *huddle* the relay forms by itself when something happens
+//! and ends when it is over (protocol 2.2). A client that does not know a kind sees [`RoomKind::Unknown`].
 
 use serde::{Deserialize, Serialize};
 
+use super::huddles::{EndReason, HuddleInfo};
 use super::is_false;
 use crate::{Address, Millis, RoomId};
 
@@ -15,6 +16,9 @@ pub enum RoomKind {
     Direct,
     /// Made by a member (`create_group`); members invite, join under their invitation setting, and leave.
     Group,
+    /// Formed by the relay (a topic's issue, a person coming online); time-limited. Members leave but nobody invites,
+    /// renames or removes; while it lasts members may also write to each other one to one.
+    Huddle,
     /// A kind of a later protocol version.
     #[serde(other)]
     Unknown,
@@ -43,6 +47,9 @@ pub struct RoomInfo {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invited: Vec<Address>,
     pub created_at: Millis,
+    /// Huddles only: what formed it and how it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huddle: Option<Box<HuddleInfo>>,
 }
 
 /// An invitation waiting for the viewer's answer.
@@ -100,7 +107,15 @@ pub enum RoomChange {
     OwnerChanged,
     /// The room ended with its members still in it: nothing more can be said there, its log stays readable. `peer` is
     /// who ended it (the relay's own rooms: the room itself).
-    Ended,
+    Ended {
+        /// Huddles: why it ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<EndReason>,
+    },
+    /// A huddle formed with these members (`peer`: its anchor, publisher or the huddle itself).
+    Formed { members: Vec<Address>, huddle: Box<HuddleInfo> },
+    /// `who`'s own time in a huddle was up (the duration they chose for the topic), so they are out of it.
+    TimeUp { who: Address },
     /// A change of a later protocol version.
     #[serde(other)]
     Unknown,

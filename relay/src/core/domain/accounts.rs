@@ -135,6 +135,7 @@ impl<S: Storage> World<S> {
             self.write(Mutation::DeleteBlock { owner, target })?;
         }
         self.leave_all_rooms(&me, now)?;
+        self.forget_huddle_records(&me, now)?;
         self.write(Mutation::RemoveHandle(handle.clone()))?;
         Ok(())
     }

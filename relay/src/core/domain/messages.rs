@@ -146,8 +146,9 @@ impl<S: Storage> World<S> {
         let mut deliveries: Vec<(Handle, u64)> = Vec::with_capacity(reach.others.len() + 1);
         let mut tracked: Vec<(Address, Option<u64>)> = Vec::new();
         for member in std::iter::once(me).chain(&reach.others) {
-            let seq = (self.state.local_handle(member).is_some() && rules::receives_from(&self.state, member, me))
-                .then(|| self.state.head(&member.handle) + 1);
+            let seq = (self.state.local_handle(member).is_some()
+                && rules::receives_from(&self.state, &reach.room, member, me))
+            .then(|| self.state.head(&member.handle) + 1);
             if let Some(seq) = seq {
                 deliveries.push((member.handle.clone(), seq));
             }

@@ -9,12 +9,17 @@
 //! - [`messages`]: posting to a room (one path for every kind), streams, acknowledgements, history.
 //! - [`receipts`]: delivery and read receipts.
 //! - [`typing`]: typing indicators and the table that rate-limits them, with its deadlines.
+//! - [`topics`]: topics, subscriptions and publishing an issue.
+//! - [`huddles`]: forming and ending huddles, presence huddles, huddle settings; [`huddle_timers`]: their deadlines.
 
 pub mod accounts;
+pub mod huddle_timers;
+pub mod huddles;
 pub mod lists;
 pub mod messages;
 pub mod receipts;
 pub mod rooms;
+pub mod topics;
 pub mod typing;
 
 use huddle_shared::{Address, ErrorCode};

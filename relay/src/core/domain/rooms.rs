@@ -8,7 +8,7 @@
 //! (a `room` event in the stream of every member, so never lost), and the member list is pushed on every change.
 
 use huddle_shared::limits::{MAX_ROOM_MEMBERS, MAX_ROOM_TITLE_CHARS, MAX_ROOMS_PER_HANDLE};
-use huddle_shared::model::{Event, PendingInvite, RoomChange, RoomInfo, RoomKind, RoomMember};
+use huddle_shared::model::{EndReason, Event, PendingInvite, RoomChange, RoomInfo, RoomKind, RoomMember};
 use huddle_shared::text::check_line;
 use huddle_shared::{Address, ErrorCode, MessageId, Millis, RoomId};
 
@@ -89,6 +89,7 @@ impl<S: Storage> World<S> {
             members: members.into_iter().map(|(joined_at, address)| RoomMember { address, joined_at }).collect(),
             invited,
             created_at: r.created_at,
+            huddle: self.huddle_info(room).map(Box::new),
         })
     }
 
@@ -179,7 +180,7 @@ impl<S: Storage> World<S> {
     }
 
     /// A line in the room's log: an event in the stream of every member (and of `also`, e.g. someone who left).
-    fn room_event(
+    pub(in crate::core) fn room_event(
         &mut self,
         room: &RoomId,
         actor: &Address,
@@ -225,8 +226,11 @@ impl<S: Storage> World<S> {
         remaining.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.member.cmp(&b.member)));
         self.record(Fact::RoomGone { member: who.clone(), room: room.clone() });
         if remaining.is_empty() {
-            // Nobody is left to tell: the room simply ends.
-            return self.end_room(room, actor, now);
+            // Nobody is left to tell: the room simply ends (a huddle says why).
+            if self.state.active_huddle(room).is_some() {
+                return self.end_huddle(room, EndReason::Empty, now);
+            }
+            return self.end_room(room, actor, None, now);
         }
         if record.owner.as_ref() == Some(who) {
             let heir = remaining[0].member.clone();
@@ -238,13 +242,14 @@ impl<S: Storage> World<S> {
         Ok(())
     }
 
-    /// Ends a room: its members (if any are left) get an `ended` line by `actor` and are out, its pending invitations
-    /// are dropped, and nothing more can happen in it. The log stays in everyone's stream; the id is never reused.
-    pub fn end_room(&mut self, room: &RoomId, actor: &Address, now: Millis) -> Outcome {
+    /// Ends a room: its members (if any are left) get an `ended` line by `actor` (with the reason, for a huddle) and
+    /// are out, its pending invitations are dropped, and nothing more can happen in it. The log stays in everyone's
+    /// stream; the id is never reused.
+    pub fn end_room(&mut self, room: &RoomId, actor: &Address, reason: Option<EndReason>, now: Millis) -> Outcome {
         let Some(mut record) = self.state.rooms.get(room).cloned().filter(|r| !r.ended) else { return Ok(()) };
         let members = self.state.member_addresses(room);
         if !members.is_empty() {
-            self.room_event(room, actor, RoomChange::Ended, None, now)?;
+            self.room_event(room, actor, RoomChange::Ended { reason }, None, now)?;
         }
         for member in members {
             self.write(Mutation::DeleteMember { room: room.clone(), member: member.clone() })?;

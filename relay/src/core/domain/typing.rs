@@ -96,7 +96,7 @@ impl<S: Storage> World<S> {
                 if record.kind == RoomKind::Direct {
                     (room.clone(), others)
                 } else {
-                    let to = others.into_iter().filter(|m| rules::receives_from(&self.state, m, me)).collect();
+                    let to = others.into_iter().filter(|m| rules::receives_from(&self.state, room, m, me)).collect();
                     return self.pass_typing(me, room.clone(), to, now);
                 }
             }

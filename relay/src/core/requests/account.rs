@@ -416,6 +416,9 @@ impl<S: Storage> Core<S> {
             self.send(conn, ServerFrame::Friends { id: None, acting, list });
             let rooms = self.rooms_frame(None, &h.handle);
             self.send(conn, rooms);
+            let acting = self.world.address(&h.handle);
+            let settings = self.world.state.settings_of(&acting);
+            self.send(conn, ServerFrame::HuddleSettings { id: None, acting, settings });
             self.world.record(Fact::PresenceMayHaveChanged(h.handle));
         }
     }

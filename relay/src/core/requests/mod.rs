@@ -6,8 +6,10 @@
 //! - `lists`: presence, profile and the friend list.
 //! - `messages`: send, sync, ack, history, read, typing.
 //! - `rooms`: groups and invitations.
+//! - `huddles`: topics, subscriptions, publishing, huddle settings.
 
 mod account;
+mod huddles;
 mod lists;
 mod messages;
 mod rooms;
@@ -111,6 +113,14 @@ pub fn dispatch<S: Storage>(core: &mut Core<S>, conn: ConnId, frame: ClientFrame
         F::RenameRoom(f) => f.handle(core, &caller, &me?, now),
         F::SetInvitePolicy(f) => f.handle(core, &caller, &me?, now),
         F::GetRooms(f) => f.handle(core, &caller, &me?, now),
+        F::CreateTopic(f) => f.handle(core, &caller, &me?, now),
+        F::UpdateTopic(f) => f.handle(core, &caller, &me?, now),
+        F::DeleteTopic(f) => f.handle(core, &caller, &me?, now),
+        F::GetTopics(f) => f.handle(core, &caller, &me?, now),
+        F::Subscribe(f) => f.handle(core, &caller, &me?, now),
+        F::Unsubscribe(f) => f.handle(core, &caller, &me?, now),
+        F::Publish(f) => f.handle(core, &caller, &me?, now),
+        F::SetHuddleSettings(f) => f.handle(core, &caller, &me?, now),
     }
 }
 

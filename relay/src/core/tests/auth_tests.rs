@@ -29,10 +29,10 @@ fn hello(t: &mut Harness, hello: Hello) -> (ConnId, Vec<ServerFrame>) {
 #[test]
 fn hello_agrees_on_the_highest_common_version_and_the_features_both_know() {
     let mut t = Harness::new();
-    // A newer client: it speaks 2.0 up to 2.7, and asks for a feature of a later version too.
+    // A newer client: it speaks 2.1 up to 2.7, and asks for a feature of a later version too.
     let asked = vec!["typing".to_owned(), "teleport".to_owned()];
     let (_, frames) =
-        hello(&mut t, Hello { min_version: v("2.0"), max_version: v("2.7"), features: asked, ..Hello::default() });
+        hello(&mut t, Hello { min_version: v("2.1"), max_version: v("2.7"), features: asked, ..Hello::default() });
     match &frames[..] {
         [ServerFrame::Hello { version, features, .. }] => {
             assert_eq!(*version, huddle_shared::version::CURRENT);
@@ -41,7 +41,7 @@ fn hello_agrees_on_the_highest_common_version_and_the_features_both_know() {
         other => panic!("expected hello, got {other:?}"),
     }
     // A client that asks for no feature gets none.
-    let (_, frames) = hello(&mut t, Hello { max_version: v("2.0"), ..Hello::default() });
+    let (_, frames) = hello(&mut t, Hello { max_version: v("2.1"), ..Hello::default() });
     assert!(matches!(&frames[..], [ServerFrame::Hello { features, .. }] if features.is_empty()), "{frames:?}");
 }
 
@@ -52,7 +52,7 @@ fn a_client_of_another_major_version_is_told_in_words_and_closed() {
     let (conn, frames) = hello(&mut t, Hello { version: Some(1), ..Hello::default() });
     match &frames[..] {
         [ServerFrame::Error { id: None, code: ErrorCode::VersionMismatch, message, .. }] => {
-            assert_eq!(message, "This relay speaks protocol 2.0 to 2.1 and your client speaks 1; update your client.");
+            assert_eq!(message, "This relay speaks protocol 2.1 to 2.2 and your client speaks 1; update your client.");
         }
         other => panic!("expected version_mismatch, got {other:?}"),
     }
@@ -71,10 +71,10 @@ fn a_hello_without_versions_is_a_bad_frame_and_the_connection_may_try_again() {
     let mut t = Harness::new();
     let (conn, frames) = hello(&mut t, Hello::default());
     assert!(matches!(&frames[..], [ServerFrame::Error { code: ErrorCode::BadFrame, .. }]), "{frames:?}");
-    let (_, frames) = hello(&mut t, Hello { min_version: v("2.1"), max_version: v("2.0"), ..Hello::default() });
+    let (_, frames) = hello(&mut t, Hello { min_version: v("2.2"), max_version: v("2.1"), ..Hello::default() });
     assert!(matches!(&frames[..], [ServerFrame::Error { code: ErrorCode::BadFrame, .. }]), "{frames:?}");
     assert_eq!(t.closed.get(&conn), None);
-    t.send(conn, ClientFrame::Hello(Hello { max_version: v("2.0"), ..Hello::default() }));
+    t.send(conn, ClientFrame::Hello(Hello { max_version: v("2.1"), ..Hello::default() }));
     assert!(matches!(&t.take(conn)[..], [ServerFrame::Hello { .. }]));
 }
 
@@ -94,8 +94,11 @@ fn register_then_login_with_password_and_token() {
     let ServerFrame::Session { token: Some(token), handles, .. } = answer else { panic!("{answer:?}") };
     assert_eq!(handles[0].address, addr("alice"), "handles are folded to lowercase");
     assert!(
-        matches!(t.take(conn)[..], [ServerFrame::Friends { .. }, ServerFrame::Rooms { .. }]),
-        "the friend list and groups follow the session"
+        matches!(
+            t.take(conn)[..],
+            [ServerFrame::Friends { .. }, ServerFrame::Rooms { .. }, ServerFrame::HuddleSettings { .. }]
+        ),
+        "the friend list, groups and huddle settings follow the session"
     );
     // The token is stored only hashed.
     assert!(t.core.state().sessions.values().all(|s| s.token_hash != token && s.token_hash.len() == 64));

@@ -8,14 +8,21 @@
 //!   the inviter may invite; a room's state only its members; a receipt only the sender of the messages it names,
 //!   and never from someone who blocks them;
 //! - a refused request reached nobody else;
-//! - both sides' lists are consistent.
+//! - both sides' lists are consistent;
+//! - huddles (issues of a topic everyone may subscribe to, presence huddles, time passing so that they end) are
+//!   formed only of people who agreed — the publisher, subscribers not muting it, the anchor and its followers — and
+//!   never put two together who block each other or are kept apart ("not with"), and inside a huddle nothing passes
+//!   between two kept apart.
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
 
 use super::*;
-use crate::core::rules::{live_entry, may_invite, may_message, receipts_reach, receives_from, sees};
+use crate::core::rules::{
+    follows_presence, joins_topic_huddles, live_entry, may_huddle_together, may_invite, may_message, receipts_reach,
+    receives_from, sees,
+};
 
 const USERS: [&str; 4] = ["ann", "ben", "cat", "dan"];
 
@@ -50,6 +57,20 @@ enum Op {
     Ack(usize),
     /// Reads up to four of the message ids seen so far (anyone's), skipping the newest `n`.
     Read(usize, usize),
+    /// Subscribes to the topic "news" (owned by the first user), or unsubscribes.
+    Subscribe(usize, bool),
+    /// Publishes an issue of "news" (refused for all but its owner).
+    Publish(usize),
+    /// Replaces the user's huddle settings: keep apart from one user, share presence, follow another, or turn huddles off.
+    HuddleSettings {
+        who: usize,
+        not_with: Option<usize>,
+        share: bool,
+        follows: Option<usize>,
+        off: bool,
+    },
+    /// Lets this many minutes pass (huddles end).
+    Wait(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -87,6 +108,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => g().prop_map(Op::RelayEnds),
         3 => u().prop_map(Op::Ack),
         3 => (u(), 0..3usize).prop_map(|(a, n)| Op::Read(a, n)),
+        2 => (u(), any::<bool>()).prop_map(|(a, x)| Op::Subscribe(a, x)),
+        2 => u().prop_map(Op::Publish),
+        2 => (u(), proptest::option::of(u()), any::<bool>(), proptest::option::of(u()), proptest::bool::weighted(0.15))
+            .prop_map(|(who, not_with, share, follows, off)| Op::HuddleSettings { who, not_with, share, follows, off }),
+        1 => (1..40u8).prop_map(Op::Wait),
     ]
 }
 
@@ -164,8 +190,34 @@ fn frame(op: &Op, id: u64, cx: &Context<'_>) -> ClientFrame {
             acting: None,
             message_ids: cx.seen.iter().rev().skip(n).take(4).cloned().collect(),
         }),
-        Op::Reconnect(_) | Op::RelayEnds(_) => unreachable!("handled by the runner"),
+        Op::Subscribe(_, true) => {
+            ClientFrame::Subscribe(Subscribe { id, acting: None, topic: news(), duration_ms: Some(10 * 60_000) })
+        }
+        Op::Subscribe(_, false) => ClientFrame::Unsubscribe(Unsubscribe { id, acting: None, topic: news() }),
+        Op::Publish(_) => ClientFrame::Publish(Publish {
+            id,
+            acting: None,
+            topic: news(),
+            title: format!("issue {id}"),
+            body: None,
+            link: None,
+        }),
+        Op::HuddleSettings { not_with, share, follows, off, .. } => {
+            let settings = HuddleSettings {
+                off,
+                share_presence: share,
+                follows: follows.map(a).into_iter().collect(),
+                muted_topics: Vec::new(),
+                not_with: not_with.map(a).into_iter().collect(),
+            };
+            ClientFrame::SetHuddleSettings(SetHuddleSettings { id, acting: None, settings })
+        }
+        Op::Reconnect(_) | Op::RelayEnds(_) | Op::Wait(_) => unreachable!("handled by the runner"),
     }
+}
+
+fn news() -> TopicId {
+    TopicId::parse("news").unwrap()
 }
 
 fn actor(op: &Op) -> usize {
@@ -190,8 +242,11 @@ fn actor(op: &Op) -> usize {
         | Op::InviteToGroup(a, _, _)
         | Op::AnswerInvite(a, _, _)
         | Op::Ack(a)
-        | Op::Read(a, _) => a,
-        Op::RelayEnds(_) => 0,
+        | Op::Read(a, _)
+        | Op::Subscribe(a, _)
+        | Op::Publish(a)
+        | Op::HuddleSettings { who: a, .. } => a,
+        Op::RelayEnds(_) | Op::Wait(_) => 0,
     }
 }
 
@@ -222,7 +277,7 @@ fn note_messages(t: &Harness, conns: &[ConnId], sent_by: &mut HashMap<MessageId,
 fn room_reaches(state: &State, room: &RoomId, from: &Address, me: &Address) -> bool {
     match state.rooms.get(room).map(|r| r.kind) {
         Some(RoomKind::Direct) | None => may_message(state, from, me),
-        Some(_) => state.is_member(room, me) && receives_from(state, me, from),
+        Some(_) => state.is_member(room, me) && receives_from(state, room, me, from),
     }
 }
 
@@ -360,6 +415,29 @@ fn check_consistency(t: &mut Harness) {
     }
 }
 
+/// Every huddle formed since the last look was formed only of people who agreed to it, none of them kept apart.
+fn check_new_huddles(t: &Harness, checked: &mut Vec<RoomId>) {
+    let s = t.core.state();
+    for (room, huddle) in &s.huddles {
+        if checked.contains(room) {
+            continue;
+        }
+        checked.push(room.clone());
+        let members = s.member_addresses(room);
+        for m in &members {
+            let agreed = match &huddle.trigger {
+                HuddleTrigger::Issue { topic, .. } => m == &huddle.by || joins_topic_huddles(s, m, topic),
+                HuddleTrigger::Presence { anchor } => m == anchor || follows_presence(s, m, anchor),
+                HuddleTrigger::Unknown => false,
+            };
+            assert!(agreed, "{m} was put in huddle {room} without agreeing");
+            for other in members.iter().filter(|o| *o != m) {
+                assert!(may_huddle_together(s, m, other), "{m} and {other} were put together in {room}");
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
     #[test]
@@ -376,6 +454,10 @@ proptest! {
                 t.befriend(conns[i], conns[j], RequestAnswer::AcceptMutual);
             }
         }
+        // The first user owns a topic that anyone may subscribe to; huddles of it join the rooms the operations use.
+        let topic = ClientFrame::CreateTopic(CreateTopic { id: 1, acting: None, topic: news(), title: "News".into(), description: None, duration_ms: Some(30 * 60_000), include_offline: false });
+        t.send(conns[0], topic);
+        let mut huddles_checked: Vec<RoomId> = Vec::new();
         let mut groups: Vec<RoomId> = Vec::new();
         let mut sent_by: HashMap<MessageId, Address> = HashMap::new();
         let mut seen: Vec<MessageId> = Vec::new();
@@ -388,12 +470,25 @@ proptest! {
                     conns[*i] = t.login(USERS[*i]);
                     check_routing(&t, &conns, Some(conns[*i]), false, &sent_by);
                     check_consistency(&mut t);
+                    check_new_huddles(&t, &mut huddles_checked);
+                    for h in &huddles_checked {
+                        if !groups.contains(h) {
+                            groups.push(h.clone());
+                        }
+                    }
+                    continue;
+                }
+                Op::Wait(minutes) => {
+                    let until = t.now + i64::from(*minutes) * 60_000;
+                    t.advance_to(until);
+                    check_routing(&t, &conns, None, false, &sent_by);
+                    check_consistency(&mut t);
                     continue;
                 }
                 Op::RelayEnds(n) => {
                     if let Some(room) = groups.get(*n).cloned() {
                         let relay = addr("relay-itself");
-                        t.act(|world, now| world.end_room(&room, &relay, now)).unwrap();
+                        t.act(|world, now| world.end_room(&room, &relay, None, now)).unwrap();
                         check_routing(&t, &conns, None, false, &sent_by);
                         check_consistency(&mut t);
                     }
@@ -406,9 +501,12 @@ proptest! {
             t.send(conns[who], frame(op, id, &Context { groups: &groups, seen: &seen, head }));
             note_messages(&t, &conns, &mut sent_by, &mut seen);
             let answer = t.inbox.get(&conns[who]).and_then(|fs| fs.iter().find(|f| f.answer_id() == Some(id)));
-            if let Some(ServerFrame::Room { room, .. }) = answer {
-                groups.push(room.id.clone());
+            match answer {
+                Some(ServerFrame::Room { room, .. }) => groups.push(room.id.clone()),
+                Some(ServerFrame::Published { room: Some(room), .. }) => groups.push(room.clone()),
+                _ => {}
             }
+            check_new_huddles(&t, &mut huddles_checked);
             let refused = matches!(answer, Some(ServerFrame::Error { .. }));
             check_routing(&t, &conns, Some(conns[who]), refused, &sent_by);
             check_consistency(&mut t);

@@ -1,12 +1,13 @@
 //! The same scenarios against every [`Storage`]: the in-memory reference, SQLite in memory and SQLite on a file (which
 //! must also read back the same after a reopen). One file per concept, as the SQLite implementation is split:
-//! accounts, lists, rooms, streams (messages and items), receipts.
+//! accounts, lists, rooms, streams (messages and items), receipts, huddles.
 //!
 //! Each scenario states its expectations explicitly, so that a bug shared by both backends still fails; the
 //! differential property test (`storage/differential.rs`) runs random mutation sequences against memory and SQLite
 //! side by side and demands identical answers from every read.
 
 mod accounts;
+mod huddles;
 mod lists;
 mod receipts;
 mod rooms;
@@ -216,4 +217,5 @@ conformance!(
     receipts::undelivered_receipts_by_stream_range,
     receipts::receipt_items_in_streams,
     receipts::receipts_survive_handle_removal,
+    huddles::huddle_records_put_overwrite_delete,
 );

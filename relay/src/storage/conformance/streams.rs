@@ -281,7 +281,7 @@ pub fn every_event_round_trips(s: &mut dyn Storage) {
         change(RoomChange::Renamed { title: None }),
         change(RoomChange::Renamed { title: Some("new".to_owned()) }),
         change(RoomChange::OwnerChanged),
-        change(RoomChange::Ended),
+        change(RoomChange::Ended { reason: None }),
     ];
     let items: Vec<StreamItem> =
         events.into_iter().zip(1..).map(|(event, seq)| event_item(seq, seq as i64 * 10, event)).collect();

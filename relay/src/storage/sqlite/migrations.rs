@@ -28,7 +28,7 @@ pub(super) enum Step {
 
 /// Each entry takes the schema from version `index` to `index + 1`.
 pub(super) const MIGRATIONS: &[Step] =
-    &[Step::Sql(V1), Step::Sql(V2), Step::Sql(V3), Step::Code(super::migrate_v4::run), Step::Sql(V5)];
+    &[Step::Sql(V1), Step::Sql(V2), Step::Sql(V3), Step::Code(super::migrate_v4::run), Step::Sql(V5), Step::Sql(V6)];
 
 /// 1: the initial schema.
 const V1: &str = r#"
@@ -319,6 +319,34 @@ const V5: &str = r#"
     "#;
 
 /// The schema version this build writes.
+/// 6: the huddle engine — topics, subscriptions, huddles and huddle settings. Their records are stored as JSON in
+/// `body_json` (the serde form of the relay's records): they are few, read only at start, and gain fields as triggers
+/// are added, which JSON takes without a migration. The keys are columns, so the `sqlite3` shell can still find them.
+const V6: &str = r#"
+    CREATE TABLE topics (
+        id        TEXT PRIMARY KEY,
+        body_json TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE subscriptions (
+        topic      TEXT NOT NULL,
+        subscriber TEXT NOT NULL,
+        body_json  TEXT NOT NULL,
+        PRIMARY KEY (topic, subscriber)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE huddles (
+        room      TEXT PRIMARY KEY,
+        ended     INTEGER NOT NULL CHECK (ended IN (0, 1)),
+        body_json TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE huddle_settings (
+        handle    TEXT PRIMARY KEY,
+        body_json TEXT NOT NULL
+    ) WITHOUT ROWID;
+"#;
+
 pub(super) fn latest() -> i64 {
     // A list of migrations never gets anywhere near i64::MAX entries.
     i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)

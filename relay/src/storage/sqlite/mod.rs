@@ -24,6 +24,7 @@
 
 mod accounts;
 mod columns;
+mod huddles;
 mod lists;
 mod migrate_v4;
 mod migrations;
@@ -130,6 +131,10 @@ impl Storage for SqliteStorage {
             room_invites: rooms::load_invites(conn)?,
             former: rooms::load_former(conn)?,
             room_counts: rooms::load_counts(conn)?,
+            topics: huddles::load_topics(conn)?,
+            subscriptions: huddles::load_subscriptions(conn)?,
+            huddles: huddles::load_huddles(conn)?,
+            huddle_settings: huddles::load_settings(conn)?,
         })
     }
 
@@ -165,6 +170,12 @@ impl Storage for SqliteStorage {
             }
             Mutation::AppendItem { handle, item } => streams::append_item(conn, handle, item),
             Mutation::PutReceipt(r) => receipts::put_receipt(conn, r),
+            Mutation::PutTopic(t) => huddles::put_topic(conn, t),
+            Mutation::DeleteTopic(topic) => huddles::delete_topic(conn, topic),
+            Mutation::PutSubscription(sub) => huddles::put_subscription(conn, sub),
+            Mutation::DeleteSubscription { topic, subscriber } => huddles::delete_subscription(conn, topic, subscriber),
+            Mutation::PutHuddle(h) => huddles::put_huddle(conn, h),
+            Mutation::PutHuddleSettings { handle, settings } => huddles::put_settings(conn, handle, settings),
         }
     }
 

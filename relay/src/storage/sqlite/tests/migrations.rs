@@ -322,7 +322,11 @@ fn schema_5_learns_who_left_each_group_from_the_logs() {
     }
     // The file as schema 4 left it.
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE room_former").unwrap();
+    conn.execute_batch(
+        "DROP TABLE room_former; DROP TABLE topics; DROP TABLE subscriptions; DROP TABLE huddles; \
+         DROP TABLE huddle_settings;",
+    )
+    .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
     drop(conn);
 

@@ -1,0 +1,459 @@
+//! Huddles with the clock passed in: topics and their issues, presence huddles, every end event (time, a member's own
+//! time, the anchor going offline, silence, everyone leaving, the topic deleted), restarts mid-huddle, opting out,
+//! "not with" and the settings. Nothing sleeps: time moves by [`Harness::advance_to`].
+
+use super::*;
+use crate::core::domain::topics::{IssueDraft, Publisher};
+
+const MINUTE: Millis = 60_000;
+
+fn topic(id: &str) -> TopicId {
+    TopicId::parse(id).unwrap()
+}
+
+fn create_topic(t: &mut Harness, conn: ConnId, id: &str, minutes: i64, include_offline: bool) -> TopicInfo {
+    match t.request(conn, |rid| {
+        ClientFrame::CreateTopic(CreateTopic {
+            id: rid,
+            acting: None,
+            topic: topic(id),
+            title: format!("{id} title"),
+            description: None,
+            duration_ms: Some(minutes * MINUTE),
+            include_offline,
+        })
+    }) {
+        ServerFrame::Topic { topic, token: None, .. } => *topic,
+        other => panic!("expected a topic, got {other:?}"),
+    }
+}
+
+fn subscribe(t: &mut Harness, conn: ConnId, id: &str, minutes: Option<i64>) {
+    let answer = t.request(conn, |rid| {
+        ClientFrame::Subscribe(Subscribe {
+            id: rid,
+            acting: None,
+            topic: topic(id),
+            duration_ms: minutes.map(|m| m * MINUTE),
+        })
+    });
+    assert!(matches!(&answer, ServerFrame::Topic { topic, .. } if topic.subscription.is_some()), "{answer:?}");
+}
+
+fn publish(t: &mut Harness, conn: ConnId, id: &str, title: &str) -> (Option<RoomId>, u32) {
+    match t.request(conn, |rid| {
+        ClientFrame::Publish(Publish {
+            id: rid,
+            acting: None,
+            topic: topic(id),
+            title: title.to_owned(),
+            body: None,
+            link: None,
+        })
+    }) {
+        ServerFrame::Published { room, members, .. } => (room, members),
+        other => panic!("expected published, got {other:?}"),
+    }
+}
+
+fn settings(t: &mut Harness, conn: ConnId, settings: HuddleSettings) {
+    let answer = t.request(conn, |id| ClientFrame::SetHuddleSettings(SetHuddleSettings { id, acting: None, settings }));
+    assert!(matches!(answer, ServerFrame::HuddleSettings { .. }), "{answer:?}");
+}
+
+fn changes(t: &mut Harness, conn: ConnId) -> Vec<RoomChange> {
+    t.events(conn)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Room { change, .. } => Some(change),
+            _ => None,
+        })
+        .collect()
+}
+
+fn members(t: &Harness, room: &RoomId) -> Vec<String> {
+    t.core.state().member_addresses(room).iter().map(|a| a.handle.to_string()).collect()
+}
+
+fn say(t: &mut Harness, conn: ConnId, room: Option<&RoomId>, to: Option<&str>, body: &str) -> ServerFrame {
+    let cmid = format!("h{}", t.id());
+    let (room, to) = (room.cloned(), to.map(addr));
+    t.request(conn, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room,
+            to,
+            body: body.to_owned(),
+            client_msg_id: cmid,
+            receipts: false,
+        })
+    })
+}
+
+fn ended_reason(changes: &[RoomChange]) -> Option<Option<EndReason>> {
+    changes.iter().find_map(|c| match c {
+        RoomChange::Ended { reason } => Some(*reason),
+        _ => None,
+    })
+}
+
+/// alice owns "rust-weekly" (30 minutes); bob and carol subscribe; dave subscribes and goes offline.
+fn newsletter() -> (Harness, ConnId, ConnId, ConnId) {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    let d = t.register("dave");
+    create_topic(&mut t, a, "rust-weekly", 30, false);
+    for conn in [b, c, d] {
+        subscribe(&mut t, conn, "rust-weekly", None);
+    }
+    t.disconnect(d);
+    t.clear();
+    (t, a, b, c)
+}
+
+#[test]
+fn an_issue_forms_a_huddle_of_the_online_subscribers_that_ends_on_time() {
+    let (mut t, a, b, c) = newsletter();
+    let start = t.now;
+    let (room, count) = publish(&mut t, a, "rust-weekly", "Issue 612");
+    let room = room.expect("a huddle formed");
+    assert_eq!(count, 3, "the publisher, bob and carol; dave is offline");
+    assert_eq!(members(&t, &room), ["alice", "bob", "carol"]);
+    for conn in [b, c] {
+        let frames = t.take(conn);
+        let info = frames.iter().find_map(|f| match f {
+            ServerFrame::Room { room: info, .. } => Some(info.clone()),
+            _ => None,
+        });
+        let info = info.expect("the member list is pushed");
+        assert_eq!(info.kind, RoomKind::Huddle);
+        let huddle = info.huddle.expect("a huddle says what formed it");
+        assert!(
+            matches!(&huddle.trigger, HuddleTrigger::Issue { issue, .. } if issue.number == 1 && issue.title == "Issue 612")
+        );
+        assert_eq!(huddle.ends_at, Some(start + 1 + 30 * MINUTE));
+        let formed = frames.iter().any(|f| {
+            matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::Room { change: RoomChange::Formed { members, .. }, .. } }, .. }, .. } if members.len() == 3)
+        });
+        assert!(formed, "the formed line names the members: {frames:?}");
+    }
+    // Members who are not friends may write to each other while it lasts.
+    assert!(matches!(say(&mut t, b, None, Some("carol"), "hi from the huddle"), ServerFrame::Stored { .. }));
+    t.advance_to(start + 30 * MINUTE - 1);
+    assert!(t.core.state().active_huddle(&room).is_some(), "not a moment early");
+    t.clear();
+    t.advance_to(start + 30 * MINUTE + 1);
+    assert!(t.core.state().active_huddle(&room).is_none());
+    assert_eq!(ended_reason(&changes(&mut t, b)), Some(Some(EndReason::Time)));
+    // The ad hoc relation went with it.
+    assert!(matches!(
+        say(&mut t, b, None, Some("carol"), "still there?"),
+        ServerFrame::Error { code: ErrorCode::NotReachable, .. }
+    ));
+}
+
+#[test]
+fn offline_subscribers_are_included_when_the_topic_says_so() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    create_topic(&mut t, a, "digest", 10, true);
+    subscribe(&mut t, b, "digest", None);
+    t.disconnect(b);
+    let (room, count) = publish(&mut t, a, "digest", "Monday");
+    assert_eq!(count, 2);
+    assert_eq!(members(&t, &room.unwrap()), ["alice", "bob"]);
+}
+
+#[test]
+fn a_subscribers_own_duration_takes_them_out_before_the_huddle_ends() {
+    let (mut t, a, b, c) = newsletter();
+    subscribe(&mut t, c, "rust-weekly", Some(5));
+    let start = t.now;
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Short for carol");
+    let room = room.unwrap();
+    t.clear();
+    t.advance_to(start + 6 * MINUTE);
+    assert_eq!(members(&t, &room), ["alice", "bob"]);
+    assert!(changes(&mut t, b).iter().any(|c| matches!(c, RoomChange::TimeUp { who } if *who == addr("carol"))));
+    assert!(t.take(c).iter().any(|f| matches!(f, ServerFrame::RoomGone { .. })));
+    assert!(t.core.state().active_huddle(&room).is_some());
+}
+
+#[test]
+fn nobody_is_put_in_a_huddle_against_their_settings_or_with_someone_they_keep_apart() {
+    let (mut t, a, b, c) = newsletter();
+    let e = t.register("erin");
+    subscribe(&mut t, e, "rust-weekly", None);
+    // bob turned huddles off, carol keeps away from erin, and nobody is put with someone they blocked.
+    settings(&mut t, b, HuddleSettings { off: true, ..HuddleSettings::default() });
+    settings(&mut t, c, HuddleSettings { not_with: vec![addr("erin")], ..HuddleSettings::default() });
+    let (room, _) = publish(&mut t, a, "rust-weekly", "One");
+    assert_eq!(members(&t, &room.unwrap()), ["alice", "carol"], "carol subscribed before erin, so erin is left out");
+    // Muting the topic keeps the subscription but sits its huddles out.
+    settings(&mut t, b, HuddleSettings::default());
+    settings(&mut t, c, HuddleSettings { muted_topics: vec![topic("rust-weekly")], ..HuddleSettings::default() });
+    t.ok(e, |id| ClientFrame::Block(Block { id, acting: None, target: addr("alice") }));
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Two");
+    assert_eq!(members(&t, &room.unwrap()), ["alice", "bob"], "erin blocked the publisher");
+}
+
+#[test]
+fn inside_a_huddle_nothing_passes_between_two_kept_apart() {
+    let (mut t, a, b, c) = newsletter();
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Talk");
+    let room = room.unwrap();
+    settings(&mut t, c, HuddleSettings { not_with: vec![addr("bob")], ..HuddleSettings::default() });
+    t.clear();
+    assert!(matches!(say(&mut t, b, Some(&room), None, "hello all"), ServerFrame::Stored { .. }));
+    assert_eq!(t.messages(a).len(), 1);
+    assert!(t.messages(c).is_empty(), "carol gets nothing of bob's");
+    assert!(matches!(
+        say(&mut t, b, None, Some("carol"), "psst"),
+        ServerFrame::Error { code: ErrorCode::NotReachable, .. }
+    ));
+}
+
+#[test]
+fn a_presence_huddle_forms_when_its_anchor_comes_online_and_ends_when_it_leaves() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    t.befriend(a, c, RequestAnswer::AcceptMutual);
+    settings(&mut t, a, HuddleSettings { share_presence: true, ..HuddleSettings::default() });
+    settings(&mut t, b, HuddleSettings { follows: vec![addr("alice")], ..HuddleSettings::default() });
+    settings(&mut t, c, HuddleSettings { follows: vec![addr("alice")], ..HuddleSettings::default() });
+    t.disconnect(a);
+    t.disconnect(c);
+    t.clear();
+    let a = t.login("alice");
+    let room = t.core.state().huddles.values().find(|h| h.ended_at.is_none()).map(|h| h.room.clone()).expect("formed");
+    assert_eq!(members(&t, &room), ["alice", "bob"], "carol is offline");
+    assert!(
+        changes(&mut t, b)
+            .iter()
+            .any(|ch| matches!(ch, RoomChange::Formed { huddle, .. } if huddle.anchor == Some(addr("alice"))))
+    );
+    // carol comes online while it runs and joins it.
+    let _c = t.login("carol");
+    assert_eq!(members(&t, &room), ["alice", "bob", "carol"]);
+    t.clear();
+    t.disconnect(a);
+    assert!(t.core.state().active_huddle(&room).is_none());
+    assert_eq!(ended_reason(&changes(&mut t, b)), Some(Some(EndReason::AnchorOffline)));
+}
+
+#[test]
+fn nobody_follows_someone_who_does_not_share_their_presence() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    settings(&mut t, b, HuddleSettings { follows: vec![addr("alice")], ..HuddleSettings::default() });
+    t.disconnect(a);
+    t.login("alice");
+    assert!(t.core.state().huddles.is_empty());
+}
+
+#[test]
+fn a_silent_presence_huddle_ends_after_its_idle_time_and_a_message_postpones_it() {
+    let mut t = Harness::new();
+    let a = t.register("alice");
+    let b = t.register("bob");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    settings(&mut t, a, HuddleSettings { share_presence: true, ..HuddleSettings::default() });
+    settings(&mut t, b, HuddleSettings { follows: vec![addr("alice")], ..HuddleSettings::default() });
+    t.disconnect(a);
+    let a = t.login("alice");
+    let start = t.now;
+    let room = t.core.state().huddles.values().next().map(|h| h.room.clone()).unwrap();
+    t.advance_to(start + 20 * MINUTE);
+    assert!(matches!(say(&mut t, a, Some(&room), None, "anyone?"), ServerFrame::Stored { .. }));
+    t.advance_to(start + 45 * MINUTE);
+    assert!(t.core.state().active_huddle(&room).is_some(), "the message restarted the idle time");
+    t.clear();
+    t.advance_to(start + 51 * MINUTE);
+    assert!(t.core.state().active_huddle(&room).is_none());
+    assert_eq!(ended_reason(&changes(&mut t, b)), Some(Some(EndReason::Idle)));
+}
+
+#[test]
+fn a_huddle_everyone_left_ends_and_leaving_updates_the_others() {
+    let (mut t, a, b, c) = newsletter();
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Bye");
+    let room = room.unwrap();
+    t.clear();
+    t.ok(b, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: room.clone() }));
+    assert!(t.take(c).iter().any(|f| matches!(f, ServerFrame::Room { room: info, .. } if info.members.len() == 2)));
+    t.ok(c, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: room.clone() }));
+    t.ok(a, |id| ClientFrame::LeaveRoom(LeaveRoom { id, acting: None, room: room.clone() }));
+    let record = t.core.state().huddles.get(&room).unwrap();
+    assert!(record.ended_at.is_some());
+    assert!(t.core.state().rooms.get(&room).unwrap().ended);
+}
+
+#[test]
+fn a_restart_mid_huddle_keeps_it_and_its_timer() {
+    let (mut t, a, _b, _c) = newsletter();
+    let start = t.now;
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Survives");
+    let room = room.unwrap();
+    t.advance_to(start + 10 * MINUTE);
+    t.restart();
+    assert!(t.core.state().active_huddle(&room).is_some(), "still running after the restart");
+    assert_eq!(members(&t, &room), ["alice", "bob", "carol"]);
+    assert!(t.core.poll_deadline() <= start + 30 * MINUTE + 1, "its end is a deadline again");
+    let b = t.login("bob");
+    t.advance_to(start + 31 * MINUTE);
+    assert!(t.core.state().active_huddle(&room).is_none());
+    assert_eq!(ended_reason(&changes(&mut t, b)), Some(Some(EndReason::Time)));
+}
+
+#[test]
+fn the_webhook_publishes_with_its_token_only() {
+    let (mut t, a, _b, _c) = newsletter();
+    let answer = t.request(a, |id| {
+        ClientFrame::UpdateTopic(UpdateTopic {
+            id,
+            acting: None,
+            topic: topic("rust-weekly"),
+            new_token: true,
+            ..update()
+        })
+    });
+    let ServerFrame::Topic { token: Some(token), topic: info, .. } = answer else { panic!("{answer:?}") };
+    assert!(info.webhook);
+    let stored = t.core.state().topics.get(&topic("rust-weekly")).unwrap().token_hash.clone().unwrap();
+    assert!(!stored.contains(&token), "only a hash is kept");
+    let draft = || IssueDraft {
+        title: "From CI".into(),
+        body: Some("Release 1.2".into()),
+        link: Some("https://example.org/1.2".into()),
+    };
+    let wrong =
+        t.act(|w, now| w.publish(&topic("rust-weekly"), Publisher::Webhook { token: "guess".into() }, draft(), now));
+    assert!(matches!(wrong, Err(Fail::Refuse { code: ErrorCode::NotPublisher, .. })));
+    let published = t
+        .act(|w, now| w.publish(&topic("rust-weekly"), Publisher::Webhook { token: token.clone() }, draft(), now))
+        .unwrap();
+    assert_eq!(published.issue, 1);
+    let names: Vec<String> = published.members.iter().map(|m| m.handle.to_string()).collect();
+    assert_eq!(names, ["bob", "carol"], "the webhook is no member; online subscribers are");
+    let bad_link = t.act(|w, now| {
+        w.publish(
+            &topic("rust-weekly"),
+            Publisher::Webhook { token: token.clone() },
+            IssueDraft { link: Some("javascript:x".into()), ..draft() },
+            now,
+        )
+    });
+    assert!(matches!(bad_link, Err(Fail::Refuse { code: ErrorCode::BadText, .. })));
+}
+
+fn update() -> UpdateTopic {
+    UpdateTopic {
+        id: 0,
+        acting: None,
+        topic: topic("x"),
+        title: None,
+        description: None,
+        duration_ms: None,
+        include_offline: None,
+        publishers: None,
+        new_token: false,
+        drop_token: false,
+    }
+}
+
+#[test]
+fn only_the_owner_and_publishers_publish_and_deleting_a_topic_ends_its_huddles() {
+    let (mut t, a, b, c) = newsletter();
+    let code = t.err(b, |id| {
+        ClientFrame::Publish(Publish {
+            id,
+            acting: None,
+            topic: topic("rust-weekly"),
+            title: "x".into(),
+            body: None,
+            link: None,
+        })
+    });
+    assert_eq!(code, ErrorCode::NotPublisher);
+    let answer = t.request(a, |id| {
+        ClientFrame::UpdateTopic(UpdateTopic {
+            id,
+            topic: topic("rust-weekly"),
+            publishers: Some(vec![addr("bob")]),
+            ..update()
+        })
+    });
+    assert!(matches!(answer, ServerFrame::Topic { .. }), "{answer:?}");
+    let (room, _) = publish(&mut t, b, "rust-weekly", "Guest issue");
+    let room = room.unwrap();
+    assert_eq!(
+        t.err(c, |id| ClientFrame::DeleteTopic(DeleteTopic { id, acting: None, topic: topic("rust-weekly") })),
+        ErrorCode::NotPublisher
+    );
+    t.clear();
+    t.ok(a, |id| ClientFrame::DeleteTopic(DeleteTopic { id, acting: None, topic: topic("rust-weekly") }));
+    assert_eq!(ended_reason(&changes(&mut t, c)), Some(Some(EndReason::TopicDeleted)));
+    assert!(t.core.state().active_huddle(&room).is_none());
+    assert_eq!(
+        t.err(b, |id| ClientFrame::Subscribe(Subscribe {
+            id,
+            acting: None,
+            topic: topic("rust-weekly"),
+            duration_ms: None
+        })),
+        ErrorCode::NoSuchTopic
+    );
+}
+
+#[test]
+fn topics_are_listed_with_the_viewers_subscription_and_ids_are_unique() {
+    let (mut t, a, b, _c) = newsletter();
+    let code = t.err(b, |id| {
+        ClientFrame::CreateTopic(CreateTopic {
+            id,
+            acting: None,
+            topic: topic("Rust-Weekly"),
+            title: "Mine".into(),
+            description: None,
+            duration_ms: None,
+            include_offline: false,
+        })
+    });
+    assert_eq!(code, ErrorCode::TopicTaken);
+    let ServerFrame::Topics { topics, .. } = t.request(b, |id| ClientFrame::GetTopics(GetTopics { id, acting: None }))
+    else {
+        panic!()
+    };
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].subscribers, 3);
+    assert!(topics[0].subscription.is_some());
+    assert!(!topics[0].webhook, "only the owner sees whether a webhook is set");
+    t.ok(b, |id| ClientFrame::Unsubscribe(Unsubscribe { id, acting: None, topic: topic("rust-weekly") }));
+    let ServerFrame::Topics { topics, .. } = t.request(a, |id| ClientFrame::GetTopics(GetTopics { id, acting: None }))
+    else {
+        panic!()
+    };
+    assert_eq!(topics[0].subscribers, 2);
+    assert!(topics[0].subscription.is_none());
+    let code = t.err(a, |id| {
+        ClientFrame::CreateTopic(CreateTopic {
+            id,
+            acting: None,
+            topic: topic("quick"),
+            title: "Q".into(),
+            description: None,
+            duration_ms: Some(1_000),
+            include_offline: false,
+        })
+    });
+    assert_eq!(code, ErrorCode::BadFrame, "a huddle lasts at least a minute");
+}
