@@ -28,6 +28,8 @@ pub enum ConfigError {
 pub struct Config {
     pub name: String,
     pub listen: SocketAddr,
+    /// Where the webhook endpoint listens (`POST /topics/{id}/issues`); `None`: no webhook.
+    pub webhook_listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub registration: RegistrationPolicy,
     pub allow_insecure: bool,
@@ -75,6 +77,7 @@ impl Default for Config {
         Self {
             name: "localhost".to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 7300)),
+            webhook_listen: None,
             data_dir: None,
             registration: RegistrationPolicy::Open,
             allow_insecure: false,
@@ -134,6 +137,13 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(format!("`name` is not a valid relay name: {e}")))?;
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return Err(ConfigError::Invalid("`tls.cert` and `tls.key` must be given together".to_owned()));
+        }
+        let exposed_webhook = self.webhook_listen.filter(|w| !w.ip().is_loopback());
+        if let Some(webhook) = exposed_webhook.filter(|_| !self.tls_enabled() && !self.allow_insecure) {
+            return Err(ConfigError::Invalid(format!(
+                "refusing to serve the webhook on {webhook} without TLS: its tokens would cross the network in clear. \
+                 Set `tls.cert` and `tls.key`, or `allow_insecure = true` if a TLS proxy sits in front of the relay"
+            )));
         }
         if !self.listen.ip().is_loopback() && !self.tls_enabled() && !self.allow_insecure {
             return Err(ConfigError::Invalid(format!(

@@ -190,8 +190,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let webhook = huddle_relay::net::bind_webhook(&config).await?;
         let setup = RelaySetup { relay: config.relay_name()?, params: config.password_params(), storage, config };
-        huddle_relay::serve(setup, listener, shutdown_signal()).await
+        huddle_relay::serve(setup, listener, webhook, shutdown_signal()).await
     })
 }
 

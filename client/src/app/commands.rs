@@ -2,6 +2,8 @@
 
 use huddle_shared::model::PresenceState;
 
+use super::huddles::HuddleCommand;
+
 /// A parsed slash command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlashCommand {
@@ -86,6 +88,8 @@ pub enum SlashCommand {
     Logout,
     Quit,
     Help,
+    /// Topics, publishing and huddle settings.
+    Huddle(super::huddles::HuddleCommand),
 }
 
 /// Every command name, for completion and the help screen.
@@ -116,11 +120,50 @@ pub const NAMES: &[&str] = &[
     "/logout",
     "/quit",
     "/help",
+    "/topics",
+    "/newtopic",
+    "/subscribe",
+    "/unsubscribe",
+    "/publish",
+    "/webhook",
+    "/follow",
+    "/unfollow",
+    "/sharepresence",
+    "/huddles",
+    "/notwith",
+    "/with",
 ];
 
 /// Commands whose first argument is a friend's handle.
-const TAKES_HANDLE: &[&str] =
-    &["/msg", "/add", "/del", "/block", "/unblock", "/nick", "/note", "/invite", "/group", "/kick"];
+const TAKES_HANDLE: &[&str] = &[
+    "/msg",
+    "/add",
+    "/del",
+    "/block",
+    "/unblock",
+    "/nick",
+    "/note",
+    "/invite",
+    "/group",
+    "/kick",
+    "/follow",
+    "/unfollow",
+    "/notwith",
+    "/with",
+];
+
+/// A duration as people write it ("30m", "1h", "90s"), for the huddle commands.
+fn duration(word: &str) -> Option<std::time::Duration> {
+    humantime::parse_duration(word).ok()
+}
+
+fn on_off(word: &str, usage: &str) -> Result<bool, String> {
+    match word {
+        "on" | "yes" => Ok(true),
+        "off" | "no" => Ok(false),
+        _ => Err(format!("Usage: {usage}")),
+    }
+}
 
 fn state(word: &str) -> Option<PresenceState> {
     match word {
@@ -197,6 +240,53 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
         "/logout" => SlashCommand::Logout,
         "/quit" | "/q" => SlashCommand::Quit,
         "/help" | "/?" => SlashCommand::Help,
+        "/topics" => SlashCommand::Huddle(HuddleCommand::Topics),
+        "/newtopic" => {
+            let usage = "/newtopic ID [DURATION] TITLE — e.g. /newtopic rust-weekly 45m Rust Weekly";
+            let topic = need(usage)?;
+            let (maybe, title) = tail.split_once(char::is_whitespace).unwrap_or((tail, ""));
+            let (duration, title) = match duration(maybe) {
+                Some(d) => (Some(d), title.trim()),
+                None => (None, tail),
+            };
+            if title.is_empty() {
+                return Err(format!("Usage: {usage}"));
+            }
+            SlashCommand::Huddle(HuddleCommand::NewTopic { topic, duration, title: title.to_owned() })
+        }
+        "/subscribe" | "/sub" => {
+            let usage = "/subscribe ID [DURATION] — e.g. /subscribe rust-weekly 20m";
+            let topic = need(usage)?;
+            let duration = match tail {
+                "" => None,
+                d => Some(duration(d).ok_or_else(|| format!("Usage: {usage}"))?),
+            };
+            SlashCommand::Huddle(HuddleCommand::Subscribe { topic, duration })
+        }
+        "/unsubscribe" | "/unsub" => {
+            SlashCommand::Huddle(HuddleCommand::Unsubscribe { topic: need("/unsubscribe ID")? })
+        }
+        "/publish" => {
+            let usage = "/publish ID TITLE [| BODY]";
+            let topic = need(usage)?;
+            let (title, body) = match tail.split_once('|') {
+                Some((t, b)) => (t.trim(), optional(b.trim())),
+                None => (tail, None),
+            };
+            if title.is_empty() {
+                return Err(format!("Usage: {usage}"));
+            }
+            SlashCommand::Huddle(HuddleCommand::Publish { topic, title: title.to_owned(), body })
+        }
+        "/webhook" => SlashCommand::Huddle(HuddleCommand::Webhook { topic: need("/webhook ID")? }),
+        "/follow" => SlashCommand::Huddle(HuddleCommand::Follow { handle: need("/follow NAME")?, follow: true }),
+        "/unfollow" => SlashCommand::Huddle(HuddleCommand::Follow { handle: need("/unfollow NAME")?, follow: false }),
+        "/sharepresence" => {
+            SlashCommand::Huddle(HuddleCommand::SharePresence { on: on_off(first, "/sharepresence on|off")? })
+        }
+        "/huddles" => SlashCommand::Huddle(HuddleCommand::Huddles { on: on_off(first, "/huddles on|off")? }),
+        "/notwith" => SlashCommand::Huddle(HuddleCommand::NotWith { handle: need("/notwith NAME")?, apart: true }),
+        "/with" => SlashCommand::Huddle(HuddleCommand::NotWith { handle: need("/with NAME")?, apart: false }),
         other => return Err(format!("There is no command {other}. Type /help to see them all.")),
     })
 }

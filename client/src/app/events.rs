@@ -8,6 +8,7 @@ use huddle_shared::model::{DeletionAnswer, Event, ItemBody, RequestAnswer, Shown
 use huddle_shared::{Address, ErrorCode, ServerFrame};
 
 use super::conversation::{insert_message, is_open, say, stored_position};
+use super::huddles::HuddleAsk;
 use super::input::TextInput;
 use super::intent::{AfterDelete, Intent};
 use super::notices::notify;
@@ -402,6 +403,14 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
         }
         (Some(Pending::Profile), _) => notify(model, Level::Info, "Profile saved; your friends see it now."),
         (Some(Pending::Revoke), _) => notify(model, Level::Info, "That device is logged out."),
+        (
+            Some(Pending::Huddle(HuddleAsk::Settings(sentence))),
+            ServerFrame::HuddleSettings { acting, settings, .. },
+        ) => {
+            pushed(model, ServerFrame::HuddleSettings { id: None, acting, settings });
+            notify(model, Level::Info, sentence);
+        }
+        (Some(Pending::Huddle(what)), frame) => super::huddles::answered(model, what, frame),
         (_, frame @ ServerFrame::Friends { .. }) => pushed(model, frame),
         _ => {}
     }
@@ -511,6 +520,10 @@ fn pushed(model: &mut Model, frame: ServerFrame) {
         }
         frame @ (ServerFrame::Rooms { .. } | ServerFrame::Room { .. } | ServerFrame::RoomGone { .. }) => {
             super::groups::pushed(model, frame)
+        }
+        ServerFrame::HuddleSettings { acting, settings, .. } => {
+            let Some(index) = model.handle_by(&acting) else { return };
+            model.handles[index].session.huddle_settings = settings;
         }
         _ => {}
     }

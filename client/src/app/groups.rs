@@ -167,7 +167,30 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
                 format!("{actor} is the owner now.")
             }
         }
-        RoomChange::Ended => "This group has ended: nothing more can be said here, and its log stays.".to_owned(),
+        RoomChange::Ended { reason } if h.is_huddle(group) => super::huddles::ended_sentence(reason),
+        RoomChange::Ended { .. } => {
+            "This group has ended: nothing more can be said here, and its log stays.".to_owned()
+        }
+        RoomChange::Formed { members, huddle } => {
+            let c = h.conversation_mut(&key);
+            // Nothing came before the huddle formed.
+            c.history = HistoryState::Complete;
+            let lines = super::huddles::formed_lines(h, &huddle, &names(h, &members), at);
+            let headline = format!("Huddle: {}", super::huddles::trigger_phrase(h, &huddle.trigger));
+            for line in lines {
+                say_in(model, index, &key, at, line, SystemKind::Info);
+            }
+            // Said where the person is looking too; nothing opens by itself.
+            if !is_open(model, index, &key) {
+                notify(model, Level::Info, format!("{headline} — Alt-↑/↓ to it in the list."));
+            }
+            fix_selection(model);
+            return;
+        }
+        RoomChange::TimeUp { who: gone } if gone == h.address => {
+            "Your time in this huddle is up (the duration you chose for its topic).".to_owned()
+        }
+        RoomChange::TimeUp { who: gone } => format!("{}'s time in this huddle is up.", who(h, &gone, true)),
         // A change a newer relay knows and we do not: saying something vague would be worse than nothing.
         RoomChange::Unknown => return,
     };

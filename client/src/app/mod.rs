@@ -23,6 +23,7 @@ mod events;
 mod groups;
 mod handles;
 pub mod history;
+pub mod huddles;
 pub mod input;
 pub mod intent;
 pub mod kept;

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use huddle_shared::model::{
-    FriendEntry, FriendList, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState, Profile,
-    RegistrationPolicy, RoomInfo, SessionInfo, ShownState,
+    FriendEntry, FriendList, HuddleSettings, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState,
+    Profile, RegistrationPolicy, RoomInfo, RoomKind, SessionInfo, ShownState,
 };
 use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, RoomId};
 
@@ -209,6 +209,8 @@ pub struct HandleSession {
     /// Group invitations waiting for an answer.
     pub group_invites: Vec<PendingInvite>,
     pub invite_policy: InvitePolicy,
+    /// What this handle lets the relay put it in (follows, "not with", huddles off...).
+    pub huddle_settings: HuddleSettings,
 }
 
 /// One of the account's handles: what the relay told about it ([`HandleSession`]), and what this client shows and
@@ -289,6 +291,15 @@ impl HandleView {
         if others.is_empty() { "just you".to_owned() } else { others.join(", ") }
     }
 
+    /// Whether a room (running or ended) is a huddle.
+    pub fn is_huddle(&self, id: &RoomId) -> bool {
+        self.session
+            .groups
+            .get(id)
+            .or_else(|| self.session.left_groups.get(id))
+            .is_some_and(|g| g.kind == RoomKind::Huddle)
+    }
+
     /// The name to show for a conversation.
     pub fn conversation_name(&self, key: &ConvKey) -> String {
         match key {
@@ -314,13 +325,22 @@ impl HandleView {
             rows.push(Row::Header(Section::Requests, requests.len()));
             rows.extend(requests);
         }
+        let is_huddle = |g: &RoomInfo| g.kind == RoomKind::Huddle;
+        let mut huddles: Vec<&RoomInfo> = self.session.groups.values().filter(|g| is_huddle(g)).collect();
+        if !huddles.is_empty() {
+            // The one ending soonest first: that is where the clock matters.
+            huddles.sort_by_key(|g| (g.huddle.as_ref().and_then(|h| h.ends_at).unwrap_or(Millis::MAX), g.id.clone()));
+            rows.push(Row::Header(Section::Huddles, huddles.len()));
+            rows.extend(huddles.into_iter().map(|g| Row::Group(g.id.clone())));
+        }
         let mut archived: Vec<&RoomId> = self.session.groups.keys().filter(|id| self.archived.contains(*id)).collect();
-        if self.session.groups.len() > archived.len() {
+        let plain_groups = self.session.groups.values().filter(|g| !is_huddle(g)).count();
+        if plain_groups > archived.len() {
             let mut groups: Vec<(&RoomId, Millis)> = self
                 .session
                 .groups
                 .iter()
-                .filter(|(id, _)| !self.archived.contains(*id))
+                .filter(|(id, g)| !self.archived.contains(*id) && !is_huddle(g))
                 .map(|(id, g)| {
                     let last = self.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.last_activity);
                     (id, last.max(g.created_at))
@@ -350,6 +370,13 @@ impl HandleView {
             rows.push(Row::Header(Section::Archived, archived.len()));
             rows.extend(archived.into_iter().map(|id| Row::Group(id.clone())));
         }
+        let mut past: Vec<&RoomInfo> = self.session.left_groups.values().filter(|g| is_huddle(g)).collect();
+        if !past.is_empty() {
+            past.sort_by_key(|g| std::cmp::Reverse(g.created_at));
+            past.truncate(PAST_HUDDLES_LISTED);
+            rows.push(Row::Header(Section::PastHuddles, past.len()));
+            rows.extend(past.into_iter().map(|g| Row::Group(g.id.clone())));
+        }
         rows
     }
 
@@ -367,6 +394,9 @@ impl HandleView {
     }
 }
 
+/// Ended huddles listed under "Past huddles" (newest first); older ones' logs stay until the client quits.
+pub const PAST_HUDDLES_LISTED: usize = 5;
+
 /// The peer's handle without the relay part when it is on our relay's name space (for display).
 pub fn short(address: &Address) -> String {
     address.handle.to_string()
@@ -375,11 +405,15 @@ pub fn short(address: &Address) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Requests,
+    /// Huddles running now, with their countdowns.
+    Huddles,
     Groups,
     Online,
     Offline,
     /// Groups put away with Alt-w; Enter on one brings it back.
     Archived,
+    /// Huddles that ended this session: their logs stay readable.
+    PastHuddles,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -607,6 +641,8 @@ pub enum Pending {
     Profile,
     Revoke,
     Other(&'static str),
+    /// A topic, publishing or huddle-settings request.
+    Huddle(super::huddles::HuddleAsk),
 }
 
 /// In-conversation search.

@@ -135,6 +135,7 @@ pub fn run(model: &mut Model, command: SlashCommand) -> Vec<Cmd> {
             Ok(vec![Cmd::Net(net::Command::Logout), Cmd::ForgetToken])
         }
         SlashCommand::Quit => Ok(super::confirm::ask_quit(model)),
+        SlashCommand::Huddle(command) => super::huddles::run(model, acting, command),
         SlashCommand::Help => {
             model.help = true;
             Ok(Vec::new())

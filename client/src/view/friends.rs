@@ -106,6 +106,8 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
         Row::Header(section, n) => {
             let name = match section {
                 Section::Requests => "Requests",
+                Section::Huddles => "Huddles",
+                Section::PastHuddles => "Past huddles",
                 Section::Groups => "Groups",
                 Section::Online => "Online",
                 Section::Offline => "Offline",
@@ -133,6 +135,23 @@ fn row_line(h: &HandleView, row: &Row, now: Millis, w: usize, selected: bool, lo
                     Span::styled(" invites you", s.base),
                 ],
                 None,
+            )
+        }
+        Row::Group(id) if h.is_huddle(id) => {
+            let unread = h.conversations.get(&ConvKey::Room(id.clone())).map_or(0, |c| c.unread);
+            let name_style = if unread > 0 { s.base.add_modifier(Modifier::BOLD) } else { s.base };
+            let badge = (unread > 0).then(|| Span::styled(format!(" {unread}"), s.unread));
+            let left = match h.session.groups.get(id).and_then(|g| g.huddle.as_ref()) {
+                Some(info) => crate::app::huddles::time_left(info, now),
+                None => "ended".to_owned(),
+            };
+            (
+                vec![
+                    Span::styled("◆ ", s.section),
+                    Span::styled(clean(&h.group_name(id), false), name_style),
+                    Span::styled(format!("  {left}"), s.hint),
+                ],
+                badge,
             )
         }
         Row::Group(id) => {

@@ -10,7 +10,7 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 26] = [
+pub const COMMANDS: [(&str, &str); 36] = [
     ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
@@ -34,6 +34,16 @@ pub const COMMANDS: [(&str, &str); 26] = [
     ("/profile", "your name and bio"),
     ("/password", "change your password"),
     ("/sessions", "your devices; log one out"),
+    ("/topics", "list the relay's topics"),
+    ("/subscribe ID [30m]", "join a topic's huddles"),
+    ("/unsubscribe ID", "leave a topic"),
+    ("/newtopic ID [45m] TITLE", "make a topic"),
+    ("/publish ID TITLE [| BODY]", "publish an issue: a huddle forms"),
+    ("/webhook ID", "a token to publish over HTTP"),
+    ("/follow NAME", "huddle when they come online"),
+    ("/sharepresence on|off", "let friends follow you"),
+    ("/notwith NAME", "never in a huddle with them"),
+    ("/huddles on|off", "put in huddles at all"),
     ("/logout", "log out"),
     ("/quit", "quit Huddle"),
     ("/help", "this help"),

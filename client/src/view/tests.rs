@@ -311,6 +311,7 @@ fn group_model() -> Model {
             members,
             invited: vec![addr("erin")],
             created_at: NOW - 10 * MIN,
+            huddle: None,
         },
     );
     let key = ConvKey::Room(room("g-1"));
@@ -357,6 +358,7 @@ fn group_model() -> Model {
             ],
             invited: Vec::new(),
             created_at: NOW - DAY,
+            huddle: None,
         },
     );
     h.selected = Some(RowKey::Group(key.room().cloned().unwrap()));

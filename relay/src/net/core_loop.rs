@@ -48,6 +48,13 @@ pub enum CoreMsg {
         input: Input,
         done: OwnedSemaphorePermit,
     },
+    /// An issue from the webhook; answered on `reply` once it is committed.
+    Webhook {
+        topic: huddle_shared::model::TopicId,
+        token: String,
+        draft: crate::core::domain::topics::IssueDraft,
+        reply: oneshot::Sender<super::webhook::WebhookOutcome>,
+    },
     /// Commit and stop.
     Shutdown,
 }
@@ -90,6 +97,7 @@ impl<S: Storage> CoreLoop<S> {
             }
             let mut stop = false;
             let mut handled = Vec::new();
+            let mut webhook_replies = Vec::new();
             let now = now_millis();
             batch.extend(self.deferred.drain(..).map(CoreMsg::Input));
             for msg in batch.drain(..) {
@@ -110,6 +118,22 @@ impl<S: Storage> CoreLoop<S> {
                         handled.push(done);
                         self.core.handle(input, now)
                     }
+                    CoreMsg::Webhook { topic, token, draft, reply } => {
+                        use crate::core::domain::topics::Publisher;
+                        let publisher = Publisher::Webhook { token };
+                        self.core.act(now, |world, now| world.publish(&topic, publisher, draft, now)).map(|acted| {
+                            let outcome = acted.result.map_err(|fail| match fail {
+                                crate::core::Fail::Refuse { code, message, .. } => {
+                                    (code, message.unwrap_or_else(|| code.sentence().to_owned()))
+                                }
+                                crate::core::Fail::Storage(_) => {
+                                    (ErrorCode::Internal, ErrorCode::Internal.sentence().to_owned())
+                                }
+                            });
+                            webhook_replies.push((reply, outcome));
+                            acted.effects
+                        })
+                    }
                     CoreMsg::Shutdown => {
                         stop = true;
                         Ok(Vec::new())
@@ -128,6 +152,10 @@ impl<S: Storage> CoreLoop<S> {
             }
             // The requests' frames are queued: their connections may read more.
             drop(handled);
+            // Published issues are on disk: their callers may be told.
+            for (reply, outcome) in webhook_replies.drain(..) {
+                let _ = reply.send(outcome);
+            }
             // Sent even when unchanged: the timer task waits for it after each deadline it reported, and re-arms.
             let _ = self.deadlines.send(self.core.poll_deadline());
             if stop {

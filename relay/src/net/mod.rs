@@ -17,6 +17,7 @@ mod core_loop;
 mod hash_pool;
 mod rate;
 mod tls;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,11 +88,22 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_FRAME_BYTES))
 }
 
+/// Binds the webhook's listener, if the config asks for one.
+pub async fn bind_webhook(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+    match config.webhook_listen {
+        Some(listen) => Ok(Some(
+            TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen} for the webhook"))?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Serves until `shutdown` resolves (or storage fails), then closes every connection with `shutting_down`, commits,
 /// and returns. Returns an error only for a storage failure.
 pub async fn serve<S: Storage + 'static>(
     setup: RelaySetup<S>,
     listener: TcpListener,
+    webhook: Option<TcpListener>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let RelaySetup { config, relay, storage, params } = setup;
@@ -130,6 +142,9 @@ pub async fn serve<S: Storage + 'static>(
     };
     let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);
     let ticker = tokio::spawn(timer(core_tx.clone(), deadline_rx));
+    if let Some(webhook) = webhook {
+        tokio::spawn(webhook::serve(webhook, tls.clone(), core_tx.clone(), shutdown_tx.subscribe()));
+    }
     tokio::pin!(shutdown);
     let mut next_conn = 0u64;
     let mut backoff = Duration::from_millis(5);
@@ -276,6 +291,8 @@ async fn reject_busy(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, 
 /// A relay started in the background, for embedding (the client's personal relay) and tests.
 pub struct RunningRelay {
     pub addr: SocketAddr,
+    /// Where the webhook listens, when the config asked for one.
+    pub webhook_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -287,11 +304,13 @@ impl RunningRelay {
             .await
             .with_context(|| format!("cannot listen on {}", setup.config.listen))?;
         let addr = listener.local_addr()?;
+        let webhook = bind_webhook(&setup.config).await?;
+        let webhook_addr = webhook.as_ref().and_then(|w| w.local_addr().ok());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(setup, listener, async {
+        let task = tokio::spawn(serve(setup, listener, webhook, async {
             let _ = stopped.await;
         }));
-        Ok(Self { addr, stop: Some(stop), task })
+        Ok(Self { addr, webhook_addr, stop: Some(stop), task })
     }
 
     /// Graceful shutdown; returns once storage is flushed.

@@ -174,6 +174,7 @@ fn closing_a_group_archives_it_until_someone_writes() {
         ],
         invited: Vec::new(),
         created_at: 0,
+        huddle: None,
     };
     t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.send(alt('1'));

@@ -33,6 +33,7 @@ fn info(id: &str, owner: &str, members: &[&str]) -> RoomInfo {
         members: members.iter().map(|m| RoomMember { address: addr(m), joined_at: 0 }).collect(),
         invited: Vec::new(),
         created_at: 0,
+        huddle: None,
     }
 }
 

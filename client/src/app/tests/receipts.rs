@@ -94,6 +94,7 @@ fn group_marks_count_recipients() {
         members,
         invited: vec![],
         created_at: 0,
+        huddle: None,
     };
     t.net(net::Event::Push(ServerFrame::Room { id: None, acting: addr("alice"), room: group }));
     t.model.handle_mut().unwrap().open = Some(key.clone());
