@@ -788,6 +788,28 @@ impl Client {
     }
 
     /// `history` with `with`; returns (messages, more).
+    /// The newest page of a room's history (a group or a huddle).
+    pub async fn history_in(&mut self, room: &huddle_shared::RoomId) -> (Vec<Message>, bool) {
+        let room = room.clone();
+        let answer = self
+            .request(|id| {
+                ClientFrame::History(History {
+                    id,
+                    acting: None,
+                    room: Some(room),
+                    with: None,
+                    before: None,
+                    after: None,
+                    limit: None,
+                })
+            })
+            .await;
+        match answer {
+            ServerFrame::History { messages, more, .. } => (messages, more),
+            other => panic!("expected history, got {other:?}"),
+        }
+    }
+
     pub async fn history(
         &mut self,
         with: &str,

@@ -130,7 +130,12 @@ impl Tui {
     }
 
     pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SCREEN_WAIT;
+        self.wait_until_within(what, SCREEN_WAIT, ok)
+    }
+
+    /// [`Tui::wait_until`] for something that takes longer to come (a huddle's end), up to `limit`.
+    pub fn wait_until_within(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let screen = self.screen();
             if ok(&screen) {

@@ -63,7 +63,7 @@ pub fn trigger_phrase(h: &HandleView, trigger: &HuddleTrigger) -> String {
         HuddleTrigger::Issue { topic_title, issue, .. } => {
             format!("newsletter “{topic_title}” #{}: {}", issue.number, issue.title)
         }
-        HuddleTrigger::Presence { anchor } => format!("{} came online", h.name_of(anchor)),
+        HuddleTrigger::Presence { of: anchor } => format!("{} came online", h.name_of(anchor)),
         HuddleTrigger::Unknown => "something happened".to_owned(),
     }
 }

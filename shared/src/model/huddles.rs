@@ -126,8 +126,8 @@ pub struct Issue {
 pub enum HuddleTrigger {
     /// An issue of a topic was published; its subscribers are the members.
     Issue { topic: TopicId, topic_title: String, issue: Issue },
-    /// `anchor` came online; the members are it and its followers who were online.
-    Presence { anchor: Address },
+    /// `of` came online; the members are it and its followers who were online.
+    Presence { of: Address },
     /// A trigger of a later protocol version.
     #[serde(other)]
     Unknown,
@@ -201,6 +201,19 @@ mod tests {
             assert!(TopicId::parse(bad).is_err(), "{bad:?}");
         }
         assert!(serde_json::from_str::<TopicId>("\"no spaces\"").is_err());
+    }
+
+    #[test]
+    fn a_huddle_info_writes_each_field_once() {
+        let info = HuddleInfo {
+            trigger: HuddleTrigger::Presence { of: "ben@x.example".parse().unwrap() },
+            ends_at: None,
+            anchor: Some("ben@x.example".parse().unwrap()),
+            idle_ms: Some(5),
+        };
+        let json = serde_json::to_string(&info).unwrap();
+        assert_eq!(json, r#"{"trigger":"presence","of":"ben@x.example","anchor":"ben@x.example","idle_ms":5}"#);
+        assert_eq!(serde_json::from_str::<HuddleInfo>(&json).unwrap(), info);
     }
 
     #[test]

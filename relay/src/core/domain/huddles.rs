@@ -236,7 +236,7 @@ impl<S: Storage> World<S> {
         let candidates =
             std::iter::once(&me).chain(&followers).map(|who| Candidate { who: who.clone(), until: None }).collect();
         let plan = HuddlePlan {
-            trigger: HuddleTrigger::Presence { anchor: me.clone() },
+            trigger: HuddleTrigger::Presence { of: me.clone() },
             title: format!("{} is online", me.handle),
             by: me.clone(),
             anchor: Some(me.clone()),

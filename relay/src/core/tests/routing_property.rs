@@ -427,7 +427,7 @@ fn check_new_huddles(t: &Harness, checked: &mut Vec<RoomId>) {
         for m in &members {
             let agreed = match &huddle.trigger {
                 HuddleTrigger::Issue { topic, .. } => m == &huddle.by || joins_topic_huddles(s, m, topic),
-                HuddleTrigger::Presence { anchor } => m == anchor || follows_presence(s, m, anchor),
+                HuddleTrigger::Presence { of: anchor } => m == anchor || follows_presence(s, m, anchor),
                 HuddleTrigger::Unknown => false,
             };
             assert!(agreed, "{m} was put in huddle {room} without agreeing");

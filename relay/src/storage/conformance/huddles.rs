@@ -53,7 +53,7 @@ pub fn huddle_records_put_overwrite_delete(s: &mut dyn Storage) {
     };
     let presence = HuddleRec {
         room: room("h-0"),
-        trigger: HuddleTrigger::Presence { anchor: addr("bob") },
+        trigger: HuddleTrigger::Presence { of: addr("bob") },
         anchor: Some(addr("bob")),
         idle_ms: Some(60_000),
         ends_at: None,
