@@ -32,6 +32,8 @@ pub struct LogCtx<'a> {
     pub peer_name: String,
     /// A group conversation (senders are named one by one).
     pub group: bool,
+    /// The room is a huddle.
+    pub huddle: bool,
     /// Senders' names by address (for groups; a direct conversation names every other sender `peer_name`).
     pub names: HashMap<Address, String>,
     /// Receipts of our messages, by message id.
@@ -183,6 +185,7 @@ fn history_rows(ctx: &LogCtx<'_>, empty: bool, w: usize) -> Vec<Line<'static>> {
         (HistoryState::Loading, _) => "Loading older messages…".to_owned(),
         (HistoryState::NotLoaded | HistoryState::More, _) => "↑ Older messages: scroll up to load them.".to_owned(),
         (HistoryState::Complete, true) if ctx.group => "No messages in this group yet. Say hello!".to_owned(),
+        (HistoryState::Complete, false) if ctx.huddle => "This is the start of the huddle.".to_owned(),
         (HistoryState::Complete, false) if ctx.group => "This is the start of the group.".to_owned(),
         (HistoryState::Complete, true) => format!("No messages with {} yet. Say hello!", ctx.peer_name),
         (HistoryState::Complete, false) => format!("This is the start of your conversation with {}.", ctx.peer_name),
@@ -280,6 +283,17 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
                 })
                 .unwrap_or_default();
             let subtitle = match h.session.groups.get(id) {
+                Some(g) if g.huddle.is_some() => {
+                    let others: Vec<String> =
+                        g.members.iter().filter(|m| m.address != h.address).map(|m| h.name_of(&m.address)).collect();
+                    let left = g
+                        .huddle
+                        .as_ref()
+                        .map(|info| crate::app::huddles::time_left(info, model.now))
+                        .unwrap_or_default();
+                    format!("huddle: you, {} · {left}", others.join(", "))
+                }
+                None if h.is_huddle(id) => "this huddle has ended".to_owned(),
                 Some(g) if g.title.is_some() => {
                     let others: Vec<String> =
                         g.members.iter().filter(|m| m.address != h.address).map(|m| h.name_of(&m.address)).collect();
@@ -299,6 +313,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         styles: s,
         peer_name: name,
         group: key.room().is_some(),
+        huddle: key.room().is_some_and(|id| h.is_huddle(id)),
         names,
         receipts,
         new_from: h.conversations.get(key).and_then(|c| c.new_from),
