@@ -2,6 +2,8 @@
 //! subscribers only, refuses a wrong token, and the huddle outlives a SIGKILL — after the restart it still ends on
 //! time, with its message kept. A presence huddle starts with its anchor and ends when the anchor goes offline.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use huddle_shared::client::*;

@@ -668,6 +668,7 @@ fn log_wraps_only_the_lines_that_fit() {
         styles: &look.styles,
         peer_name: "bob".into(),
         group: false,
+        huddle: false,
         names: Default::default(),
         receipts: None,
         new_from: None,
