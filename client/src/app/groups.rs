@@ -69,9 +69,10 @@ pub fn pushed(model: &mut Model, frame: ServerFrame) {
                 h.session.left_groups.insert(group.clone(), info);
             }
             h.session.group_invites.retain(|i| i.room != group);
-            // The log stays readable; it just says why nothing more arrives.
+            // The log stays readable; it just says why nothing more arrives (a huddle's own last line says it).
+            let huddle = h.is_huddle(&group);
             let key = ConvKey::Room(group);
-            if h.conversations.contains_key(&key) {
+            if h.conversations.contains_key(&key) && !huddle {
                 let at = model.now;
                 say_in(model, index, &key, at, format!("You are no longer in {name}."), SystemKind::Info);
             }

@@ -52,7 +52,7 @@ pub fn time_left(info: &HuddleInfo, now: Millis) -> String {
                 s => format!("{s}s left"),
             }
         }
-        (None, Some(anchor)) => format!("while {} is online", anchor.handle),
+        (None, Some(anchor)) => format!("until {} leaves", anchor.handle),
         (None, None) => "running".to_owned(),
     }
 }

@@ -291,7 +291,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
                         .as_ref()
                         .map(|info| crate::app::huddles::time_left(info, model.now))
                         .unwrap_or_default();
-                    format!("huddle: you, {} · {left}", others.join(", "))
+                    if others.is_empty() {
+                        format!("huddle: just you · {left}")
+                    } else {
+                        format!("huddle: you, {} · {left}", others.join(", "))
+                    }
                 }
                 None if h.is_huddle(id) => "this huddle has ended".to_owned(),
                 Some(g) if g.title.is_some() => {
