@@ -143,7 +143,7 @@ async fn frames_before_hello_and_before_login_are_refused() {
         .await;
     match newer.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await {
         ServerFrame::Hello { version, features, .. } => {
-            assert_eq!(version, ProtocolVersion::new(2, 1));
+            assert_eq!(version, huddle_shared::version::CURRENT);
             assert_eq!(features, vec!["typing".to_owned()]);
         }
         other => panic!("{other:?}"),
