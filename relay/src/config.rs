@@ -38,6 +38,92 @@ pub struct Config {
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     pub passwords: PasswordConfig,
+    pub huddles: HuddlesConfig,
+}
+
+/// Huddles the relay forms from reports, and feeds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HuddlesConfig {
+    /// People who must report the same activity within the window for a huddle to form.
+    pub activity_min_people: usize,
+    pub activity_window_minutes: u64,
+    pub activity_huddle_minutes: u64,
+    /// How often each topic's feed is polled, in seconds (at least 10).
+    pub feed_poll_seconds: u64,
+    /// Let feeds be fetched from loopback and private addresses (off: a topic owner cannot make the relay read its
+    /// own network).
+    pub feed_allow_private_addresses: bool,
+    /// Areas where people who report being there within the window are put in a huddle.
+    pub places: Vec<PlaceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceConfig {
+    pub name: String,
+    /// A geohash prefix (`u33d` is about 20 × 20 km of Berlin).
+    pub area: String,
+    #[serde(default = "default_place_people")]
+    pub min_people: usize,
+    #[serde(default = "default_place_window")]
+    pub window_minutes: u64,
+    #[serde(default = "default_place_huddle")]
+    pub huddle_minutes: u64,
+}
+
+fn default_place_people() -> usize {
+    3
+}
+
+fn default_place_window() -> u64 {
+    30
+}
+
+fn default_place_huddle() -> u64 {
+    60
+}
+
+impl Default for HuddlesConfig {
+    fn default() -> Self {
+        Self {
+            activity_min_people: 3,
+            activity_window_minutes: 10,
+            activity_huddle_minutes: 60,
+            feed_poll_seconds: 900,
+            feed_allow_private_addresses: false,
+            places: Vec::new(),
+        }
+    }
+}
+
+impl HuddlesConfig {
+    /// The core's rules from these settings (checked by [`Config::validate`]).
+    pub fn rules(&self) -> crate::core::domain::windows::HuddleRules {
+        use crate::core::domain::windows::{HuddleRules, PlaceRule, WindowRule};
+        let ms = |minutes: u64| i64::try_from(minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
+        HuddleRules {
+            activity: WindowRule {
+                min_people: self.activity_min_people,
+                window_ms: ms(self.activity_window_minutes),
+                huddle_ms: ms(self.activity_huddle_minutes),
+            },
+            places: self
+                .places
+                .iter()
+                .map(|p| PlaceRule {
+                    name: p.name.clone(),
+                    area: p.area.to_ascii_lowercase(),
+                    rule: WindowRule {
+                        min_people: p.min_people,
+                        window_ms: ms(p.window_minutes),
+                        huddle_ms: ms(p.huddle_minutes),
+                    },
+                })
+                .collect(),
+            feed_interval_ms: i64::try_from(self.feed_poll_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -86,6 +172,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             passwords: PasswordConfig::default(),
+            huddles: HuddlesConfig::default(),
         }
     }
 }
@@ -165,6 +252,34 @@ impl Config {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
+        }
+        let h = &self.huddles;
+        let at_least_one = [
+            ("huddles.activity_window_minutes", h.activity_window_minutes),
+            ("huddles.activity_huddle_minutes", h.activity_huddle_minutes),
+        ];
+        if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
+        }
+        if h.feed_poll_seconds < 10 {
+            return Err(ConfigError::Invalid("`huddles.feed_poll_seconds` must be at least 10".to_owned()));
+        }
+        if h.activity_min_people < 2 {
+            return Err(ConfigError::Invalid("`huddles.activity_min_people` must be at least 2".to_owned()));
+        }
+        for p in &h.places {
+            if !crate::core::domain::windows::is_geohash(&p.area.to_ascii_lowercase()) {
+                return Err(ConfigError::Invalid(format!(
+                    "the area {:?} of place {:?} is not a geohash (1 to 12 of 0-9 and b-z without a, i, l, o)",
+                    p.area, p.name
+                )));
+            }
+            if p.min_people < 2 || p.window_minutes == 0 || p.huddle_minutes == 0 || p.name.trim().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "place {:?} needs a name, min_people of at least 2 and windows of at least a minute",
+                    p.name
+                )));
+            }
         }
         let min_queue = crate::net::MIN_OUTBOUND_QUEUE;
         if l.outbound_queue < min_queue {

@@ -1,6 +1,9 @@
 //! Huddles over real WebSockets: the webhook of the real `huddle-relay` binary forms a huddle among the online
 //! subscribers only, refuses a wrong token, and the huddle outlives a SIGKILL — after the restart it still ends on
-//! time, with its message kept. A presence huddle starts with its anchor and ends when the anchor goes offline.
+//! time, with its message kept. A presence huddle starts with its anchor and ends when the anchor goes offline. A
+//! local HTTP server serves an Atom feed: the entries there when it is attached form nothing, an unchanged feed
+//! (`304`) forms nothing, a new entry forms a huddle. A one-off schedule fires; an activity reported by two forms
+//! one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +11,8 @@ use std::time::Duration;
 
 use huddle_shared::client::*;
 use huddle_shared::model::{
-    EndReason, Event, HuddleSettings, ItemBody, RequestAnswer, RoomChange, RoomKind, StreamItem, TopicId,
+    EndReason, Event, HuddleSettings, HuddleTrigger, IssueSource, ItemBody, RequestAnswer, RoomChange, RoomInfo,
+    RoomKind, StreamItem, TopicId,
 };
 use huddle_shared::{ClientFrame, ServerFrame};
 use huddle_tests::{RelayProcess, TestRelay, addr, free_port, write_binary_config};
@@ -76,6 +80,9 @@ async fn a_webhook_issue_forms_a_huddle_of_online_subscribers_that_ends_on_time_
                 publishers: None,
                 new_token: true,
                 drop_token: false,
+                schedule: None,
+                time_zone: None,
+                feed: None,
             })
         })
         .await;
@@ -163,4 +170,198 @@ async fn a_presence_huddle_starts_and_ends_with_its_anchor() {
     drop(alice);
     bob.expect_push(|f| is_end(f, EndReason::AnchorOffline)).await;
     bob.expect_push(|f| matches!(f, ServerFrame::RoomGone { room: gone, .. } if *gone == room.id)).await;
+}
+
+/// Alice's topic "news" (one minute), with bob subscribed; both stay online.
+async fn news_with_bob(relay: &TestRelay) -> (huddle_tests::Client, huddle_tests::Client) {
+    let mut alice = relay.user("alice").await;
+    let mut bob = relay.user("bob").await;
+    let created = alice
+        .request(|id| {
+            ClientFrame::CreateTopic(CreateTopic {
+                id,
+                acting: None,
+                topic: news(),
+                title: "News".into(),
+                description: None,
+                duration_ms: Some(60_000),
+                include_offline: false,
+            })
+        })
+        .await;
+    assert!(matches!(created, ServerFrame::Topic { .. }), "{created:?}");
+    let sub = bob
+        .request(|id| ClientFrame::Subscribe(Subscribe { id, acting: None, topic: news(), duration_ms: None }))
+        .await;
+    assert!(matches!(sub, ServerFrame::Topic { .. }), "{sub:?}");
+    (alice, bob)
+}
+
+fn update(id: u64) -> UpdateTopic {
+    UpdateTopic {
+        id,
+        acting: None,
+        topic: news(),
+        title: None,
+        description: None,
+        duration_ms: None,
+        include_offline: None,
+        publishers: None,
+        new_token: false,
+        drop_token: false,
+        schedule: None,
+        time_zone: None,
+        feed: None,
+    }
+}
+
+fn huddle_of(frame: &ServerFrame) -> Option<&RoomInfo> {
+    match frame {
+        ServerFrame::Room { room, .. } if room.kind == RoomKind::Huddle => Some(room),
+        _ => None,
+    }
+}
+
+const FEED_V1: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>News</title><id>urn:news</id><updated>2026-11-30T10:00:00Z</updated>
+<entry><id>urn:news:2</id><title>Second</title><updated>2026-11-30T10:00:00Z</updated><link href="https://example.org/2"/></entry>
+<entry><id>urn:news:1</id><title>First</title><updated>2026-11-29T10:00:00Z</updated><link href="https://example.org/1"/></entry>
+</feed>"#;
+
+/// A feed server: answers with `feed` (and an ETag that follows it), `304` when the ETag matches; counts requests.
+async fn feed_server(
+    feed: std::sync::Arc<std::sync::Mutex<String>>,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let feed = feed.clone();
+            hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let body = feed.lock().unwrap().clone();
+                let etag = format!("\"{}\"", body.len());
+                let fresh =
+                    request.to_ascii_lowercase().contains(&format!("if-none-match: {}", etag.to_ascii_lowercase()));
+                let response = if fresh {
+                    format!(
+                        "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                };
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_atom_entry_forms_a_huddle_and_an_unchanged_feed_forms_none() {
+    let relay = TestRelay::start_with(|c| {
+        c.huddles.feed_poll_seconds = 10;
+        c.huddles.feed_allow_private_addresses = true;
+    })
+    .await;
+    let (mut alice, mut bob) = news_with_bob(&relay).await;
+    let feed = std::sync::Arc::new(std::sync::Mutex::new(FEED_V1.to_owned()));
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let port = feed_server(feed.clone(), hits.clone()).await;
+    let url = format!("http://127.0.0.1:{port}/atom.xml");
+    let answer = alice.request(|id| ClientFrame::UpdateTopic(UpdateTopic { feed: Some(url), ..update(id) })).await;
+    assert!(matches!(&answer, ServerFrame::Topic { topic, .. } if topic.feed.is_some()), "{answer:?}");
+    // The first read learns what is there; the second finds it unchanged (304). Neither forms a huddle.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while hits.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the feed was not polled twice");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(bob.drain().iter().all(|f| huddle_of(f).is_none()), "nothing new, no huddle");
+    *feed.lock().unwrap() = FEED_V1.replace(
+        "<entry><id>urn:news:2</id>",
+        "<entry><id>urn:news:3</id><title>Third</title><updated>2026-11-30T11:00:00Z</updated><link href=\"https://example.org/3\"/></entry>\n<entry><id>urn:news:2</id>",
+    );
+    let formed = bob.expect_push_within(|f| huddle_of(f).is_some(), Duration::from_secs(30)).await;
+    let info = huddle_of(&formed).unwrap().huddle.clone().unwrap();
+    match info.trigger {
+        HuddleTrigger::Issue { issue, .. } => {
+            assert_eq!((issue.title.as_str(), issue.source, issue.number), ("Third", IssueSource::Feed, 1));
+            assert_eq!(issue.link.as_deref(), Some("https://example.org/3"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_off_schedule_fires_at_its_time() {
+    let relay = TestRelay::start().await;
+    let (mut alice, mut bob) = news_with_bob(&relay).await;
+    // Three seconds from now, written as a UTC wall-clock time.
+    let at = huddle_relay::net::now_millis() + 3_000;
+    let text = jiff_like_utc(at);
+    let answer = alice
+        .request(|id| {
+            ClientFrame::UpdateTopic(UpdateTopic { schedule: Some(text), time_zone: Some("UTC".into()), ..update(id) })
+        })
+        .await;
+    let ServerFrame::Topic { topic, .. } = answer else { panic!("{answer:?}") };
+    assert_eq!(topic.next_at, Some(at / 1000 * 1000));
+    let formed = bob.expect_push_within(|f| huddle_of(f).is_some(), Duration::from_secs(15)).await;
+    assert!(matches!(
+        huddle_of(&formed).unwrap().huddle.as_ref().map(|h| &h.trigger),
+        Some(HuddleTrigger::Schedule { .. })
+    ));
+    let fired_late = huddle_relay::net::now_millis() - at;
+    assert!(fired_late < 3_000, "fired {fired_late} ms after its time");
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in UTC for a time in milliseconds (civil arithmetic, to keep the test free of a date crate).
+fn jiff_like_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_reporting_the_same_show_are_put_in_a_huddle_when_the_window_closes() {
+    let relay = TestRelay::start_with(|c| {
+        c.huddles.activity_min_people = 2;
+        c.huddles.activity_window_minutes = 1;
+    })
+    .await;
+    let mut alice = relay.user("alice").await;
+    let mut bob = relay.user("bob").await;
+    let mut carol = relay.user("carol").await;
+    for (who, show) in [(&mut alice, "Hamlet at the Globe"), (&mut bob, "hamlet at the globe"), (&mut carol, "Macbeth")]
+    {
+        let key = show.to_owned();
+        who.ok(|id| ClientFrame::ReportActivity(ReportActivity { id, acting: None, kind: "show".into(), key })).await;
+    }
+    let formed = bob.expect_push_within(|f| huddle_of(f).is_some(), Duration::from_secs(75)).await;
+    let room = huddle_of(&formed).unwrap();
+    assert_eq!(room.members.len(), 2);
+    assert!(
+        matches!(room.huddle.as_ref().map(|h| &h.trigger), Some(HuddleTrigger::Activity { kind, count: 2 }) if kind == "show")
+    );
+    assert!(carol.drain().iter().all(|f| huddle_of(f).is_none()), "carol's show was another");
 }

@@ -7,7 +7,7 @@ use huddle_relay::config::Config;
 use huddle_shared::client::*;
 use huddle_shared::limits::{MAX_BODY_BYTES, MAX_FRAME_BYTES};
 use huddle_shared::model::{RegistrationPolicy, RequestAnswer};
-use huddle_shared::version::{CURRENT, FEATURE_TYPING, ProtocolVersion};
+use huddle_shared::version::{CURRENT, FEATURE_TYPING};
 use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 use huddle_tests::{Client, SelfSigned, TestRelay, WAIT, addr, befriend};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -143,7 +143,7 @@ async fn frames_before_hello_and_before_login_are_refused() {
         .await;
     match newer.expect_push(|f| matches!(f, ServerFrame::Hello { .. })).await {
         ServerFrame::Hello { version, features, .. } => {
-            assert_eq!(version, huddle_shared::version::CURRENT);
+            assert_eq!(version, CURRENT);
             assert_eq!(features, vec!["typing".to_owned()]);
         }
         other => panic!("{other:?}"),

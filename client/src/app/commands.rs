@@ -126,6 +126,10 @@ pub const NAMES: &[&str] = &[
     "/unsubscribe",
     "/publish",
     "/webhook",
+    "/schedule",
+    "/feed",
+    "/activity",
+    "/place",
     "/follow",
     "/unfollow",
     "/sharepresence",
@@ -279,6 +283,40 @@ pub fn parse(line: &str) -> Result<SlashCommand, String> {
             SlashCommand::Huddle(HuddleCommand::Publish { topic, title: title.to_owned(), body })
         }
         "/webhook" => SlashCommand::Huddle(HuddleCommand::Webhook { topic: need("/webhook ID")? }),
+        "/schedule" => {
+            let usage = "/schedule ID CRON [| TIME ZONE] — e.g. /schedule rust-weekly 0 18 * * FRI | Europe/Berlin; \
+                         /schedule ID off";
+            let topic = need(usage)?;
+            let (schedule, zone) = match tail.split_once('|') {
+                Some((s, z)) => (s.trim(), optional(z.trim())),
+                None => (tail, None),
+            };
+            match schedule {
+                "" => return Err(format!("Usage: {usage}")),
+                "off" => SlashCommand::Huddle(HuddleCommand::Schedule { topic, schedule: None, zone: None }),
+                s => SlashCommand::Huddle(HuddleCommand::Schedule { topic, schedule: Some(s.to_owned()), zone }),
+            }
+        }
+        "/feed" => {
+            let usage = "/feed ID URL (an RSS or Atom feed), or /feed ID off";
+            let topic = need(usage)?;
+            match tail {
+                "" => return Err(format!("Usage: {usage}")),
+                "off" => SlashCommand::Huddle(HuddleCommand::Feed { topic, url: None }),
+                url => SlashCommand::Huddle(HuddleCommand::Feed { topic, url: Some(url.to_owned()) }),
+            }
+        }
+        "/activity" => {
+            let usage = "/activity KIND WHAT — e.g. /activity show Hamlet, Globe, Saturday";
+            let kind = need(usage)?;
+            if tail.is_empty() {
+                return Err(format!("Usage: {usage}"));
+            }
+            SlashCommand::Huddle(HuddleCommand::Activity { kind, key: tail.to_owned() })
+        }
+        "/place" => {
+            SlashCommand::Huddle(HuddleCommand::Place { geohash: need("/place GEOHASH — e.g. /place u33dc")? })
+        }
         "/follow" => SlashCommand::Huddle(HuddleCommand::Follow { handle: need("/follow NAME")?, follow: true }),
         "/unfollow" => SlashCommand::Huddle(HuddleCommand::Follow { handle: need("/unfollow NAME")?, follow: false }),
         "/sharepresence" => {

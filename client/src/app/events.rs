@@ -311,6 +311,10 @@ fn system_event(model: &mut Model, index: usize, at: i64, event: Event) {
             let text = format!("{who} no longer exists (its owner removed it) and was taken off your list.");
             say(model, index, &peer, at, text, SystemKind::Info);
         }
+        Event::FeedFailed { topic, reason, .. } => {
+            let text = format!("The feed of your topic {topic} could not be read ({reason}); it will be tried again.");
+            notify(model, Level::Error, text);
+        }
         // An event of a newer protocol minor version: acknowledged with the rest of the stream, not shown.
         Event::Unknown => {}
     }

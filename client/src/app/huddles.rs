@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use huddle_shared::client::{CreateTopic, GetTopics, Publish, SetHuddleSettings, Subscribe, Unsubscribe, UpdateTopic};
+use huddle_shared::client::{
+    CreateTopic, GetTopics, Publish, ReportActivity, ReportPlace, SetHuddleSettings, Subscribe, Unsubscribe,
+    UpdateTopic,
+};
 use huddle_shared::model::{EndReason, HuddleInfo, HuddleSettings, HuddleTrigger, TopicId, TopicInfo};
 use huddle_shared::{Address, ClientFrame, Handle, Millis, ServerFrame};
 
@@ -17,15 +20,58 @@ use super::{Cmd, HandleView, Level, Model, Pending};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HuddleCommand {
     Topics,
-    NewTopic { topic: String, duration: Option<Duration>, title: String },
-    Subscribe { topic: String, duration: Option<Duration> },
-    Unsubscribe { topic: String },
-    Publish { topic: String, title: String, body: Option<String> },
-    Webhook { topic: String },
-    Follow { handle: String, follow: bool },
-    SharePresence { on: bool },
-    Huddles { on: bool },
-    NotWith { handle: String, apart: bool },
+    NewTopic {
+        topic: String,
+        duration: Option<Duration>,
+        title: String,
+    },
+    Subscribe {
+        topic: String,
+        duration: Option<Duration>,
+    },
+    Unsubscribe {
+        topic: String,
+    },
+    Publish {
+        topic: String,
+        title: String,
+        body: Option<String>,
+    },
+    Webhook {
+        topic: String,
+    },
+    /// A schedule (`None`: remove it), with its time zone.
+    Schedule {
+        topic: String,
+        schedule: Option<String>,
+        zone: Option<String>,
+    },
+    /// A feed to poll (`None`: remove it).
+    Feed {
+        topic: String,
+        url: Option<String>,
+    },
+    Activity {
+        kind: String,
+        key: String,
+    },
+    Place {
+        geohash: String,
+    },
+    Follow {
+        handle: String,
+        follow: bool,
+    },
+    SharePresence {
+        on: bool,
+    },
+    Huddles {
+        on: bool,
+    },
+    NotWith {
+        handle: String,
+        apart: bool,
+    },
 }
 
 /// What a huddle request was for, to word its answer.
@@ -37,6 +83,9 @@ pub enum HuddleAsk {
     Unsubscribed(TopicId),
     Published,
     Webhook,
+    Scheduled,
+    FeedSet,
+    Reported(String),
     /// The settings were changed; this sentence says how.
     Settings(String),
 }
@@ -64,6 +113,9 @@ pub fn trigger_phrase(h: &HandleView, trigger: &HuddleTrigger) -> String {
             format!("newsletter “{topic_title}” #{}: {}", issue.number, issue.title)
         }
         HuddleTrigger::Presence { of: anchor } => format!("{} came online", h.name_of(anchor)),
+        HuddleTrigger::Schedule { topic_title, .. } => format!("“{topic_title}”, on schedule"),
+        HuddleTrigger::Activity { kind, count } => format!("{count} people, same {kind}"),
+        HuddleTrigger::Place { area, count } => format!("{count} people at {area}"),
         HuddleTrigger::Unknown => "something happened".to_owned(),
     }
 }
@@ -181,7 +233,42 @@ pub fn run(model: &mut Model, acting: Handle, command: HuddleCommand) -> Result<
                     publishers: None,
                     new_token: true,
                     drop_token: false,
+                    schedule: None,
+                    time_zone: None,
+                    feed: None,
                 })
+            })
+        }
+        HuddleCommand::Schedule { topic, schedule, zone } => {
+            let topic = topic_id(&topic)?;
+            let frame = |id| UpdateTopic {
+                id,
+                acting: me,
+                topic,
+                schedule: Some(schedule.unwrap_or_default()),
+                time_zone: Some(zone.unwrap_or_default()),
+                ..unchanged(id)
+            };
+            request(model, ask(HuddleAsk::Scheduled), |id| ClientFrame::UpdateTopic(frame(id)))
+        }
+        HuddleCommand::Feed { topic, url } => {
+            let topic = topic_id(&topic)?;
+            let frame =
+                |id| UpdateTopic { id, acting: me, topic, feed: Some(url.unwrap_or_default()), ..unchanged(id) };
+            request(model, ask(HuddleAsk::FeedSet), |id| ClientFrame::UpdateTopic(frame(id)))
+        }
+        HuddleCommand::Activity { kind, key } => {
+            let sentence = format!(
+                "Reported. If others report the same {kind} soon, you are put in a huddle with them; only a keyed hash of it is kept."
+            );
+            request(model, ask(HuddleAsk::Reported(sentence)), |id| {
+                ClientFrame::ReportActivity(ReportActivity { id, acting: me, kind, key })
+            })
+        }
+        HuddleCommand::Place { geohash } => {
+            let sentence = "Reported. If others are in the same area of this relay soon, you are put in a huddle with them; only the area is kept.".to_owned();
+            request(model, ask(HuddleAsk::Reported(sentence)), |id| {
+                ClientFrame::ReportPlace(ReportPlace { id, acting: me, geohash })
             })
         }
         settings_command => {
@@ -192,6 +279,30 @@ pub fn run(model: &mut Model, acting: Handle, command: HuddleCommand) -> Result<
             })
         }
     }])
+}
+
+/// An `update_topic` that changes nothing (its fields are filled in by the caller).
+fn unchanged(id: huddle_shared::RequestId) -> UpdateTopic {
+    UpdateTopic {
+        id,
+        acting: None,
+        topic: TopicId::parse("x").unwrap_or_else(|_| unreachable_topic()),
+        title: None,
+        description: None,
+        duration_ms: None,
+        include_offline: None,
+        publishers: None,
+        new_token: false,
+        drop_token: false,
+        schedule: None,
+        time_zone: None,
+        feed: None,
+    }
+}
+
+/// `x` is a valid topic id; this never runs, and keeps an `unwrap` out.
+fn unreachable_topic() -> TopicId {
+    TopicId::parse("unreachable").unwrap_or_else(|_| unreachable_topic())
 }
 
 /// The settings a settings command asks for, and the sentence that confirms it.
@@ -292,6 +403,24 @@ pub fn answered(model: &mut Model, what: HuddleAsk, frame: ServerFrame) {
             };
             notify(model, Level::Info, text);
         }
+        (HuddleAsk::Scheduled, ServerFrame::Topic { topic, .. }) => {
+            let text = match (&topic.schedule, topic.next_at) {
+                (Some(s), Some(_)) => format!("{} now forms a huddle on schedule ({s}).", topic.title),
+                (Some(s), None) => format!("{}'s schedule ({s}) names no time to come.", topic.title),
+                (None, _) => format!("{} has no schedule now.", topic.title),
+            };
+            notify(model, Level::Info, text);
+        }
+        (HuddleAsk::FeedSet, ServerFrame::Topic { topic, .. }) => {
+            let text = match &topic.feed {
+                Some(url) => {
+                    format!("{} follows {url}: each new entry is an issue (those there now are not).", topic.title)
+                }
+                None => format!("{} follows no feed now.", topic.title),
+            };
+            notify(model, Level::Info, text);
+        }
+        (HuddleAsk::Reported(sentence), _) => notify(model, Level::Info, sentence),
         (HuddleAsk::Webhook, ServerFrame::Topic { topic, token: Some(token), .. }) => {
             // Shown once, to the owner who asked; the relay keeps only its hash.
             let text = format!(

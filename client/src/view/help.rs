@@ -10,7 +10,7 @@ use super::look::Look;
 use super::text::{pad, width, wrap};
 
 /// Every slash command with what it does.
-pub const COMMANDS: [(&str, &str); 36] = [
+pub const COMMANDS: [(&str, &str); 40] = [
     ("/msg NAME [text]", "open a chat (and send)"),
     ("/add NAME [greeting]", "ask to be friends"),
     ("/del NAME", "delete a friend"),
@@ -40,6 +40,10 @@ pub const COMMANDS: [(&str, &str); 36] = [
     ("/newtopic ID [45m] TITLE", "make a topic"),
     ("/publish ID TITLE [| BODY]", "publish an issue: a huddle forms"),
     ("/webhook ID", "a token to publish over HTTP"),
+    ("/schedule ID CRON [| ZONE]", "huddles on a schedule"),
+    ("/feed ID URL", "each new feed entry is an issue"),
+    ("/activity KIND WHAT", "huddle with others doing the same"),
+    ("/place GEOHASH", "huddle with others in the same area"),
     ("/follow NAME", "huddle when they come online"),
     ("/sharepresence on|off", "let friends follow you"),
     ("/notwith NAME", "never in a huddle with them"),

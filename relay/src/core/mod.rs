@@ -71,6 +71,12 @@ pub enum Input {
     },
     /// The time [`Core::poll_deadline`] named has come (or passed).
     Deadline,
+    /// The answer to an [`Effect::FetchFeed`].
+    FeedFetched {
+        topic: huddle_shared::model::TopicId,
+        url: String,
+        fetch: domain::feeds::FeedFetch,
+    },
 }
 
 /// What [`Core::act`] did: the operation's result (a refusal changed nothing), and the pushes to carry out.
@@ -104,6 +110,8 @@ pub enum Effect {
         password: String,
         phc: String,
     },
+    /// Fetch a topic's feed (a conditional GET) and answer with [`Input::FeedFetched`].
+    FetchFeed(domain::feeds::FeedPoll),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,6 +141,8 @@ pub struct CoreConfig {
     pub friend_requests_per_hour: usize,
     /// Largest `batch` answer to `sync`, in approximate bytes of JSON.
     pub sync_batch_bytes: usize,
+    /// Activity and place rules, and how often feeds are polled.
+    pub huddles: domain::windows::HuddleRules,
 }
 
 /// A registration waiting for its password hash.
@@ -211,8 +221,10 @@ pub struct Core<S: Storage> {
 impl<S: Storage> Core<S> {
     pub fn new(store: S, relay: huddle_shared::RelayName, config: CoreConfig) -> Result<Self, StorageError> {
         let window = config.login_failure_window_ms;
+        let mut world = World::new(store, relay)?;
+        world.set_rules(config.huddles.clone());
         Ok(Self {
-            world: World::new(store, relay)?,
+            world,
             conns: Conns::default(),
             jobs: HashMap::new(),
             next_job: 0,
@@ -286,6 +298,14 @@ impl<S: Storage> Core<S> {
                 self.deadline(now)?;
                 (None, None)
             }
+            Input::FeedFetched { topic, url, fetch } => {
+                match self.world.feed_fetched(&topic, &url, fetch, now) {
+                    Err(Fail::Storage(e)) => return Err(e),
+                    Err(Fail::Refuse { code, .. }) => tracing::warn!(%code, %topic, "a feed's issue was refused"),
+                    Ok(()) => {}
+                }
+                (None, None)
+            }
         };
         self.react(origin, now)?;
         // The answer comes after everything the request changed was pushed.
@@ -352,7 +372,7 @@ impl<S: Storage> Core<S> {
         match self.world.huddle_deadlines(now) {
             Err(Fail::Storage(e)) => return Err(e),
             Err(Fail::Refuse { code, .. }) => tracing::warn!(%code, "a huddle check was refused"),
-            Ok(()) => {}
+            Ok(polls) => self.out.extend(polls.into_iter().map(Effect::FetchFeed)),
         }
         if now < self.next_housekeeping {
             return Ok(());

@@ -9,7 +9,7 @@ use huddle_shared::{Address, Handle, RelayName, RoomId, SessionId};
 use super::relation::Relation;
 use crate::storage::{
     AccountId, AccountRec, BlockRec, DeletionRec, EntryRec, HandleRec, HuddleRec, InviteRec, MemberRec, Mutation,
-    RequestRec, RoomInviteRec, RoomRec, SessionRec, Snapshot, SubscriptionRec, TopicRec,
+    RequestRec, RoomInviteRec, RoomRec, SessionRec, Snapshot, SubscriptionRec, TopicRec, WindowRec,
 };
 
 #[derive(Debug, Clone)]
@@ -52,6 +52,10 @@ pub struct State {
     pub huddle_settings: HashMap<Address, HuddleSettings>,
     /// anchor -> who follows its coming online (derived from the settings' `follows`).
     pub followers: HashMap<Address, BTreeSet<Address>>,
+    /// Report windows that may form a huddle when they close, by id.
+    pub windows: BTreeMap<String, WindowRec>,
+    /// The key activity reports are hashed with (hex).
+    pub activity_secret: Option<String>,
 }
 
 impl State {
@@ -80,6 +84,8 @@ impl State {
             huddles: HashMap::new(),
             huddle_settings: HashMap::new(),
             followers: HashMap::new(),
+            windows: BTreeMap::new(),
+            activity_secret: snapshot.activity_secret.clone(),
         };
         let puts = snapshot
             .accounts
@@ -99,6 +105,7 @@ impl State {
             .chain(snapshot.topics.into_iter().map(Mutation::PutTopic))
             .chain(snapshot.subscriptions.into_iter().map(Mutation::PutSubscription))
             .chain(snapshot.huddles.into_iter().map(Mutation::PutHuddle))
+            .chain(snapshot.windows.into_iter().map(Mutation::PutWindow))
             .chain(
                 snapshot
                     .huddle_settings
@@ -222,6 +229,13 @@ impl State {
             Mutation::PutHuddle(h) => {
                 self.huddles.insert(h.room.clone(), h);
             }
+            Mutation::PutWindow(w) => {
+                self.windows.insert(w.id.clone(), w);
+            }
+            Mutation::DeleteWindow(id) => {
+                self.windows.remove(&id);
+            }
+            Mutation::PutActivitySecret(secret) => self.activity_secret = Some(secret),
             Mutation::PutHuddleSettings { handle, settings } => {
                 if let Some(old) = self.huddle_settings.remove(&handle) {
                     for anchor in &old.follows {

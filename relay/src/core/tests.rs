@@ -31,6 +31,7 @@ pub(crate) fn test_config(registration: RegistrationPolicy) -> CoreConfig {
         registrations_per_ip_per_hour: 100,
         friend_requests_per_hour: 30,
         sync_batch_bytes: 256 * 1024,
+        huddles: crate::core::domain::windows::HuddleRules::default(),
     }
 }
 
@@ -43,6 +44,8 @@ pub(crate) struct Harness {
     pub closed: HashMap<ConnId, ErrorCode>,
     /// The handle each connection logged in with.
     pub handle_of: HashMap<ConnId, Handle>,
+    /// Feed fetches the core asked for and the test has not answered.
+    pub fetches: Vec<crate::core::domain::feeds::FeedPoll>,
 }
 
 pub(crate) fn h(s: &str) -> Handle {
@@ -72,6 +75,7 @@ impl Harness {
             inbox: HashMap::new(),
             closed: HashMap::new(),
             handle_of: HashMap::new(),
+            fetches: Vec::new(),
         }
     }
 
@@ -110,6 +114,8 @@ impl Harness {
                         let ok = password::verify(&password, &phc);
                         queue.push(Input::JobDone { job, outcome: JobOutcome::Verified(ok) });
                     }
+                    // Feeds are fetched by the test, which answers with `Input::FeedFetched` when it likes.
+                    Effect::FetchFeed(poll) => self.fetches.push(poll),
                 }
             }
             // Password jobs finish as the shell's would: each is a later input.

@@ -7,8 +7,9 @@ use huddle_shared::{Address, Handle, Millis, RelayName};
 
 use std::collections::HashSet;
 
-use super::domain::huddle_timers::HuddleTimers;
+use super::domain::huddle_timers::EngineTimers;
 use super::domain::typing::TypingTable;
+use super::domain::windows::HuddleRules;
 use super::facts::Fact;
 use super::state::State;
 use crate::storage::{Mutation, Storage, StorageError};
@@ -21,21 +22,24 @@ pub struct World<S> {
     /// The handles shown online now (kept by the core, which knows the connections): whom a huddle of online people
     /// takes in.
     pub(super) online: HashSet<Handle>,
-    pub(super) huddle_timers: HuddleTimers,
+    pub(super) timers: EngineTimers,
+    /// The relay's rules for activity and place huddles, and how often feeds are polled.
+    pub(super) rules: HuddleRules,
 }
 
 impl<S: Storage> World<S> {
     pub fn new(mut store: S, relay: RelayName) -> Result<Self, StorageError> {
         let snapshot = store.load()?;
         let state = State::new(relay, snapshot);
-        let huddle_timers = HuddleTimers::from_state(&state);
+        let timers = EngineTimers::from_state(&state);
         Ok(Self {
             state,
             store,
             facts: Vec::new(),
             typing: TypingTable::default(),
             online: HashSet::new(),
-            huddle_timers,
+            timers,
+            rules: HuddleRules::default(),
         })
     }
 
@@ -43,7 +47,7 @@ impl<S: Storage> World<S> {
     pub fn reload(&mut self) -> Result<(), StorageError> {
         let snapshot = self.store.load()?;
         self.state = State::new(self.state.relay.clone(), snapshot);
-        self.huddle_timers = HuddleTimers::from_state(&self.state);
+        self.timers = EngineTimers::from_state(&self.state);
         Ok(())
     }
 
@@ -100,9 +104,14 @@ impl<S: Storage> World<S> {
         self.online.contains(handle)
     }
 
-    /// When the next huddle needs checking.
+    /// Sets the relay's huddle rules (from its config).
+    pub fn set_rules(&mut self, rules: HuddleRules) {
+        self.rules = rules;
+    }
+
+    /// When the huddle engine next needs the clock: a huddle to check, a schedule, a window closing, a feed to poll.
     pub fn next_huddle_check(&self) -> Option<Millis> {
-        self.huddle_timers.next()
+        self.timers.next()
     }
 
     pub fn storage(&mut self) -> &mut S {

@@ -68,6 +68,7 @@ pub struct CoreLoop<S: Storage> {
     pub core: Core<S>,
     pub rx: mpsc::Receiver<CoreMsg>,
     pub hashes: super::hash_pool::HashPool,
+    pub feeds: super::feeds::FeedFetcher,
     pub params: PasswordParams,
     /// Inputs the loop gives itself (failed job submissions), handled with the next batch.
     pub deferred: Vec<Input>,
@@ -189,6 +190,7 @@ impl<S: Storage> CoreLoop<S> {
                 let work = move || JobOutcome::Verified(password::verify(&password, &phc));
                 self.submit_job(job, work, JobOutcome::Failed);
             }
+            Effect::FetchFeed(poll) => self.feeds.fetch(poll),
         }
     }
 

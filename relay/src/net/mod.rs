@@ -14,6 +14,7 @@
 
 mod connection;
 mod core_loop;
+mod feeds;
 mod hash_pool;
 mod rate;
 mod tls;
@@ -76,6 +77,7 @@ pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<Co
         registrations_per_ip_per_hour: l.registrations_per_address_per_hour,
         friend_requests_per_hour: l.friend_requests_per_hour,
         sync_batch_bytes: 256 * 1024,
+        huddles: config.huddles.rules(),
     })
 }
 
@@ -120,7 +122,8 @@ pub async fn serve<S: Storage + 'static>(
         core_tx.clone(),
     )?;
     let (deadlines, deadline_rx) = watch::channel(0);
-    let core_loop = CoreLoop { core, rx: core_rx, hashes, params, deferred: Vec::new(), deadlines };
+    let feeds = feeds::FeedFetcher::new(core_tx.clone(), config.huddles.feed_allow_private_addresses);
+    let core_loop = CoreLoop { core, rx: core_rx, hashes, feeds, params, deferred: Vec::new(), deadlines };
     let (fatal_tx, mut fatal_rx) = tokio::sync::oneshot::channel::<String>();
     let core_thread = std::thread::Builder::new().name("huddle-core".to_owned()).spawn(move || {
         let result = core_loop.run();

@@ -133,6 +133,12 @@ impl Storage for MemoryStorage {
                 Self::upsert(&mut d.huddles, h, |x| x.room.clone());
                 d.huddles.sort_by_key(|h| h.room.to_string());
             }
+            Mutation::PutWindow(w) => {
+                Self::upsert(&mut d.windows, w, |x| x.id.clone());
+                d.windows.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            Mutation::DeleteWindow(id) => d.windows.retain(|w| w.id != id),
+            Mutation::PutActivitySecret(secret) => d.activity_secret = Some(secret),
             Mutation::PutHuddleSettings { handle, settings } => {
                 d.huddle_settings.retain(|(h, _)| *h != handle);
                 if settings != huddle_shared::model::HuddleSettings::default() {

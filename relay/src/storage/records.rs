@@ -181,6 +181,57 @@ pub struct TopicRec {
     #[serde(default)]
     pub issues: u64,
     pub created_at: Millis,
+    /// A cron expression or a one-off local time, as the owner wrote it.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The IANA time zone of the schedule (`None`: UTC).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The schedule fires only after this time (when it was set, or when it last fired).
+    #[serde(default)]
+    pub schedule_after: Millis,
+    #[serde(default)]
+    pub feed: Option<FeedRec>,
+}
+
+/// A topic's feed and where polling it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedRec {
+    pub url: String,
+    /// The validators of the last answer, for a conditional GET.
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    /// Ids of the entries seen, newest first, at most [`FEED_SEEN_KEPT`]: an entry not among them is new.
+    #[serde(default)]
+    pub seen: Vec<String>,
+    /// Whether the feed was read once: the entries there when it was attached are not issues.
+    #[serde(default)]
+    pub primed: bool,
+    /// Failures in a row (0 when the last poll worked).
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+/// Entry ids a feed remembers: more than any feed keeps in its document.
+pub const FEED_SEEN_KEPT: usize = 500;
+
+/// A window of reports that may form a huddle when it closes (the *forming* state of an activity or place huddle).
+/// Its reporters are kept, the reported activity or place never: `id` names a keyed hash or a relay area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowRec {
+    /// `activity:KIND:HASH` or `place:AREA`.
+    pub id: String,
+    /// Shown in the huddle: the activity's kind or the area's name.
+    pub label: String,
+    pub place: bool,
+    pub opened_at: Millis,
+    pub closes_at: Millis,
+    /// Distinct reporters, in the order they reported.
+    pub reporters: Vec<Address>,
 }
 
 /// `subscriber` is subscribed to `topic`: the consent to be put in its huddles.
@@ -247,6 +298,9 @@ pub struct Snapshot {
     pub huddles: Vec<HuddleRec>,
     /// Handles' huddle settings that are not the default.
     pub huddle_settings: Vec<(Address, HuddleSettings)>,
+    pub windows: Vec<WindowRec>,
+    /// The key of the hash activity reports are kept as (hex), made at first start.
+    pub activity_secret: Option<String>,
 }
 
 /// One change. Upserts replace the whole record identified by its key.
@@ -331,4 +385,8 @@ pub enum Mutation {
         handle: Address,
         settings: HuddleSettings,
     },
+    PutWindow(WindowRec),
+    DeleteWindow(String),
+    /// Stores the activity hash key (once, at first start).
+    PutActivitySecret(String),
 }

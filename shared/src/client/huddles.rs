@@ -48,6 +48,15 @@ pub struct UpdateTopic {
     pub new_token: bool,
     #[serde(default, deserialize_with = "crate::model::null_as_default", skip_serializing_if = "is_false")]
     pub drop_token: bool,
+    /// A cron expression or a one-off local time (`2026-12-24T18:00`); `""` removes the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// The IANA time zone of the schedule; `""`: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// An `http(s)://` RSS or Atom feed to poll; `""` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<String>,
 }
 
 /// The owner deletes a topic: its subscriptions go, and its huddles that are running end.
@@ -116,4 +125,30 @@ pub struct SetHuddleSettings {
     #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
     pub acting: Option<Handle>,
     pub settings: HuddleSettings,
+}
+
+/// Reports an activity (the seed's "called the same number, bought a ticket to the same show"): when enough people
+/// report the same `key` of the same `kind` within the relay's window, a huddle of them forms. The relay keeps only a
+/// keyed hash of `key`, never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportActivity {
+    pub id: RequestId,
+    #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+    pub acting: Option<Handle>,
+    /// What kind of activity, shown to the huddle ("show", "number"): 1 to 32 of `a-z`, `0-9`, `-`.
+    pub kind: String,
+    /// The activity itself (a show's name, a number): 1 to 256 bytes; hashed, never stored.
+    pub key: String,
+}
+
+/// Reports where this handle is, as a geohash at the precision it chooses (1 to 12 characters; fewer is coarser).
+/// The relay keeps only which of its areas it falls in, never the geohash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportPlace {
+    pub id: RequestId,
+    #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
+    pub acting: Option<Handle>,
+    pub geohash: String,
 }

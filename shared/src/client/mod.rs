@@ -119,6 +119,8 @@ request!(Subscribe: id, acting);
 request!(Unsubscribe: id, acting);
 request!(Publish: id, acting);
 request!(SetHuddleSettings: id, acting);
+request!(ReportActivity: id, acting);
+request!(ReportPlace: id, acting);
 
 macro_rules! client_frames {
     ($( $(#[$doc:meta])* $variant:ident($ty:ident) = $tag:literal, )*) => {
@@ -210,4 +212,6 @@ client_frames! {
     Unsubscribe(Unsubscribe) = "unsubscribe",
     Publish(Publish) = "publish",
     SetHuddleSettings(SetHuddleSettings) = "set_huddle_settings",
+    ReportActivity(ReportActivity) = "report_activity",
+    ReportPlace(ReportPlace) = "report_place",
 }

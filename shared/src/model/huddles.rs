@@ -81,6 +81,22 @@ pub struct TopicInfo {
     /// Shown to the owner only: whether a webhook token is set.
     #[serde(default, skip_serializing_if = "is_false")]
     pub webhook: bool,
+    /// When huddles form by the clock: a cron expression (`0 18 * * FRI`) or a one-off local time
+    /// (`2026-12-24T18:00`), read in `time_zone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// The IANA time zone the schedule is read in (`Europe/Berlin`); absent: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// When the schedule next forms a huddle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<Millis>,
+    /// An RSS or Atom feed the relay polls: each new entry is an issue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<String>,
+    /// Shown to the owner only: why the feed's last poll failed, while it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_error: Option<String>,
     pub created_at: Millis,
 }
 
@@ -101,6 +117,8 @@ pub enum IssueSource {
     Client,
     /// The topic's webhook (`POST /topics/{id}/issues`).
     Webhook,
+    /// A new entry of the topic's feed.
+    Feed,
     #[serde(other)]
     Unknown,
 }
@@ -128,6 +146,13 @@ pub enum HuddleTrigger {
     Issue { topic: TopicId, topic_title: String, issue: Issue },
     /// `of` came online; the members are it and its followers who were online.
     Presence { of: Address },
+    /// The topic's schedule: its time came.
+    Schedule { topic: TopicId, topic_title: String },
+    /// `count` people reported the same activity of this kind (the seed's "bought a ticket to the same show") within
+    /// the relay's window. The activity itself is never stored or shown.
+    Activity { kind: String, count: u32 },
+    /// `count` people reported being in the relay's area `area` within its window.
+    Place { area: String, count: u32 },
     /// A trigger of a later protocol version.
     #[serde(other)]
     Unknown,

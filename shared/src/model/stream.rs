@@ -39,6 +39,9 @@ pub enum Event {
     },
     /// Something happened in a room you are in; `peer` is who did it. These lines make up the room's log.
     Room { peer: Address, room: RoomId, change: RoomChange },
+    /// To a topic's owner (`peer` is the owner itself): polling the topic's feed failed; it is tried again at
+    /// `retry_at`. Sent once per run of failures, not at every retry.
+    FeedFailed { peer: Address, topic: super::huddles::TopicId, reason: String, retry_at: Millis },
     /// An event of a later protocol version: acknowledge it and skip it.
     #[serde(other)]
     Unknown,
@@ -55,7 +58,8 @@ impl Event {
             | Self::DeletionAnswered { peer, .. }
             | Self::HandleRemoved { peer }
             | Self::RoomInvite { peer, .. }
-            | Self::Room { peer, .. } => Some(peer),
+            | Self::Room { peer, .. }
+            | Self::FeedFailed { peer, .. } => Some(peer),
             Self::Unknown => None,
         }
     }

@@ -103,7 +103,7 @@ impl<S: Storage> World<S> {
             ended_at: None,
         };
         if let Some(at) = super::huddle_timers::first_check(&record) {
-            self.huddle_timers.set(&room, at);
+            self.timers.huddles.set(&room, at);
         }
         self.write(Mutation::PutHuddle(record))?;
         let addresses: Vec<Address> = members.into_iter().map(|m| m.who).collect();
@@ -123,18 +123,25 @@ impl<S: Storage> World<S> {
     pub fn end_huddle(&mut self, room: &RoomId, reason: EndReason, now: Millis) -> Outcome {
         let Some(mut record) = self.state.active_huddle(room).cloned() else { return Ok(()) };
         record.ended_at = Some(now);
-        self.huddle_timers.clear(room);
+        self.timers.huddles.clear(room);
         let actor = record.by.clone();
         self.write(Mutation::PutHuddle(record))?;
         self.end_room(room, &actor, Some(reason), now)
     }
 
-    /// Runs the checks of every huddle whose time has come.
-    pub fn huddle_deadlines(&mut self, now: Millis) -> Outcome {
-        for room in self.huddle_timers.take_due(now) {
+    /// Runs what the huddle engine's clock says is due: huddle checks, schedules, windows closing. Feeds due are
+    /// returned: fetching them is the shell's work.
+    pub fn huddle_deadlines(&mut self, now: Millis) -> Outcome<Vec<super::feeds::FeedPoll>> {
+        for room in self.timers.huddles.take_due(now) {
             self.check_huddle(&room, now)?;
         }
-        Ok(())
+        for topic in self.timers.schedules.take_due(now) {
+            self.schedule_fired(&topic, now)?;
+        }
+        for window in self.timers.windows.take_due(now) {
+            self.window_closed(&window, now)?;
+        }
+        Ok(self.feeds_due(now))
     }
 
     /// Ends the huddle if its time is up or it was silent for its idle time, takes out members whose own time is up,
@@ -173,7 +180,7 @@ impl<S: Storage> World<S> {
         }
         let next = [record.ends_at, idle_end, later.values().min().copied()].into_iter().flatten().min();
         if let Some(at) = next {
-            self.huddle_timers.set(room, at);
+            self.timers.huddles.set(room, at);
         }
         Ok(())
     }

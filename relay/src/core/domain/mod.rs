@@ -11,16 +11,21 @@
 //! - [`typing`]: typing indicators and the table that rate-limits them, with its deadlines.
 //! - [`topics`]: topics, subscriptions and publishing an issue.
 //! - [`huddles`]: forming and ending huddles, presence huddles, huddle settings; [`huddle_timers`]: their deadlines.
+//! - [`schedules`]: topic schedules (cron or a one-off time, in a time zone); [`windows`]: activity and place
+//!   reports that form a huddle when their window closes; [`feeds`]: a topic's feed, polled by the shell.
 
 pub mod accounts;
+pub mod feeds;
 pub mod huddle_timers;
 pub mod huddles;
 pub mod lists;
 pub mod messages;
 pub mod receipts;
 pub mod rooms;
+pub mod schedules;
 pub mod topics;
 pub mod typing;
+pub mod windows;
 
 use huddle_shared::{Address, ErrorCode};
 

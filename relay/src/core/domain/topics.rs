@@ -67,6 +67,12 @@ pub struct TopicChanges {
     pub publishers: Option<Vec<Address>>,
     pub new_token: bool,
     pub drop_token: bool,
+    /// `Some("")` removes it.
+    pub schedule: Option<String>,
+    /// `Some("")`: UTC.
+    pub time_zone: Option<String>,
+    /// `Some("")` removes it.
+    pub feed: Option<String>,
 }
 
 fn no_such_topic() -> Fail {
@@ -143,6 +149,11 @@ impl<S: Storage> World<S> {
                 .map(|s| Subscription { duration_ms: s.duration_ms, since: s.since }),
             issues: topic.issues,
             webhook: &topic.owner == viewer && topic.token_hash.is_some(),
+            schedule: topic.schedule.clone(),
+            time_zone: topic.time_zone.clone(),
+            next_at: self.timers.schedules.get(&topic.id),
+            feed: topic.feed.as_ref().map(|f| f.url.clone()),
+            feed_error: topic.feed.as_ref().filter(|_| &topic.owner == viewer).and_then(|f| f.last_error.clone()),
             created_at: topic.created_at,
         }
     }
@@ -204,6 +215,10 @@ impl<S: Storage> World<S> {
             token_hash: None,
             issues: 0,
             created_at: now,
+            schedule: None,
+            time_zone: None,
+            schedule_after: now,
+            feed: None,
         };
         self.write(Mutation::PutTopic(topic.clone()))?;
         Ok(topic)
@@ -215,8 +230,41 @@ impl<S: Storage> World<S> {
         me: &Address,
         topic: &TopicId,
         changes: TopicChanges,
+        now: Millis,
     ) -> Outcome<(TopicRec, Option<String>)> {
         let mut t = self.owned_topic(topic, me)?;
+        if changes.schedule.is_some() || changes.time_zone.is_some() {
+            if let Some(text) = &changes.schedule {
+                t.schedule = cleared(text);
+            }
+            if let Some(zone) = &changes.time_zone {
+                t.time_zone = cleared(zone);
+            }
+            if let Some(schedule) = &t.schedule {
+                super::schedules::check(schedule, t.time_zone.as_deref())
+                    .map_err(|e| refuse_with(ErrorCode::BadText, format!("The schedule is not valid: {e}.")))?;
+            }
+            // A schedule counts from now: a time it named in the past is not made up for.
+            t.schedule_after = now;
+        }
+        if let Some(url) = &changes.feed {
+            t.feed = match cleared(url) {
+                None => None,
+                Some(url) if t.feed.as_ref().is_some_and(|f| f.url == url) => t.feed.clone(),
+                Some(url) => {
+                    super::feeds::check_url(&url).map_err(|e| refuse_with(ErrorCode::BadText, e))?;
+                    Some(crate::storage::FeedRec {
+                        url,
+                        etag: None,
+                        last_modified: None,
+                        seen: Vec::new(),
+                        primed: false,
+                        failures: 0,
+                        last_error: None,
+                    })
+                }
+            };
+        }
         if let Some(title) = &changes.title {
             t.title = check_title(title)?;
         }
@@ -266,6 +314,13 @@ impl<S: Storage> World<S> {
             None
         };
         self.write(Mutation::PutTopic(t.clone()))?;
+        self.timers.set_schedule(&t);
+        match &t.feed {
+            // A new feed is read at once (to learn what is there already); an unchanged one keeps its time.
+            Some(_) if self.timers.feeds.get(&t.id).is_none() => self.timers.feeds.set(&t.id, now),
+            Some(_) => {}
+            None => self.timers.feeds.clear(&t.id),
+        }
         Ok((t, token))
     }
 
@@ -289,6 +344,8 @@ impl<S: Storage> World<S> {
             self.end_huddle(&room, EndReason::TopicDeleted, now)?;
         }
         self.write(Mutation::DeleteTopic(topic.clone()))?;
+        self.timers.schedules.clear(topic);
+        self.timers.feeds.clear(topic);
         Ok(())
     }
 
@@ -357,12 +414,24 @@ impl<S: Storage> World<S> {
             }
         };
         let draft = check_issue(draft)?;
-        t.issues += 1;
-        self.write(Mutation::PutTopic(t.clone()))?;
         let (source, publisher) = match &by {
             Publisher::Handle(me) => (IssueSource::Client, Some(me.clone())),
             Publisher::Webhook { .. } => (IssueSource::Webhook, None),
         };
+        self.publish_issue(&mut t, draft, source, publisher, now)
+    }
+
+    /// Numbers an issue of `t` and forms its huddle.
+    pub(super) fn publish_issue(
+        &mut self,
+        t: &mut TopicRec,
+        draft: IssueDraft,
+        source: IssueSource,
+        publisher: Option<Address>,
+        now: Millis,
+    ) -> Outcome<Published> {
+        t.issues += 1;
+        self.write(Mutation::PutTopic(t.clone()))?;
         let issue = Issue {
             number: t.issues,
             title: draft.title,
@@ -371,39 +440,76 @@ impl<S: Storage> World<S> {
             source,
             by: publisher.clone(),
         };
+        let trigger = HuddleTrigger::Issue { topic: t.id.clone(), topic_title: t.title.clone(), issue };
+        let title = format!("{} #{}", t.title, t.issues);
+        let (room, members) = self.topic_huddle(t, trigger, title, publisher, now)?;
+        Ok(Published { topic: t.id.clone(), issue: t.issues, room, members })
+    }
+
+    /// Forms a huddle of a topic: `publisher` (if a handle) first, then the subscribers who agreed and are online (or
+    /// all, per topic), each until their own time; it lasts as long as the longest of them.
+    pub(super) fn topic_huddle(
+        &mut self,
+        t: &TopicRec,
+        trigger: HuddleTrigger,
+        title: String,
+        publisher: Option<Address>,
+        now: Millis,
+    ) -> Outcome<(Option<RoomId>, Vec<Address>)> {
         let mut candidates: Vec<Candidate> = Vec::new();
         if let Some(me) = &publisher {
             candidates.push(Candidate { who: me.clone(), until: None });
         }
         let mut subs: Vec<&SubscriptionRec> =
-            self.state.subscriptions.get(topic).map(|s| s.values().collect()).unwrap_or_default();
+            self.state.subscriptions.get(&t.id).map(|s| s.values().collect()).unwrap_or_default();
         subs.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.subscriber.cmp(&b.subscriber)));
         let mut longest = t.duration_ms;
         for sub in subs {
             let who = &sub.subscriber;
             let present = t.include_offline || self.online.contains(&who.handle);
             let blocked = publisher.as_ref().is_some_and(|p| !rules::may_huddle_together(&self.state, p, who));
-            if !present || blocked || !rules::joins_topic_huddles(&self.state, who, topic) {
+            if !present || blocked || !rules::joins_topic_huddles(&self.state, who, &t.id) {
                 continue;
             }
             let own = sub.duration_ms.unwrap_or(t.duration_ms);
             longest = longest.max(own);
             candidates.push(Candidate { who: who.clone(), until: Some(now.saturating_add(own)) });
         }
-        let by_addr = publisher.unwrap_or_else(|| t.owner.clone());
         let plan = HuddlePlan {
-            title: format!("{} #{}", t.title, t.issues),
-            trigger: HuddleTrigger::Issue { topic: t.id.clone(), topic_title: t.title.clone(), issue },
-            by: by_addr,
+            title,
+            trigger,
+            by: publisher.unwrap_or_else(|| t.owner.clone()),
             anchor: None,
             ends_at: Some(now.saturating_add(longest)),
             idle_ms: None,
         };
-        let formed = self.form_huddle(plan, candidates, now)?;
-        let (room, members) = match formed {
+        Ok(match self.form_huddle(plan, candidates, now)? {
             Some((room, members)) => (Some(room), members),
             None => (None, Vec::new()),
+        })
+    }
+
+    /// A topic's scheduled time came: a huddle of its subscribers forms (unless the time is long past — the relay was
+    /// down through the whole of it), and the next time is set.
+    pub(super) fn schedule_fired(&mut self, topic: &TopicId, now: Millis) -> Outcome {
+        let Some(mut t) = self.state.topics.get(topic).cloned() else { return Ok(()) };
+        let Some(schedule) = t.schedule.clone() else { return Ok(()) };
+        let Some(due) = super::schedules::next_after(&schedule, t.time_zone.as_deref(), t.schedule_after) else {
+            return Ok(());
         };
-        Ok(Published { topic: t.id, issue: t.issues, room, members })
+        if due > now {
+            // Not yet (a timer set before the schedule changed): look again then.
+            self.timers.schedules.set(topic, due);
+            return Ok(());
+        }
+        if now < due.saturating_add(t.duration_ms) {
+            let trigger = HuddleTrigger::Schedule { topic: t.id.clone(), topic_title: t.title.clone() };
+            self.topic_huddle(&t, trigger, t.title.clone(), None, now)?;
+        }
+        // The next time counts from now, so a relay that was down long fires once, not once per missed time.
+        t.schedule_after = now.max(due);
+        self.write(Mutation::PutTopic(t.clone()))?;
+        self.timers.set_schedule(&t);
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Topics, subscriptions, publishing and huddle settings.
 
 use huddle_shared::client::{
-    CreateTopic, DeleteTopic, GetTopics, Publish, SetHuddleSettings, Subscribe, Unsubscribe, UpdateTopic,
+    CreateTopic, DeleteTopic, GetTopics, Publish, ReportActivity, ReportPlace, SetHuddleSettings, Subscribe,
+    Unsubscribe, UpdateTopic,
 };
 use huddle_shared::{Millis, ServerFrame};
 
@@ -33,7 +34,7 @@ impl HandleRequest for CreateTopic {
 }
 
 impl HandleRequest for UpdateTopic {
-    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, _now: Millis) -> Result<Reply, Fail> {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
         let changes = TopicChanges {
             title: self.title,
             description: self.description,
@@ -42,8 +43,11 @@ impl HandleRequest for UpdateTopic {
             publishers: self.publishers,
             new_token: self.new_token,
             drop_token: self.drop_token,
+            schedule: self.schedule,
+            time_zone: self.time_zone,
+            feed: self.feed,
         };
-        let (topic, token) = core.world.update_topic(&me.address, &self.topic, changes)?;
+        let (topic, token) = core.world.update_topic(&me.address, &self.topic, changes, now)?;
         let info = core.world.topic_info(&topic, &me.address);
         Ok(Reply::Frame(ServerFrame::Topic { id: self.id, acting: me.address.clone(), topic: Box::new(info), token }))
     }
@@ -101,5 +105,19 @@ impl HandleRequest for SetHuddleSettings {
     fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, _now: Millis) -> Result<Reply, Fail> {
         let settings = core.world.set_huddle_settings(&me.address, self.settings)?;
         Ok(Reply::Frame(ServerFrame::HuddleSettings { id: Some(self.id), acting: me.address.clone(), settings }))
+    }
+}
+
+impl HandleRequest for ReportActivity {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        core.world.report_activity(&me.address, &self.kind, &self.key, now)?;
+        Ok(Reply::Ok)
+    }
+}
+
+impl HandleRequest for ReportPlace {
+    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        core.world.report_place(&me.address, &self.geohash, now)?;
+        Ok(Reply::Ok)
     }
 }

@@ -121,6 +121,8 @@ pub fn dispatch<S: Storage>(core: &mut Core<S>, conn: ConnId, frame: ClientFrame
         F::Unsubscribe(f) => f.handle(core, &caller, &me?, now),
         F::Publish(f) => f.handle(core, &caller, &me?, now),
         F::SetHuddleSettings(f) => f.handle(core, &caller, &me?, now),
+        F::ReportActivity(f) => f.handle(core, &caller, &me?, now),
+        F::ReportPlace(f) => f.handle(core, &caller, &me?, now),
     }
 }
 

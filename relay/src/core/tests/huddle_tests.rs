@@ -367,6 +367,9 @@ fn update() -> UpdateTopic {
         publishers: None,
         new_token: false,
         drop_token: false,
+        schedule: None,
+        time_zone: None,
+        feed: None,
     }
 }
 
@@ -456,4 +459,176 @@ fn topics_are_listed_with_the_viewers_subscription_and_ids_are_unique() {
         })
     });
     assert_eq!(code, ErrorCode::BadFrame, "a huddle lasts at least a minute");
+}
+
+fn set_topic(t: &mut Harness, conn: ConnId, change: impl FnOnce(&mut UpdateTopic)) -> ServerFrame {
+    let mut frame = update();
+    frame.topic = topic("rust-weekly");
+    change(&mut frame);
+    t.request(conn, |id| ClientFrame::UpdateTopic(UpdateTopic { id, ..frame }))
+}
+
+fn formed_triggers(t: &Harness) -> Vec<HuddleTrigger> {
+    let mut hs: Vec<&crate::storage::HuddleRec> = t.core.state().huddles.values().collect();
+    hs.sort_by_key(|h| h.started_at);
+    hs.into_iter().map(|h| h.trigger.clone()).collect()
+}
+
+#[test]
+fn a_schedule_forms_huddles_at_its_times_in_its_time_zone() {
+    let (mut t, a, _b, _c) = newsletter();
+    // The harness starts at 2023-11-14 22:13:20 UTC; 18:00 in Berlin is 17:00 UTC in November.
+    let answer = set_topic(&mut t, a, |u| {
+        u.schedule = Some("0 18 * * *".into());
+        u.time_zone = Some("Europe/Berlin".into());
+    });
+    let ServerFrame::Topic { topic: info, .. } = answer else { panic!("{answer:?}") };
+    let due = 1_700_067_600_000;
+    assert_eq!(info.next_at, Some(due));
+    t.advance_to(due - 1);
+    assert!(formed_triggers(&t).is_empty(), "not a moment early");
+    t.advance_to(due + 1);
+    let triggers = formed_triggers(&t);
+    assert!(matches!(&triggers[..], [HuddleTrigger::Schedule { topic: tp, .. }] if *tp == topic("rust-weekly")));
+    let room = t.core.state().huddles.values().next().unwrap().room.clone();
+    assert_eq!(members(&t, &room), ["bob", "carol"], "its online subscribers; dave is offline");
+    let next = t.core.state().topics.get(&topic("rust-weekly")).map(|tp| tp.schedule_after).unwrap();
+    assert!(next >= due, "the next time counts from this one");
+    let bad = set_topic(&mut t, a, |u| u.schedule = Some("every friday".into()));
+    assert!(matches!(bad, ServerFrame::Error { code: ErrorCode::BadText, .. }), "{bad:?}");
+}
+
+#[test]
+fn a_scheduled_time_the_relay_slept_through_is_not_made_up_for() {
+    let (mut t, a, _b, _c) = newsletter();
+    set_topic(&mut t, a, |u| u.schedule = Some("0 17 * * *".into()));
+    let due = 1_700_067_600_000;
+    t.restart();
+    // Back up an hour after the time: its 30-minute huddle would be over already.
+    t.now = due + 3_600_000;
+    t.advance_to(t.now);
+    assert!(formed_triggers(&t).is_empty());
+    let next = t.core.world().timers.schedules.get(&topic("rust-weekly"));
+    assert_eq!(next, Some(due + 86_400_000), "the next day's time is next");
+}
+
+fn three_reporters(t: &mut Harness) -> (ConnId, ConnId, ConnId, ConnId) {
+    let a = t.register("alice");
+    let b = t.register("bob");
+    let c = t.register("carol");
+    let d = t.register("dave");
+    (a, b, c, d)
+}
+
+fn report(t: &mut Harness, conn: ConnId, kind: &str, key: &str) {
+    let (kind, key) = (kind.to_owned(), key.to_owned());
+    t.ok(conn, |id| ClientFrame::ReportActivity(ReportActivity { id, acting: None, kind, key }));
+}
+
+#[test]
+fn people_who_report_the_same_activity_in_a_window_are_put_together_and_the_activity_is_never_kept() {
+    let mut t = Harness::new();
+    let (a, b, c, d) = three_reporters(&mut t);
+    let start = t.now;
+    report(&mut t, a, "show", "Hamlet, Globe, Saturday");
+    report(&mut t, b, "show", "hamlet,  globe, saturday");
+    report(&mut t, c, "show", "HAMLET, Globe, Saturday");
+    report(&mut t, d, "show", "Macbeth");
+    let windows: Vec<&crate::storage::WindowRec> = t.core.state().windows.values().collect();
+    assert_eq!(windows.len(), 2, "one window per activity: case and spacing do not count");
+    assert!(
+        windows.iter().all(|w| !w.id.to_lowercase().contains("hamlet") && !w.id.to_lowercase().contains("macbeth"))
+    );
+    t.advance_to(start + 10 * MINUTE + 10);
+    let triggers = formed_triggers(&t);
+    assert_eq!(triggers, [HuddleTrigger::Activity { kind: "show".into(), count: 3 }], "dave alone forms nothing");
+    let room = t.core.state().huddles.values().next().unwrap().room.clone();
+    assert_eq!(members(&t, &room), ["alice", "bob", "carol"]);
+    assert!(t.core.state().windows.is_empty());
+    let code = t.err(a, |id| {
+        ClientFrame::ReportActivity(ReportActivity { id, acting: None, kind: "Show Time".into(), key: "x".into() })
+    });
+    assert_eq!(code, ErrorCode::BadText);
+}
+
+#[test]
+fn people_in_the_same_area_are_put_together_and_their_places_are_never_kept() {
+    let mut config = test_config(RegistrationPolicy::Open);
+    config.huddles.places = vec![crate::core::domain::windows::PlaceRule {
+        name: "Kreuzberg".into(),
+        area: "u33dc".into(),
+        rule: crate::core::domain::windows::WindowRule {
+            min_people: 2,
+            window_ms: 30 * MINUTE,
+            huddle_ms: 60 * MINUTE,
+        },
+    }];
+    let mut t = Harness::with_config(config);
+    let (a, b, c, _d) = three_reporters(&mut t);
+    let start = t.now;
+    for (conn, place) in [(a, "u33dc1k"), (b, "U33DCB9"), (c, "u33db")] {
+        let place = place.to_owned();
+        t.ok(conn, |id| ClientFrame::ReportPlace(ReportPlace { id, acting: None, geohash: place }));
+    }
+    let stored = format!("{:?}", t.core.state().windows);
+    assert!(!stored.contains("u33dc1k") && !stored.contains("u33dcb9"), "only the area is kept: {stored}");
+    t.advance_to(start + 31 * MINUTE);
+    assert_eq!(formed_triggers(&t), [HuddleTrigger::Place { area: "Kreuzberg".into(), count: 2 }]);
+    let room = t.core.state().huddles.values().next().unwrap().room.clone();
+    assert_eq!(members(&t, &room), ["alice", "bob"], "carol was outside the area");
+    let code = t.err(a, |id| ClientFrame::ReportPlace(ReportPlace { id, acting: None, geohash: "u33a".into() }));
+    assert_eq!(code, ErrorCode::BadText, "'a' is not a geohash letter");
+}
+
+fn entry(id: &str, title: &str) -> crate::core::domain::feeds::FeedEntry {
+    crate::core::domain::feeds::FeedEntry {
+        id: id.into(),
+        title: title.into(),
+        link: Some(format!("https://example.org/{id}")),
+    }
+}
+
+fn answer_fetch(t: &mut Harness, fetch: crate::core::domain::feeds::FeedFetch) {
+    let poll = t.fetches.pop().expect("a fetch was asked for");
+    t.input(Input::FeedFetched { topic: poll.topic, url: poll.url, fetch });
+}
+
+#[test]
+fn a_feeds_new_entries_are_issues_and_what_was_there_before_is_not() {
+    use crate::core::domain::feeds::FeedFetch;
+    let (mut t, a, _b, _c) = newsletter();
+    set_topic(&mut t, a, |u| u.feed = Some("https://example.org/feed.xml".into()));
+    t.advance_to(t.now + 1);
+    assert_eq!(t.fetches.len(), 1, "a new feed is read at once");
+    let two = vec![entry("2", "Second"), entry("1", "First")];
+    answer_fetch(&mut t, FeedFetch::Fetched { etag: Some("\"v1\"".into()), last_modified: None, entries: two.clone() });
+    assert!(formed_triggers(&t).is_empty(), "the entries there when it was attached are not issues");
+    let start = t.now;
+    t.advance_to(start + 15 * MINUTE);
+    assert_eq!(t.fetches.last().and_then(|p| p.etag.clone()), Some("\"v1\"".into()), "a conditional GET");
+    answer_fetch(&mut t, FeedFetch::NotModified);
+    assert!(formed_triggers(&t).is_empty(), "an unchanged feed forms nothing");
+    t.advance_to(t.now + 15 * MINUTE);
+    let three = [vec![entry("3", "Third\nedition")], two].concat();
+    answer_fetch(&mut t, FeedFetch::Fetched { etag: None, last_modified: None, entries: three });
+    let triggers = formed_triggers(&t);
+    assert!(
+        matches!(&triggers[..], [HuddleTrigger::Issue { issue, .. }] if issue.title == "Third edition" && issue.source == IssueSource::Feed && issue.link.as_deref() == Some("https://example.org/3")),
+        "{triggers:?}"
+    );
+    // Failures: the owner is told once, and the feed is tried again sooner.
+    t.clear();
+    t.advance_to(t.now + 15 * MINUTE);
+    answer_fetch(&mut t, FeedFetch::Failed("the feed's server answered 503".into()));
+    let told = t.events(a);
+    assert!(matches!(&told[..], [Event::FeedFailed { reason, .. }] if reason.contains("503")), "{told:?}");
+    let failed_at = t.now;
+    t.advance_to(failed_at + MINUTE);
+    answer_fetch(&mut t, FeedFetch::Failed("the feed's server answered 503".into()));
+    assert!(t.events(a).is_empty(), "once per run of failures");
+    let ServerFrame::Topics { topics, .. } = t.request(a, |id| ClientFrame::GetTopics(GetTopics { id, acting: None }))
+    else {
+        panic!()
+    };
+    assert!(topics[0].feed_error.as_deref().is_some_and(|e| e.contains("503")), "the owner sees why");
 }

@@ -71,6 +71,8 @@ enum Op {
     },
     /// Lets this many minutes pass (huddles end).
     Wait(u8),
+    /// Reports one of two activities (a huddle forms when three report the same within ten minutes).
+    ReportActivity(usize, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -113,6 +115,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (u(), proptest::option::of(u()), any::<bool>(), proptest::option::of(u()), proptest::bool::weighted(0.15))
             .prop_map(|(who, not_with, share, follows, off)| Op::HuddleSettings { who, not_with, share, follows, off }),
         1 => (1..40u8).prop_map(Op::Wait),
+        2 => (u(), any::<bool>()).prop_map(|(a, x)| Op::ReportActivity(a, x)),
     ]
 }
 
@@ -212,6 +215,12 @@ fn frame(op: &Op, id: u64, cx: &Context<'_>) -> ClientFrame {
             };
             ClientFrame::SetHuddleSettings(SetHuddleSettings { id, acting: None, settings })
         }
+        Op::ReportActivity(_, first) => ClientFrame::ReportActivity(ReportActivity {
+            id,
+            acting: None,
+            kind: "show".into(),
+            key: if first { "Hamlet, Saturday".into() } else { "Macbeth".into() },
+        }),
         Op::Reconnect(_) | Op::RelayEnds(_) | Op::Wait(_) => unreachable!("handled by the runner"),
     }
 }
@@ -245,7 +254,8 @@ fn actor(op: &Op) -> usize {
         | Op::Read(a, _)
         | Op::Subscribe(a, _)
         | Op::Publish(a)
-        | Op::HuddleSettings { who: a, .. } => a,
+        | Op::HuddleSettings { who: a, .. }
+        | Op::ReportActivity(a, _) => a,
         Op::RelayEnds(_) | Op::Wait(_) => 0,
     }
 }
@@ -416,7 +426,7 @@ fn check_consistency(t: &mut Harness) {
 }
 
 /// Every huddle formed since the last look was formed only of people who agreed to it, none of them kept apart.
-fn check_new_huddles(t: &Harness, checked: &mut Vec<RoomId>) {
+fn check_new_huddles(t: &Harness, checked: &mut Vec<RoomId>, reporters: &[Address]) {
     let s = t.core.state();
     for (room, huddle) in &s.huddles {
         if checked.contains(room) {
@@ -428,6 +438,8 @@ fn check_new_huddles(t: &Harness, checked: &mut Vec<RoomId>) {
             let agreed = match &huddle.trigger {
                 HuddleTrigger::Issue { topic, .. } => m == &huddle.by || joins_topic_huddles(s, m, topic),
                 HuddleTrigger::Presence { of: anchor } => m == anchor || follows_presence(s, m, anchor),
+                HuddleTrigger::Schedule { topic, .. } => joins_topic_huddles(s, m, topic),
+                HuddleTrigger::Activity { .. } | HuddleTrigger::Place { .. } => reporters.contains(m),
                 HuddleTrigger::Unknown => false,
             };
             assert!(agreed, "{m} was put in huddle {room} without agreeing");
@@ -458,6 +470,7 @@ proptest! {
         let topic = ClientFrame::CreateTopic(CreateTopic { id: 1, acting: None, topic: news(), title: "News".into(), description: None, duration_ms: Some(30 * 60_000), include_offline: false });
         t.send(conns[0], topic);
         let mut huddles_checked: Vec<RoomId> = Vec::new();
+        let mut reporters: Vec<Address> = Vec::new();
         let mut groups: Vec<RoomId> = Vec::new();
         let mut sent_by: HashMap<MessageId, Address> = HashMap::new();
         let mut seen: Vec<MessageId> = Vec::new();
@@ -470,7 +483,7 @@ proptest! {
                     conns[*i] = t.login(USERS[*i]);
                     check_routing(&t, &conns, Some(conns[*i]), false, &sent_by);
                     check_consistency(&mut t);
-                    check_new_huddles(&t, &mut huddles_checked);
+                    check_new_huddles(&t, &mut huddles_checked, &reporters);
                     for h in &huddles_checked {
                         if !groups.contains(h) {
                             groups.push(h.clone());
@@ -483,6 +496,7 @@ proptest! {
                     t.advance_to(until);
                     check_routing(&t, &conns, None, false, &sent_by);
                     check_consistency(&mut t);
+                    check_new_huddles(&t, &mut huddles_checked, &reporters);
                     continue;
                 }
                 Op::RelayEnds(n) => {
@@ -496,6 +510,9 @@ proptest! {
                 }
                 _ => {}
             }
+            if matches!(op, Op::ReportActivity(..)) && !reporters.contains(&addr(USERS[who])) {
+                reporters.push(addr(USERS[who]));
+            }
             let id = t.id();
             let head = t.core.state().head(&h(USERS[who]));
             t.send(conns[who], frame(op, id, &Context { groups: &groups, seen: &seen, head }));
@@ -506,7 +523,7 @@ proptest! {
                 Some(ServerFrame::Published { room: Some(room), .. }) => groups.push(room.clone()),
                 _ => {}
             }
-            check_new_huddles(&t, &mut huddles_checked);
+            check_new_huddles(&t, &mut huddles_checked, &reporters);
             let refused = matches!(answer, Some(ServerFrame::Error { .. }));
             check_routing(&t, &conns, Some(conns[who]), refused, &sent_by);
             check_consistency(&mut t);

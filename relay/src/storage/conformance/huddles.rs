@@ -18,6 +18,18 @@ fn topic_rec(id: &str, owner: &str) -> TopicRec {
         token_hash: Some("ab".repeat(32)),
         issues: 41,
         created_at: 1_700_000_000_000,
+        schedule: Some("0 18 * * FRI".to_owned()),
+        time_zone: Some("Europe/Berlin".to_owned()),
+        schedule_after: 1_700_000_000_001,
+        feed: Some(crate::storage::FeedRec {
+            url: "https://example.org/feed.xml".to_owned(),
+            etag: Some("\"abc\"".to_owned()),
+            last_modified: None,
+            seen: vec!["tag:1".to_owned()],
+            primed: true,
+            failures: 2,
+            last_error: Some("timed out".to_owned()),
+        }),
     }
 }
 
@@ -107,4 +119,27 @@ pub fn huddle_records_put_overwrite_delete(s: &mut dyn Storage) {
     assert_eq!(loaded.subscriptions, vec![sub(&daily, "carol", None)]);
     assert_eq!(loaded.huddles, vec![presence, ended]);
     assert_eq!(loaded.huddle_settings.len(), 1);
+
+    // Report windows, and the activity key (kept once).
+    let window = crate::storage::WindowRec {
+        id: "activity:show:00ff".to_owned(),
+        label: "show".to_owned(),
+        place: false,
+        opened_at: 1,
+        closes_at: 600_001,
+        reporters: vec![addr("bob"), addr("carol")],
+    };
+    let place = crate::storage::WindowRec { id: "place:u33d".to_owned(), place: true, ..window.clone() };
+    for m in [
+        Mutation::PutWindow(window.clone()),
+        Mutation::PutWindow(place.clone()),
+        Mutation::DeleteWindow(place.id.clone()),
+        Mutation::PutActivitySecret("k".repeat(43)),
+    ] {
+        s.apply(&m).unwrap();
+    }
+    s.commit().unwrap();
+    let loaded = load(s);
+    assert_eq!(loaded.windows, vec![window]);
+    assert_eq!(loaded.activity_secret, Some("k".repeat(43)));
 }

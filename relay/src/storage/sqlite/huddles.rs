@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::columns::address_col;
-use crate::storage::{HuddleRec, StorageError, SubscriptionRec, TopicRec};
+use crate::storage::{HuddleRec, StorageError, SubscriptionRec, TopicRec, WindowRec};
 
 fn to_json(what: &str, value: &impl Serialize) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(format!("cannot write a {what} record: {e}")))
@@ -85,5 +85,32 @@ pub(super) fn put_settings(conn: &Connection, handle: &Address, settings: &Huddl
         conn.prepare_cached("INSERT OR REPLACE INTO huddle_settings (handle, body_json) VALUES (?1, ?2)")?
             .execute(params![handle.to_string(), to_json("huddle settings", settings)?])?;
     }
+    Ok(())
+}
+
+pub(super) fn load_windows(conn: &Connection) -> Result<Vec<WindowRec>, StorageError> {
+    load_docs(conn, "window", "SELECT body_json FROM huddle_windows ORDER BY id")
+}
+
+pub(super) fn put_window(conn: &Connection, w: &WindowRec) -> Result<(), StorageError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO huddle_windows (id, body_json) VALUES (?1, ?2)")?
+        .execute(params![w.id, to_json("window", w)?])?;
+    Ok(())
+}
+
+pub(super) fn delete_window(conn: &Connection, id: &str) -> Result<(), StorageError> {
+    conn.prepare_cached("DELETE FROM huddle_windows WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// The activity hash key, kept in `meta` beside the relay's name.
+pub(super) fn load_secret(conn: &Connection) -> Result<Option<String>, StorageError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'activity_secret'", [], |row| row.get(0)).optional()?)
+}
+
+pub(super) fn put_secret(conn: &Connection, secret: &str) -> Result<(), StorageError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('activity_secret', ?1)")?
+        .execute([secret])?;
     Ok(())
 }

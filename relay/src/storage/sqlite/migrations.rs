@@ -319,7 +319,7 @@ const V5: &str = r#"
     "#;
 
 /// The schema version this build writes.
-/// 6: the huddle engine — topics, subscriptions, huddles and huddle settings. Their records are stored as JSON in
+/// 6: the huddle engine — topics, subscriptions, huddles, huddle settings and report windows. Their records are stored as JSON in
 /// `body_json` (the serde form of the relay's records): they are few, read only at start, and gain fields as triggers
 /// are added, which JSON takes without a migration. The keys are columns, so the `sqlite3` shell can still find them.
 const V6: &str = r#"
@@ -343,6 +343,13 @@ const V6: &str = r#"
 
     CREATE TABLE huddle_settings (
         handle    TEXT PRIMARY KEY,
+        body_json TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Windows of activity and place reports that may form a huddle when they close: reporters only, never what
+    -- they reported.
+    CREATE TABLE huddle_windows (
+        id        TEXT PRIMARY KEY,
         body_json TEXT NOT NULL
     ) WITHOUT ROWID;
 "#;

@@ -135,6 +135,8 @@ impl Storage for SqliteStorage {
             subscriptions: huddles::load_subscriptions(conn)?,
             huddles: huddles::load_huddles(conn)?,
             huddle_settings: huddles::load_settings(conn)?,
+            windows: huddles::load_windows(conn)?,
+            activity_secret: huddles::load_secret(conn)?,
         })
     }
 
@@ -176,6 +178,9 @@ impl Storage for SqliteStorage {
             Mutation::DeleteSubscription { topic, subscriber } => huddles::delete_subscription(conn, topic, subscriber),
             Mutation::PutHuddle(h) => huddles::put_huddle(conn, h),
             Mutation::PutHuddleSettings { handle, settings } => huddles::put_settings(conn, handle, settings),
+            Mutation::PutWindow(w) => huddles::put_window(conn, w),
+            Mutation::DeleteWindow(id) => huddles::delete_window(conn, id),
+            Mutation::PutActivitySecret(secret) => huddles::put_secret(conn, secret),
         }
     }
 

@@ -324,7 +324,7 @@ fn schema_5_learns_who_left_each_group_from_the_logs() {
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE room_former; DROP TABLE topics; DROP TABLE subscriptions; DROP TABLE huddles; \
-         DROP TABLE huddle_settings;",
+         DROP TABLE huddle_settings; DROP TABLE huddle_windows;",
     )
     .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
