@@ -232,6 +232,35 @@ pub fn leave(h: &HandleView, group: &RoomId) -> Confirm {
     )
 }
 
+/// Subscribing to a topic, or leaving it: subscribing is the consent to be put in its huddles, so it is asked.
+pub fn subscribe(h: &HandleView, topic: &huddle_shared::model::TopicInfo) -> Confirm {
+    let acting = h.address.handle.clone();
+    let minutes = topic.duration_ms / 60_000;
+    if topic.subscription.is_some() {
+        confirm(
+            "Leave a topic",
+            format!("Leave {}? Its issues will no longer put you in a huddle.", topic.title),
+            vec![
+                keep("Stay subscribed"),
+                choice("Leave it", Intent::Subscribe { acting, topic: topic.id.clone(), subscribe: false }),
+            ],
+        )
+    } else {
+        confirm(
+            "Subscribe",
+            format!(
+                "Subscribe to {}? Each issue will put you in a huddle with its other readers who are online, for {minutes} \
+                 minutes; you can leave any huddle, and the topic, at any time.",
+                topic.title
+            ),
+            vec![
+                keep("Not now"),
+                choice("Subscribe", Intent::Subscribe { acting, topic: topic.id.clone(), subscribe: true }),
+            ],
+        )
+    }
+}
+
 /// Logging out another device.
 pub fn revoke_session(session: &huddle_shared::model::SessionInfo) -> Confirm {
     let device = session.device.clone().unwrap_or_else(|| "a device without a name".to_owned());

@@ -23,6 +23,8 @@ pub fn text_field(dialog: &mut Dialog) -> Option<&mut TextInput> {
         Dialog::NewGroup { title, .. } => Some(title),
         Dialog::Profile { field: 0, display_name, .. } => Some(display_name),
         Dialog::Profile { bio, .. } => Some(bio),
+        Dialog::Publish { field: 0, title, .. } => Some(title),
+        Dialog::Publish { body, .. } => Some(body),
         Dialog::Password { field: 0, old, .. } => Some(old),
         Dialog::Password { field: 1, new, .. } => Some(new),
         Dialog::Password { repeat, .. } => Some(repeat),
@@ -38,6 +40,7 @@ fn is_form(dialog: &Dialog) -> bool {
             | Dialog::SetStatus { .. }
             | Dialog::NewGroup { .. }
             | Dialog::Profile { .. }
+            | Dialog::Publish { .. }
             | Dialog::Password { .. }
     )
 }
@@ -114,6 +117,7 @@ fn next_field(dialog: &mut Dialog, delta: isize) {
     | Dialog::EditEntry { field, .. }
     | Dialog::SetStatus { field, .. }
     | Dialog::NewGroup { field, .. }
+    | Dialog::Publish { field, .. }
     | Dialog::Profile { field, .. } = dialog
     {
         *field = ((*field as isize + delta).rem_euclid(2)) as usize;
@@ -131,7 +135,9 @@ fn step(dialog: &mut Dialog, delta: isize, handles: usize) {
         Dialog::SetStatus { state, .. } => *state = wrap(*state, Dialog::STATES.len()),
         Dialog::SwitchHandle { selected } => *selected = wrap(*selected, handles),
         Dialog::Sessions { sessions, selected } => *selected = wrap(*selected, sessions.len()),
-        Dialog::AddFriend { .. }
+        Dialog::Topics { topics, selected } => *selected = wrap(*selected, topics.len()),
+        Dialog::Publish { .. }
+        | Dialog::AddFriend { .. }
         | Dialog::EditEntry { .. }
         | Dialog::NewGroup { .. }
         | Dialog::Receipts { .. }
@@ -238,6 +244,41 @@ fn submit(model: &mut Model) -> Vec<Cmd> {
             let question = super::confirm::revoke_session(&session);
             model.dialogs.push_front(Dialog::Confirm(Box::new(question)));
             Vec::new()
+        }
+        Dialog::Topics { topics, selected } => {
+            let Some(topic) = topics.get(selected).cloned() else { return Vec::new() };
+            let mine =
+                model.handle().is_some_and(|h| topic.owner == h.address || topic.publishers.contains(&h.address));
+            model.dialogs.push_front(Dialog::Topics { topics, selected });
+            if mine {
+                let form = Dialog::Publish {
+                    topic,
+                    field: 0,
+                    title: TextInput::default(),
+                    body: TextInput::default(),
+                    error: None,
+                };
+                model.dialogs.push_front(form);
+            } else if let Some(h) = model.handle() {
+                let question = super::confirm::subscribe(h, &topic);
+                model.dialogs.push_front(Dialog::Confirm(Box::new(question)));
+            }
+            Vec::new()
+        }
+        Dialog::Publish { topic, field, title, body, error } => {
+            if field == 0 && body.is_empty() && !title.is_empty() {
+                model.dialogs.push_front(Dialog::Publish { topic, field: 1, title, body, error });
+                return Vec::new();
+            }
+            let heading = title.text().trim().to_owned();
+            if heading.is_empty() {
+                let error = Some("An issue needs a title.".to_owned());
+                model.dialogs.push_front(Dialog::Publish { topic, field: 0, title, body, error });
+                return Vec::new();
+            }
+            let text = body.text().trim();
+            let body = (!text.is_empty()).then(|| text.to_owned());
+            vec![Cmd::Do(Intent::Publish { acting, topic: topic.id, title: heading, body })]
         }
         Dialog::NewGroup { field, members, title, error } => {
             if field == 0 && title.is_empty() && !members.is_empty() {

@@ -355,7 +355,8 @@ fn change_settings(
     Ok((s, sentence))
 }
 
-fn topic_line(t: &TopicInfo) -> String {
+/// A topic as one line of the browser: id, title, subscribers, length, and whether we are subscribed.
+pub fn topic_line(t: &TopicInfo) -> String {
     let mins = t.duration_ms / 60_000;
     let mine = match &t.subscription {
         Some(_) => " · subscribed",
@@ -372,17 +373,10 @@ pub fn answered(model: &mut Model, what: HuddleAsk, frame: ServerFrame) {
         (HuddleAsk::Topics, ServerFrame::Topics { topics, .. }) => {
             if topics.is_empty() {
                 notify(model, Level::Info, "There are no topics on this relay yet; make one with /newtopic.");
+                return;
             }
-            for t in &topics {
-                notify(model, Level::Info, topic_line(t));
-            }
-            if !topics.is_empty() {
-                notify(
-                    model,
-                    Level::Info,
-                    format!("{} topics — Alt-l lists them all; /subscribe ID to join one.", topics.len()),
-                );
-            }
+            // The person asked for this list a moment ago (/topics).
+            model.dialogs.push_back(super::Dialog::Topics { topics, selected: 0 });
         }
         (HuddleAsk::Created, ServerFrame::Topic { topic, .. }) => {
             let text = format!(

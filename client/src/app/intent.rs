@@ -120,6 +120,19 @@ pub enum Intent {
     RevokeSession {
         session: SessionId,
     },
+    /// Subscribe to a topic (the consent to be put in its huddles), or leave it.
+    Subscribe {
+        acting: Handle,
+        topic: huddle_shared::model::TopicId,
+        subscribe: bool,
+    },
+    /// Publish an issue of a topic we own or publish to.
+    Publish {
+        acting: Handle,
+        topic: huddle_shared::model::TopicId,
+        title: String,
+        body: Option<String>,
+    },
     /// Send a message (ours, written for this conversation).
     Send {
         acting: Handle,

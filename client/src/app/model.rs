@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use huddle_shared::model::{
     FriendEntry, FriendList, HuddleSettings, InvitePolicy, Message, PendingInvite, PendingRequest, PresenceState,
-    Profile, RegistrationPolicy, RoomInfo, RoomKind, SessionInfo, ShownState,
+    Profile, RegistrationPolicy, RoomInfo, RoomKind, SessionInfo, ShownState, TopicInfo,
 };
 use huddle_shared::{Address, Handle, MessageId, Millis, RelayName, RequestId, RoomId};
 
@@ -499,6 +499,11 @@ pub enum Dialog {
     Password { field: usize, old: TextInput, new: TextInput, repeat: TextInput, error: Option<String> },
     /// The account's sessions (devices), to log one out.
     Sessions { sessions: Vec<SessionInfo>, selected: usize },
+    /// The relay's topics (`/topics`): Enter asks to subscribe or leave, or, on a topic of ours, opens the publish
+    /// form.
+    Topics { topics: Vec<TopicInfo>, selected: usize },
+    /// An issue of `topic` to publish: title and body.
+    Publish { topic: TopicInfo, field: usize, title: TextInput, body: TextInput, error: Option<String> },
 }
 
 /// A question and its answers. Each answer carries the [`Intent`] it performs (none: leave things as they are);

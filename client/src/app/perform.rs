@@ -113,6 +113,34 @@ pub fn perform(model: &mut Model, intent: Intent) -> Vec<Cmd> {
                 ClientFrame::LeaveRoom(LeaveRoom { id, acting: Some(acting), room })
             })]
         }
+        Intent::Subscribe { acting, topic, subscribe: true } => {
+            vec![request(model, Pending::Huddle(super::huddles::HuddleAsk::Subscribed), |id| {
+                ClientFrame::Subscribe(huddle_shared::client::Subscribe {
+                    id,
+                    acting: Some(acting),
+                    topic,
+                    duration_ms: None,
+                })
+            })]
+        }
+        Intent::Subscribe { acting, topic, subscribe: false } => {
+            let pending = Pending::Huddle(super::huddles::HuddleAsk::Unsubscribed(topic.clone()));
+            vec![request(model, pending, |id| {
+                ClientFrame::Unsubscribe(huddle_shared::client::Unsubscribe { id, acting: Some(acting), topic })
+            })]
+        }
+        Intent::Publish { acting, topic, title, body } => {
+            vec![request(model, Pending::Huddle(super::huddles::HuddleAsk::Published), |id| {
+                ClientFrame::Publish(huddle_shared::client::Publish {
+                    id,
+                    acting: Some(acting),
+                    topic,
+                    title,
+                    body,
+                    link: None,
+                })
+            })]
+        }
         Intent::Send { acting, key, body, receipts } => {
             match model.handles.iter().position(|h| h.address.handle == acting) {
                 Some(index) => super::conversation::send_message(model, index, key, body, receipts),

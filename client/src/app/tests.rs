@@ -653,6 +653,8 @@ mod consent;
 
 mod groups;
 
+mod huddles;
+
 mod intents;
 
 mod receipts;

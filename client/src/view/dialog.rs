@@ -176,6 +176,39 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, dialog: &Dialog, look:
             c.lines.extend(hint_lines(&pairs, wu, look));
             "Your sessions".to_owned()
         }
+        Dialog::Topics { topics, selected } => {
+            c.para(
+                "Topics on this relay. Each issue of one you subscribe to puts you in a huddle with its readers.",
+                s.dialog,
+                wu,
+            );
+            c.blank();
+            for (i, topic) in topics.iter().enumerate() {
+                let mark = if i == *selected { "▸ " } else { "  " };
+                let text = truncate(&format!("{mark}{}", clean(&crate::app::huddles::topic_line(topic), false)), wu);
+                let text = format!("{text}{}", pad(width(&text), wu));
+                let style = if i == *selected { s.dialog_selected } else { s.dialog };
+                c.push(Line::from(Span::styled(text, style)));
+            }
+            c.blank();
+            let pairs = [
+                (h.choose.as_str(), "choose"),
+                (h.submit.as_str(), "subscribe, leave, or publish (your own)"),
+                (h.cancel.as_str(), "close"),
+            ];
+            c.lines.extend(hint_lines(&pairs, wu, look));
+            "Topics".to_owned()
+        }
+        Dialog::Publish { topic, field, title, body, error } => {
+            let intro = format!(
+                "A new issue of {}: a huddle of its subscribers who are online forms.",
+                clean(&topic.title, false)
+            );
+            c.para(&intro, s.dialog, wu);
+            let fields = [("Title", title, "what is new"), ("Text", body, "optional")];
+            form(&mut c, fields, *field, error.as_deref(), "publish", wu, look);
+            "Publish".to_owned()
+        }
         Dialog::NewGroup { field, members, title, error } => {
             c.para("Who should be in it? Friends' handles, separated by spaces.", s.dialog, wu);
             let fields = [("Members", members, "e.g. bob carol"), ("Title", title, "optional")];

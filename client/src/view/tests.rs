@@ -796,3 +796,103 @@ fn composed_characters_take_the_cells_the_buffer_gives_them() {
         assert_eq!(usize::from(x), super::text::width(text), "{text:?}");
     }
 }
+
+/// A huddle running (with its countdown) beside a group, and the topic browser.
+#[test]
+fn a_huddle_with_its_countdown_and_the_topic_browser() {
+    use huddle_shared::model::{
+        HuddleInfo, HuddleTrigger, Issue, IssueSource, RoomInfo, RoomKind, RoomMember, TopicId,
+    };
+    let mut m = group_model();
+    let h = &mut m.handles[0];
+    let topic = TopicId::parse("rust-weekly").unwrap();
+    let info = HuddleInfo {
+        trigger: HuddleTrigger::Issue {
+            topic: topic.clone(),
+            topic_title: "Rust Weekly".into(),
+            issue: Issue {
+                number: 612,
+                title: "Async closures".into(),
+                body: None,
+                link: None,
+                source: IssueSource::Feed,
+                by: None,
+            },
+        },
+        ends_at: Some(NOW + 25 * MIN + 30_000),
+        anchor: None,
+        idle_ms: None,
+    };
+    h.session.groups.insert(
+        room("h-1"),
+        RoomInfo {
+            id: room("h-1"),
+            kind: RoomKind::Huddle,
+            title: Some("Rust Weekly #612".into()),
+            owner: None,
+            members: ["sam", "bob", "dana"]
+                .iter()
+                .map(|n| RoomMember { address: addr(n), joined_at: NOW - 5 * MIN })
+                .collect(),
+            invited: Vec::new(),
+            created_at: NOW - 5 * MIN,
+            huddle: Some(Box::new(info)),
+        },
+    );
+    let key = ConvKey::Room(room("h-1"));
+    let mut c = Conversation::new(key.clone());
+    c.lines = vec![
+        system(
+            NOW - 5 * MIN,
+            "Huddle formed — newsletter “Rust Weekly” #612: Async closures — with sam, bob, dana. It lasts 30 minutes.",
+            SystemKind::Info,
+        ),
+        msg(NOW - 4 * MIN, "dana", false, "the section on closures was great", Delivery::Stored),
+    ];
+    c.history = HistoryState::Complete;
+    h.conversations.insert(key.clone(), c);
+    h.selected = Some(RowKey::Group(room("h-1")));
+    h.open = Some(key);
+    snap("huddle", &m);
+    let topics = vec![
+        huddle_shared::model::TopicInfo {
+            id: topic,
+            title: "Rust Weekly".into(),
+            description: None,
+            owner: addr("erin"),
+            duration_ms: 30 * MIN,
+            include_offline: false,
+            publishers: Vec::new(),
+            subscribers: 14,
+            subscription: Some(huddle_shared::model::Subscription { duration_ms: None, since: 0 }),
+            issues: 612,
+            webhook: false,
+            schedule: None,
+            time_zone: None,
+            next_at: None,
+            feed: None,
+            feed_error: None,
+            created_at: 0,
+        },
+        huddle_shared::model::TopicInfo {
+            id: TopicId::parse("climbing").unwrap(),
+            title: "Climbing meetups".into(),
+            description: None,
+            owner: addr("sam"),
+            duration_ms: 120 * MIN,
+            include_offline: true,
+            publishers: Vec::new(),
+            subscribers: 1,
+            subscription: None,
+            issues: 3,
+            webhook: true,
+            schedule: Some("0 18 * * FRI".into()),
+            time_zone: Some("Europe/Berlin".into()),
+            next_at: Some(NOW + DAY),
+            feed: None,
+            feed_error: None,
+            created_at: 0,
+        },
+    ];
+    snap("dialog_topics", &with_dialog(Dialog::Topics { topics, selected: 1 }));
+}
