@@ -503,7 +503,7 @@ pub enum Dialog {
     /// form.
     Topics { topics: Vec<TopicInfo>, selected: usize },
     /// An issue of `topic` to publish: title and body.
-    Publish { topic: TopicInfo, field: usize, title: TextInput, body: TextInput, error: Option<String> },
+    Publish { topic: Box<TopicInfo>, field: usize, title: TextInput, body: TextInput, error: Option<String> },
 }
 
 /// A question and its answers. Each answer carries the [`Intent`] it performs (none: leave things as they are);

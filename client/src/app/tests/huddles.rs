@@ -119,7 +119,7 @@ fn topic(owner: &str, subscribed: bool) -> TopicInfo {
         include_offline: false,
         publishers: Vec::new(),
         subscribers: 3,
-        subscription: subscribed.then(|| huddle_shared::model::Subscription { duration_ms: None, since: 0 }),
+        subscription: subscribed.then_some(huddle_shared::model::Subscription { duration_ms: None, since: 0 }),
         issues: 611,
         webhook: false,
         schedule: None,
