@@ -252,7 +252,7 @@ fn submit(model: &mut Model) -> Vec<Cmd> {
             model.dialogs.push_front(Dialog::Topics { topics, selected });
             if mine {
                 let form = Dialog::Publish {
-                    topic,
+                    topic: Box::new(topic),
                     field: 0,
                     title: TextInput::default(),
                     body: TextInput::default(),
