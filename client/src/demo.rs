@@ -8,6 +8,10 @@
 //!   if you never chat) he deletes you and asks you to delete him too — the question waits, counted in the status bar, until you open it with Alt-q. If you refuse, he asks
 //!   once more.
 //! - **ada** sends you a friend request with a greeting; accept it and she says thanks.
+//! - **dee** is already your friend and edits the topic *Demo News*. She tells you how to subscribe (`/topics`, Enter);
+//!   once you have, she publishes an issue through the relay's webhook — as a blog or a CI job would — and a huddle of
+//!   its readers forms, counts down and ends by itself. Then she shows a presence huddle: `/follow dee`, tell her
+//!   "ok", she logs off and on, and you are in a huddle with her until she logs off again.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,8 +19,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use huddle_relay::RunningRelay;
-use huddle_shared::client::{AnswerRequest, DeleteFriend, FriendRequest, NotifyDeletion, SetPresence};
-use huddle_shared::model::{DeletionAnswer, Event, ItemBody, PresenceState, RequestAnswer};
+use huddle_shared::client::{
+    AnswerRequest, CreateTopic, DeleteFriend, FriendRequest, GetTopics, NotifyDeletion, SetHuddleSettings, SetPresence,
+    Subscribe, UpdateTopic,
+};
+use huddle_shared::model::{
+    DeletionAnswer, Event, HuddleSettings, HuddleTrigger, ItemBody, PresenceState, RequestAnswer, RoomKind, TopicId,
+};
 use huddle_shared::{Address, ClientFrame, Handle, RoomId, ServerFrame};
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
@@ -49,9 +58,14 @@ fn worker(url: &str, name: &str) -> WorkerHandle {
 
 /// Registers `name` and waits for its session.
 async fn register(url: &str, name: &str) -> anyhow::Result<(WorkerHandle, String)> {
+    register_with(url, name, &crate::random_hex(16)).await
+}
+
+/// Registers `name` with `password` (a bot that logs in again later) and waits for its session.
+async fn register_with(url: &str, name: &str, password: &str) -> anyhow::Result<(WorkerHandle, String)> {
     let mut w = worker(url, name);
-    let password = crate::random_hex(16);
-    w.commands.send(Command::Authenticate(Auth::Register { handle: handle(name)?, password, invite: None })).await?;
+    let auth = Auth::Register { handle: handle(name)?, password: password.to_owned(), invite: None };
+    w.commands.send(Command::Authenticate(auth)).await?;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let event = tokio::time::timeout_at(deadline, w.events.recv())
@@ -86,7 +100,7 @@ async fn request(w: &WorkerHandle, id: u64, frame: ClientFrame) {
 /// Starts the relay and the bots. `data_dir` is wiped: the demo starts fresh every time.
 pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     let _ = std::fs::remove_dir_all(data_dir);
-    let relay = crate::embedded::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), data_dir).await?;
+    let relay = crate::embedded::start_with(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), data_dir, true).await?;
     let url = format!("ws://{}", relay.addr);
     let you = Address::parse(YOU).context("address")?;
 
@@ -94,9 +108,11 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     let (ben, _) = register(&url, "ben").await?;
     let (mut cy, _) = register(&url, "cy").await?;
     let (ada, _) = register(&url, "ada").await?;
+    let dee_password = crate::random_hex(16);
+    let (mut dee, _) = register_with(&url, "dee", &dee_password).await?;
 
-    // ben and cy are old friends: they ask, you (the demo, on your behalf) accept both ways.
-    for bot in [&ben, &cy] {
+    // ben, cy and dee are old friends: they ask, you (the demo, on your behalf) accept both ways.
+    for bot in [&ben, &cy, &dee] {
         request(
             bot,
             1,
@@ -105,22 +121,24 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
         .await;
     }
     until(&mut me, "the old friends' requests", |e| match e {
-        net::Event::Push(ServerFrame::Friends { list, .. }) => list.requests_in.len() == 2,
+        net::Event::Push(ServerFrame::Friends { list, .. }) => list.requests_in.len() == 3,
         _ => false,
     })
     .await?;
-    for (id, name) in [(1, "ben"), (2, "cy")] {
+    for (id, name) in [(1, "ben"), (2, "cy"), (3, "dee")] {
         let from = Address::parse(name).context("address")?;
         let frame =
             ClientFrame::AnswerRequest(AnswerRequest { id, acting: None, from, answer: RequestAnswer::AcceptMutual });
         request(&me, id, frame).await;
     }
     until(&mut me, "both acceptances", |e| match e {
-        net::Event::Push(ServerFrame::Friends { list, .. }) => list.entries.len() == 2,
+        net::Event::Push(ServerFrame::Friends { list, .. }) => list.entries.len() == 3,
         _ => false,
     })
     .await?;
     let _ = me.commands.send(Command::Shutdown).await;
+    let token_for_webhook = prepare_dee(&mut dee).await?;
+    let webhook = relay.webhook_addr.context("the demo relay serves its webhook")?;
 
     // ben and cy know each other too: a group with both of them puts nobody with a stranger, so they join at once.
     let cy_address = Address::parse("cy").context("address")?;
@@ -145,7 +163,9 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Demo> {
     let chatting = Arc::new(Notify::new());
     tokio::spawn(cy_script(cy, you.clone(), chatting.clone()));
     tokio::spawn(ben_script(ben, you.clone(), chatting));
-    tokio::spawn(ada_script(ada, you));
+    tokio::spawn(ada_script(ada, you.clone()));
+    let setup = DeeSetup { url: url.clone(), password: dee_password, webhook, token: token_for_webhook, you };
+    tokio::spawn(dee_script(dee, setup));
     Ok(Demo { relay, url, account: handle(YOU)?, token })
 }
 
@@ -352,6 +372,210 @@ async fn ada_script(mut w: WorkerHandle, you: Address) {
         }
         if let Some((from, _)) = incoming_text(&event, &me) {
             let _ = w.commands.send(message(&me, &from, "😊")).await;
+        }
+    }
+}
+
+/// The demo's topic.
+const DEMO_TOPIC: &str = "demo-news";
+
+fn demo_topic() -> anyhow::Result<TopicId> {
+    TopicId::parse(DEMO_TOPIC).context("the demo topic's id")
+}
+
+/// What dee needs beside her connection.
+struct DeeSetup {
+    url: String,
+    password: String,
+    webhook: std::net::SocketAddr,
+    /// The webhook token of Demo News.
+    token: String,
+    you: Address,
+}
+
+/// The answer to a request of `w` with this id.
+async fn answer(w: &mut WorkerHandle, id: u64, what: &str) -> anyhow::Result<ServerFrame> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, w.events.recv()).await {
+            Ok(Some(net::Event::Answer { id: got, frame })) if got == id => return Ok(frame),
+            Ok(Some(_)) => {}
+            Ok(None) => anyhow::bail!("the demo's connection ended while waiting for {what}"),
+            Err(_) => anyhow::bail!("the demo relay did not answer {what} in time"),
+        }
+    }
+}
+
+/// dee makes Demo News (two-minute huddles), subscribes to it herself, shares her coming online, and gets the
+/// webhook's token.
+async fn prepare_dee(dee: &mut WorkerHandle) -> anyhow::Result<String> {
+    let topic = demo_topic()?;
+    let create = ClientFrame::CreateTopic(CreateTopic {
+        id: 20,
+        acting: None,
+        topic: topic.clone(),
+        title: "Demo News".into(),
+        description: Some("What is new in Huddle".into()),
+        duration_ms: Some(2 * 60_000),
+        include_offline: false,
+    });
+    request(dee, 20, create).await;
+    answer(dee, 20, "the demo topic").await?;
+    let subscribe = ClientFrame::Subscribe(Subscribe { id: 21, acting: None, topic: topic.clone(), duration_ms: None });
+    request(dee, 21, subscribe).await;
+    answer(dee, 21, "dee's subscription").await?;
+    let settings = HuddleSettings { share_presence: true, ..HuddleSettings::default() };
+    request(dee, 22, ClientFrame::SetHuddleSettings(SetHuddleSettings { id: 22, acting: None, settings })).await;
+    answer(dee, 22, "dee's huddle settings").await?;
+    let token = ClientFrame::UpdateTopic(UpdateTopic {
+        id: 23,
+        acting: None,
+        topic,
+        title: None,
+        description: None,
+        duration_ms: None,
+        include_offline: None,
+        publishers: None,
+        new_token: true,
+        drop_token: false,
+        schedule: None,
+        time_zone: None,
+        feed: None,
+    });
+    request(dee, 23, token).await;
+    match answer(dee, 23, "the webhook token").await? {
+        ServerFrame::Topic { token: Some(token), .. } => Ok(token),
+        other => anyhow::bail!("the demo relay gave no webhook token: {other:?}"),
+    }
+}
+
+/// Publishes an issue of Demo News through the relay's webhook, as an outside system would (`POST
+/// /topics/demo-news/issues` with the topic's bearer token).
+async fn publish_by_webhook(setup: &DeeSetup) {
+    let url = format!("http://{}/topics/{DEMO_TOPIC}/issues", setup.webhook);
+    let bearer = format!("Bearer {}", setup.token);
+    let body = r#"{"title":"Huddles are here","body":"Rooms the relay forms when something happens, and ends when it is over. This one counts down in your list.","link":"https://example.org/demo-news/1"}"#;
+    let posted = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent.post(&url).header("Authorization", &bearer).header("Content-Type", "application/json").send(body)
+    })
+    .await;
+    match posted {
+        Ok(Ok(response)) if response.status().as_u16() == 201 => {}
+        Ok(Ok(response)) => tracing::warn!(status = response.status().as_u16(), "the demo's webhook call was refused"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "the demo's webhook call failed"),
+        Err(e) => tracing::warn!(error = %e, "the demo's webhook call did not run"),
+    }
+}
+
+/// The huddle a push announces, with its trigger, if the event is one.
+fn huddle_pushed(event: &net::Event) -> Option<(RoomId, HuddleTrigger)> {
+    match event {
+        net::Event::Push(ServerFrame::Room { room, .. }) if room.kind == RoomKind::Huddle => {
+            room.huddle.as_ref().map(|h| (room.id.clone(), h.trigger.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Where dee's scenes stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeeScene {
+    /// Waiting for you to subscribe to Demo News (she looks at its subscriber count).
+    Newsletter,
+    /// The issue is out; waiting for its huddle.
+    Published,
+    /// Waiting for your "ok" after `/follow dee`.
+    Follow,
+    /// Logged off and on again; waiting for the presence huddle.
+    Back,
+}
+
+async fn dee_script(mut w: WorkerHandle, setup: DeeSetup) {
+    let Ok(me) = handle("dee") else { return };
+    let you = setup.you.clone();
+    let Ok(topic) = demo_topic() else { return };
+    let start = Instant::now();
+    let mut scene = DeeScene::Newsletter;
+    let mut tipped = false;
+    let mut next_id = 100;
+    let mut look = tokio::time::interval(Duration::from_secs(2));
+    let mut back_at: Option<Instant> = None;
+    loop {
+        let tip_at = start + Duration::from_secs(20);
+        tokio::select! {
+            _ = sleep_until(tip_at), if !tipped => {
+                tipped = true;
+                let text = "I edit a topic, Demo News. Type /topics and press Enter on it to subscribe — its next issue \
+                            puts every reader who is online into a huddle that ends by itself.";
+                let _ = w.commands.send(message(&me, &you, text)).await;
+            }
+            _ = look.tick(), if tipped && scene == DeeScene::Newsletter => {
+                next_id += 1;
+                let frame = ClientFrame::GetTopics(GetTopics { id: next_id, acting: None });
+                let _ = w.commands.send(Command::Request { id: next_id, frame }).await;
+            }
+            _ = async { if let Some(at) = back_at { sleep_until(at).await } else { std::future::pending::<()>().await } } => {
+                // No huddle formed when dee came back: you did not follow her (yet).
+                back_at = None;
+                scene = DeeScene::Follow;
+                let text = "No huddle formed — did you /follow dee first? Do it, then tell me ok and I'll try again.";
+                let _ = w.commands.send(message(&me, &you, text)).await;
+            }
+            event = w.events.recv() => {
+                let Some(event) = event else { return };
+                if let net::Event::Answer { frame: ServerFrame::Topics { topics, .. }, .. } = &event {
+                    let readers = topics.iter().find(|t| t.id == topic).map_or(0, |t| t.subscribers);
+                    if scene == DeeScene::Newsletter && readers >= 2 {
+                        scene = DeeScene::Published;
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        publish_by_webhook(&setup).await;
+                    }
+                }
+                if let Some((room, trigger)) = huddle_pushed(&event) {
+                    match (scene, trigger) {
+                        (DeeScene::Published, HuddleTrigger::Issue { .. }) => {
+                            scene = DeeScene::Follow;
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            let text = "Welcome to the huddle of Demo News #1! It was published through the relay's \
+                                        webhook, and it ends by itself in two minutes — the countdown is in the list.";
+                            let _ = w.commands.send(group_message(&me, &room, text)).await;
+                            tokio::time::sleep(Duration::from_secs(4)).await;
+                            let text = "One more kind: type /follow dee, then tell me ok here. I'll log off and on \
+                                        again, and we'll be in a huddle for as long as I'm online.";
+                            let _ = w.commands.send(message(&me, &you, text)).await;
+                        }
+                        (DeeScene::Back, HuddleTrigger::Presence { .. }) => {
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            let text = "Here we are: a huddle because I came online and you follow me. I'll log off in \
+                                        a minute, and it ends.";
+                            let _ = w.commands.send(group_message(&me, &room, text)).await;
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                            let _ = w.commands.send(Command::Shutdown).await;
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some((from, _)) = incoming_text(&event, &me).filter(|(from, _)| from.handle == you.handle) {
+                    if scene == DeeScene::Follow {
+                        scene = DeeScene::Back;
+                        let text = "Logging off now — back in a few seconds.";
+                        let _ = w.commands.send(message(&me, &from, text)).await;
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        let _ = w.commands.send(Command::Shutdown).await;
+                        tokio::time::sleep(Duration::from_secs(4)).await;
+                        w = worker(&setup.url, "dee");
+                        let auth = Auth::Login { handle: me.clone(), password: setup.password.clone() };
+                        let _ = w.commands.send(Command::Authenticate(auth)).await;
+                        back_at = Some(Instant::now() + Duration::from_secs(15));
+                    }
+                }
+            }
         }
     }
 }

@@ -13,6 +13,11 @@ use huddle_shared::RelayName;
 
 /// Starts a relay on `listen` (loopback) keeping its database in `data_dir/relay.db`.
 pub async fn start(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<RunningRelay> {
+    start_with(listen, data_dir, false).await
+}
+
+/// [`start`], with the webhook on a free loopback port when `webhook` is set (the demo publishes through it).
+pub async fn start_with(listen: SocketAddr, data_dir: &Path, webhook: bool) -> anyhow::Result<RunningRelay> {
     anyhow::ensure!(
         listen.ip().is_loopback(),
         "the personal relay only listens on this machine (127.0.0.1); {listen} is not a loopback address"
@@ -20,7 +25,8 @@ pub async fn start(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<Runnin
     let relay = RelayName::parse("localhost").context("relay name")?;
     let storage = SqliteStorage::open(&data_dir.join("relay.db"), &relay)
         .with_context(|| format!("cannot open the personal relay's data in {}", data_dir.display()))?;
-    let config = Config { listen, data_dir: Some(data_dir.to_owned()), ..Config::default() };
+    let webhook_listen = webhook.then(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let config = Config { listen, webhook_listen, data_dir: Some(data_dir.to_owned()), ..Config::default() };
     let params = PasswordParams::default();
     RunningRelay::start(RelaySetup { config, relay, storage, params })
         .await

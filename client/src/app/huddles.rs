@@ -101,7 +101,7 @@ pub fn time_left(info: &HuddleInfo, now: Millis) -> String {
                 s => format!("{s}s left"),
             }
         }
-        (None, Some(anchor)) => format!("until {} leaves", anchor.handle),
+        (None, Some(_)) => "till offline".to_owned(),
         (None, None) => "running".to_owned(),
     }
 }
