@@ -77,3 +77,5 @@ pub const MAX_HUDDLE_MS: i64 = 7 * 24 * 3_600_000;
 pub const DEFAULT_HUDDLE_MS: i64 = 3_600_000;
 /// A presence huddle ends when its anchor goes offline, or after this long without a message.
 pub const PRESENCE_HUDDLE_IDLE_MS: i64 = 30 * 60_000;
+/// Members a huddle's `formed` line names (it counts them all).
+pub const FORMED_MEMBERS_NAMED: usize = 20;

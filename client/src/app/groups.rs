@@ -172,11 +172,16 @@ pub fn log_change(model: &mut Model, index: usize, at: Millis, peer: &Address, g
         RoomChange::Ended { .. } => {
             "This group has ended: nothing more can be said here, and its log stays.".to_owned()
         }
-        RoomChange::Formed { members, huddle } => {
+        RoomChange::Formed { members, count, huddle } => {
             let c = h.conversation_mut(&key);
             // Nothing came before the huddle formed.
             c.history = HistoryState::Complete;
-            let lines = super::huddles::formed_lines(h, &huddle, &names(h, &members), at);
+            let more = usize::try_from(count).unwrap_or(usize::MAX).saturating_sub(members.len());
+            let who = match more {
+                0 => names(h, &members),
+                n => format!("{} and {n} more", names(h, &members)),
+            };
+            let lines = super::huddles::formed_lines(h, &huddle, &who, at);
             let headline = format!("Huddle: {}", super::huddles::trigger_phrase(h, &huddle.trigger));
             for line in lines {
                 say_in(model, index, &key, at, line, SystemKind::Info);

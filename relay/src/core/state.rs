@@ -52,6 +52,8 @@ pub struct State {
     pub huddle_settings: HashMap<Address, HuddleSettings>,
     /// anchor -> who follows its coming online (derived from the settings' `follows`).
     pub followers: HashMap<Address, BTreeSet<Address>>,
+    /// X -> who set "not with" X (derived from the settings' `not_with`).
+    pub not_with_by: HashMap<Address, BTreeSet<Address>>,
     /// Report windows that may form a huddle when they close, by id.
     pub windows: BTreeMap<String, WindowRec>,
     /// The key activity reports are hashed with (hex).
@@ -84,6 +86,7 @@ impl State {
             huddles: HashMap::new(),
             huddle_settings: HashMap::new(),
             followers: HashMap::new(),
+            not_with_by: HashMap::new(),
             windows: BTreeMap::new(),
             activity_secret: snapshot.activity_secret.clone(),
         };
@@ -243,9 +246,17 @@ impl State {
                             set.remove(&handle);
                         }
                     }
+                    for other in &old.not_with {
+                        if let Some(set) = self.not_with_by.get_mut(other) {
+                            set.remove(&handle);
+                        }
+                    }
                 }
                 for anchor in &settings.follows {
                     self.followers.entry(anchor.clone()).or_default().insert(handle.clone());
+                }
+                for other in &settings.not_with {
+                    self.not_with_by.entry(other.clone()).or_default().insert(handle.clone());
                 }
                 if settings != HuddleSettings::default() {
                     self.huddle_settings.insert(handle, settings);

@@ -112,8 +112,10 @@ pub enum RoomChange {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<EndReason>,
     },
-    /// A huddle formed with these members (`peer`: its anchor, publisher or the huddle itself).
-    Formed { members: Vec<Address>, huddle: Box<HuddleInfo> },
+    /// A huddle formed (`peer`: its anchor, publisher or the topic's owner) of `count` members; `members` names the
+    /// first [`FORMED_MEMBERS_NAMED`](crate::limits::FORMED_MEMBERS_NAMED) taken in (the whole list is in the `room`
+    /// frame), so the line every member gets stays small however large the huddle.
+    Formed { members: Vec<Address>, count: u32, huddle: Box<HuddleInfo> },
     /// `who`'s own time in a huddle was up (the duration they chose for the topic), so they are out of it.
     TimeUp { who: Address },
     /// A change of a later protocol version.

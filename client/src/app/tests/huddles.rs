@@ -70,7 +70,7 @@ fn a_huddle_is_listed_with_its_countdown_says_what_formed_it_and_opens_nothing_b
         "bob",
         "h-1",
         "alice",
-        RoomChange::Formed { members: vec![addr("alice"), addr("bob")], huddle: huddle.clone() },
+        RoomChange::Formed { members: vec![addr("alice"), addr("bob")], count: 2, huddle: huddle.clone() },
         now,
     ));
     let rows = t.model.handle().unwrap().rows();

@@ -65,15 +65,17 @@ impl<S: Storage> World<S> {
         now: Millis,
     ) -> Outcome<Option<(RoomId, Vec<Address>)>> {
         let mut members: Vec<Candidate> = Vec::new();
+        let mut chosen: std::collections::HashSet<Address> = std::collections::HashSet::new();
         for c in candidates {
             if members.len() >= MAX_HUDDLE_MEMBERS {
                 break;
             }
             let exists = self.state.local_handle(&c.who).is_some();
             let room_for_one_more = self.state.shared_rooms_of(&c.who).count() < MAX_ROOMS_PER_HANDLE;
-            let apart =
-                members.iter().any(|m| m.who == c.who || !rules::may_huddle_together(&self.state, &m.who, &c.who));
+            let apart = chosen.contains(&c.who)
+                || rules::huddle_apart_from(&self.state, &c.who).any(|other| chosen.contains(other));
             if exists && room_for_one_more && !apart {
+                chosen.insert(c.who.clone());
                 members.push(c);
             }
         }
@@ -111,7 +113,11 @@ impl<S: Storage> World<S> {
         self.room_event(
             &room,
             &plan.by,
-            RoomChange::Formed { members: addresses.clone(), huddle: Box::new(huddle) },
+            RoomChange::Formed {
+                members: addresses.iter().take(huddle_shared::limits::FORMED_MEMBERS_NAMED).cloned().collect(),
+                count: u32::try_from(addresses.len()).unwrap_or(u32::MAX),
+                huddle: Box::new(huddle),
+            },
             None,
             now,
         )?;

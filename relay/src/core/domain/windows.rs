@@ -176,11 +176,14 @@ impl<S: Storage> World<S> {
         };
         // The same choice forming makes, so the count is the huddle's.
         let mut agreed: Vec<Address> = Vec::new();
+        let mut chosen: std::collections::HashSet<Address> = std::collections::HashSet::new();
         for who in window.reporters {
             let exists = self.state.local_handle(&who).is_some();
             let off = self.state.huddle_settings.get(&who).is_some_and(|s| s.off);
             let room_left = self.state.shared_rooms_of(&who).count() < huddle_shared::limits::MAX_ROOMS_PER_HANDLE;
-            if exists && !off && room_left && agreed.iter().all(|a| rules::may_huddle_together(&self.state, a, &who)) {
+            let apart = rules::huddle_apart_from(&self.state, &who).any(|other| chosen.contains(other));
+            if exists && !off && room_left && !apart {
+                chosen.insert(who.clone());
                 agreed.push(who);
             }
         }
