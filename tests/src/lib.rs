@@ -1056,6 +1056,21 @@ impl RelayProcess {
         client.hello().await;
         client
     }
+
+    /// A new connection that registered `handle` (its login pushes taken up to the friend list).
+    pub async fn user(&self, handle: &str) -> Client {
+        let mut client = self.connect().await;
+        client.register(handle).await;
+        client.expect_push(|f| matches!(f, ServerFrame::Friends { id: None, .. })).await;
+        client
+    }
+
+    /// A new connection logged in as `handle` with its password.
+    pub async fn login(&self, handle: &str) -> Client {
+        let mut client = self.connect().await;
+        client.login(handle).await;
+        client
+    }
 }
 
 impl Drop for RelayProcess {

@@ -1,6 +1,6 @@
-//! Huddles over real WebSockets: the webhook of the real `huddle-relay` binary forms a huddle among the online
-//! subscribers only, refuses a wrong token, and the huddle outlives a SIGKILL — after the restart it still ends on
-//! time, with its message kept. A presence huddle starts with its anchor and ends when the anchor goes offline. A
+//! Huddles over the real `huddle-relay` binary: its webhook forms a huddle among the online subscribers only,
+//! refuses a wrong token, and the huddle outlives a SIGKILL — after the restart it still ends on time, with its
+//! message kept. A presence huddle starts with its anchor and ends when the anchor goes offline. A
 //! local HTTP server serves an Atom feed: the entries there when it is attached form nothing, an unchanged feed
 //! (`304`) forms nothing, a new entry forms a huddle. A one-off schedule fires; an activity reported by two forms
 //! one.
@@ -15,8 +15,16 @@ use huddle_shared::model::{
     RoomKind, StreamItem, TopicId,
 };
 use huddle_shared::{ClientFrame, ServerFrame};
-use huddle_tests::{RelayProcess, TestRelay, addr, free_port, write_binary_config};
+use huddle_tests::{RelayProcess, addr, free_port, write_binary_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The real binary with `extra` in its config file (before `[limits]`).
+async fn binary(extra: &str) -> (tempfile::TempDir, RelayProcess) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_binary_config(dir.path(), extra);
+    let relay = RelayProcess::spawn(&config, &dir.path().join("data"), dir.path()).await;
+    (dir, relay)
+}
 
 fn news() -> TopicId {
     TopicId::parse("news").unwrap()
@@ -150,7 +158,7 @@ async fn a_webhook_issue_forms_a_huddle_of_online_subscribers_that_ends_on_time_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_presence_huddle_starts_and_ends_with_its_anchor() {
-    let relay = TestRelay::start().await;
+    let (_dir, relay) = binary("").await;
     let mut alice = relay.user("alice").await;
     let mut bob = relay.user("bob").await;
     alice.friend_request("bob", None).await;
@@ -173,7 +181,7 @@ async fn a_presence_huddle_starts_and_ends_with_its_anchor() {
 }
 
 /// Alice's topic "news" (one minute), with bob subscribed; both stay online.
-async fn news_with_bob(relay: &TestRelay) -> (huddle_tests::Client, huddle_tests::Client) {
+async fn news_with_bob(relay: &RelayProcess) -> (huddle_tests::Client, huddle_tests::Client) {
     let mut alice = relay.user("alice").await;
     let mut bob = relay.user("bob").await;
     let created = alice
@@ -267,11 +275,7 @@ async fn feed_server(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_atom_entry_forms_a_huddle_and_an_unchanged_feed_forms_none() {
-    let relay = TestRelay::start_with(|c| {
-        c.huddles.feed_poll_seconds = 10;
-        c.huddles.feed_allow_private_addresses = true;
-    })
-    .await;
+    let (_dir, relay) = binary("[huddles]\nfeed_poll_seconds = 10\nfeed_allow_private_addresses = true").await;
     let (mut alice, mut bob) = news_with_bob(&relay).await;
     let feed = std::sync::Arc::new(std::sync::Mutex::new(FEED_V1.to_owned()));
     let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -304,7 +308,7 @@ async fn a_new_atom_entry_forms_a_huddle_and_an_unchanged_feed_forms_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_off_schedule_fires_at_its_time() {
-    let relay = TestRelay::start().await;
+    let (_dir, relay) = binary("").await;
     let (mut alice, mut bob) = news_with_bob(&relay).await;
     // Three seconds from now, written as a UTC wall-clock time.
     let at = huddle_relay::net::now_millis() + 3_000;
@@ -344,11 +348,7 @@ fn jiff_like_utc(ms: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_reporting_the_same_show_are_put_in_a_huddle_when_the_window_closes() {
-    let relay = TestRelay::start_with(|c| {
-        c.huddles.activity_min_people = 2;
-        c.huddles.activity_window_minutes = 1;
-    })
-    .await;
+    let (_dir, relay) = binary("[huddles]\nactivity_min_people = 2\nactivity_window_minutes = 1").await;
     let mut alice = relay.user("alice").await;
     let mut bob = relay.user("bob").await;
     let mut carol = relay.user("carol").await;

@@ -632,3 +632,36 @@ fn a_feeds_new_entries_are_issues_and_what_was_there_before_is_not() {
     };
     assert!(topics[0].feed_error.as_deref().is_some_and(|e| e.contains("503")), "the owner sees why");
 }
+
+#[test]
+fn delivery_confirmation_works_in_a_huddle_as_in_a_group() {
+    let (mut t, a, b, c) = newsletter();
+    let (room, _) = publish(&mut t, a, "rust-weekly", "Receipts");
+    let room = room.unwrap();
+    t.clear();
+    let answer = t.request(b, |id| {
+        ClientFrame::Send(SendMessage {
+            id,
+            acting: None,
+            room: Some(room.clone()),
+            to: None,
+            body: "did everyone get this?".into(),
+            client_msg_id: "r1".into(),
+            receipts: true,
+        })
+    });
+    let ServerFrame::Stored { message_id, recipients, .. } = answer else { panic!("{answer:?}") };
+    assert_eq!(recipients, vec![addr("alice"), addr("carol")]);
+    let got = t.messages(c);
+    assert_eq!(got.len(), 1);
+    t.ok(c, |id| ClientFrame::Read(Read { id: Some(id), acting: None, message_ids: vec![message_id.clone()] }));
+    let reports: Vec<Receipt> = t
+        .take(b)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Deliver { item: StreamItem { body: ItemBody::Receipt { receipt }, .. }, .. } => Some(receipt),
+            _ => None,
+        })
+        .collect();
+    assert!(reports.iter().any(|r| r.by == addr("carol") && r.message_ids.contains(&message_id)), "{reports:?}");
+}
