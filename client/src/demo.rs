@@ -427,21 +427,7 @@ async fn prepare_dee(dee: &mut WorkerHandle) -> anyhow::Result<String> {
     let settings = HuddleSettings { share_presence: true, ..HuddleSettings::default() };
     request(dee, 22, ClientFrame::SetHuddleSettings(SetHuddleSettings { id: 22, acting: None, settings })).await;
     answer(dee, 22, "dee's huddle settings").await?;
-    let token = ClientFrame::UpdateTopic(UpdateTopic {
-        id: 23,
-        acting: None,
-        topic,
-        title: None,
-        description: None,
-        duration_ms: None,
-        include_offline: None,
-        publishers: None,
-        new_token: true,
-        drop_token: false,
-        schedule: None,
-        time_zone: None,
-        feed: None,
-    });
+    let token = ClientFrame::UpdateTopic(UpdateTopic { new_token: true, ..UpdateTopic::new(23, topic) });
     request(dee, 23, token).await;
     match answer(dee, 23, "the webhook token").await? {
         ServerFrame::Topic { token: Some(token), .. } => Ok(token),

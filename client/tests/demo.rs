@@ -12,11 +12,9 @@ use huddle_client::net::{self, Auth, Command, Event, WorkerConfig};
 use huddle_shared::ServerFrame;
 use huddle_shared::model::{HuddleSettings, HuddleTrigger, ItemBody, PresenceState, RoomKind, TopicId};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_friends_greet_and_ask() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = huddle_client::demo::start(&dir.path().join("demo")).await.unwrap();
-    let mut me = net::spawn(WorkerConfig {
+/// A connection acting for you with the session the demo prepared.
+async fn log_in(demo: &huddle_client::demo::Demo) -> net::WorkerHandle {
+    let me = net::spawn(WorkerConfig {
         url: demo.url.clone(),
         ca_file: None,
         client: "test".into(),
@@ -24,6 +22,14 @@ async fn the_demo_friends_greet_and_ask() {
         presence: PresenceState::Online,
     });
     me.commands.send(Command::Authenticate(Auth::Token { token: demo.token.clone() })).await.unwrap();
+    me
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_friends_greet_and_ask() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = huddle_client::demo::start(&dir.path().join("demo")).await.unwrap();
+    let mut me = log_in(&demo).await;
     let (mut greeted, mut asked, mut friends) = (false, false, Vec::new());
     let wait = async {
         while !(greeted && asked) {
@@ -127,14 +133,7 @@ fn huddle(event: &Event) -> Option<HuddleTrigger> {
 async fn dee_publishes_through_the_webhook_once_you_subscribe_and_huddles_when_she_comes_back() {
     let dir = tempfile::tempdir().unwrap();
     let demo = huddle_client::demo::start(&dir.path().join("demo")).await.unwrap();
-    let mut me = net::spawn(WorkerConfig {
-        url: demo.url.clone(),
-        ca_file: None,
-        client: "test".into(),
-        device: None,
-        presence: PresenceState::Online,
-    });
-    me.commands.send(Command::Authenticate(Auth::Token { token: demo.token.clone() })).await.unwrap();
+    let mut me = log_in(&demo).await;
     let topic = TopicId::parse("demo-news").unwrap();
     let subscribe = huddle_shared::ClientFrame::Subscribe(huddle_shared::client::Subscribe {
         id: 30,

@@ -929,6 +929,27 @@ pub fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// One HTTP/1.1 `POST` to the relay's webhook on `port` with a bearer token and a JSON body; returns the status and
+/// the body. (A test's own client: the relay's side is hyper's.)
+pub async fn http_post(port: u16, path: &str, token: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the webhook");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send the request");
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut response))
+        .await
+        .expect("the webhook answers in time")
+        .expect("read the answer");
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
 /// A config file for the binary: [`test_config`]'s frame and registration limits, real Argon2 parameters.
 pub fn write_binary_config(dir: &Path, extra: &str) -> PathBuf {
     write_binary_config_logging(dir, "info", extra)

@@ -124,6 +124,16 @@ impl Tui {
         }
     }
 
+    /// Logs in on the login form as `name` with its test password, and waits for the friend list.
+    pub fn log_in(&mut self, name: &str) {
+        self.wait_for("Log in");
+        self.type_text(name);
+        self.tab();
+        self.type_text(&crate::password_for(name));
+        self.enter();
+        self.wait_for("Online (");
+    }
+
     /// Waits until the screen shows `text`; panics with the screen if it does not.
     pub fn wait_for(&self, text: &str) -> String {
         self.wait_until(text, |s| s.contains(text))

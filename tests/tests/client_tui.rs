@@ -16,7 +16,7 @@ use huddle_shared::ServerFrame;
 use huddle_shared::client::*;
 use huddle_shared::model::{ItemBody, RequestAnswer};
 use huddle_tests::pty::Tui;
-use huddle_tests::{Client, TestRelay, addr, password_for};
+use huddle_tests::{Client, TestRelay, addr};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 36;
@@ -28,15 +28,6 @@ fn register(tui: &mut Tui, name: &str) {
     tui.type_text(name);
     tui.tab();
     tui.type_text(&format!("{name} password"));
-    tui.enter();
-    tui.wait_for("Online (");
-}
-
-fn log_in(tui: &mut Tui, name: &str) {
-    tui.wait_for("Log in");
-    tui.type_text(name);
-    tui.tab();
-    tui.type_text(&password_for(name));
     tui.enter();
     tui.wait_for("Online (");
 }
@@ -252,7 +243,7 @@ async fn letters_that_were_actions_are_text_from_every_focus() {
         let home = home.path().to_owned();
         move || {
             let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
-            log_in(&mut alice, "alice");
+            alice.log_in("alice");
             alice.keys("/msg bob");
             alice.enter();
             alice.wait_for("bob — bob@localhost");
@@ -295,7 +286,7 @@ async fn the_highlight_stays_on_its_friend_and_a_message_rings_and_titles() {
         let home = home.path().to_owned();
         move || {
             let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
-            log_in(&mut alice, "alice");
+            alice.log_in("alice");
             alice.wait_for("dave");
             // The list has focus at the start; up to carol (the info panel shows the highlighted friend).
             for _ in 0..4 {

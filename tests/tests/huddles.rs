@@ -15,7 +15,7 @@ use huddle_shared::model::{
     RoomKind, StreamItem, TopicId,
 };
 use huddle_shared::{ClientFrame, ServerFrame};
-use huddle_tests::{RelayProcess, addr, free_port, write_binary_config};
+use huddle_tests::{RelayProcess, addr, free_port, http_post, write_binary_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The real binary with `extra` in its config file (before `[limits]`).
@@ -30,23 +30,6 @@ fn news() -> TopicId {
     TopicId::parse("news").unwrap()
 }
 
-/// One HTTP/1.1 request to the webhook; returns the status and the body. (A test's own client: the relay's side is
-/// hyper's.)
-async fn post(port: u16, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response)).await.unwrap().unwrap();
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
-}
-
 fn is_end(f: &ServerFrame, reason: EndReason) -> bool {
     matches!(f, ServerFrame::Deliver { item: StreamItem { body: ItemBody::Event { event: Event::Room { change: RoomChange::Ended { reason: Some(r) }, .. } }, .. }, .. } if *r == reason)
 }
@@ -59,63 +42,25 @@ async fn a_webhook_issue_forms_a_huddle_of_online_subscribers_that_ends_on_time_
     let config = write_binary_config(dir.path(), &format!("webhook_listen = \"127.0.0.1:{hook}\""));
     let mut relay = RelayProcess::spawn(&config, &data, dir.path()).await;
 
-    let mut alice = relay.connect().await;
-    alice.register("alice").await;
-    let created = alice
-        .request(|id| {
-            ClientFrame::CreateTopic(CreateTopic {
-                id,
-                acting: None,
-                topic: news(),
-                title: "News".into(),
-                description: None,
-                duration_ms: Some(60_000),
-                include_offline: false,
-            })
-        })
-        .await;
-    assert!(matches!(created, ServerFrame::Topic { .. }), "{created:?}");
-    let answer = alice
-        .request(|id| {
-            ClientFrame::UpdateTopic(UpdateTopic {
-                id,
-                acting: None,
-                topic: news(),
-                title: None,
-                description: None,
-                duration_ms: None,
-                include_offline: None,
-                publishers: None,
-                new_token: true,
-                drop_token: false,
-                schedule: None,
-                time_zone: None,
-                feed: None,
-            })
-        })
-        .await;
+    let (mut alice, mut bob) = news_with_bob(&relay).await;
+    let answer = alice.request(|id| ClientFrame::UpdateTopic(UpdateTopic { new_token: true, ..update(id) })).await;
     let ServerFrame::Topic { token: Some(token), .. } = answer else { panic!("{answer:?}") };
-    let mut bob = relay.connect().await;
-    bob.register("bob").await;
-    let mut carol = relay.connect().await;
-    carol.register("carol").await;
-    for who in [&mut bob, &mut carol] {
-        let answer = who
-            .request(|id| ClientFrame::Subscribe(Subscribe { id, acting: None, topic: news(), duration_ms: None }))
-            .await;
-        assert!(matches!(answer, ServerFrame::Topic { .. }), "{answer:?}");
-    }
+    let mut carol = relay.user("carol").await;
+    let answer = carol
+        .request(|id| ClientFrame::Subscribe(Subscribe { id, acting: None, topic: news(), duration_ms: None }))
+        .await;
+    assert!(matches!(answer, ServerFrame::Topic { .. }), "{answer:?}");
     drop(carol);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let issue = r#"{"title":"Release 1.2","body":"What changed","link":"https://example.org/1.2"}"#;
-    let (status, body) = post(hook, "/topics/news/issues", "not-the-token", issue).await;
+    let (status, body) = http_post(hook, "/topics/news/issues", "not-the-token", issue).await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = post(hook, "/topics/nothing/issues", &token, issue).await;
+    let (status, body) = http_post(hook, "/topics/nothing/issues", &token, issue).await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = post(hook, "/topics/news/issues", &token, r#"{"title":"x","colour":"red"}"#).await;
+    let (status, body) = http_post(hook, "/topics/news/issues", &token, r#"{"title":"x","colour":"red"}"#).await;
     assert_eq!(status, 400, "unknown fields are refused: {body}");
-    let (status, body) = post(hook, "/topics/news/issues", &token, issue).await;
+    let (status, body) = http_post(hook, "/topics/news/issues", &token, issue).await;
     assert_eq!(status, 201, "{body}");
     let published: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(published["issue"], 1);
@@ -206,21 +151,7 @@ async fn news_with_bob(relay: &RelayProcess) -> (huddle_tests::Client, huddle_te
 }
 
 fn update(id: u64) -> UpdateTopic {
-    UpdateTopic {
-        id,
-        acting: None,
-        topic: news(),
-        title: None,
-        description: None,
-        duration_ms: None,
-        include_offline: None,
-        publishers: None,
-        new_token: false,
-        drop_token: false,
-        schedule: None,
-        time_zone: None,
-        feed: None,
-    }
+    UpdateTopic::new(id, news())
 }
 
 fn huddle_of(frame: &ServerFrame) -> Option<&RoomInfo> {

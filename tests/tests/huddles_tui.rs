@@ -6,20 +6,11 @@
 
 use std::time::Duration;
 
+use huddle_tests::TestRelay;
 use huddle_tests::pty::Tui;
-use huddle_tests::{TestRelay, password_for};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 36;
-
-fn log_in(tui: &mut Tui, name: &str) {
-    tui.wait_for("Log in");
-    tui.type_text(name);
-    tui.tab();
-    tui.type_text(&password_for(name));
-    tui.enter();
-    tui.wait_for("Online (");
-}
 
 /// The seconds left that the list shows for the huddle ("42s left"), if it shows seconds.
 fn seconds_left(screen: &str) -> Option<u32> {
@@ -40,8 +31,8 @@ async fn a_published_issue_forms_a_huddle_that_counts_down_and_ends() {
     tokio::task::spawn_blocking(move || {
         let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
         let mut bob = Tui::start("bob", &home.join("bob"), &["--relay", &url], COLS, ROWS);
-        log_in(&mut alice, "alice");
-        log_in(&mut bob, "bob");
+        alice.log_in("alice");
+        bob.log_in("bob");
 
         alice.keys("/newtopic news 1m News");
         alice.enter();

@@ -7,20 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::model::RequestAnswer;
+use huddle_tests::TestRelay;
 use huddle_tests::pty::Tui;
-use huddle_tests::{TestRelay, password_for};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 36;
-
-fn log_in(tui: &mut Tui, name: &str) {
-    tui.wait_for("Log in");
-    tui.type_text(name);
-    tui.tab();
-    tui.type_text(&password_for(name));
-    tui.enter();
-    tui.wait_for("Online (");
-}
 
 /// The conversation pane's text of each row (what lies right of the friend list), so the list's own names never
 /// count as lines of the log.
@@ -66,7 +57,7 @@ async fn a_third_friend_writing_turns_the_chat_into_a_group_on_every_screen() {
         let mut bob = Tui::start("bob", &home.join("bob"), &["--relay", &url], COLS, ROWS);
         let mut carol = Tui::start("carol", &home.join("carol"), &["--relay", &url], COLS, ROWS);
         for (tui, name) in [(&mut alice, "alice"), (&mut bob, "bob"), (&mut carol, "carol")] {
-            log_in(tui, name);
+            tui.log_in(name);
         }
 
         // alice and bob are in an exchange.
@@ -209,7 +200,7 @@ async fn carol_writes_during_an_exchange(
             std::fs::create_dir_all(&config).unwrap();
             std::fs::write(config.join("client.toml"), format!("[chat]\npromotion = \"{promotion}\"\n")).unwrap();
             let mut alice = Tui::start("alice", &home.join("alice"), &["--relay", &url], COLS, ROWS);
-            log_in(&mut alice, "alice");
+            alice.log_in("alice");
             alice.keys("/msg bob are you there?");
             alice.enter();
             alice

@@ -1,7 +1,8 @@
 //! Secrets never reach the log, at any level, from the relay or from its dependencies: the real binary runs with
 //! `log = "trace"` (every target, tungstenite and rustls included) through registration with an invite code, logins
-//! with a password and with a token, a password change, messages, a friend request's greeting and private notes —
-//! and its whole log is then searched for each secret.
+//! with a password and with a token, a password change, messages, a friend request's greeting and private notes, a
+//! topic's webhook token and an issue published with it, an activity report — and its whole log is then searched for
+//! each secret.
 
 use huddle_shared::client::*;
 use huddle_shared::model::RequestAnswer;
@@ -12,7 +13,9 @@ use huddle_tests::{RelayProcess, befriend, password_for, run_binary, write_binar
 async fn no_secret_reaches_the_log_even_at_trace() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = write_binary_config_logging(dir.path(), "trace", "registration = \"invite\"");
+    let hook = huddle_tests::free_port();
+    let extra = format!("registration = \"invite\"\nwebhook_listen = \"127.0.0.1:{hook}\"");
+    let config = write_binary_config_logging(dir.path(), "trace", &extra);
     let out = run_binary(&config, &data, &["invite", "create", "--count", "2"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let codes: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
@@ -49,6 +52,37 @@ async fn no_secret_reaches_the_log_even_at_trace() {
         })
     })
     .await;
+    // A topic's webhook token, an issue published with it, and an activity (kept only as a keyed hash).
+    let topic = huddle_shared::model::TopicId::parse("news").unwrap();
+    a.request(|id| {
+        ClientFrame::CreateTopic(CreateTopic {
+            id,
+            acting: None,
+            topic: topic.clone(),
+            title: "News".into(),
+            description: None,
+            duration_ms: None,
+            include_offline: false,
+        })
+    })
+    .await;
+    let answer =
+        a.request(|id| ClientFrame::UpdateTopic(UpdateTopic { new_token: true, ..UpdateTopic::new(id, topic) })).await;
+    let ServerFrame::Topic { token: Some(webhook_token), .. } = answer else { panic!("{answer:?}") };
+    let issue_body = "the issue says pelican-8812";
+    let (status, _) = huddle_tests::http_post(
+        hook,
+        "/topics/news/issues",
+        &webhook_token,
+        &format!("{{\"title\":\"One\",\"body\":\"{issue_body}\"}}"),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let activity = "Hamlet at the Globe, row F seat 12";
+    a.ok(|id| {
+        ClientFrame::ReportActivity(ReportActivity { id, acting: None, kind: "show".into(), key: activity.into() })
+    })
+    .await;
     let token = b.token.clone().expect("bob's token");
     let mut b2 = relay.connect().await;
     assert!(matches!(b2.login_token(&token).await, ServerFrame::Session { .. }));
@@ -77,6 +111,9 @@ async fn no_secret_reaches_the_log_even_at_trace() {
         body.to_owned(),
         "quokka-7".to_owned(),
         note.to_owned(),
+        webhook_token,
+        issue_body.to_owned(),
+        activity.to_owned(),
     ];
     for secret in &secrets {
         if let Some(line) = log.lines().find(|l| l.contains(secret.as_str())) {

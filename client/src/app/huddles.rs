@@ -222,40 +222,29 @@ pub fn run(model: &mut Model, acting: Handle, command: HuddleCommand) -> Result<
         HuddleCommand::Webhook { topic } => {
             let topic = topic_id(&topic)?;
             request(model, ask(HuddleAsk::Webhook), |id| {
-                ClientFrame::UpdateTopic(UpdateTopic {
-                    id,
-                    acting: me,
-                    topic,
-                    title: None,
-                    description: None,
-                    duration_ms: None,
-                    include_offline: None,
-                    publishers: None,
-                    new_token: true,
-                    drop_token: false,
-                    schedule: None,
-                    time_zone: None,
-                    feed: None,
-                })
+                ClientFrame::UpdateTopic(UpdateTopic { acting: me, new_token: true, ..UpdateTopic::new(id, topic) })
             })
         }
         HuddleCommand::Schedule { topic, schedule, zone } => {
             let topic = topic_id(&topic)?;
-            let frame = |id| UpdateTopic {
-                id,
-                acting: me,
-                topic,
-                schedule: Some(schedule.unwrap_or_default()),
-                time_zone: Some(zone.unwrap_or_default()),
-                ..unchanged(id)
-            };
-            request(model, ask(HuddleAsk::Scheduled), |id| ClientFrame::UpdateTopic(frame(id)))
+            request(model, ask(HuddleAsk::Scheduled), |id| {
+                ClientFrame::UpdateTopic(UpdateTopic {
+                    acting: me,
+                    schedule: Some(schedule.unwrap_or_default()),
+                    time_zone: Some(zone.unwrap_or_default()),
+                    ..UpdateTopic::new(id, topic)
+                })
+            })
         }
         HuddleCommand::Feed { topic, url } => {
             let topic = topic_id(&topic)?;
-            let frame =
-                |id| UpdateTopic { id, acting: me, topic, feed: Some(url.unwrap_or_default()), ..unchanged(id) };
-            request(model, ask(HuddleAsk::FeedSet), |id| ClientFrame::UpdateTopic(frame(id)))
+            request(model, ask(HuddleAsk::FeedSet), |id| {
+                ClientFrame::UpdateTopic(UpdateTopic {
+                    acting: me,
+                    feed: Some(url.unwrap_or_default()),
+                    ..UpdateTopic::new(id, topic)
+                })
+            })
         }
         HuddleCommand::Activity { kind, key } => {
             let sentence = format!(
@@ -279,30 +268,6 @@ pub fn run(model: &mut Model, acting: Handle, command: HuddleCommand) -> Result<
             })
         }
     }])
-}
-
-/// An `update_topic` that changes nothing (its fields are filled in by the caller).
-fn unchanged(id: huddle_shared::RequestId) -> UpdateTopic {
-    UpdateTopic {
-        id,
-        acting: None,
-        topic: TopicId::parse("x").unwrap_or_else(|_| unreachable_topic()),
-        title: None,
-        description: None,
-        duration_ms: None,
-        include_offline: None,
-        publishers: None,
-        new_token: false,
-        drop_token: false,
-        schedule: None,
-        time_zone: None,
-        feed: None,
-    }
-}
-
-/// `x` is a valid topic id; this never runs, and keeps an `unwrap` out.
-fn unreachable_topic() -> TopicId {
-    TopicId::parse("unreachable").unwrap_or_else(|_| unreachable_topic())
 }
 
 /// The settings a settings command asks for, and the sentence that confirms it.
@@ -355,6 +320,15 @@ fn change_settings(
     Ok((s, sentence))
 }
 
+/// Changes the topic `id` in every open topic browser.
+fn browsed(model: &mut Model, id: &TopicId, change: impl Fn(&mut TopicInfo)) {
+    for dialog in &mut model.dialogs {
+        if let super::Dialog::Topics { topics, .. } = dialog {
+            topics.iter_mut().filter(|t| t.id == *id).for_each(&change);
+        }
+    }
+}
+
 /// A topic as one line of the browser: id, title, subscribers, length, and whether we are subscribed.
 pub fn topic_line(t: &TopicInfo) -> String {
     let mins = t.duration_ms / 60_000;
@@ -388,8 +362,17 @@ pub fn answered(model: &mut Model, what: HuddleAsk, frame: ServerFrame) {
         (HuddleAsk::Subscribed, ServerFrame::Topic { topic, .. }) => {
             let text = format!("Subscribed to {}: each issue puts you in a huddle with its readers.", topic.title);
             notify(model, Level::Info, text);
+            // An open topic browser shows the subscription, so Enter on it next asks to leave, not to subscribe.
+            browsed(model, &topic.id, |t| *t = (*topic).clone());
         }
-        (HuddleAsk::Unsubscribed(topic), _) => notify(model, Level::Info, format!("You left the topic {topic}.")),
+        (HuddleAsk::Unsubscribed(id), ServerFrame::Ok { .. }) => {
+            notify(model, Level::Info, format!("You left the topic {id}."));
+            browsed(model, &id, |t| {
+                if t.subscription.take().is_some() {
+                    t.subscribers = t.subscribers.saturating_sub(1);
+                }
+            });
+        }
         (HuddleAsk::Published, ServerFrame::Published { issue, members, room, .. }) => {
             let text = match room {
                 Some(_) => format!("Issue #{issue} is out: a huddle of {members} formed."),

@@ -48,6 +48,9 @@ pub struct State {
     pub subscriptions: BTreeMap<TopicId, BTreeMap<Address, SubscriptionRec>>,
     /// Every huddle, ended ones included (room id -> record).
     pub huddles: HashMap<RoomId, HuddleRec>,
+    /// The huddles running now (derived from `huddles`): what presence changes and topic deletions look through,
+    /// so their cost follows the huddles running, not every huddle ever formed.
+    pub running_huddles: BTreeSet<RoomId>,
     /// Huddle settings that are not the default.
     pub huddle_settings: HashMap<Address, HuddleSettings>,
     /// anchor -> who follows its coming online (derived from the settings' `follows`).
@@ -84,6 +87,7 @@ impl State {
             topics: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
             huddles: HashMap::new(),
+            running_huddles: BTreeSet::new(),
             huddle_settings: HashMap::new(),
             followers: HashMap::new(),
             not_with_by: HashMap::new(),
@@ -230,6 +234,11 @@ impl State {
                 }
             }
             Mutation::PutHuddle(h) => {
+                if h.ended_at.is_none() {
+                    self.running_huddles.insert(h.room.clone());
+                } else {
+                    self.running_huddles.remove(&h.room);
+                }
                 self.huddles.insert(h.room.clone(), h);
             }
             Mutation::PutWindow(w) => {
@@ -268,6 +277,11 @@ impl State {
     /// A handle's huddle settings (the default when it never changed them).
     pub fn settings_of(&self, who: &Address) -> HuddleSettings {
         self.huddle_settings.get(who).cloned().unwrap_or_default()
+    }
+
+    /// The huddles running now.
+    pub fn running(&self) -> impl Iterator<Item = &HuddleRec> {
+        self.running_huddles.iter().filter_map(|room| self.huddles.get(room))
     }
 
     /// The huddle `room` is, while it runs.

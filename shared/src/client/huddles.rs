@@ -59,6 +59,27 @@ pub struct UpdateTopic {
     pub feed: Option<String>,
 }
 
+impl UpdateTopic {
+    /// An `update_topic` of `topic` that changes nothing yet: set the fields to change.
+    pub fn new(id: RequestId, topic: TopicId) -> Self {
+        Self {
+            id,
+            acting: None,
+            topic,
+            title: None,
+            description: None,
+            duration_ms: None,
+            include_offline: None,
+            publishers: None,
+            new_token: false,
+            drop_token: false,
+            schedule: None,
+            time_zone: None,
+            feed: None,
+        }
+    }
+}
+
 /// The owner deletes a topic: its subscriptions go, and its huddles that are running end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -161,6 +161,13 @@ fn subscribing_from_the_topic_browser_is_asked_and_the_first_answer_changes_noth
     let cmds = t.send(key(KeyCode::Enter));
     let frames = T::requests(&cmds);
     assert!(matches!(&frames[..], [(_, ClientFrame::Subscribe(s))] if s.topic.as_str() == "rust-weekly"), "{frames:?}");
+    // The browser, still open, shows the subscription: Enter on the topic now asks to leave it.
+    let id = frames[0].0;
+    let answer = ServerFrame::Topic { id, acting: addr("bob"), topic: Box::new(topic("alice", true)), token: None };
+    t.net(net::Event::Answer { id, frame: answer });
+    t.send(key(KeyCode::Enter));
+    let Some(Dialog::Confirm(question)) = t.model.dialogs.front() else { panic!("{:?}", t.model.dialogs) };
+    assert!(question.text.starts_with("Leave Rust Weekly?"), "{}", question.text);
 }
 
 #[test]

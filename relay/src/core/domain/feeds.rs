@@ -17,6 +17,8 @@ use crate::storage::{FEED_SEEN_KEPT, Mutation, Storage};
 pub const MAX_ISSUES_PER_POLL: usize = 5;
 /// The longest wait before a failing feed is tried again.
 pub const MAX_FEED_BACKOFF_MS: Millis = 6 * 3_600_000;
+/// How long a poll may go unanswered before the feed is polled again (well beyond a fetch's own time limit).
+pub const ANSWER_OVERDUE_MS: Millis = 60_000;
 /// The first wait after a failure; it doubles with each failure in a row.
 pub const FIRST_FEED_BACKOFF_MS: Millis = 60_000;
 
@@ -74,22 +76,24 @@ fn draft(entry: &FeedEntry) -> IssueDraft {
 }
 
 impl<S: Storage> World<S> {
-    /// The feeds whose poll is due, taken off the timer until their answer comes.
+    /// The feeds whose poll is due. Each keeps a timer for when its answer is overdue (a fetch that never answers —
+    /// the fetcher busy, a core inbox full, a thread that could not start — only delays the next poll; it never stops
+    /// the feed); the answer sets the real next time.
     pub(super) fn feeds_due(&mut self, now: Millis) -> Vec<FeedPoll> {
-        self.timers
-            .feeds
-            .take_due(now)
-            .into_iter()
-            .filter_map(|topic| {
-                let feed = self.state.topics.get(&topic)?.feed.as_ref()?;
-                Some(FeedPoll {
-                    topic: topic.clone(),
-                    url: feed.url.clone(),
-                    etag: feed.etag.clone(),
-                    last_modified: feed.last_modified.clone(),
-                })
-            })
-            .collect()
+        let overdue = now + self.rules.feed_interval_ms.max(ANSWER_OVERDUE_MS);
+        let due = self.timers.feeds.take_due(now);
+        let mut polls = Vec::new();
+        for topic in due {
+            let Some(feed) = self.state.topics.get(&topic).and_then(|t| t.feed.as_ref()) else { continue };
+            polls.push(FeedPoll {
+                topic: topic.clone(),
+                url: feed.url.clone(),
+                etag: feed.etag.clone(),
+                last_modified: feed.last_modified.clone(),
+            });
+            self.timers.feeds.set(&topic, overdue);
+        }
+        polls
     }
 
     /// The answer to a poll: new entries become issues (the first read only learns what is there), failures are

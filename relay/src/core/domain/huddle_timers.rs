@@ -30,7 +30,7 @@ impl EngineTimers {
     /// Every timer, from the stored records.
     pub fn from_state(state: &State) -> Self {
         let mut timers = Self::default();
-        for h in state.huddles.values().filter(|h| h.ended_at.is_none()) {
+        for h in state.running() {
             if let Some(at) = first_check(h) {
                 timers.huddles.set(&h.room, at);
             }

@@ -197,13 +197,8 @@ impl<S: Storage> World<S> {
     pub fn presence_huddles(&mut self, handle: &Handle, online: bool, now: Millis) -> Outcome {
         let me = self.address(handle);
         if !online {
-            let anchored: Vec<RoomId> = self
-                .state
-                .huddles
-                .values()
-                .filter(|h| h.ended_at.is_none() && h.anchor.as_ref() == Some(&me))
-                .map(|h| h.room.clone())
-                .collect();
+            let anchored: Vec<RoomId> =
+                self.state.running().filter(|h| h.anchor.as_ref() == Some(&me)).map(|h| h.room.clone()).collect();
             for room in anchored {
                 self.end_huddle(&room, EndReason::AnchorOffline, now)?;
             }
@@ -212,9 +207,8 @@ impl<S: Storage> World<S> {
         // A follower coming online joins the running huddles of those it follows.
         let running: Vec<(RoomId, Address)> = self
             .state
-            .huddles
-            .values()
-            .filter(|h| h.ended_at.is_none() && matches!(h.trigger, HuddleTrigger::Presence { .. }))
+            .running()
+            .filter(|h| matches!(h.trigger, HuddleTrigger::Presence { .. }))
             .filter_map(|h| h.anchor.clone().map(|a| (h.room.clone(), a)))
             .filter(|(_, anchor)| rules::follows_presence(&self.state, &me, anchor))
             .collect();
@@ -229,7 +223,7 @@ impl<S: Storage> World<S> {
                 self.record(Fact::RoomChanged { room, origin_has_it: false });
             }
         }
-        let already = self.state.huddles.values().any(|h| h.ended_at.is_none() && h.anchor.as_ref() == Some(&me));
+        let already = self.state.running().any(|h| h.anchor.as_ref() == Some(&me));
         if already {
             return Ok(());
         }

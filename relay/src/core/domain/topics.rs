@@ -334,9 +334,7 @@ impl<S: Storage> World<S> {
     pub(super) fn remove_topic(&mut self, topic: &TopicId, now: Millis) -> Outcome {
         let running: Vec<RoomId> = self
             .state
-            .huddles
-            .values()
-            .filter(|h| h.ended_at.is_none())
+            .running()
             .filter(|h| matches!(&h.trigger, HuddleTrigger::Issue { topic: t, .. } if t == topic))
             .map(|h| h.room.clone())
             .collect();

@@ -318,13 +318,7 @@ fn a_restart_mid_huddle_keeps_it_and_its_timer() {
 fn the_webhook_publishes_with_its_token_only() {
     let (mut t, a, _b, _c) = newsletter();
     let answer = t.request(a, |id| {
-        ClientFrame::UpdateTopic(UpdateTopic {
-            id,
-            acting: None,
-            topic: topic("rust-weekly"),
-            new_token: true,
-            ..update()
-        })
+        ClientFrame::UpdateTopic(UpdateTopic { new_token: true, ..UpdateTopic::new(id, topic("rust-weekly")) })
     });
     let ServerFrame::Topic { token: Some(token), topic: info, .. } = answer else { panic!("{answer:?}") };
     assert!(info.webhook);
@@ -356,21 +350,7 @@ fn the_webhook_publishes_with_its_token_only() {
 }
 
 fn update() -> UpdateTopic {
-    UpdateTopic {
-        id: 0,
-        acting: None,
-        topic: topic("x"),
-        title: None,
-        description: None,
-        duration_ms: None,
-        include_offline: None,
-        publishers: None,
-        new_token: false,
-        drop_token: false,
-        schedule: None,
-        time_zone: None,
-        feed: None,
-    }
+    UpdateTopic::new(0, topic("x"))
 }
 
 #[test]
@@ -631,6 +611,13 @@ fn a_feeds_new_entries_are_issues_and_what_was_there_before_is_not() {
         panic!()
     };
     assert!(topics[0].feed_error.as_deref().is_some_and(|e| e.contains("503")), "the owner sees why");
+    // A poll that is never answered (the fetcher was busy, its answer lost) only delays the next one.
+    t.fetches.clear();
+    t.advance_to(t.now + 15 * MINUTE + 1);
+    assert_eq!(t.fetches.len(), 1);
+    t.fetches.clear();
+    t.advance_to(t.now + 15 * MINUTE + 1);
+    assert_eq!(t.fetches.len(), 1, "polled again although the last poll never came back");
 }
 
 #[test]
