@@ -14,6 +14,10 @@ use crate::app::input::TextInput;
 use crate::app::{self, Cmd, LoginForm, LoginMode, Model, Msg, Screen, WelcomeForm};
 use crate::config::{ClientConfig, Paths, RelayChoice};
 use crate::keymap::Keymap;
+
+/// Network events applied between two frames at most: enough that a sync draws rarely, few enough that a key
+/// pressed during it waits for one batch only.
+const NET_BATCH: usize = 512;
 use crate::net::{self, Auth, WorkerConfig, WorkerHandle};
 use crate::terminal::TerminalGuard;
 use crate::token_store::TokenStore;
@@ -233,6 +237,27 @@ impl Runtime {
         }
     }
 
+    /// Carries out what `update` asked for; false once the client should stop.
+    async fn run_cmds(&mut self, model: &mut Model, guard: &mut TerminalGuard, cmds: Vec<Cmd>) -> anyhow::Result<bool> {
+        let mut keep_going = true;
+        for cmd in cmds {
+            match cmd {
+                Cmd::Bell => crate::terminal::bell(),
+                Cmd::Notify { title, body } if model.notify.desktop == app::notify::Desktop::Dbus => {
+                    if let Some(problem) = self.dbus.notify(&title, &body).await {
+                        app::notify(model, app::Level::Error, problem);
+                    }
+                }
+                Cmd::Notify { title, body } => {
+                    crate::terminal::desktop_notification(model.notify.desktop, &title, &body)
+                }
+                Cmd::Redraw => guard.terminal.clear()?,
+                cmd => keep_going &= self.perform(model, cmd).await,
+            }
+        }
+        Ok(keep_going)
+    }
+
     /// Runs the UI until the person quits.
     pub async fn run(mut self, start: Start) -> anyhow::Result<()> {
         let mut model = self.first_screen(start).await?;
@@ -243,15 +268,27 @@ impl Runtime {
         if let Ok(size) = guard.terminal.size() {
             app::update(&mut model, Msg::Resize(size.width, size.height), &self.keymap);
         }
+        // Only a change redraws: every message but the clock's tick changes something; a tick only when what the
+        // screen shows of the time does.
+        let mut dirty = true;
         loop {
-            if model.notify.title {
-                let now = app::notify::title(&model);
-                if now != title {
-                    crate::terminal::set_title(&now);
-                    title = now;
+            if dirty {
+                if model.notify.title {
+                    let now = app::notify::title(&model);
+                    if now != title {
+                        crate::terminal::set_title(&now);
+                        title = now;
+                    }
+                }
+                let mut drawn = None;
+                guard.terminal.draw(|frame| drawn = view::draw(frame, &model, &self.look))?;
+                if let Some(drawn) = drawn {
+                    let cmds = app::update(&mut model, Msg::Drawn(drawn), &self.keymap);
+                    if !self.run_cmds(&mut model, &mut guard, cmds).await? {
+                        break;
+                    }
                 }
             }
-            guard.terminal.draw(|frame| view::draw(frame, &model, &self.look))?;
             let msg = tokio::select! {
                 event = input.next() => match event {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
@@ -275,21 +312,19 @@ impl Runtime {
                 },
                 _ = tick.tick() => Msg::Tick(now_millis()),
             };
+            let face = app::clock_face(&model);
+            let tick = matches!(msg, Msg::Tick(_));
+            let net = matches!(msg, Msg::Net(_));
             let cmds = app::update(&mut model, msg, &self.keymap);
-            let mut keep_going = true;
-            for cmd in cmds {
-                match cmd {
-                    Cmd::Bell => crate::terminal::bell(),
-                    Cmd::Notify { title, body } if model.notify.desktop == app::notify::Desktop::Dbus => {
-                        if let Some(problem) = self.dbus.notify(&title, &body).await {
-                            app::notify(&mut model, app::Level::Error, problem);
-                        }
-                    }
-                    Cmd::Notify { title, body } => {
-                        crate::terminal::desktop_notification(model.notify.desktop, &title, &body)
-                    }
-                    Cmd::Redraw => guard.terminal.clear()?,
-                    cmd => keep_going &= self.perform(&mut model, cmd).await,
+            dirty = !tick || app::clock_face(&model) != face;
+            let mut keep_going = self.run_cmds(&mut model, &mut guard, cmds).await?;
+            // Network events already waiting are applied before the next frame, a bounded batch at a time: a sync
+            // of thousands of items draws once per batch, not once per item, and keys are read between batches.
+            if net {
+                for _ in 0..NET_BATCH {
+                    let Some(event) = self.worker.as_mut().and_then(|w| w.events.try_recv().ok()) else { break };
+                    let cmds = app::update(&mut model, Msg::Net(event), &self.keymap);
+                    keep_going &= self.run_cmds(&mut model, &mut guard, cmds).await?;
                 }
             }
             if !keep_going || model.quit {

@@ -29,7 +29,7 @@ pub fn send_message(model: &mut Model, index: usize, key: ConvKey, body: String,
     });
     c.last_activity = now;
     c.exchanged_at = Some(now);
-    c.scroll = 0;
+    c.scroll.to_bottom();
     let to = match key {
         ConvKey::Direct(peer) => net::Target::Direct(peer),
         ConvKey::Room(id) => net::Target::Room(id),
@@ -37,41 +37,9 @@ pub fn send_message(model: &mut Model, index: usize, key: ConvKey, body: String,
     vec![Cmd::Net(net::Command::Message(net::OutgoingMessage { acting, to, body, client_msg_id, receipts }))]
 }
 
-/// Inserts a message into a conversation in time order, once.
+/// Inserts a live message into a conversation, once; returns whether it was new.
 pub fn insert_message(c: &mut Conversation, message: Message, own: bool) -> bool {
-    let duplicate = c.lines.iter().any(|l| match l {
-        LogLine::Message { id: Some(id), .. } => *id == message.id,
-        LogLine::Message { client_msg_id, own: true, .. } => own && *client_msg_id == message.client_msg_id,
-        _ => false,
-    });
-    if duplicate {
-        return false;
-    }
-    if message.receipts && !own {
-        c.to_report.push(message.id.clone());
-    }
-    let line = LogLine::Message {
-        id: Some(message.id),
-        client_msg_id: message.client_msg_id,
-        from: message.from,
-        body: message.body,
-        at: message.sent_at,
-        own,
-        delivery: Delivery::Stored,
-    };
-    c.lines.insert(stored_position(&c.lines, line.at()), line);
-    true
-}
-
-/// Where a stored line of time `at` goes: after the lines up to that time, but before our messages still waiting
-/// for the relay — they have no place in the relay's order yet, so they stay at the bottom.
-pub fn stored_position(lines: &[LogLine], at: i64) -> usize {
-    let by_time = lines.iter().rposition(|l| l.at() <= at).map_or(0, |j| j + 1);
-    let first_pending = lines
-        .iter()
-        .position(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
-        .unwrap_or(lines.len());
-    by_time.min(first_pending)
+    super::timeline::insert_live(c, message, own).is_some()
 }
 
 pub fn is_open(model: &Model, index: usize, key: &ConvKey) -> bool {

@@ -7,7 +7,7 @@
 use huddle_shared::model::{DeletionAnswer, Event, ItemBody, RequestAnswer, ShownState, StreamItem};
 use huddle_shared::{Address, ErrorCode, ServerFrame};
 
-use super::conversation::{insert_message, is_open, say, stored_position};
+use super::conversation::{insert_message, is_open, say};
 use super::huddles::HuddleAsk;
 use super::input::TextInput;
 use super::intent::{AfterDelete, Intent};
@@ -60,15 +60,17 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         net::Event::Item { acting, item } => return item_arrived(model, &acting, item),
         net::Event::Stored { acting, client_msg_id, message_id, sent_at, recipients, .. } => {
             if let Some((c, i)) = own_line(model, &acting, &client_msg_id) {
-                let mut line = c.lines.remove(i);
-                if let LogLine::Message { id, delivery, at, .. } = &mut line {
-                    *id = Some(message_id.clone());
-                    *delivery = Delivery::Stored;
-                    *at = sent_at;
+                if let Some(mut line) = super::timeline::remove_line(c, i) {
+                    if let LogLine::Message { id, delivery, at, .. } = &mut line {
+                        *id = Some(message_id.clone());
+                        *delivery = Delivery::Stored;
+                        *at = sent_at;
+                    }
+                    // Its place is the relay's now: someone else's message stored between our pressing Enter and
+                    // the relay storing ours comes before it, as everyone else sees it.
+                    let at = super::timeline::stored_position(&c.lines, sent_at, &message_id);
+                    super::timeline::insert_lines(c, at, vec![line]);
                 }
-                // Its place is the relay's now: someone else's message stored between our pressing Enter and the
-                // relay storing ours comes before it, as everyone else sees it.
-                c.lines.insert(stored_position(&c.lines, sent_at), line);
                 super::receipts::track(c, &message_id, recipients);
             }
         }
@@ -85,7 +87,7 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         }
         net::Event::Answer { id, frame } => return answered(model, id, frame),
         net::Event::RequestFailed { id, message } => {
-            if let Some(Pending::History { acting, key }) = model.pending.remove(&id) {
+            if let Some(Pending::History { acting, key, .. }) = model.pending.remove(&id) {
                 super::history::failed(model, &acting, &key);
             }
             notify(model, Level::Error, message);
@@ -201,8 +203,6 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
                 cmds.extend(super::notify::arrived(model, index, &key, &message));
             }
             let (now, fresh) = (model.now, model.now - message.sent_at <= model.chat.promotion_window_ms);
-            // The conversation pane's width, about: the terminal less the friend list and the borders.
-            let log_width = usize::from(model.size.0).saturating_sub(34).max(20);
             if let ConvKey::Room(id) = &key {
                 // Someone writing brings an archived group back to the list.
                 if model.handles[index].archived.remove(id) {
@@ -215,13 +215,8 @@ fn item_arrived(model: &mut Model, acting: &Address, item: StreamItem) -> Vec<Cm
             if fresh {
                 c.exchanged_at = Some(now);
             }
-            let body_chars = message.body.chars().count();
+            // Someone reading further up keeps their place: the reader's place is a line, not rows from the bottom.
             let inserted = insert_message(c, message, own);
-            if inserted && c.scroll > 0 {
-                // Someone reading further up keeps their place: the view is counted from the bottom, so it moves
-                // up by the rows the new message takes (about: the view stops at the real top).
-                c.scroll += (body_chars + 12) / log_width + 1;
-            }
             if inserted && !own && !open && !shown_in_group {
                 c.unread += 1;
             }
@@ -327,7 +322,7 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     }
     if let ServerFrame::Error { message, .. } = &frame {
         match &pending {
-            Some(Pending::History { acting, key }) => super::history::failed(model, acting, key),
+            Some(Pending::History { acting, key, .. }) => super::history::failed(model, acting, key),
             // Said in a sentence that names who it was for (the form is not reopened: the person may be typing).
             Some(Pending::FriendRequest { to }) => {
                 notify(model, Level::Error, format!("Your friend request to {} was not sent: {message}", to.handle));
@@ -339,8 +334,8 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
         return Vec::new();
     }
     match (pending, frame) {
-        (Some(Pending::History { acting, key }), ServerFrame::History { messages, more, receipts, .. }) => {
-            super::history::arrived(model, &acting, &key, messages, more, receipts);
+        (Some(Pending::History { acting, key, before }), ServerFrame::History { messages, more, receipts, .. }) => {
+            return super::history::arrived(model, &acting, &key, before.as_ref(), messages, more, receipts);
         }
         (Some(Pending::FriendRequest { to }), _) => {
             notify(model, Level::Info, format!("Friend request sent to {}.", to.handle));

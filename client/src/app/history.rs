@@ -5,7 +5,7 @@ use huddle_shared::client::History;
 use huddle_shared::model::{Message, MessageReceipts};
 use huddle_shared::{ClientFrame, Handle, MessageId};
 
-use super::conversation::{insert_message, set_open};
+use super::conversation::set_open;
 use super::requests::request;
 use super::{Cmd, ConvKey, HistoryState, Model, Pending};
 
@@ -19,7 +19,7 @@ pub fn open(model: &mut Model, key: ConvKey) -> Vec<Cmd> {
     let acting = h.address.handle.clone();
     let c = h.conversation_mut(&key);
     c.unread = 0;
-    c.scroll = 0;
+    c.scroll.to_bottom();
     let load = c.history == HistoryState::NotLoaded;
     if load {
         c.history = HistoryState::Loading;
@@ -36,29 +36,36 @@ pub fn request_page(model: &mut Model, acting: Handle, key: ConvKey, before: Opt
         ConvKey::Direct(peer) => (None, Some(peer.clone())),
         ConvKey::Room(room) => (Some(room.clone()), None),
     };
-    let pending = Pending::History { acting: acting.clone(), key };
+    let pending = Pending::History { acting: acting.clone(), key, before: before.clone() };
     request(model, pending, |id| {
         ClientFrame::History(History { id, acting: Some(acting), room, with, before, after: None, limit: Some(PAGE) })
     })
 }
 
-/// A page arrived: its messages join the log (once each), and whether there is more before it is noted.
+/// A page arrived: its messages not held yet join the log as one block, in the relay's order, right above the
+/// message it was asked before; the next page will be asked before its oldest message.
+#[allow(clippy::too_many_arguments)]
 pub fn arrived(
     model: &mut Model,
     acting: &Handle,
     key: &ConvKey,
+    before: Option<&MessageId>,
     messages: Vec<Message>,
     more: bool,
     receipts: Vec<MessageReceipts>,
-) {
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
+) -> Vec<Cmd> {
+    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return Vec::new() };
     let c = h.conversation_mut(key);
     super::receipts::from_history(c, receipts);
-    for m in messages {
-        let own = m.from.handle == *acting;
-        insert_message(c, m, own);
+    if let Some(first) = messages.first() {
+        c.oldest = Some(first.id.clone());
     }
-    c.history = if more { HistoryState::More } else { HistoryState::Complete };
+    let mine = |m: &Message| m.from.handle == *acting;
+    super::timeline::merge_page(c, before, messages, mine);
+    // An empty page with "more" would be asked for again and again: only a page that moved the cursor may lead on.
+    let moved = c.oldest.as_ref() != before;
+    c.history = if more && moved { HistoryState::More } else { HistoryState::Complete };
+    super::search::page_arrived(model, acting, key)
 }
 
 /// The page could not be had: it may be asked for again.

@@ -39,12 +39,13 @@ mod requests;
 mod search;
 mod selection;
 mod slash;
+mod timeline;
 pub mod update;
 
 pub use model::*;
 pub use notices::notify;
 pub use selection::{index as selected_index, selected_row};
-pub use update::update;
+pub use update::{clock_face, update};
 
 use crossterm::event::KeyEvent;
 use huddle_shared::Millis;
@@ -64,6 +65,8 @@ pub enum Msg {
     /// The terminal's new size (columns, rows); also sent once at start.
     Resize(u16, u16),
     Net(net::Event),
+    /// What the frame just drawn showed of the open conversation.
+    Drawn(LogDrawn),
 }
 
 /// Side effects `update` asks for.

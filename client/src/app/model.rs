@@ -153,6 +153,53 @@ pub enum HistoryState {
     Complete,
 }
 
+/// Where the reader is in a conversation's log. Only the view knows how many rows a line wraps to, so a move asked
+/// for by a key is applied at the next frame and the view reports where it landed (`Msg::Drawn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scroll {
+    /// `None`: following the newest line. Otherwise the line the pane's bottom row belongs to.
+    pub anchor: Option<Anchor>,
+    /// Rows to move, up positive, not applied yet.
+    pub pending: isize,
+    /// A line to bring into view at the next frame (a search match).
+    pub reveal: Option<usize>,
+    /// Go to the oldest line held (Home).
+    pub jump_top: bool,
+    /// The oldest line held was on screen at the last frame.
+    pub top_shown: bool,
+}
+
+impl Scroll {
+    /// Back to following the newest line.
+    pub fn to_bottom(&mut self) {
+        *self = Self { top_shown: self.top_shown, ..Self::default() };
+    }
+
+    /// Scrolled up from the newest line (or about to be).
+    pub fn is_up(&self) -> bool {
+        self.anchor.is_some() || self.pending > 0
+    }
+}
+
+/// What the last frame showed of the open conversation, fed back to `update` (`Msg::Drawn`): the view alone knows
+/// how lines wrap, so a scroll asked for by a key lands where the view put it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogDrawn {
+    pub key: ConvKey,
+    pub anchor: Option<Anchor>,
+    pub top_shown: bool,
+    /// Rows of the log pane: a page.
+    pub height: usize,
+}
+
+/// The pane's bottom row: row `rows(line) - 1 - below` of log line `line`, where a line's rows include the day
+/// separator and "new" marker above it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Anchor {
+    pub line: usize,
+    pub below: usize,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub key: ConvKey,
@@ -160,8 +207,17 @@ pub struct Conversation {
     pub unread: usize,
     pub last_activity: Millis,
     pub history: HistoryState,
-    /// Lines scrolled up from the bottom (0: following new lines).
-    pub scroll: usize,
+    /// The relay ids of the stored messages in `lines`.
+    pub held: super::timeline::HeldIds,
+    /// The oldest message of the last history page: the next page is asked for before it, so a page can never be
+    /// asked for twice.
+    pub oldest: Option<MessageId>,
+    /// Where the reader is.
+    pub scroll: Scroll,
+    /// The line of the current search match.
+    pub search_match: Option<usize>,
+    /// Lines from here down were searched for the current query without a match.
+    pub search_floor: Option<usize>,
     /// When (on this machine's clock) a message was last sent or received here live: the "in an exchange" test
     /// of automatic promotion.
     pub exchanged_at: Option<Millis>,
@@ -185,7 +241,11 @@ impl Conversation {
             unread: 0,
             last_activity: 0,
             history: HistoryState::NotLoaded,
-            scroll: 0,
+            held: Default::default(),
+            oldest: None,
+            scroll: Scroll::default(),
+            search_match: None,
+            search_floor: None,
             exchanged_at: None,
             context: 0,
             receipts: BTreeMap::new(),
@@ -615,6 +675,8 @@ pub enum Pending {
     History {
         acting: Handle,
         key: ConvKey,
+        /// The page was asked for before this message (`None`: the newest page).
+        before: Option<MessageId>,
     },
     /// Promotion: the group of us, `with` and `newcomer`, to open in place of `with`; `message` is the newcomer's
     /// message that made us promote (none when promoting by hand with `/invite`).
@@ -656,8 +718,8 @@ pub struct Search {
     pub query: TextInput,
     /// Editing the query (true) or stepping through matches.
     pub editing: bool,
-    /// Index into the log lines of the current match.
-    pub current: Option<usize>,
+    /// Waiting for an older page of history to look further back in.
+    pub looking_back: bool,
 }
 
 /// What the relay and the network worker told us, account-wide. Written only where network events are applied
@@ -725,6 +787,8 @@ pub struct Model {
     pub members_panel: bool,
     /// The terminal's size in cells (columns, rows), as last reported.
     pub size: (u16, u16),
+    /// Rows of the conversation pane at the last frame (0 before the first).
+    pub log_height: usize,
     /// Mutes and archives, as last saved (and restored to each handle when it appears).
     pub kept: super::kept::Kept,
 }
@@ -810,6 +874,7 @@ impl Model {
             notify: super::notify::NotifyPrefs::default(),
             members_panel: true,
             size: (80, 24),
+            log_height: 0,
             kept: super::kept::Kept::default(),
         }
     }
@@ -863,8 +928,10 @@ impl Model {
     }
 
     /// Rows PgUp/PgDn move: the conversation pane's height, less a line of overlap.
+    /// Rows a page key moves: the log pane's height as last drawn, less one row kept for context.
     pub fn page_rows(&self) -> usize {
-        usize::from(self.size.1).saturating_sub(7).max(1)
+        let pane = if self.log_height > 0 { self.log_height } else { usize::from(self.size.1).saturating_sub(7) };
+        pane.saturating_sub(1).max(1)
     }
 
     /// Unread messages on handles other than the active one.

@@ -90,7 +90,7 @@ pub fn global(model: &mut Model, action: Action) -> Vec<Cmd> {
                 notify(model, Level::Info, "Open a conversation to search it.");
             }
         }
-        Action::SearchNext => super::search::next(model),
+        Action::SearchNext => return super::search::next(model),
         _ => {}
     }
     Vec::new()
@@ -351,8 +351,12 @@ pub fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
         Some(Action::Down) => return scroll(model, -1),
         Some(Action::PageUp) => return scroll(model, page),
         Some(Action::PageDown) => return scroll(model, -page),
-        Some(Action::Home) => return scroll(model, 1_000_000),
-        Some(Action::End) => return scroll(model, -1_000_000),
+        Some(Action::Home) => return to_top(model),
+        Some(Action::End) => {
+            if let Some(c) = open_conversation(model) {
+                c.scroll.to_bottom();
+            }
+        }
         Some(Action::Back) => {
             model.search = None;
             model.focus = Focus::Input;
@@ -362,35 +366,54 @@ pub fn log_key(model: &mut Model, action: Option<Action>) -> Vec<Cmd> {
     Vec::new()
 }
 
-/// Scrolls the open conversation by `rows` (up is positive); at the top, asks for older history.
+fn open_conversation(model: &mut Model) -> Option<&mut super::Conversation> {
+    let h = model.handle_mut()?;
+    let key = h.open.clone()?;
+    h.conversations.get_mut(&key)
+}
+
+/// Scrolls the open conversation by `rows` (up is positive), applied at the next frame; scrolling up with the top
+/// of what is held on screen asks for the page before it.
 pub fn scroll(model: &mut Model, rows: isize) -> Vec<Cmd> {
+    let Some(c) = open_conversation(model) else { return Vec::new() };
+    c.scroll.pending = c.scroll.pending.saturating_add(rows);
+    c.scroll.jump_top = false;
+    if rows > 0 && c.scroll.top_shown { older_page(model) } else { Vec::new() }
+}
+
+/// Home: the oldest line held; pressed there, the page before it.
+fn to_top(model: &mut Model) -> Vec<Cmd> {
+    let Some(c) = open_conversation(model) else { return Vec::new() };
+    let there = c.scroll.top_shown;
+    c.scroll.pending = 0;
+    c.scroll.jump_top = true;
+    if there { older_page(model) } else { Vec::new() }
+}
+
+/// Asks for the page of history before the oldest one held, if there is one and it is not on its way.
+fn older_page(model: &mut Model) -> Vec<Cmd> {
     let Some(h) = model.handle_mut() else { return Vec::new() };
     let acting = h.address.handle.clone();
     let Some(key) = h.open.clone() else { return Vec::new() };
     let Some(c) = h.conversations.get_mut(&key) else { return Vec::new() };
-    // `scroll` counts screen rows, and only the view knows the width the lines wrap at; allow up to a generous
-    // estimate (every 20 characters a row) and let the view stop at the real top.
-    let estimate: usize = c.lines.iter().map(|l| line_chars(l) / 20 + 1).sum();
-    let wanted = c.scroll as isize + rows;
-    c.scroll = wanted.clamp(0, estimate.saturating_sub(1) as isize) as usize;
-    // Older history is fetched as soon as the reader is back past the lines we hold.
-    let at_top = wanted >= c.lines.len().saturating_sub(1) as isize && rows > 0;
-    if !(at_top && c.history == super::HistoryState::More) {
+    if c.history != super::HistoryState::More {
         return Vec::new();
     }
-    let oldest = c.lines.iter().find_map(|l| match l {
-        super::LogLine::Message { id: Some(id), .. } => Some(id.clone()),
-        _ => None,
-    });
-    let Some(before) = oldest else { return Vec::new() };
     c.history = super::HistoryState::Loading;
-    vec![super::history::request_page(model, acting, key, Some(before))]
+    let before = c.oldest.clone();
+    vec![super::history::request_page(model, acting, key, before)]
 }
 
-/// About how many characters a line takes on screen, for the scroll estimate.
-pub fn line_chars(line: &super::LogLine) -> usize {
-    match line {
-        super::LogLine::Message { body, .. } => body.chars().count() + 12,
-        super::LogLine::System { text, .. } => text.chars().count() + 8,
+/// The view drew the open conversation: the reader is where it put them. Having read up to the top of what is
+/// held fetches the page before it.
+pub fn drawn(model: &mut Model, drawn: super::LogDrawn) -> Vec<Cmd> {
+    model.log_height = drawn.height;
+    let Some(h) = model.handle_mut() else { return Vec::new() };
+    if h.open.as_ref() != Some(&drawn.key) {
+        return Vec::new();
     }
+    let Some(c) = h.conversations.get_mut(&drawn.key) else { return Vec::new() };
+    let read_up = drawn.top_shown && drawn.anchor.is_some();
+    c.scroll = super::Scroll { anchor: drawn.anchor, top_shown: drawn.top_shown, ..Default::default() };
+    if read_up { older_page(model) } else { Vec::new() }
 }

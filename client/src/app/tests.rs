@@ -86,6 +86,28 @@ impl T {
         update(&mut self.model, msg, &self.keymap)
     }
 
+    /// Draws a frame at 80×24 and tells `update` what it showed, as the runtime does after every change; returns
+    /// the screen's text and the commands that caused.
+    fn frame(&mut self) -> (String, Vec<Cmd>) {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        let mut drawn = None;
+        let look = crate::view::look::Look::default();
+        let frame = terminal.draw(|f| drawn = crate::view::draw(f, &self.model, &look)).unwrap();
+        let area = frame.area;
+        let text = (0..area.height)
+            .map(|y| (0..area.width).map(|x| frame.buffer[(x, y)].symbol().to_owned()).collect::<String>() + "\n")
+            .collect();
+        let cmds = drawn.map(|d| self.send(Msg::Drawn(d))).unwrap_or_default();
+        (text, cmds)
+    }
+
+    /// A key, then a frame: what the key asked for, and what showing its result asked for.
+    fn press(&mut self, msg: Msg) -> Vec<Cmd> {
+        let mut cmds = self.send(msg);
+        cmds.extend(self.frame().1);
+        cmds
+    }
+
     fn net(&mut self, event: net::Event) -> Vec<Cmd> {
         self.send(Msg::Net(event))
     }
@@ -562,16 +584,20 @@ fn scrolling_reaches_wrapped_rows_and_loads_older_history_at_the_top() {
         frame: ServerFrame::History { id, room: dm_room("alice", "bob"), messages, more: true, receipts: vec![] },
     });
     t.model.focus = Focus::Log;
-    // Three long messages are many more rows than three lines: scrolling is not stuck at 2.
+    t.frame();
+    // Three long messages are many more rows than three lines: each Up moves one row.
     let mut asked = Vec::new();
-    for _ in 0..5 {
-        asked.extend(T::requests(&t.send(key(KeyCode::Up))));
-    }
-    assert_eq!(t.model.conversation().unwrap().scroll, 5);
+    let mut screens = vec![t.frame().0];
     for _ in 0..3 {
-        asked.extend(T::requests(&t.send(key(KeyCode::PageUp))));
+        asked.extend(T::requests(&t.press(key(KeyCode::Up))));
+        screens.push(t.frame().0);
     }
-    // Back past the lines we hold, the older page is asked for, once.
+    assert!(t.model.conversation().unwrap().scroll.anchor.is_some());
+    assert!(screens.windows(2).all(|w| w[0] != w[1]), "every Up moved the view");
+    for _ in 0..3 {
+        asked.extend(T::requests(&t.press(key(KeyCode::PageUp))));
+    }
+    // At the top of what is held, the older page is asked for, once, before the oldest message of the page.
     assert!(
         matches!(&asked[..], [(_, ClientFrame::History(History { before: Some(b), .. }))] if b == "h0"),
         "{asked:?}"
@@ -658,6 +684,8 @@ mod huddles;
 mod intents;
 
 mod receipts;
+
+mod scale;
 
 #[test]
 fn help_scrolls_with_the_arrows_and_closes_with_any_other_key() {

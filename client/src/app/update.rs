@@ -3,8 +3,8 @@
 //! intents among them ([`Cmd::Do`]) are performed here, by `perform::perform`, and the rest is for the runtime.
 
 use crossterm::event::{KeyEvent, KeyEventKind};
-use huddle_shared::Handle;
 use huddle_shared::model::RegistrationPolicy;
+use huddle_shared::{Handle, Millis};
 
 use super::editing;
 use super::input::TextInput;
@@ -56,6 +56,7 @@ fn step(model: &mut Model, msg: Msg, keymap: &Keymap) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Net(event) => super::events::apply(model, event),
+        Msg::Drawn(drawn) => super::navigation::drawn(model, drawn),
         Msg::Paste(text) => {
             paste(model, &text);
             Vec::new()
@@ -224,11 +225,11 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
             Some(Action::Back) => model.search = None,
             Some(Action::Send | Action::SearchNext) => {
                 search.editing = false;
-                super::search::next(model);
+                return super::search::next(model);
             }
             _ => {
                 editing::apply(&mut search.query, &key, keymap.editing_action(&key));
-                search.current = None;
+                super::search::forget_match(model);
             }
         }
         return Vec::new();
@@ -263,4 +264,19 @@ fn scroll_overlay(scroll: &mut usize, action: Option<Action>, close: impl FnOnce
         // The view stops at the end; keep the number within what any screen could show.
         *scroll = scroll.saturating_add_signed(rows).min(10_000);
     }
+}
+
+/// What the screen shows of the passing time: the minute (clocks, "5 min ago", countdowns), the second while a
+/// huddle's countdown is under a minute, who is typing, and whether a notice is up. A tick that leaves it unchanged
+/// draws nothing.
+pub fn clock_face(model: &Model) -> (Millis, usize, bool) {
+    let final_minute = model.handles.iter().any(|h| {
+        h.session
+            .groups
+            .values()
+            .filter_map(|g| g.huddle.as_ref()?.ends_at)
+            .any(|end| (0..61_000).contains(&(end - model.now)))
+    });
+    let unit = if final_minute { 1000 } else { 60_000 };
+    (model.now / unit, model.typing.len(), model.notice.is_some())
 }

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 use huddle_shared::Address;
 
 use crate::app::receipts::Tracking;
-use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogLine, Model, Search, SystemKind};
+use crate::app::{ConvKey, Delivery, Focus, HistoryState, LogDrawn, LogLine, Model, Scroll, Search, SystemKind};
+
+use super::log_place::Placed;
 
 use super::look::{Look, Styles};
 use super::text::{clean, highlight, pad, truncate, width, wrap};
@@ -75,68 +77,37 @@ impl LogCtx<'_> {
     }
 }
 
-/// The rows on screen.
-pub struct Visible {
-    /// Top to bottom, at most `height`.
-    pub rows: Vec<Line<'static>>,
-    /// How many log lines were wrapped to produce them. Only tests read it: it is how they check that rendering
-    /// stays proportional to the pane, not to the history.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub visited: usize,
-    /// The scroll actually applied: the requested one, or less if the top of the history was reached.
-    pub scroll: usize,
+/// A conversation's line blocks at one width, for [`super::log_place`].
+struct LineBlocks<'a> {
+    ctx: &'a LogCtx<'a>,
+    width: usize,
 }
 
-/// The `height` rows of `lines` shown `scroll` rows up from the bottom at `width` cells. Wraps from the newest
-/// line backwards and stops as soon as enough rows exist, so only the visible lines (and the scrolled-over ones)
-/// are wrapped.
-pub fn visible_rows(lines: &[LogLine], ctx: &LogCtx<'_>, width: usize, height: usize, scroll: usize) -> Visible {
-    let need = height.saturating_add(scroll);
-    // Bottom-up: the newest row first.
-    let mut acc: Vec<Line<'static>> = Vec::new();
-    let mut i = lines.len();
-    while acc.len() < need && i > 0 {
-        i -= 1;
-        acc.extend(entry_rows(ctx, lines, i, width).into_iter().rev());
-        if ctx.new_from == Some(i) {
-            acc.push(marker(width, ctx.styles));
+impl super::log_place::Blocks for LineBlocks<'_> {
+    fn block(&self, lines: &[LogLine], i: usize) -> Vec<Line<'static>> {
+        let (ctx, w) = (self.ctx, self.width);
+        let mut rows = Vec::new();
+        if i == 0 {
+            rows.extend(history_rows(ctx, false, w));
         }
         if starts_day(lines, i) {
-            acc.push(separator(lines[i].at(), width, ctx.styles));
+            rows.push(separator(lines[i].at(), w, ctx.styles));
         }
+        if ctx.new_from == Some(i) {
+            rows.push(marker(w, ctx.styles));
+        }
+        rows.extend(entry_rows(ctx, lines, i, w));
+        rows
     }
-    if i == 0 && acc.len() < need {
-        acc.extend(history_rows(ctx, lines.is_empty(), width).into_iter().rev());
+
+    fn empty(&self) -> Vec<Line<'static>> {
+        history_rows(self.ctx, true, self.width)
     }
-    let scroll = scroll.min(acc.len().saturating_sub(height));
-    let end = (scroll + height).min(acc.len());
-    let mut rows: Vec<Line<'static>> = acc.drain(scroll..end).collect();
-    rows.reverse();
-    Visible { rows, visited: lines.len() - i, scroll }
 }
 
-/// A scroll that shows line `index` (for the current search match): `scroll` if it already does, else one that
-/// puts the line in the middle. Costs a wrap of the lines below `index`.
-pub fn scroll_to(
-    lines: &[LogLine],
-    ctx: &LogCtx<'_>,
-    index: usize,
-    width: usize,
-    height: usize,
-    scroll: usize,
-) -> usize {
-    if index >= lines.len() {
-        return scroll;
-    }
-    let below: usize = (index + 1..lines.len())
-        .map(|j| entry_rows(ctx, lines, j, width).len() + usize::from(starts_day(lines, j)))
-        .sum();
-    let own = entry_rows(ctx, lines, index, width).len();
-    if below >= scroll && below + own <= scroll + height {
-        scroll
-    } else {
-        (below + own / 2).saturating_sub(height / 2)
-    }
+/// The rows of `lines` a pane of `width` × `height` shows with `scroll`, and where that leaves the reader.
+pub fn place(lines: &[LogLine], ctx: &LogCtx<'_>, width: usize, height: usize, scroll: &Scroll) -> Placed {
+    super::log_place::place(lines, &LineBlocks { ctx, width }, height, scroll)
 }
 
 /// Whether a day separator goes above line `i`.
@@ -251,17 +222,18 @@ fn hanging_indent(indent: usize, w: usize) -> usize {
     if w >= indent + MIN_TEXT_W { indent } else { 0 }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
+/// Draws the open conversation; returns where it left the reader.
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Option<LogDrawn> {
     let s = &look.styles;
     let border = if model.focus == Focus::Log { s.border_focused } else { s.border };
     let Some((h, key)) = model.handle().and_then(|h| h.open.as_ref().map(|p| (h, p))) else {
         empty_state(frame, area, look, border);
-        return;
+        return None;
     };
     // A conversation opened with someone never talked to has no entry yet: show it empty, not the start screen.
     let (lines, history, scroll, receipts) = match h.conversations.get(key) {
-        Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll, Some(&conv.receipts)),
-        None => (&[][..], HistoryState::Complete, 0, None),
+        Some(conv) => (conv.lines.as_slice(), conv.history.clone(), conv.scroll.clone(), Some(&conv.receipts)),
+        None => (&[][..], HistoryState::Complete, Scroll::default(), None),
     };
     let name = clean(&h.conversation_name(key), false);
     let (subtitle, names) = match key {
@@ -325,24 +297,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, look: &Look) {
         me: Some(h),
         history,
         query: model.search.as_ref().map(|q| q.query.text().to_owned()),
-        current: model.search.as_ref().and_then(|q| q.current),
+        current: model.search.as_ref().and(h.conversations.get(key)).and_then(|c| c.search_match),
     };
     let mut block = Block::bordered().border_style(border).title(title);
     let inner = block.inner(area);
     let (w, height) = (usize::from(inner.width), usize::from(inner.height));
-    let scroll = match ctx.current {
-        Some(index) => scroll_to(lines, &ctx, index, w, height, scroll),
-        None => scroll,
-    };
-    let visible = visible_rows(lines, &ctx, w, height, scroll);
-    if visible.scroll > 0 {
+    let placed = place(lines, &ctx, w, height, &scroll);
+    if placed.anchor.is_some() {
         block = block.title_bottom(Line::from(Span::styled(" ↓ newer messages below ", s.hint)).right_aligned());
     }
     frame.render_widget(block, area);
     // Newest at the bottom: a short conversation sits just above the input, as in other chats.
-    let used = u16::try_from(visible.rows.len()).unwrap_or(inner.height).min(inner.height);
+    let used = u16::try_from(placed.rows.len()).unwrap_or(inner.height).min(inner.height);
     let rows_area = Rect::new(inner.x, inner.y + inner.height - used, inner.width, used);
-    frame.render_widget(Paragraph::new(visible.rows), rows_area);
+    frame.render_widget(Paragraph::new(placed.rows), rows_area);
+    Some(LogDrawn { key: key.clone(), anchor: placed.anchor, top_shown: placed.top_shown, height })
 }
 
 fn empty_state(frame: &mut Frame, area: Rect, look: &Look, border: Style) {
@@ -367,14 +336,17 @@ fn empty_state(frame: &mut Frame, area: Rect, look: &Look, border: Style) {
 }
 
 /// The one-line search bar under the log; returns where the cursor goes while the query is being typed.
-pub fn draw_search(frame: &mut Frame, area: Rect, search: &Search, look: &Look) -> Option<Position> {
+pub fn draw_search(frame: &mut Frame, area: Rect, search: &Search, found: bool, look: &Look) -> Option<Position> {
     let s = &look.styles;
     let h = &look.hints;
     let label = "Search: ";
     let query = clean(search.query.text(), false);
     let mut spans = vec![Span::styled(label, s.title), Span::styled(query.clone(), s.search_match)];
-    if !search.editing && !query.is_empty() && search.current.is_none() {
+    if !search.editing && !query.is_empty() && !found && !search.looking_back {
         spans.push(Span::styled("  no match", s.error));
+    }
+    if search.looking_back {
+        spans.push(Span::styled("  searching older messages…", s.hint));
     }
     let tail = if search.editing {
         format!("  {} find · {} close", h.submit, h.cancel)

@@ -20,6 +20,7 @@ mod help;
 mod info;
 mod input;
 mod log;
+mod log_place;
 mod login;
 pub mod look;
 mod notices;
@@ -50,13 +51,15 @@ const MEMBERS_FROM: u16 = 64;
 const MEMBERS_W: u16 = 22;
 
 /// Draws the whole screen for `model`. Also places the terminal cursor in the field being typed into, if any.
-pub fn draw(frame: &mut Frame, model: &Model, look: &Look) {
+/// Draws a frame; returns what it showed of the open conversation, for `update` to learn where the reader is.
+pub fn draw(frame: &mut Frame, model: &Model, look: &Look) -> Option<crate::app::LogDrawn> {
     let area = frame.area();
     frame.render_widget(Block::new().style(look.styles.base), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small(frame, area, look);
-        return;
+        return None;
     }
+    let mut drawn = None;
     let cursor = match &model.screen {
         Screen::Welcome(form) => welcome::draw(frame, area, form, look),
         Screen::Login(form) => {
@@ -65,11 +68,12 @@ pub fn draw(frame: &mut Frame, model: &Model, look: &Look) {
             status::draw(frame, bar, model, look);
             cursor
         }
-        Screen::Main => main_screen(frame, area, model, look),
+        Screen::Main => main_screen(frame, area, model, look, &mut drawn),
     };
     if let Some(position) = cursor {
         frame.set_cursor_position(position);
     }
+    drawn
 }
 
 fn too_small(frame: &mut Frame, area: Rect, look: &Look) {
@@ -93,7 +97,13 @@ fn left_width(total: u16) -> u16 {
     }
 }
 
-fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Option<Position> {
+fn main_screen(
+    frame: &mut Frame,
+    area: Rect,
+    model: &Model,
+    look: &Look,
+    drawn: &mut Option<crate::app::LogDrawn>,
+) -> Option<Position> {
     let [body, bar] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     let rows = model.handle().map(|h| h.rows()).unwrap_or_default();
     let [left, right] =
@@ -145,12 +155,13 @@ fn main_screen(frame: &mut Frame, area: Rect, model: &Model, look: &Look) -> Opt
         }
         _ => (log_area, None),
     };
-    log::draw(frame, log_area, model, look);
+    *drawn = log::draw(frame, log_area, model, look);
     if let Some((panel, lines)) = members {
         let n = open_group.and_then(|g| model.handle()?.session.groups.get(g)).map_or(0, |g| g.members.len());
         info::draw_titled(frame, panel, &format!(" Members ({n}) "), lines, look);
     }
-    let search_cursor = model.search.as_ref().and_then(|s| log::draw_search(frame, search_area, s, look));
+    let found = model.conversation().is_some_and(|c| c.search_match.is_some());
+    let search_cursor = model.search.as_ref().and_then(|s| log::draw_search(frame, search_area, s, found, look));
     let input_cursor = input::draw(frame, input_area, model, look);
     status::draw(frame, bar, model, look);
 

@@ -17,11 +17,11 @@ use crate::app::confirm;
 use crate::app::input::TextInput;
 use crate::app::{
     ConvKey, Conversation, Delivery, Dialog, Focus, HandleView, HistoryState, Level, LogLine, LoginForm, LoginMode,
-    Model, Notice, Question, QuestionAbout, RowKey, Screen, Search, SystemKind, WelcomeForm,
+    Model, Notice, Question, QuestionAbout, RowKey, Screen, Scroll, Search, SystemKind, WelcomeForm,
 };
 use crate::net::ConnState;
 
-use super::log::{LogCtx, visible_rows};
+use super::log::{LogCtx, place};
 use super::look::Look;
 
 /// Sat 21 Nov 2026, 14:30 UTC.
@@ -224,7 +224,11 @@ fn with_dialog(dialog: Dialog) -> Model {
 
 fn terminal(model: &Model, look: &Look, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|frame| super::draw(frame, model, look)).unwrap();
+    terminal
+        .draw(|frame| {
+            super::draw(frame, model, look);
+        })
+        .unwrap();
     terminal
 }
 
@@ -255,7 +259,11 @@ fn text(buffer: &Buffer) -> String {
 /// skips cells hidden under wide characters, which is exactly what [`text`] must see to catch overlaps.
 fn render(model: &Model, look: &Look, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let frame = terminal.draw(|frame| super::draw(frame, model, look)).unwrap();
+    let frame = terminal
+        .draw(|frame| {
+            super::draw(frame, model, look);
+        })
+        .unwrap();
     text(frame.buffer)
 }
 
@@ -571,7 +579,10 @@ fn wide_terminal_puts_the_info_panel_at_the_right() {
 fn search_bar_and_matches() {
     let mut m = main_model();
     m.focus = Focus::Log;
-    m.search = Some(Search { query: TextInput::with("harness"), editing: false, current: Some(4) });
+    m.search = Some(Search { query: TextInput::with("harness"), editing: false, looking_back: false });
+    if let Some(c) = m.handles[0].conversations.get_mut(&ConvKey::Direct(addr("bob"))) {
+        c.search_match = Some(4);
+    }
     insta::assert_snapshot!("search_80x24", render(&m, &Look::default(), 80, 24));
 }
 
@@ -679,23 +690,38 @@ fn log_wraps_only_the_lines_that_fit() {
         current: None,
     };
     let height = 20;
-    let v = visible_rows(&lines, &ctx, 50, height, 0);
-    assert_eq!(v.rows.len(), height);
-    assert!(v.visited <= height, "wrapped {} lines for {height} rows", v.visited);
-    let last: String = v.rows[height - 1].spans.iter().map(|s| s.content.as_ref()).collect();
-    assert!(last.ends_with("message number 99999"), "{last}");
+    let row = |rows: &[ratatui::text::Line<'_>], i: usize| -> String {
+        rows[i].spans.iter().map(|s| s.content.as_ref()).collect()
+    };
+    let bottom = Scroll::default();
+    let p = place(&lines, &ctx, 50, height, &bottom);
+    assert_eq!(p.rows.len(), height);
+    assert!(p.wrapped <= height + 1, "wrapped {} lines for {height} rows", p.wrapped);
+    assert!(row(&p.rows, height - 1).ends_with("message number 99999"));
 
-    // Scrolled up 30 rows: the 30 scrolled over are wrapped too, nothing else.
-    let v = visible_rows(&lines, &ctx, 50, height, 30);
-    assert_eq!((v.rows.len(), v.scroll), (height, 30));
-    assert!(v.visited <= height + 30 + 2, "wrapped {} lines", v.visited);
+    // A page up wraps about a page of lines, nothing else, and lands a page up.
+    let up = Scroll { pending: 30, ..Scroll::default() };
+    let p = place(&lines, &ctx, 50, height, &up);
+    assert!(p.wrapped <= 2 * (height + 30) + 4, "wrapped {} lines", p.wrapped);
+    assert!(row(&p.rows, height - 1).ends_with("message number 99969"), "{}", row(&p.rows, height - 1));
+    let anchor = p.anchor.unwrap();
+    assert_eq!(anchor.line, 99_969);
+
+    // Home goes to the top at once, wrapping a pane's worth; a page down from there moves a page.
+    let top = Scroll { jump_top: true, ..Scroll::default() };
+    let p = place(&lines, &ctx, 50, height, &top);
+    assert!(p.top_shown && p.wrapped <= 3 * height, "wrapped {}", p.wrapped);
+    assert!(row(&p.rows, 0).contains("Older messages"));
+    let down = Scroll { anchor: p.anchor, pending: -(height as isize - 1), ..Scroll::default() };
+    let p = place(&lines, &ctx, 50, height, &down);
+    assert!(!p.top_shown);
+    assert!(p.wrapped <= 4 * height, "wrapped {}", p.wrapped);
 
     // Scrolled past the top: the top of the history shows, with what lies above it.
     let few = long_history(3);
-    let v = visible_rows(&few, &ctx, 50, height, 1000);
-    assert_eq!(v.visited, 3);
-    let first: String = v.rows[0].spans.iter().map(|s| s.content.as_ref()).collect();
-    assert!(first.contains("Older messages"), "{first}");
+    let p = place(&few, &ctx, 50, height, &Scroll { pending: 1000, ..Scroll::default() });
+    assert!(p.top_shown);
+    assert!(row(&p.rows, 0).contains("Older messages"), "{}", row(&p.rows, 0));
 }
 
 #[test]
@@ -713,8 +739,10 @@ fn the_current_search_match_is_scrolled_into_view() {
     let mut m = main_model();
     if let Some(c) = m.handles[0].conversations.get_mut(&ConvKey::Direct(addr("bob"))) {
         c.lines = long_history(1000);
+        c.search_match = Some(100);
+        c.scroll.reveal = Some(100);
     }
-    m.search = Some(Search { query: TextInput::with("number 100"), editing: false, current: Some(100) });
+    m.search = Some(Search { query: TextInput::with("number 100"), editing: false, looking_back: false });
     let screen = render(&m, &Look::default(), 80, 24);
     assert!(screen.contains("message number 100\n") || screen.contains("message number 100 "), "{screen}");
     assert!(!screen.contains("message number 999"), "{screen}");
