@@ -126,6 +126,31 @@ impl State {
     }
 
     pub fn apply(&mut self, mutation: &Mutation) {
+        // The changes made for every message and acknowledgement, without copying the mutation.
+        match mutation {
+            Mutation::StoreMessage { message, number, deliveries } => {
+                // Looked up before inserting: the room is nearly always known, and its id need not be copied.
+                match self.room_counts.get_mut(&message.room) {
+                    Some(count) => *count = (*count).max(*number),
+                    None => {
+                        self.room_counts.insert(message.room.clone(), *number);
+                    }
+                }
+                for (handle, seq) in deliveries {
+                    self.bump_head(handle, *seq);
+                }
+                return;
+            }
+            Mutation::SetAcked { handle, acked } => {
+                if let Some(h) = self.handles.get_mut(handle) {
+                    h.acked = *acked;
+                }
+                return;
+            }
+            // Receipt records stay in storage only: memory must not grow with every message ever sent.
+            Mutation::PutReceipt(_) => return,
+            _ => {}
+        }
         match mutation.clone() {
             Mutation::PutAccount(a) => {
                 self.accounts.insert(a.id.clone(), a);
@@ -200,24 +225,11 @@ impl State {
                     is.remove(&invitee);
                 }
             }
-            Mutation::StoreMessage { message, number, deliveries } => {
-                // Looked up before inserting: the room is nearly always known, and its id need not be copied.
-                match self.room_counts.get_mut(&message.room) {
-                    Some(count) => *count = (*count).max(number),
-                    None => {
-                        self.room_counts.insert(message.room.clone(), number);
-                    }
-                }
-                for (handle, seq) in deliveries {
-                    self.bump_head(&handle, seq);
-                }
-            }
+            Mutation::StoreMessage { .. } | Mutation::SetAcked { .. } | Mutation::PutReceipt(_) => {}
             Mutation::AppendItem { handle, item } => {
                 debug_assert!(!matches!(item.body, ItemBody::Message { .. }));
                 self.bump_head(&handle, item.seq);
             }
-            // Receipt records stay in storage only: memory must not grow with every message ever sent.
-            Mutation::PutReceipt(_) => {}
             Mutation::PutTopic(t) => {
                 self.topics.insert(t.id.clone(), t);
             }
@@ -299,8 +311,12 @@ impl State {
     }
 
     fn bump_head(&mut self, handle: &Handle, seq: u64) {
-        let head = self.heads.entry(handle.clone()).or_default();
-        *head = (*head).max(seq);
+        match self.heads.get_mut(handle) {
+            Some(head) => *head = (*head).max(seq),
+            None => {
+                self.heads.insert(handle.clone(), seq);
+            }
+        }
     }
 
     pub fn address(&self, handle: &Handle) -> Address {

@@ -25,6 +25,11 @@ pub struct World<S> {
     pub(super) timers: EngineTimers,
     /// The relay's rules for activity and place huddles, and how often feeds are polled.
     pub(super) rules: HuddleRules,
+    /// Message ids in the order messages are stored.
+    pub(super) message_ids: crate::ids::MessageIds,
+    /// Per handle, a stream position no undelivered receipt record lies beyond (read from storage the first time it
+    /// is needed, raised as receipts are tracked): most acknowledgements pass no tracked message and skip the look.
+    pub(super) receipt_horizon: std::collections::HashMap<Handle, u64>,
 }
 
 impl<S: Storage> World<S> {
@@ -40,6 +45,8 @@ impl<S: Storage> World<S> {
             online: HashSet::new(),
             timers,
             rules: HuddleRules::default(),
+            message_ids: crate::ids::MessageIds::new(),
+            receipt_horizon: std::collections::HashMap::new(),
         })
     }
 
@@ -48,6 +55,7 @@ impl<S: Storage> World<S> {
         let snapshot = self.store.load()?;
         self.state = State::new(self.state.relay.clone(), snapshot);
         self.timers = EngineTimers::from_state(&self.state);
+        self.receipt_horizon.clear();
         Ok(())
     }
 

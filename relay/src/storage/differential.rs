@@ -40,6 +40,11 @@ enum Op {
         deleted: usize,
         state: usize,
     },
+    /// An acknowledgement: the handle's position alone.
+    Ack {
+        who: usize,
+        acked: u64,
+    },
     Handle {
         who: usize,
         acked: u64,
@@ -120,6 +125,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (who.clone(), who.clone(), 0..4usize)
             .prop_map(|(deleter, deleted, state)| Op::Deletion { deleter, deleted, state }),
         1 => (local.clone(), any::<u64>()).prop_map(|(who, acked)| Op::Handle { who, acked: acked >> 1 }),
+        2 => (local.clone(), any::<u64>()).prop_map(|(who, acked)| Op::Ack { who, acked: acked >> 1 }),
         4 => (local.clone(), who.clone()).prop_map(|(from, to)| Op::Message { from, to }),
         1 => (local.clone(), who.clone()).prop_map(|(who, about)| Op::Event { who, about }),
         1 => local.clone().prop_map(|who| Op::Remove { who }),
@@ -182,6 +188,7 @@ fn mutations(ops: &[Op]) -> Vec<Option<Mutation>> {
                     state: states[state],
                     at: i as i64,
                 }),
+                Op::Ack { who, acked } => Mutation::SetAcked { handle: handle(NAMES[who]), acked },
                 Op::Handle { who, acked } => Mutation::PutHandle(crate::storage::HandleRec {
                     acked,
                     ..handle_rec(NAMES[who], "acc", who as u32)

@@ -65,6 +65,11 @@ impl Storage for MemoryStorage {
         match mutation.clone() {
             Mutation::PutAccount(a) => Self::upsert(&mut d.accounts, a, |x| x.id.clone()),
             Mutation::PutHandle(h) => Self::upsert(&mut d.handles, h, |x| x.handle.clone()),
+            Mutation::SetAcked { handle, acked } => {
+                if let Some(h) = d.handles.iter_mut().find(|h| h.handle == handle) {
+                    h.acked = acked;
+                }
+            }
             Mutation::RemoveHandle(handle) => {
                 d.handles.retain(|h| h.handle != handle);
                 d.heads.retain(|(h, _)| *h != handle);
@@ -215,6 +220,15 @@ impl Storage for MemoryStorage {
             }
         };
         Ok(Some(page))
+    }
+
+    fn latest_undelivered_receipt(&mut self, recipient: &Address) -> Result<Option<u64>, StorageError> {
+        Ok(self
+            .receipts
+            .values()
+            .filter(|r| &r.recipient == recipient && r.delivered_at.is_none())
+            .filter_map(|r| r.seq)
+            .max())
     }
 
     fn undelivered_receipts(

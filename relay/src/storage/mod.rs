@@ -103,6 +103,9 @@ pub trait Storage: Send {
         upto: u64,
         limit: usize,
     ) -> Result<Vec<ReceiptRec>, StorageError>;
+    /// The largest stream position among `recipient`'s receipt records not delivered yet (`None` if there is none):
+    /// an acknowledgement that does not pass it has no receipt to deliver, and need not look.
+    fn latest_undelivered_receipt(&mut self, recipient: &Address) -> Result<Option<u64>, StorageError>;
     /// The receipt record of one message for one recipient, if its receipts are tracked.
     fn receipt(&mut self, message_id: &MessageId, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError>;
     /// The receipt records of one message (one per tracked recipient), ordered by the recipient's address text, at

@@ -308,6 +308,12 @@ pub struct Snapshot {
 pub enum Mutation {
     PutAccount(AccountRec),
     PutHandle(HandleRec),
+    /// Moves a handle's acknowledged position (its record otherwise unchanged): acknowledgements are the most
+    /// frequent change of all, so they do not rewrite the whole record.
+    SetAcked {
+        handle: Handle,
+        acked: u64,
+    },
     /// Deletes the handle and its stream, and retires the name.
     RemoveHandle(Handle),
     PutSession(SessionRec),

@@ -133,7 +133,7 @@ impl<S: Storage> World<S> {
         }
         let reach = self.reach(me, target, now)?;
         let message = Message {
-            id: crate::ids::new_message_id(now),
+            id: self.message_ids.next(now),
             room: reach.room.clone(),
             from: me.clone(),
             to: reach.to,
@@ -252,11 +252,11 @@ impl<S: Storage> World<S> {
                 format!("You acknowledged {seq}, but your stream ends at {head}."),
             ));
         }
-        if let Some(mut record) = self.state.handles.get(me).cloned() {
-            if seq > record.acked {
-                let before = std::mem::replace(&mut record.acked, seq);
-                self.write(Mutation::PutHandle(record))?;
-                // The items between the old and the new position are delivered now.
+        let Some(before) = self.state.handles.get(me).map(|h| h.acked) else { return Ok(()) };
+        if seq > before {
+            self.write(Mutation::SetAcked { handle: me.clone(), acked: seq })?;
+            // The items between the old and the new position are delivered now (if any of them is tracked).
+            if self.receipts_tracked_after(me, before)? {
                 self.deliver_receipts(me, before, seq, now)?;
             }
         }

@@ -88,6 +88,9 @@ impl<S: Storage> World<S> {
         let mut tracked = Vec::with_capacity(recipients.len());
         for (recipient, seq) in recipients {
             tracked.push(recipient.clone());
+            if let (Some(seq), Some(horizon)) = (seq, self.receipt_horizon.get_mut(&recipient.handle)) {
+                *horizon = (*horizon).max(seq);
+            }
             self.write(Mutation::PutReceipt(ReceiptRec {
                 message_id: message.id.clone(),
                 recipient,
@@ -125,6 +128,19 @@ impl<S: Storage> World<S> {
             out.push(MessageReceipts { message_id: message_id.clone(), recipients });
         }
         Ok(out)
+    }
+
+    /// Whether a receipt record of `me` not delivered yet may lie after stream position `after`.
+    pub(super) fn receipts_tracked_after(&mut self, me: &Handle, after: u64) -> Result<bool, StorageError> {
+        let horizon = match self.receipt_horizon.get(me) {
+            Some(horizon) => *horizon,
+            None => {
+                let latest = self.store.latest_undelivered_receipt(&self.address(me))?.unwrap_or(0);
+                self.receipt_horizon.insert(me.clone(), latest);
+                latest
+            }
+        };
+        Ok(horizon > after)
     }
 
     /// `me`'s acknowledged position moved from `from` to `to`: every tracked message in between is delivered now.

@@ -76,10 +76,16 @@ pub fn undelivered_receipts_by_stream_range(s: &mut dyn Storage) {
     assert_eq!(receipt_ids(&s.undelivered_receipts(&addr("carol"), 0, 9, 9).unwrap()), vec![("ga", "carol")]);
     assert_eq!(s.undelivered_receipts(&addr("dave"), 0, u64::MAX, 9).unwrap(), vec![]);
     assert_eq!(s.undelivered_receipts(&addr("alice"), 0, u64::MAX, 9).unwrap(), vec![]);
+    assert_eq!(s.latest_undelivered_receipt(&bob).unwrap(), Some(6));
+    assert_eq!(s.latest_undelivered_receipt(&addr("carol")).unwrap(), Some(1));
+    assert_eq!(s.latest_undelivered_receipt(&addr("dave")).unwrap(), None, "a record without a seq is not pending");
+    assert_eq!(s.latest_undelivered_receipt(&addr("alice")).unwrap(), None);
 
     // Delivering takes a record out of the range at once, before the commit too.
     s.apply(&Mutation::PutReceipt(ReceiptRec { delivered_at: Some(50), ..records[4].clone() })).unwrap();
     assert_eq!(pending(s, 0, u64::MAX, 100), vec!["m1", "ga", "b5", "b6"]);
+    s.apply(&Mutation::PutReceipt(ReceiptRec { delivered_at: Some(50), ..records[7].clone() })).unwrap();
+    assert_eq!(s.latest_undelivered_receipt(&bob).unwrap(), Some(5), "b6 delivered: b5 is the latest");
     s.commit().unwrap();
     assert_eq!(s.receipt(&mid("b3"), &bob).unwrap().and_then(|r| r.delivered_at), Some(50));
 }

@@ -46,13 +46,16 @@ use lists::Edge;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Room for every distinct statement this module prepares, so that none is ever re-prepared.
-const STATEMENT_CACHE: usize = 64;
+const STATEMENT_CACHE: usize = 128;
 
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Connection,
     /// `PRAGMA data_version` as last seen by [`Storage::external_change`].
     data_version: i64,
+    /// Acknowledged positions set in this transaction, written at its commit: one statement per handle and batch,
+    /// however many acknowledgements the batch holds. Bounded by the number of handles.
+    acks: std::collections::HashMap<huddle_shared::Handle, u64>,
 }
 
 impl SqliteStorage {
@@ -102,7 +105,19 @@ impl SqliteStorage {
         // Taken now rather than at the first `external_change`, so that an admin change landing between the core's
         // `load` and its first poll is not mistaken for the baseline.
         let data_version = data_version(&conn)?;
-        Ok(Self { conn, data_version })
+        Ok(Self { conn, data_version, acks: std::collections::HashMap::new() })
+    }
+
+    /// Writes the acknowledged positions gathered in this transaction.
+    fn write_acks(&mut self) -> Result<(), StorageError> {
+        if self.acks.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = self.conn.prepare_cached("UPDATE handles SET acked = ?2 WHERE handle = ?1")?;
+        for (handle, acked) in self.acks.drain() {
+            stmt.execute(rusqlite::params![handle.as_str(), acked])?;
+        }
+        Ok(())
     }
 
     fn in_transaction(&self) -> bool {
@@ -114,6 +129,8 @@ impl SqliteStorage {
 
 impl Storage for SqliteStorage {
     fn load(&mut self) -> Result<Snapshot, StorageError> {
+        // What this transaction changed is read back as it stands, acknowledgements included.
+        self.write_acks()?;
         let conn = &self.conn;
         Ok(Snapshot {
             accounts: accounts::load_accounts(conn)?,
@@ -142,13 +159,25 @@ impl Storage for SqliteStorage {
 
     fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError> {
         if !self.in_transaction() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         }
         let conn = &self.conn;
         match mutation {
+            Mutation::SetAcked { handle, acked } => {
+                // A handle removed later in the batch takes its pending position with it.
+                self.acks.insert(handle.clone(), *acked);
+                Ok(())
+            }
             Mutation::PutAccount(a) => accounts::put_account(conn, a),
-            Mutation::PutHandle(h) => accounts::put_handle(conn, h),
-            Mutation::RemoveHandle(handle) => accounts::remove_handle(conn, handle),
+            Mutation::PutHandle(h) => {
+                // The record carries its own position, which the one set earlier in the batch must not undo.
+                self.acks.remove(&h.handle);
+                accounts::put_handle(conn, h)
+            }
+            Mutation::RemoveHandle(handle) => {
+                self.acks.remove(handle);
+                accounts::remove_handle(conn, handle)
+            }
             Mutation::PutSession(s) => accounts::put_session(conn, s),
             Mutation::DeleteSession { id } => accounts::delete_session(conn, id),
             Mutation::PutInvite(i) => accounts::put_invite(conn, i),
@@ -186,7 +215,8 @@ impl Storage for SqliteStorage {
 
     fn commit(&mut self) -> Result<(), StorageError> {
         if self.in_transaction() {
-            self.conn.execute_batch("COMMIT")?;
+            self.write_acks()?;
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
         }
         Ok(())
     }
@@ -227,6 +257,10 @@ impl Storage for SqliteStorage {
         limit: usize,
     ) -> Result<Vec<ReceiptRec>, StorageError> {
         receipts::undelivered(&self.conn, recipient, after, upto, limit)
+    }
+
+    fn latest_undelivered_receipt(&mut self, recipient: &Address) -> Result<Option<u64>, StorageError> {
+        receipts::latest_undelivered(&self.conn, recipient)
     }
 
     fn receipt(&mut self, message_id: &MessageId, recipient: &Address) -> Result<Option<ReceiptRec>, StorageError> {

@@ -69,6 +69,15 @@ pub(super) fn undelivered(
     rows.collect()
 }
 
+/// Through the partial index `receipts_undelivered`: one step to the recipient's last entry.
+pub(super) fn latest_undelivered(conn: &Connection, recipient: &Address) -> Result<Option<u64>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT MAX(seq) FROM receipts WHERE recipient = ?1 AND delivered_at IS NULL AND seq IS NOT NULL",
+    )?;
+    let latest: Option<i64> = stmt.query_row([recipient.to_string()], |row| row.get(0))?;
+    Ok(latest.and_then(|seq| u64::try_from(seq).ok()))
+}
+
 pub(super) fn receipt(
     conn: &Connection,
     message_id: &MessageId,

@@ -86,7 +86,17 @@ pub(super) fn append_item(conn: &Connection, handle: &Handle, item: &StreamItem)
 }
 
 pub(super) fn load_heads(conn: &Connection) -> Result<Vec<(Handle, u64)>, StorageError> {
-    let mut stmt = conn.prepare_cached("SELECT handle, MAX(seq) FROM stream GROUP BY handle ORDER BY handle")?;
+    // A skip scan of the primary key (handle, seq): one step to each handle and one to its last item, so start-up
+    // does not read every stream item ever stored (`GROUP BY` would).
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE h(handle) AS (
+             SELECT MIN(handle) FROM stream
+             UNION ALL
+             SELECT (SELECT MIN(s.handle) FROM stream s WHERE s.handle > h.handle) FROM h WHERE h.handle IS NOT NULL
+         )
+         SELECT handle, (SELECT MAX(seq) FROM stream s WHERE s.handle = h.handle) FROM h
+         WHERE handle IS NOT NULL ORDER BY handle",
+    )?;
     let rows = stmt.query_and_then([], |row| -> Result<_, StorageError> { Ok((handle_col(row, 0)?, row.get(1)?)) })?;
     rows.collect()
 }
