@@ -182,7 +182,7 @@ impl Default for LimitsConfig {
         Self {
             frames_per_second: 20,
             frame_burst: 60,
-            outbound_queue: 256,
+            outbound_queue: 1024,
             ping_interval_secs: 20,
             ping_misses: 3,
             handshake_timeout_secs: 10,
@@ -347,6 +347,6 @@ mod tests {
         let c = Config::parse("name = \"not valid!\"").unwrap();
         assert!(c.validate().is_err());
         let c = Config::parse("[limits]\noutbound_queue = 8").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("at least 256"));
+        assert!(c.validate().unwrap_err().to_string().contains("at least 1024"));
     }
 }

@@ -27,6 +27,9 @@ use super::core_loop::{CoreMsg, Out, direct};
 use super::rate::TokenBucket;
 use crate::core::{ConnId, Input};
 
+/// Most frames written together: what one batch of the core queues for a connection, about.
+const COALESCED_FRAMES: usize = 64;
+
 /// The most frames one request sends back to its own connection, as flow control counts them: an answer and up to
 /// three pushes (a stream item, a `friends` frame, a `room` frame). Logging in sends more (the session and a list
 /// and rooms per handle), once; the queue's slack takes that.
@@ -122,8 +125,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
                 out = rx.recv() => match out {
                     Some(Out::Frame(text)) => {
-                        if let Err(end) = self.write(Message::text(text), kill).await {
+                        // Whatever else the core queued for this connection goes out with it, in one write.
+                        let mut frames = vec![Message::text(text)];
+                        let mut then_close = None;
+                        while frames.len() < COALESCED_FRAMES {
+                            match rx.try_recv() {
+                                Ok(Out::Frame(text)) => frames.push(Message::text(text)),
+                                Ok(Out::Close(code)) => {
+                                    then_close = Some(code);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if let Err(end) = self.write_all(frames, kill).await {
                             return end;
+                        }
+                        if let Some(code) = then_close {
+                            return End::Bye(code);
                         }
                     }
                     Some(Out::Close(code)) => return End::Bye(code),
@@ -177,6 +196,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             code = &mut *kill => Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
             _ = self.shutdown.recv() => Err(End::Bye(ErrorCode::ShuttingDown)),
             sent = tokio::time::timeout(stall, self.ws.send(message)) => match sent {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(End::Peer),
+                Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
+            },
+        }
+    }
+
+    /// Writes several messages with one flush (the socket sees one write while they fit the WebSocket's write buffer),
+    /// with the same limits as [`Self::write`].
+    async fn write_all(&mut self, frames: Vec<Message>, kill: &mut oneshot::Receiver<ErrorCode>) -> Result<(), End> {
+        let stall = self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1));
+        let ws = &mut self.ws;
+        let all = async move {
+            for frame in frames {
+                ws.feed(frame).await?;
+            }
+            ws.flush().await
+        };
+        tokio::select! {
+            biased;
+            code = &mut *kill => Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
+            _ = self.shutdown.recv() => Err(End::Bye(ErrorCode::ShuttingDown)),
+            sent = tokio::time::timeout(stall, all) => match sent {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(_)) => Err(End::Peer),
                 Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),

@@ -20,7 +20,7 @@ use crate::storage::{Storage, StorageError};
 /// Most inputs handled per commit. Bounds the latency a batch adds to the first `stored` in it, and what one batch
 /// can queue for one connection at once (a few frames per input): `limits.outbound_queue` must hold that for a
 /// prompt reader, so the config requires at least [`MIN_OUTBOUND_QUEUE`].
-pub const MAX_BATCH: usize = 64;
+pub const MAX_BATCH: usize = 256;
 
 /// Smallest allowed `limits.outbound_queue`.
 pub const MIN_OUTBOUND_QUEUE: usize = 4 * MAX_BATCH;

@@ -84,7 +84,9 @@ pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<Co
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // Frames queued together are written together (see `Connection::write_all`) up to this much; the buffer
+        // grows to it only for a connection that is sent that much at once.
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES))
