@@ -335,7 +335,10 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     }
     match (pending, frame) {
         (Some(Pending::History { acting, key, before }), ServerFrame::History { messages, more, receipts, .. }) => {
-            return super::history::arrived(model, &acting, &key, before.as_ref(), messages, more, receipts);
+            let page = super::history::Page { before, messages, more, receipts };
+            super::history::arrived(model, &acting, &key, page);
+            // A search waiting for older lines goes on in these.
+            return super::search::page_arrived(model, &acting, &key);
         }
         (Some(Pending::FriendRequest { to }), _) => {
             notify(model, Level::Info, format!("Friend request sent to {}.", to.handle));

@@ -42,19 +42,20 @@ pub fn request_page(model: &mut Model, acting: Handle, key: ConvKey, before: Opt
     })
 }
 
+/// A page of history as the relay answered it, with the cursor it was asked before.
+pub struct Page {
+    pub before: Option<MessageId>,
+    pub messages: Vec<Message>,
+    pub more: bool,
+    pub receipts: Vec<MessageReceipts>,
+}
+
 /// A page arrived: its messages not held yet join the log as one block, in the relay's order, right above the
 /// message it was asked before; the next page will be asked before its oldest message.
-#[allow(clippy::too_many_arguments)]
-pub fn arrived(
-    model: &mut Model,
-    acting: &Handle,
-    key: &ConvKey,
-    before: Option<&MessageId>,
-    messages: Vec<Message>,
-    more: bool,
-    receipts: Vec<MessageReceipts>,
-) -> Vec<Cmd> {
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return Vec::new() };
+pub fn arrived(model: &mut Model, acting: &Handle, key: &ConvKey, page: Page) {
+    let Page { before, messages, more, receipts } = page;
+    let before = before.as_ref();
+    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
     let c = h.conversation_mut(key);
     super::receipts::from_history(c, receipts);
     if let Some(first) = messages.first() {
@@ -65,7 +66,6 @@ pub fn arrived(
     // An empty page with "more" would be asked for again and again: only a page that moved the cursor may lead on.
     let moved = c.oldest.as_ref() != before;
     c.history = if more && moved { HistoryState::More } else { HistoryState::Complete };
-    super::search::page_arrived(model, acting, key)
 }
 
 /// The page could not be had: it may be asked for again.

@@ -22,6 +22,7 @@ mod editing;
 mod events;
 mod groups;
 mod handles;
+mod held;
 pub mod history;
 pub mod huddles;
 pub mod input;

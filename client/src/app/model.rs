@@ -208,7 +208,7 @@ pub struct Conversation {
     pub last_activity: Millis,
     pub history: HistoryState,
     /// The relay ids of the stored messages in `lines`.
-    pub held: super::timeline::HeldIds,
+    pub held: super::held::HeldIds,
     /// The oldest message of the last history page: the next page is asked for before it, so a page can never be
     /// asked for twice.
     pub oldest: Option<MessageId>,

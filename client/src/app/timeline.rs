@@ -4,37 +4,10 @@
 //! timestamps say (messages of one millisecond are still in the relay's order). Whatever points into the log — the
 //! reader's place, the "new" marker — moves with its line when lines are inserted above it.
 
-use std::collections::HashSet;
-
 use huddle_shared::MessageId;
 use huddle_shared::model::Message;
 
 use super::model::{Conversation, Delivery, LogLine};
-
-/// The ids of the stored messages a conversation holds. Relay ids are UUIDs, kept as 16 bytes; an id that is not
-/// one (another relay's making) is kept as text.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HeldIds {
-    uuids: HashSet<u128>,
-    others: HashSet<String>,
-}
-
-impl HeldIds {
-    /// Notes `id`; false if it was held already.
-    pub fn insert(&mut self, id: &MessageId) -> bool {
-        match uuid::Uuid::try_parse(id.as_str()) {
-            Ok(u) => self.uuids.insert(u.as_u128()),
-            Err(_) => self.others.insert(id.as_str().to_owned()),
-        }
-    }
-
-    pub fn contains(&self, id: &MessageId) -> bool {
-        match uuid::Uuid::try_parse(id.as_str()) {
-            Ok(u) => self.uuids.contains(&u.as_u128()),
-            Err(_) => self.others.contains(id.as_str()),
-        }
-    }
-}
 
 /// Where the lines waiting for the relay begin: our own unsent messages stay at the bottom, below everything stored,
 /// until the relay gives them their place. They are the last few lines, so this looks only at the tail.
