@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use huddle_shared::ServerFrame;
-use huddle_tests::Client;
+use huddle_tests::{Client, Recv};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::load::{self, Flavor};
@@ -40,15 +40,15 @@ pub async fn compare(members: usize, messages: u64, body: usize, pin: bool) -> R
     Ok(())
 }
 
-/// Registers `members` subscribers of a topic, publishes an issue, and returns the first member (the writer), the
-/// huddle's room and everyone else's connection.
+/// Registers `members - 1` subscribers of a topic, publishes an issue (its owner, the publisher, is the huddle's first
+/// member), and returns the owner (the writer), the huddle's room and everyone else's connection.
 async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String, Vec<load::Ws>)> {
     let mut owner = Client::connect(server.addr).await;
     owner.hello().await;
     owner.register("owner").await;
     request(&mut owner, r#""type":"create_topic","topic":"bench","title":"Bench""#).await?;
     let mut clients = Vec::with_capacity(members);
-    for i in 0..members {
+    for i in 1..members {
         let mut c = Client::connect(server.addr).await;
         c.hello().await;
         c.register(&format!("m{i}")).await;
@@ -56,9 +56,12 @@ async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String
         clients.push(c);
     }
     let published = request(&mut owner, r#""type":"publish","topic":"bench","title":"Go""#).await?;
-    let ServerFrame::Published { room: Some(room), .. } = published else {
+    let ServerFrame::Published { room: Some(room), members: count, .. } = published else {
         anyhow::bail!("no huddle formed: {published:?}")
     };
+    if count as usize != members {
+        anyhow::bail!("the huddle took {count} of {members}");
+    }
     // Everyone is told of the huddle before the answer: drop what they were sent so far.
     let mut conns = Vec::with_capacity(members);
     for mut c in clients {
@@ -66,18 +69,30 @@ async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String
         c.drain();
         conns.push(c.into_ws());
     }
-    let writer = conns.remove(0);
-    Ok((writer, room.to_string(), conns))
+    owner.barrier().await;
+    owner.drain();
+    Ok((owner.into_ws(), room.to_string(), conns))
 }
 
+/// Sends a request and waits up to two minutes for its answer (forming a large huddle takes a while).
 async fn request(client: &mut Client, fields: &str) -> Result<ServerFrame> {
     let id = client.next_id();
     client.send_text(&format!("{{{fields},\"id\":{id}}}")).await;
-    let answer = client.wait_answer(id).await;
-    if let ServerFrame::Error { .. } = answer {
-        anyhow::bail!("{fields}: {answer:?}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match client.recv(left).await {
+            Recv::Frame(frame) if frame.answer_id() == Some(id) => {
+                if let ServerFrame::Error { .. } = frame {
+                    anyhow::bail!("{fields}: {frame:?}");
+                }
+                return Ok(frame);
+            }
+            Recv::Frame(_) => {}
+            Recv::Closed(close) => anyhow::bail!("{fields}: the relay closed the connection ({close:?})"),
+            Recv::Timeout => anyhow::bail!("{fields}: no answer within two minutes"),
+        }
     }
-    Ok(answer)
 }
 
 async fn bare_room(server: &Server, members: usize) -> Result<(load::Ws, Vec<load::Ws>)> {

@@ -109,7 +109,10 @@ pub async fn receive(
     };
     while count < expected {
         let mut to_ack = None;
-        let Some(message) = stream.next().await else { anyhow::bail!("the server closed the connection") };
+        // A delivery that never comes fails the run instead of hanging it.
+        let next = tokio::time::timeout(Duration::from_secs(60), stream.next()).await;
+        let Ok(next) = next else { anyhow::bail!("no delivery for a minute: {count} of {expected} arrived") };
+        let Some(message) = next else { anyhow::bail!("the server closed the connection") };
         if let Message::Text(text) = message? {
             note(text.as_str(), &mut count, &mut to_ack);
         }

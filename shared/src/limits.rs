@@ -52,8 +52,10 @@ pub const MAX_ROOM_TITLE_CHARS: usize = 64;
 /// Most message ids one `read` frame may name (256 UUIDs fit a frame with room to spare). Also the most ids one
 /// `receipt` stream item lists: larger sets are split over several items.
 pub const MAX_READ_IDS: usize = 256;
-/// Members of one huddle: every subscriber of a topic fits.
-pub const MAX_HUDDLE_MEMBERS: usize = 10_000;
+/// Members of one huddle. Every member is sent the room's whole member list whenever it changes, so what a change
+/// costs grows with the square of this: at 1,000 a huddle forms in seconds; at 10,000 the relay needed gigabytes
+/// (measured with `huddle-bench`). Larger huddles wait for member lists that are paged rather than pushed whole.
+pub const MAX_HUDDLE_MEMBERS: usize = 1_000;
 /// Longest topic title, in characters.
 pub const MAX_TOPIC_TITLE_CHARS: usize = 64;
 /// Longest topic description, in characters.
