@@ -55,10 +55,15 @@ pub struct Tui {
 impl Tui {
     /// Starts `huddle` with its own config and data directories under `home`, in a `cols`×`rows` terminal.
     pub fn start(name: &str, home: &Path, args: &[&str], cols: u16, rows: u16) -> Tui {
+        Self::start_binary(&huddle_binary(), name, home, args, cols, rows)
+    }
+
+    /// [`Tui::start`] with a given `huddle` binary (the benchmark's, built in release).
+    pub fn start_binary(binary: &Path, name: &str, home: &Path, args: &[&str], cols: u16, rows: u16) -> Tui {
         let pty = NativePtySystem::default()
             .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
             .expect("a pseudo-terminal");
-        let mut cmd = CommandBuilder::new(huddle_binary());
+        let mut cmd = CommandBuilder::new(binary);
         cmd.args([
             "--config-dir",
             &home.join("config").to_string_lossy(),
@@ -92,6 +97,11 @@ impl Tui {
             }
         });
         Tui { child, writer, parser, name: name.to_owned() }
+    }
+
+    /// The client's process id (for what it costs: CPU time, memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
     }
 
     /// The screen's text, one line per row.
@@ -156,6 +166,12 @@ impl Tui {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Sends keys without the pause after them (for timing what they cause).
+    pub fn keys_now(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).expect("the terminal takes input");
+        self.writer.flush().expect("flush");
     }
 
     pub fn keys(&mut self, bytes: &str) {

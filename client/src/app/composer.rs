@@ -29,6 +29,8 @@ pub fn key(model: &mut Model, key: &KeyEvent, action: Option<Action>, edit_actio
         Some(Action::HistoryNext) => recall(model, false),
         Some(Action::PageUp) => return super::navigation::scroll(model, model.page_rows() as isize),
         Some(Action::PageDown) => return super::navigation::scroll(model, -(model.page_rows() as isize)),
+        // With nothing typed there is nothing to complete: Tab moves on to the conversation, as it does elsewhere.
+        Some(Action::Complete) if model.input.is_empty() => model.focus = super::Focus::Log,
         Some(Action::Complete) => complete(model),
         _ => {
             if editing::apply(&mut model.input, key, edit_action) {

@@ -34,7 +34,8 @@ pub fn holds(c: &Conversation, message: &Message, own: bool) -> bool {
 pub fn stored_line(message: Message, own: bool) -> LogLine {
     LogLine::Message {
         id: Some(message.id),
-        client_msg_id: message.client_msg_id,
+        // Only our own lines are ever matched by it (to the relay's answer): others' lines do not keep it.
+        client_msg_id: if own { message.client_msg_id } else { String::new() },
         from: message.from,
         body: message.body,
         at: message.sent_at,

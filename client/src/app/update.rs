@@ -234,6 +234,11 @@ fn main_key(model: &mut Model, key: KeyEvent, keymap: &Keymap) -> Vec<Cmd> {
         }
         return Vec::new();
     }
+    // The search bar says "Esc close" wherever the focus is.
+    if action == Some(Action::Back) && model.search.is_some() {
+        model.search = None;
+        return Vec::new();
+    }
     match action {
         Some(a) if super::navigation::is_global(a) => super::navigation::global(model, a),
         // A character typed anywhere is text of the message being written.

@@ -83,7 +83,7 @@ pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<Co
 
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         // Frames queued together are written together (see `Connection::write_all`) up to this much; the buffer
         // grows to it only for a connection that is sent that much at once.
         .write_buffer_size(16 * 1024)

@@ -165,3 +165,27 @@ fn search_looks_in_history_not_loaded_yet() {
     assert_eq!(t.model.conversation().unwrap().history, HistoryState::Complete);
     assert_eq!(t.model.notice.as_ref().map(|n| n.text.as_str()), Some("No older matches."));
 }
+
+#[test]
+fn tab_on_an_empty_line_moves_to_the_conversation_and_esc_closes_the_search_from_anywhere() {
+    let relay = Stored::new(10, 1_700_000_000_000);
+    let mut t = T::main("alice");
+    open_bob(&mut t, &relay);
+    assert_eq!(t.model.focus, Focus::Input);
+    t.typed("/ms");
+    t.send(key(KeyCode::Tab));
+    assert_eq!(t.model.input.text(), "/msg ", "Tab completes what is typed");
+    assert_eq!(t.model.focus, Focus::Input);
+    while !t.model.input.is_empty() {
+        t.send(key(KeyCode::Backspace));
+    }
+    t.send(key(KeyCode::Tab));
+    assert_eq!(t.model.focus, Focus::Log, "with nothing typed, Tab moves on");
+    t.send(key(KeyCode::Tab));
+    t.send(ctrl('f'));
+    t.typed("message 3");
+    t.send(key(KeyCode::Enter));
+    assert!(t.model.search.is_some());
+    t.send(key(KeyCode::Esc));
+    assert!(t.model.search.is_none(), "Esc closes the search bar, as it says");
+}
