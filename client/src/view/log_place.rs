@@ -36,14 +36,28 @@ struct Placer<'a, B: Blocks> {
     blocks: &'a B,
     height: usize,
     wrapped: std::cell::Cell<usize>,
+    /// Blocks wrapped while moving, kept for drawing: a page up wraps each line once, not twice.
+    made: std::cell::RefCell<std::collections::HashMap<usize, Vec<Line<'static>>>>,
 }
 
 impl<B: Blocks> Placer<'_, B> {
     fn rows(&self, i: usize) -> usize {
-        self.block(i).len().max(1)
+        if let Some(block) = self.made.borrow().get(&i) {
+            return block.len().max(1);
+        }
+        let block = self.wrap(i);
+        let rows = block.len().max(1);
+        self.made.borrow_mut().insert(i, block);
+        rows
     }
 
     fn block(&self, i: usize) -> Vec<Line<'static>> {
+        // Taken, not copied: a line is drawn once per frame.
+        let made = self.made.borrow_mut().remove(&i);
+        made.unwrap_or_else(|| self.wrap(i))
+    }
+
+    fn wrap(&self, i: usize) -> Vec<Line<'static>> {
         self.wrapped.set(self.wrapped.get() + 1);
         self.blocks.block(self.lines, i)
     }
@@ -131,7 +145,7 @@ pub fn place<B: Blocks>(lines: &[LogLine], blocks: &B, height: usize, scroll: &S
         rows.drain(..cut);
         return Placed { rows, anchor: None, top_shown: true, wrapped: 0 };
     }
-    let p = Placer { lines, blocks, height, wrapped: std::cell::Cell::new(0) };
+    let p = Placer { lines, blocks, height, wrapped: std::cell::Cell::new(0), made: Default::default() };
     let mut anchor = scroll.anchor.filter(|a| a.line < lines.len());
     if scroll.jump_top {
         anchor = p.top();
