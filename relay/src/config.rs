@@ -281,16 +281,30 @@ impl Config {
                 )));
             }
         }
-        let min_queue = crate::net::MIN_OUTBOUND_QUEUE;
-        if l.outbound_queue < min_queue {
-            return Err(ConfigError::Invalid(format!(
-                "`limits.outbound_queue` must be at least {min_queue}: the relay commits up to {} requests at once, \
-                 and a connection that reads promptly must be able to take what one commit sends it",
-                crate::net::MAX_BATCH
-            )));
-        }
+        // A queue below the minimum (256 was the default of earlier versions, and copied config files say so) is
+        // raised to it, with a warning at start (`outbound_queue_raised`), rather than refused: an upgrade must not
+        // stop a relay that ran yesterday.
         self.password_params();
         Ok(())
+    }
+
+    /// The outbound queue the relay uses: the configured one, raised to the minimum a commit needs (the relay commits
+    /// up to `net::MAX_BATCH` requests at once, and a connection that reads promptly must be able to take what one
+    /// commit sends it).
+    pub fn outbound_queue(&self) -> usize {
+        self.limits.outbound_queue.max(crate::net::MIN_OUTBOUND_QUEUE)
+    }
+
+    /// Said at start when the configured outbound queue is below the minimum and was raised.
+    pub fn outbound_queue_raised(&self) -> Option<String> {
+        (self.limits.outbound_queue < crate::net::MIN_OUTBOUND_QUEUE).then(|| {
+            format!(
+                "limits.outbound_queue = {} is below the minimum of {}: using {}",
+                self.limits.outbound_queue,
+                crate::net::MIN_OUTBOUND_QUEUE,
+                crate::net::MIN_OUTBOUND_QUEUE
+            )
+        })
     }
 
     pub fn tls_enabled(&self) -> bool {
@@ -346,7 +360,11 @@ mod tests {
         assert!(c.validate().is_err());
         let c = Config::parse("name = \"not valid!\"").unwrap();
         assert!(c.validate().is_err());
-        let c = Config::parse("[limits]\noutbound_queue = 8").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("at least 1024"));
+        // An outbound queue below the minimum (the old default of 256 included) is raised, not refused.
+        let c = Config::parse("[limits]\noutbound_queue = 256").unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.outbound_queue(), crate::net::MIN_OUTBOUND_QUEUE);
+        assert!(c.outbound_queue_raised().is_some_and(|w| w.contains("using 1024")));
+        assert_eq!(Config::default().outbound_queue_raised(), None);
     }
 }

@@ -421,3 +421,21 @@ async fn text_that_is_not_utf8_and_oversize_binary_close_the_connection_with_a_r
     let mut d = relay.user("dora").await;
     assert!(d.friends().await.entries.is_empty());
 }
+
+/// An upgrade must not stop a relay that ran yesterday: a config written for an earlier release, whose outbound queue
+/// (256, the old default) is below what a commit now needs, starts, serves, and says in its log that it raised it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_config_with_a_small_outbound_queue_starts_and_says_it_raised_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        "name = \"localhost\"\nlog = \"info\"\n[limits]\noutbound_queue = 256\nregistrations_per_address_per_hour = 1000\n",
+    )
+    .unwrap();
+    let relay = huddle_tests::RelayProcess::spawn(&config, &dir.path().join("data"), dir.path()).await;
+    let mut client = relay.connect().await;
+    client.register("alice").await;
+    let log = relay.log_text();
+    assert!(log.contains("limits.outbound_queue = 256 is below the minimum of 1024: using 1024"), "{log}");
+}

@@ -18,11 +18,11 @@ use crate::password::{self, PasswordParams};
 use crate::storage::{Storage, StorageError};
 
 /// Most inputs handled per commit. Bounds the latency a batch adds to the first `stored` in it, and what one batch
-/// can queue for one connection at once (a few frames per input): `limits.outbound_queue` must hold that for a
-/// prompt reader, so the config requires at least [`MIN_OUTBOUND_QUEUE`].
+/// can queue for one connection at once (a few frames per input): the outbound queue must hold that for a prompt
+/// reader, so a smaller `limits.outbound_queue` is raised to [`MIN_OUTBOUND_QUEUE`].
 pub const MAX_BATCH: usize = 256;
 
-/// Smallest allowed `limits.outbound_queue`.
+/// Smallest outbound queue the relay uses, whatever `limits.outbound_queue` says.
 pub const MIN_OUTBOUND_QUEUE: usize = 4 * MAX_BATCH;
 
 /// What a connection task receives from the core.

@@ -139,7 +139,7 @@ pub async fn serve<S: Storage + 'static>(
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let rejecting = Arc::new(Semaphore::new(MAX_REJECTING));
     let settings = ConnSettings {
-        outbound_queue: config.limits.outbound_queue,
+        outbound_queue: config.outbound_queue(),
         frames_per_second: config.limits.frames_per_second,
         frame_burst: config.limits.frame_burst,
         ping_interval: Duration::from_secs(config.limits.ping_interval_secs),
@@ -154,6 +154,9 @@ pub async fn serve<S: Storage + 'static>(
     let mut next_conn = 0u64;
     let mut backoff = Duration::from_millis(5);
     let mut fatal = None;
+    if let Some(warning) = config.outbound_queue_raised() {
+        tracing::warn!("{warning}");
+    }
     tracing::info!(listen = %listener.local_addr()?, tls = tls.is_some(), "relay listening");
     loop {
         let accepted = tokio::select! {
