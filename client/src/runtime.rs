@@ -284,8 +284,13 @@ impl Runtime {
                 guard.terminal.draw(|frame| drawn = view::draw(frame, &model, &self.look))?;
                 if let Some(drawn) = drawn {
                     let cmds = app::update(&mut model, Msg::Drawn(drawn), &self.keymap);
+                    // What it asked for (an older page) shows at once ("Loading older messages…").
+                    let asked = !cmds.is_empty();
                     if !self.run_cmds(&mut model, &mut guard, cmds).await? {
                         break;
+                    }
+                    if asked {
+                        continue;
                     }
                 }
             }

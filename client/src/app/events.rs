@@ -60,17 +60,14 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
         net::Event::Item { acting, item } => return item_arrived(model, &acting, item),
         net::Event::Stored { acting, client_msg_id, message_id, sent_at, recipients, .. } => {
             if let Some((c, i)) = own_line(model, &acting, &client_msg_id) {
-                if let Some(mut line) = super::timeline::remove_line(c, i) {
-                    if let LogLine::Message { id, delivery, at, .. } = &mut line {
-                        *id = Some(message_id.clone());
-                        *delivery = Delivery::Stored;
-                        *at = sent_at;
-                    }
-                    // Its place is the relay's now: someone else's message stored between our pressing Enter and
-                    // the relay storing ours comes before it, as everyone else sees it.
-                    let at = super::timeline::stored_position(&c.lines, sent_at, &message_id);
-                    super::timeline::insert_lines(c, at, vec![line]);
+                if let Some(LogLine::Message { id, delivery, at, .. }) = c.lines.get_mut(i) {
+                    *id = Some(message_id.clone());
+                    *delivery = Delivery::Stored;
+                    *at = sent_at;
                 }
+                // Its place is the relay's now: someone else's message stored between our pressing Enter and the
+                // relay storing ours comes before it, as everyone else sees it.
+                super::timeline::settle_stored(c, i);
                 super::receipts::track(c, &message_id, recipients);
             }
         }
@@ -336,9 +333,9 @@ fn answered(model: &mut Model, id: u64, frame: ServerFrame) -> Vec<Cmd> {
     match (pending, frame) {
         (Some(Pending::History { acting, key, before }), ServerFrame::History { messages, more, receipts, .. }) => {
             let page = super::history::Page { before, messages, more, receipts };
-            super::history::arrived(model, &acting, &key, page);
+            let added = super::history::arrived(model, &acting, &key, page);
             // A search waiting for older lines goes on in these.
-            return super::search::page_arrived(model, &acting, &key);
+            return super::search::page_arrived(model, &acting, &key, added);
         }
         (Some(Pending::FriendRequest { to }), _) => {
             notify(model, Level::Info, format!("Friend request sent to {}.", to.handle));

@@ -404,8 +404,8 @@ fn promoted(
         text: format!("— became a group with {newcomer_name} —"),
         kind: SystemKind::Info,
     });
-    lines.append(&mut c.lines);
-    c.lines = lines;
+    // Above whatever the group already holds, with the reader's place and marks kept on their lines.
+    super::timeline::insert_lines(c, 0, lines);
     // A promotion by hand (`/invite`) has no opening message. The newcomer wrote it to us only: it shows here as
     // such, and the newcomer is asked whether to share it with the group.
     if let Some(message) = message {

@@ -52,25 +52,32 @@ pub struct Page {
 
 /// A page arrived: its messages not held yet join the log as one block, in the relay's order, right above the
 /// message it was asked before; the next page will be asked before its oldest message.
-pub fn arrived(model: &mut Model, acting: &Handle, key: &ConvKey, page: Page) {
+/// Returns the lines the page added (where a search waiting for it looks).
+pub fn arrived(model: &mut Model, acting: &Handle, key: &ConvKey, page: Page) -> std::ops::Range<usize> {
     let Page { before, messages, more, receipts } = page;
     let before = before.as_ref();
-    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return };
+    let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) else { return 0..0 };
     let c = h.conversation_mut(key);
     super::receipts::from_history(c, receipts);
     if let Some(first) = messages.first() {
         c.oldest = Some(first.id.clone());
     }
     let mine = |m: &Message| m.from.handle == *acting;
-    super::timeline::merge_page(c, before, messages, mine);
+    let added = super::timeline::merge_page(c, before, messages, mine);
     // An empty page with "more" would be asked for again and again: only a page that moved the cursor may lead on.
     let moved = c.oldest.as_ref() != before;
     c.history = if more && moved { HistoryState::More } else { HistoryState::Complete };
+    added
 }
 
-/// The page could not be had: it may be asked for again.
+/// The page could not be had: it may be asked for again — the page before the oldest held if there is one (scrolling
+/// up asks again), else the newest. A search waiting for it stops looking (the error says why).
 pub fn failed(model: &mut Model, acting: &Handle, key: &ConvKey) {
     if let Some(h) = model.handles.iter_mut().find(|h| &h.address.handle == acting) {
-        h.conversation_mut(key).history = HistoryState::NotLoaded;
+        let c = h.conversation_mut(key);
+        c.history = if c.oldest.is_some() { HistoryState::More } else { HistoryState::NotLoaded };
+    }
+    if let Some(search) = model.search.as_mut() {
+        search.looking_back = false;
     }
 }

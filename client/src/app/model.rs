@@ -216,8 +216,6 @@ pub struct Conversation {
     pub scroll: Scroll,
     /// The line of the current search match.
     pub search_match: Option<usize>,
-    /// Lines from here down were searched for the current query without a match.
-    pub search_floor: Option<usize>,
     /// When (on this machine's clock) a message was last sent or received here live: the "in an exchange" test
     /// of automatic promotion.
     pub exchanged_at: Option<Millis>,
@@ -245,7 +243,6 @@ impl Conversation {
             oldest: None,
             scroll: Scroll::default(),
             search_match: None,
-            search_floor: None,
             exchanged_at: None,
             context: 0,
             receipts: BTreeMap::new(),

@@ -8,6 +8,14 @@ use super::{Cmd, ConvKey, HistoryState, Level, LogLine, Model};
 
 /// Moves to the next (older) match of the search query and asks the view to bring it on screen.
 pub fn next(model: &mut Model) -> Vec<Cmd> {
+    let Some(c) = model.conversation() else { return Vec::new() };
+    let end = c.search_match.unwrap_or(c.lines.len()).min(c.lines.len());
+    look(model, 0..end)
+}
+
+/// Looks for the query in `range` of the open conversation's lines, newest first; without a match there, asks for
+/// the page before the oldest held (if there is one) and looks in it when it comes.
+fn look(model: &mut Model, range: std::ops::Range<usize>) -> Vec<Cmd> {
     let Some(search) = model.search.as_mut() else { return Vec::new() };
     search.looking_back = false;
     let query = search.query.text().to_lowercase();
@@ -18,17 +26,13 @@ pub fn next(model: &mut Model) -> Vec<Cmd> {
     let acting = h.address.handle.clone();
     let Some(key) = h.open.clone() else { return Vec::new() };
     let Some(c) = h.conversations.get_mut(&key) else { return Vec::new() };
-    // Lines already searched in vain are not searched again when an older page comes in above them.
-    let len = c.lines.len();
-    let start = c.search_match.unwrap_or(len).min(c.search_floor.unwrap_or(len)).min(len);
-    let found = c.lines[..start].iter().rposition(|line| matches(line, &query));
+    let range = range.start.min(c.lines.len())..range.end.min(c.lines.len());
+    let found = c.lines[range.clone()].iter().rposition(|line| matches(line, &query)).map(|i| range.start + i);
     if let Some(i) = found {
         c.search_match = Some(i);
-        c.search_floor = None;
         c.scroll.reveal = Some(i);
         return Vec::new();
     }
-    c.search_floor = Some(0);
     match c.history {
         HistoryState::More | HistoryState::NotLoaded => {
             let before = c.oldest.clone();
@@ -53,11 +57,11 @@ pub fn next(model: &mut Model) -> Vec<Cmd> {
     }
 }
 
-/// A page of history arrived: a search waiting for it goes on looking, in the lines it brought.
-pub fn page_arrived(model: &mut Model, acting: &Handle, key: &ConvKey) -> Vec<Cmd> {
+/// A page of history arrived and took lines `added`: a search waiting for it goes on looking, in those lines.
+pub fn page_arrived(model: &mut Model, acting: &Handle, key: &ConvKey, added: std::ops::Range<usize>) -> Vec<Cmd> {
     let waiting = model.search.as_ref().is_some_and(|s| s.looking_back);
     let open = model.handle().is_some_and(|h| &h.address.handle == acting && h.open.as_ref() == Some(key));
-    if waiting && open { next(model) } else { Vec::new() }
+    if waiting && open { look(model, added) } else { Vec::new() }
 }
 
 fn matches(line: &LogLine, query: &str) -> bool {
@@ -84,6 +88,5 @@ pub fn start(model: &mut Model) {
 pub fn forget_match(model: &mut Model) {
     if let Some(c) = model.handle_mut().and_then(|h| h.open.clone().and_then(|k| h.conversations.get_mut(&k))) {
         c.search_match = None;
-        c.search_floor = None;
     }
 }

@@ -9,23 +9,28 @@ use huddle_shared::model::Message;
 
 use super::model::{Conversation, Delivery, LogLine};
 
-/// Where the lines waiting for the relay begin: our own unsent messages stay at the bottom, below everything stored,
-/// until the relay gives them their place. They are the last few lines, so this looks only at the tail.
-pub fn first_pending(lines: &[LogLine]) -> usize {
-    let pending = lines
-        .iter()
-        .rev()
-        .take_while(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
-        .count();
-    lines.len() - pending
+/// Where the lines after the last stored message begin: our own messages still waiting (or failed) and system lines
+/// said since. The tail is short, so this looks only there.
+fn unstored_tail(lines: &[LogLine]) -> usize {
+    lines.iter().rposition(|l| matches!(l, LogLine::Message { id: Some(_), .. })).map_or(0, |i| i + 1)
 }
 
-/// Whether a message is held already: by its relay id, or — for our own — as the line we are still waiting on.
+/// Where the lines waiting for the relay begin: our own unsent messages stay below everything stored until the relay
+/// gives them their place (system lines said after them may follow them).
+pub fn first_pending(lines: &[LogLine]) -> usize {
+    let tail = unstored_tail(lines);
+    lines[tail..]
+        .iter()
+        .position(|l| matches!(l, LogLine::Message { own: true, delivery: Delivery::Pending, .. }))
+        .map_or(lines.len(), |i| tail + i)
+}
+
+/// Whether a message is held already: by its relay id, or — for our own — as a line we are still waiting on.
 pub fn holds(c: &Conversation, message: &Message, own: bool) -> bool {
     if c.held.contains(&message.id) {
         return true;
     }
-    own && c.lines[first_pending(&c.lines)..].iter().any(
+    own && c.lines[unstored_tail(&c.lines)..].iter().any(
         |l| matches!(l, LogLine::Message { id: None, client_msg_id, .. } if *client_msg_id == message.client_msg_id),
     )
 }
@@ -44,22 +49,42 @@ pub fn stored_line(message: Message, own: bool) -> LogLine {
     }
 }
 
-/// Where our message goes once the relay stored it: at the bottom of the stored lines, but above any line the relay
-/// stored after it (someone else's message that reached us before the relay's answer to ours did).
-pub fn stored_position(lines: &[LogLine], sent_at: i64, id: &MessageId) -> usize {
-    let mut at = first_pending(lines);
-    while at > 0 {
-        let later = match &lines[at - 1] {
+/// Our message at `index` was stored: it takes its place among the stored lines — below them all, but above any line
+/// the relay stored after it (someone else's message that reached us before the relay's answer to ours did) and above
+/// our messages still waiting. Marks stay on their lines.
+pub fn settle_stored(c: &mut Conversation, index: usize) {
+    let Some(LogLine::Message { id: Some(id), at: sent_at, .. }) = c.lines.get(index) else { return };
+    let (id, sent_at) = (id.clone(), *sent_at);
+    c.held.insert(&id);
+    let mut to = index;
+    while to > 0 {
+        let later = match &c.lines[to - 1] {
             LogLine::Message { id: Some(other), at: t, .. } => (*t, other.as_str()) > (sent_at, id.as_str()),
-            LogLine::Message { id: None, .. } => false,
+            LogLine::Message { id: None, .. } => true,
             LogLine::System { at: t, .. } => *t > sent_at,
         };
         if !later {
             break;
         }
-        at -= 1;
+        to -= 1;
     }
-    at
+    if to == index {
+        return;
+    }
+    c.lines[to..=index].rotate_right(1);
+    let moved = |mark: &mut usize| {
+        if *mark == index {
+            *mark = to;
+        } else if (to..index).contains(mark) {
+            *mark += 1;
+        }
+    };
+    if let Some(anchor) = c.scroll.anchor.as_mut() {
+        moved(&mut anchor.line);
+    }
+    for mark in [&mut c.new_from, &mut c.scroll.reveal, &mut c.search_match].into_iter().flatten() {
+        moved(mark);
+    }
 }
 
 /// Inserts `new` lines at `at`, keeping every mark on the line it pointed at.
@@ -88,34 +113,11 @@ fn shift_marks(c: &mut Conversation, at: usize, n: usize) {
             anchor.line += n;
         }
     }
-    for mark in [&mut c.new_from, &mut c.scroll.reveal, &mut c.search_match, &mut c.search_floor].into_iter().flatten()
-    {
+    for mark in [&mut c.new_from, &mut c.scroll.reveal, &mut c.search_match].into_iter().flatten() {
         if *mark >= at {
             *mark += n;
         }
     }
-}
-
-/// Removes line `at`, keeping marks on the lines they pointed at (a mark on the removed line moves to the next).
-pub fn remove_line(c: &mut Conversation, at: usize) -> Option<LogLine> {
-    if at >= c.lines.len() {
-        return None;
-    }
-    let line = c.lines.remove(at);
-    if let Some(anchor) = c.scroll.anchor.as_mut() {
-        if anchor.line > at {
-            anchor.line -= 1;
-        }
-    }
-    let last = c.lines.len().saturating_sub(1);
-    for mark in [&mut c.new_from, &mut c.scroll.reveal, &mut c.search_match, &mut c.search_floor].into_iter().flatten()
-    {
-        if *mark > at {
-            *mark -= 1;
-        }
-        *mark = (*mark).min(last);
-    }
-    Some(line)
 }
 
 /// A live message, in the order the relay delivers them: at the bottom, above our own messages still waiting.
@@ -133,19 +135,33 @@ pub fn insert_live(c: &mut Conversation, message: Message, own: bool) -> Option<
 }
 
 /// A page of history (oldest first), asked for before `cursor` (or the newest page if `None`): its messages not held
-/// yet go as one block above the cursor's line — a page is a run of the relay's order ending right before it. The
-/// newest page goes above the first line that is held from it, or at the bottom if none is.
+/// yet go as one block — a page is a run of the relay's order — and the range they took is returned.
+///
+/// - An older page goes right above the highest line that must follow it: the cursor's line, or a line it holds
+///   already (live messages that came in before the conversation was opened).
+/// - The newest page goes above the first line that is newer than it: a message of it already held, any other
+///   stored message (it arrived while the page was on its way), or a line said after its last message.
 pub fn merge_page(
     c: &mut Conversation,
     cursor: Option<&MessageId>,
     page: Vec<Message>,
     acting_is_sender: impl Fn(&Message) -> bool,
-) {
-    // Where the block goes: above the cursor's line, or above the first line of this page we already hold
-    // (live messages that arrived while it was on its way), or at the bottom.
-    let held_from_page: Vec<&MessageId> = page.iter().map(|m| &m.id).filter(|id| c.held.contains(id)).collect();
-    let above = cursor.into_iter().chain(held_from_page).find_map(|id| position_of(c, id));
-    let at = above.unwrap_or_else(|| first_pending(&c.lines));
+) -> std::ops::Range<usize> {
+    let at = match cursor {
+        Some(cursor) => {
+            let held_from_page = page.iter().map(|m| &m.id).filter(|id| c.held.contains(id));
+            std::iter::once(cursor).chain(held_from_page).filter_map(|id| position_of(c, id)).min()
+        }
+        None => {
+            let last_at = page.last().map_or(i64::MIN, |m| m.sent_at);
+            c.lines.iter().position(|l| match l {
+                LogLine::Message { id: Some(_), .. } => true,
+                LogLine::Message { id: None, .. } => false,
+                LogLine::System { at, .. } => *at > last_at,
+            })
+        }
+    };
+    let at = at.unwrap_or_else(|| first_pending(&c.lines)).min(first_pending(&c.lines));
     let mut block = Vec::with_capacity(page.len());
     for m in page {
         let own = acting_is_sender(&m);
@@ -157,7 +173,9 @@ pub fn merge_page(
         }
         block.push(stored_line(m, own));
     }
+    let n = block.len();
     insert_lines(c, at, block);
+    at..at + n
 }
 
 fn block_holds(block: &[LogLine], m: &Message) -> bool {

@@ -271,7 +271,7 @@ fn scroll_overlay(scroll: &mut usize, action: Option<Action>, close: impl FnOnce
     }
 }
 
-/// What the screen shows of the passing time: the minute (clocks, "5 min ago", countdowns), the second while a
+/// What the screen shows of the passing time: ten-second steps (clocks, "5 min ago", countdowns), the second while a
 /// huddle's countdown is under a minute, who is typing, and whether a notice is up. A tick that leaves it unchanged
 /// draws nothing.
 pub fn clock_face(model: &Model) -> (Millis, usize, bool) {
@@ -282,6 +282,7 @@ pub fn clock_face(model: &Model) -> (Millis, usize, bool) {
             .filter_map(|g| g.huddle.as_ref()?.ends_at)
             .any(|end| (0..61_000).contains(&(end - model.now)))
     });
-    let unit = if final_minute { 1000 } else { 60_000 };
+    // "3 min ago" counts from the event, not from the wall clock's minute: ten seconds keeps it within that of true.
+    let unit = if final_minute { 1000 } else { 10_000 };
     (model.now / unit, model.typing.len(), model.notice.is_some())
 }

@@ -189,3 +189,41 @@ fn tab_on_an_empty_line_moves_to_the_conversation_and_esc_closes_the_search_from
     t.send(key(KeyCode::Esc));
     assert!(t.model.search.is_none(), "Esc closes the search bar, as it says");
 }
+
+/// Messages that came in live before the conversation was opened (a login sync) are held: the pages that reach back
+/// past them go above them, and a line said meanwhile stays below the history. (Review of issue 11.)
+#[test]
+fn pages_reaching_past_messages_held_already_go_above_them_and_later_lines_stay_below() {
+    let relay = Stored::new(200, 1_700_000_000_000);
+    let mut t = T::main("alice");
+    t.friends("alice", &[("bob", ShownState::Online)], &[]);
+    for (seq, message) in relay.messages[50..].iter().enumerate() {
+        let item = StreamItem {
+            seq: seq as u64 + 1,
+            at: message.sent_at,
+            body: ItemBody::Message { message: message.clone() },
+        };
+        t.net(net::Event::Item { acting: addr("alice"), item });
+    }
+    let conv = ConvKey::Direct(addr("bob"));
+    let said = LogLine::System { at: 1_700_000_000_500, text: "bob is away".into(), kind: SystemKind::Presence };
+    t.model.handles[0].conversation_mut(&conv).lines.push(said);
+    t.select("bob");
+    let cmds = t.send(key(KeyCode::Enter));
+    let mut cursors = serve(&mut t, &relay, cmds);
+    t.model.focus = Focus::Log;
+    for _ in 0..10 {
+        let cmds = t.press(key(KeyCode::Home));
+        cursors.extend(serve(&mut t, &relay, cmds));
+    }
+    let expected: Vec<String> = (0..200).map(|i| format!("message {i}")).collect();
+    assert_eq!(bodies(&t), expected, "in the relay's order, once each");
+    let lines = &t.model.conversation().unwrap().lines;
+    assert!(matches!(lines.last(), Some(LogLine::System { text, .. }) if text == "bob is away"), "said after them all");
+    // A search then finds what the pages brought, wherever they went.
+    t.send(ctrl('f'));
+    t.typed("message 7");
+    t.send(key(KeyCode::Enter));
+    let c = t.model.conversation().unwrap();
+    assert!(matches!(&c.lines[c.search_match.unwrap()], LogLine::Message { body, .. } if body == "message 79"));
+}
