@@ -20,12 +20,8 @@ pub async fn measure(lines: u64, cols: u16, rows: u16, pin: bool) -> Result<()> 
     println!("client — {lines} messages from ben synced at ann's login, in a {cols}×{rows} terminal");
     let data = crate::DataDir::new("client")?;
     let relay = data.relay(pin)?;
-    let mut ann = Client::connect(relay.addr).await;
-    ann.hello().await;
-    ann.register("ann").await;
-    let mut ben = Client::connect(relay.addr).await;
-    ben.hello().await;
-    ben.register("ben").await;
+    let mut ann = Client::user_at(relay.addr, "ann").await;
+    let mut ben = Client::user_at(relay.addr, "ben").await;
     huddle_tests::befriend(&mut ann, &mut ben, RequestAnswer::AcceptMutual).await;
     drop(ann);
     let filling = Instant::now();

@@ -39,12 +39,8 @@ pub async fn compare(stored: u64, pin: bool) -> Result<()> {
 /// Two people who are friends.
 async fn prepare(dir: &crate::DataDir, pin: bool) -> Result<()> {
     let relay = dir.relay(pin)?;
-    let mut a = Client::connect(relay.addr).await;
-    a.hello().await;
-    a.register("ann").await;
-    let mut b = Client::connect(relay.addr).await;
-    b.hello().await;
-    b.register("ben").await;
+    let mut a = Client::user_at(relay.addr, "ann").await;
+    let mut b = Client::user_at(relay.addr, "ben").await;
     huddle_tests::befriend(&mut a, &mut b, RequestAnswer::AcceptMutual).await;
     drop((a, b));
     relay.stop()

@@ -43,15 +43,11 @@ pub async fn compare(members: usize, messages: u64, body: usize, pin: bool) -> R
 /// Registers `members - 1` subscribers of a topic, publishes an issue (its owner, the publisher, is the huddle's first
 /// member), and returns the owner (the writer), the huddle's room and everyone else's connection.
 async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String, Vec<load::Ws>)> {
-    let mut owner = Client::connect(server.addr).await;
-    owner.hello().await;
-    owner.register("owner").await;
+    let mut owner = Client::user_at(server.addr, "owner").await;
     request(&mut owner, r#""type":"create_topic","topic":"bench","title":"Bench""#).await?;
     let mut clients = Vec::with_capacity(members);
     for i in 1..members {
-        let mut c = Client::connect(server.addr).await;
-        c.hello().await;
-        c.register(&format!("m{i}")).await;
+        let mut c = Client::user_at(server.addr, &format!("m{i}")).await;
         request(&mut c, r#""type":"subscribe","topic":"bench""#).await?;
         clients.push(c);
     }

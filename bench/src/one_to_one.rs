@@ -36,12 +36,8 @@ async fn relay_pairs(server: &Server, pairs: usize, run: &str) -> Vec<Pair> {
     let mut out = Vec::new();
     for i in 0..pairs {
         let (s, r) = (format!("s{run}x{i}"), format!("r{run}x{i}"));
-        let mut sender = Client::connect(server.addr).await;
-        sender.hello().await;
-        sender.register(&s).await;
-        let mut receiver = Client::connect(server.addr).await;
-        receiver.hello().await;
-        receiver.register(&r).await;
+        let mut sender = Client::user_at(server.addr, &s).await;
+        let mut receiver = Client::user_at(server.addr, &r).await;
         huddle_tests::befriend(&mut sender, &mut receiver, RequestAnswer::AcceptMutual).await;
         out.push(Pair { sender: sender.into_ws(), receiver: receiver.into_ws(), to: r });
     }

@@ -285,6 +285,16 @@ pub struct Client {
 }
 
 impl Client {
+    /// A new plain connection to `addr` that said hello and registered `handle` (its login pushes taken up to the
+    /// friend list).
+    pub async fn user_at(addr: SocketAddr, handle: &str) -> Self {
+        let mut client = Self::connect(addr).await;
+        client.hello().await;
+        client.register(handle).await;
+        client.expect_push(|f| matches!(f, ServerFrame::Friends { id: None, .. })).await;
+        client
+    }
+
     /// Connects over plain TCP to `ws://addr/`.
     pub async fn connect(addr: SocketAddr) -> Self {
         let tcp = tokio::time::timeout(WAIT, TcpStream::connect(addr))
@@ -1080,10 +1090,7 @@ impl RelayProcess {
 
     /// A new connection that registered `handle` (its login pushes taken up to the friend list).
     pub async fn user(&self, handle: &str) -> Client {
-        let mut client = self.connect().await;
-        client.register(handle).await;
-        client.expect_push(|f| matches!(f, ServerFrame::Friends { id: None, .. })).await;
-        client
+        Client::user_at(self.addr, handle).await
     }
 
     /// A new connection logged in as `handle` with its password.

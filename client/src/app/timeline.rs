@@ -149,8 +149,10 @@ pub fn merge_page(
 ) -> std::ops::Range<usize> {
     let at = match cursor {
         Some(cursor) => {
-            let held_from_page = page.iter().map(|m| &m.id).filter(|id| c.held.contains(id));
-            std::iter::once(cursor).chain(held_from_page).filter_map(|id| position_of(c, id)).min()
+            // One pass from the top: the first line that is the cursor or a message of the page is the highest.
+            let follow: std::collections::HashSet<&MessageId> =
+                std::iter::once(cursor).chain(page.iter().map(|m| &m.id).filter(|id| c.held.contains(id))).collect();
+            c.lines.iter().position(|l| matches!(l, LogLine::Message { id: Some(id), .. } if follow.contains(id)))
         }
         None => {
             let last_at = page.last().map_or(i64::MIN, |m| m.sent_at);
@@ -180,13 +182,4 @@ pub fn merge_page(
 
 fn block_holds(block: &[LogLine], m: &Message) -> bool {
     block.iter().any(|l| matches!(l, LogLine::Message { id: Some(id), .. } if *id == m.id))
-}
-
-/// The index of a stored message's line. Pages are merged near the top, where older lines are, so it looks there
-/// first.
-fn position_of(c: &Conversation, id: &MessageId) -> Option<usize> {
-    if !c.held.contains(id) {
-        return None;
-    }
-    c.lines.iter().position(|l| matches!(l, LogLine::Message { id: Some(i), .. } if i == id))
 }
