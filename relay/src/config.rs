@@ -142,11 +142,47 @@ pub struct LimitsConfig {
     pub ping_interval_secs: u64,
     pub ping_misses: u32,
     pub handshake_timeout_secs: u64,
+    /// Failed password logins per account per minute from addresses that never logged in to it (all of them
+    /// together): what brute force from many addresses gets at most.
     pub login_failures_per_account: usize,
     pub login_failures_per_address: usize,
     pub login_failure_window_secs: u64,
+    /// Failed logins one address may make for one account before each further try waits, the wait doubling from
+    /// one second up to `login_max_delay_secs`.
+    pub login_free_failures: u32,
+    pub login_max_delay_secs: u64,
     pub registrations_per_address_per_hour: usize,
+    /// `register` attempts per address per hour, those answered `handle_taken` included: what probing for
+    /// existing handles gets at most.
+    pub registration_attempts_per_address_per_hour: usize,
     pub friend_requests_per_hour: usize,
+    /// Handles an account may add per day (removed handles are retired for good, so this also bounds retirement).
+    pub new_handles_per_account_per_day: usize,
+    /// Connections from one address (an IPv6 /64 counts as one address), logged in or not.
+    pub connections_per_address: usize,
+    /// Connections from one address that have not logged in yet.
+    pub unauthenticated_per_address: usize,
+    /// Connections relay-wide that have not logged in yet; the rest of `max_connections` is kept for people who
+    /// have.
+    pub unauthenticated_connections: usize,
+    /// Seconds a connection has from TCP accept to a successful login.
+    pub login_timeout_secs: u64,
+    /// Logged-in connections of one account.
+    pub connections_per_account: usize,
+    /// Bytes of frames queued for one connection (a frame into an empty queue always fits).
+    pub outbound_queue_bytes: usize,
+    /// Bytes of frames queued for all connections together.
+    pub outbound_total_bytes: usize,
+    /// Messages one account may send per second on average, over all its connections and handles, and in a burst.
+    pub messages_per_second_per_account: u32,
+    pub message_burst_per_account: u32,
+    /// Message body bytes one account may send per second on average, and in a burst.
+    pub message_bytes_per_second_per_account: u32,
+    pub message_bytes_burst_per_account: u32,
+    /// Message body bytes the relay stores for one account per day (a sliding 24 hours).
+    pub stored_mib_per_account_per_day: u64,
+    /// Free space on the data directory's file system below which the relay stores no new messages.
+    pub min_free_disk_mib: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -186,11 +222,28 @@ impl Default for LimitsConfig {
             ping_interval_secs: 20,
             ping_misses: 3,
             handshake_timeout_secs: 10,
-            login_failures_per_account: 5,
+            login_failures_per_account: 10,
             login_failures_per_address: 20,
             login_failure_window_secs: 900,
+            login_free_failures: 3,
+            login_max_delay_secs: 300,
             registrations_per_address_per_hour: 10,
+            registration_attempts_per_address_per_hour: 30,
             friend_requests_per_hour: 30,
+            new_handles_per_account_per_day: 8,
+            connections_per_address: 32,
+            unauthenticated_per_address: 8,
+            unauthenticated_connections: 256,
+            login_timeout_secs: 30,
+            connections_per_account: 16,
+            outbound_queue_bytes: 1024 * 1024,
+            outbound_total_bytes: 256 * 1024 * 1024,
+            messages_per_second_per_account: 10,
+            message_burst_per_account: 50,
+            message_bytes_per_second_per_account: 64 * 1024,
+            message_bytes_burst_per_account: 1024 * 1024,
+            stored_mib_per_account_per_day: 64,
+            min_free_disk_mib: 256,
         }
     }
 }
@@ -248,10 +301,33 @@ impl Config {
             ("limits.ping_interval_secs", l.ping_interval_secs),
             ("limits.ping_misses", u64::from(l.ping_misses)),
             ("limits.handshake_timeout_secs", l.handshake_timeout_secs),
+            ("limits.login_failures_per_account", l.login_failures_per_account as u64),
+            ("limits.login_failures_per_address", l.login_failures_per_address as u64),
+            ("limits.login_max_delay_secs", l.login_max_delay_secs),
+            ("limits.registration_attempts_per_address_per_hour", l.registration_attempts_per_address_per_hour as u64),
+            ("limits.new_handles_per_account_per_day", l.new_handles_per_account_per_day as u64),
+            ("limits.connections_per_address", l.connections_per_address as u64),
+            ("limits.unauthenticated_per_address", l.unauthenticated_per_address as u64),
+            ("limits.unauthenticated_connections", l.unauthenticated_connections as u64),
+            ("limits.login_timeout_secs", l.login_timeout_secs),
+            ("limits.connections_per_account", l.connections_per_account as u64),
+            ("limits.outbound_queue_bytes", l.outbound_queue_bytes as u64),
+            ("limits.outbound_total_bytes", l.outbound_total_bytes as u64),
+            ("limits.messages_per_second_per_account", u64::from(l.messages_per_second_per_account)),
+            ("limits.message_burst_per_account", u64::from(l.message_burst_per_account)),
+            ("limits.message_bytes_per_second_per_account", u64::from(l.message_bytes_per_second_per_account)),
+            ("limits.message_bytes_burst_per_account", u64::from(l.message_bytes_burst_per_account)),
+            ("limits.stored_mib_per_account_per_day", l.stored_mib_per_account_per_day),
             ("passwords.max_concurrent_hashes", self.passwords.max_concurrent_hashes as u64),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
+        }
+        if (l.message_bytes_burst_per_account as usize) < huddle_shared::limits::MAX_BODY_BYTES {
+            return Err(ConfigError::Invalid(format!(
+                "`limits.message_bytes_burst_per_account` must be at least {} (the largest message body)",
+                huddle_shared::limits::MAX_BODY_BYTES
+            )));
         }
         let h = &self.huddles;
         let at_least_one = [

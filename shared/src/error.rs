@@ -121,6 +121,15 @@ error_codes! {
     NoSuchSession => "no_such_session", "There is no such session on your account.";
     /// The relay is at its connection cap.
     ServerBusy => "server_busy", "The relay is full right now; try again in a minute.";
+    /// Too many connections from one address (or IPv6 /64), not-yet-logged-in ones from one address, or logged-in
+    /// ones of one account.
+    TooManyConnections => "too_many_connections", "Too many connections from your address or account; close some and try again.";
+    /// The connection did not log in within `login_timeout_secs` of connecting.
+    LoginTimeout => "login_timeout", "You did not log in in time; connect again.";
+    /// The account used up its daily allowance of stored message bytes; see `retry_after_ms`.
+    QuotaExceeded => "quota_exceeded", "You have sent as much as this relay stores for one account in a day; try again later.";
+    /// The relay's disk is nearly full: it stores nothing new until its admin makes room.
+    StorageFull => "storage_full", "The relay is out of disk space and cannot store that right now; try again later.";
     /// The connection could not keep up with its outbound queue and is being closed; reconnect and `sync`.
     SlowConsumer => "slow_consumer", "Your connection fell behind; reconnect to catch up.";
     /// The session was revoked (log out elsewhere, password change, admin).

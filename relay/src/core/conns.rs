@@ -53,6 +53,8 @@ pub struct Conns {
 
 impl Conns {
     pub fn connect(&mut self, conn: ConnId, ip: IpAddr) {
+        // Kept as the address one person holds (an IPv6 /64): every limit per address counts by it.
+        let ip = super::limiter::address_key(ip);
         self.conns.insert(conn, Conn { ip, phase: Phase::Fresh, version: None, features: Vec::new() });
     }
 

@@ -3,6 +3,7 @@
 //! than grown without bound.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv6Addr};
 
 use huddle_shared::Millis;
 
@@ -59,9 +60,17 @@ impl Limiter {
         let window = self.window;
         self.hits.retain(|_, hits| hits.back().is_some_and(|&t| t + window > now));
     }
+}
 
-    pub fn forget(&mut self, key: &str) {
-        self.hits.remove(key);
+/// An address as one person holds it, for every limit kept per address: IPv4 as is (an IPv4-mapped IPv6 address
+/// too), IPv6 by its /64 — the smallest block a provider hands out, so one person cannot pass for thousands.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
     }
 }
 
@@ -81,5 +90,14 @@ mod tests {
         assert!(l.check("other", 3, 10).is_ok());
         l.prune(5000);
         assert!(l.hits.is_empty());
+    }
+
+    #[test]
+    fn an_ipv6_slash_64_is_one_address_and_mapped_ipv4_is_ipv4() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(address_key(ip("2001:db8:1:2:aaaa::1")), address_key(ip("2001:db8:1:2:bbbb::7")));
+        assert_ne!(address_key(ip("2001:db8:1:2::1")), address_key(ip("2001:db8:1:3::1")));
+        assert_eq!(address_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(address_key(ip("192.0.2.7")), ip("192.0.2.7"));
     }
 }

@@ -16,11 +16,13 @@
 //! Password hashing is too slow for the core's single thread, so it is an effect: the core asks for a hash or a
 //! verification ([`Effect::HashPassword`], [`Effect::VerifyPassword`]) and continues when [`Input::JobDone`] comes back.
 
+pub mod budget;
 mod conns;
 pub mod domain;
 pub mod facts;
 mod fail;
 mod limiter;
+pub mod login_guard;
 mod reactions;
 pub mod relation;
 mod requests;
@@ -38,6 +40,7 @@ use huddle_shared::{ClientFrame, ErrorCode, Handle, Millis, RequestId, ServerFra
 pub use conns::ConnId;
 use conns::Conns;
 pub use fail::Fail;
+pub use limiter::address_key;
 use limiter::Limiter;
 use state::State;
 use world::World;
@@ -71,6 +74,8 @@ pub enum Input {
     },
     /// The time [`Core::poll_deadline`] named has come (or passed).
     Deadline,
+    /// Whether the data directory's file system is below the relay's free-space floor (the shell looks now and then).
+    DiskLow(bool),
     /// The answer to an [`Effect::FetchFeed`].
     FeedFetched {
         topic: huddle_shared::model::TopicId,
@@ -100,6 +105,12 @@ pub enum Effect {
     Close {
         conn: ConnId,
         code: ErrorCode,
+    },
+    /// The connection logged in (`true`: it stops counting as anonymous, and its login deadline no longer applies)
+    /// or out (`false`).
+    Authenticated {
+        conn: ConnId,
+        authed: bool,
     },
     HashPassword {
         job: JobId,
@@ -134,11 +145,19 @@ pub struct CoreConfig {
     /// A hash of a random password made with the relay's parameters: logins for unknown handles verify against it,
     /// so they take as long as real ones and reveal nothing.
     pub dummy_phc: String,
-    pub login_failures_per_account: usize,
     pub login_failures_per_ip: usize,
     pub login_failure_window_ms: Millis,
+    /// Password guessing per account and address pair, and per account.
+    pub login_guard: login_guard::GuardLimits,
     pub registrations_per_ip_per_hour: usize,
+    /// `register` attempts per address per hour, `handle_taken` answers included.
+    pub register_attempts_per_ip_per_hour: usize,
     pub friend_requests_per_hour: usize,
+    pub new_handles_per_account_per_day: usize,
+    /// Logged-in connections of one account.
+    pub connections_per_account: usize,
+    /// What one account may send and store.
+    pub budgets: budget::BudgetLimits,
     /// Largest `batch` answer to `sync`, in approximate bytes of JSON.
     pub sync_batch_bytes: usize,
     /// Activity and place rules, and how often feeds are polled.
@@ -208,8 +227,14 @@ pub struct Core<S: Storage> {
     jobs: HashMap<JobId, PendingJob>,
     next_job: u64,
     login_failures: Limiter,
+    login_guard: login_guard::LoginGuard,
     registrations: Limiter,
+    register_attempts: Limiter,
     friend_requests: Limiter,
+    new_handles: Limiter,
+    budgets: budget::Budgets,
+    /// The data directory's file system is below its free-space floor: nothing new is stored.
+    disk_low: bool,
     /// Effects of the input being handled.
     out: Vec<Effect>,
     /// The presence each handle was last shown with, to push only real changes.
@@ -229,8 +254,13 @@ impl<S: Storage> Core<S> {
             jobs: HashMap::new(),
             next_job: 0,
             login_failures: Limiter::new(window),
+            login_guard: login_guard::LoginGuard::new(config.login_guard),
             registrations: Limiter::new(3_600_000),
+            register_attempts: Limiter::new(3_600_000),
             friend_requests: Limiter::new(3_600_000),
+            new_handles: Limiter::new(86_400_000),
+            budgets: budget::Budgets::new(config.budgets),
+            disk_low: false,
             out: Vec::new(),
             shown: HashMap::new(),
             next_housekeeping: 0,
@@ -298,6 +328,10 @@ impl<S: Storage> Core<S> {
                 self.deadline(now)?;
                 (None, None)
             }
+            Input::DiskLow(low) => {
+                self.disk_low = low;
+                (None, None)
+            }
             Input::FeedFetched { topic, url, fetch } => {
                 match self.world.feed_fetched(&topic, &url, fetch, now) {
                     Err(Fail::Storage(e)) => return Err(e),
@@ -346,6 +380,11 @@ impl<S: Storage> Core<S> {
         self.out.push(Effect::Send { conn, frame });
     }
 
+    /// Refuses what would store something new while the disk is below its floor.
+    fn disk_room(&self) -> Result<(), Fail> {
+        if self.disk_low { Err(fail::refuse(ErrorCode::StorageFull)) } else { Ok(()) }
+    }
+
     /// Refuses new password work while too much is queued.
     fn job_capacity(&self) -> Result<(), Fail> {
         if self.jobs.len() >= MAX_PENDING_JOBS {
@@ -379,8 +418,12 @@ impl<S: Storage> Core<S> {
         }
         self.next_housekeeping = now + HOUSEKEEPING_INTERVAL_MS;
         self.login_failures.prune(now);
+        self.login_guard.prune(now);
         self.registrations.prune(now);
+        self.register_attempts.prune(now);
         self.friend_requests.prune(now);
+        self.new_handles.prune(now);
+        self.budgets.prune(now);
         if self.world.storage().external_change()? {
             self.reload()?;
         }
@@ -407,6 +450,9 @@ impl<S: Storage> Core<S> {
 
     /// The connection stops acting for its handles (their presence is recomputed).
     fn drop_conn_auth(&mut self, conn: ConnId) {
+        if self.conns.authed(conn) {
+            self.out.push(Effect::Authenticated { conn, authed: false });
+        }
         for handle in self.conns.clear_auth(conn) {
             self.world.record(facts::Fact::PresenceMayHaveChanged(handle));
         }

@@ -25,11 +25,27 @@ pub(crate) fn test_config(registration: RegistrationPolicy) -> CoreConfig {
             frame_burst: 60,
         },
         dummy_phc: password::hash("dummy password", PasswordParams::insecure_for_tests()).unwrap(),
-        login_failures_per_account: 5,
         login_failures_per_ip: 20,
         login_failure_window_ms: 900_000,
+        login_guard: crate::core::login_guard::GuardLimits {
+            free_failures: 3,
+            max_delay_ms: 300_000,
+            per_account_per_minute: 10,
+            forget_after_ms: 900_000,
+        },
         registrations_per_ip_per_hour: 100,
+        register_attempts_per_ip_per_hour: 1000,
         friend_requests_per_hour: 30,
+        new_handles_per_account_per_day: 100,
+        connections_per_account: 16,
+        // Generous: the routing and message tests send in bursts; `budget_tests` sets its own.
+        budgets: crate::core::budget::BudgetLimits {
+            messages_per_second: 1000.0,
+            message_burst: 100_000.0,
+            bytes_per_second: 1e9,
+            bytes_burst: 1e12,
+            stored_bytes_per_day: u64::MAX,
+        },
         sync_batch_bytes: 256 * 1024,
         huddles: crate::core::domain::windows::HuddleRules::default(),
     }
@@ -42,6 +58,8 @@ pub(crate) struct Harness {
     next_id: u64,
     pub inbox: HashMap<ConnId, Vec<ServerFrame>>,
     pub closed: HashMap<ConnId, ErrorCode>,
+    /// What the core last said of each connection's login (`Effect::Authenticated`).
+    pub authed: HashMap<ConnId, bool>,
     /// The handle each connection logged in with.
     pub handle_of: HashMap<ConnId, Handle>,
     /// Feed fetches the core asked for and the test has not answered.
@@ -74,6 +92,7 @@ impl Harness {
             next_id: 100,
             inbox: HashMap::new(),
             closed: HashMap::new(),
+            authed: HashMap::new(),
             handle_of: HashMap::new(),
             fetches: Vec::new(),
         }
@@ -105,6 +124,9 @@ impl Harness {
                     Effect::Send { conn, frame } => self.inbox.entry(conn).or_default().push(frame),
                     Effect::Close { conn, code } => {
                         self.closed.insert(conn, code);
+                    }
+                    Effect::Authenticated { conn, authed } => {
+                        self.authed.insert(conn, authed);
                     }
                     Effect::HashPassword { job, password } => {
                         let phc = password::hash(&password, PasswordParams::insecure_for_tests()).ok();
@@ -305,6 +327,7 @@ fn entry<'a>(list: &'a FriendList, who: &str) -> Option<&'a FriendEntry> {
     list.entries.iter().find(|e| e.address == addr(who))
 }
 
+mod abuse_tests;
 mod auth_tests;
 mod deadline_tests;
 mod friend_tests;

@@ -7,6 +7,14 @@
 //! core may send it ([`FRAMES_PER_REQUEST`] each); until then the frames wait in the socket, and TCP slows the client.
 //! A connection that stops reading fills its queue with other people's pushes all the same, and is closed as a slow
 //! reader.
+//!
+//! Admission: the task holds the connection's [`Admitted`] place and gives it back when it ends. Until the core says
+//! the connection logged in (`Out::Authenticated`), it must do so before its login deadline (`login_timeout_secs`
+//! from TCP accept), or it is closed with `login_timeout`.
+//!
+//! Memory: what waits to be written is bounded in bytes (see `outbound`); the task hands the WebSocket at most
+//! [`COALESCED_BYTES`] (and one frame) before each flush, so a peer that does not read holds that much in the
+//! WebSocket's buffer and the rest stays counted in the queue.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -23,12 +31,22 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::core_loop::{CoreMsg, Out, direct};
+use super::admission::Admitted;
+use super::core_loop::{CoreMsg, direct};
+use super::outbound::{Out, OutboundBytes};
 use super::rate::TokenBucket;
 use crate::core::{ConnId, Input};
 
 /// Most frames written together: what one batch of the core queues for a connection, about.
 const COALESCED_FRAMES: usize = 64;
+/// Most bytes handed to the WebSocket before a flush (one larger frame still goes alone): what a peer that stops
+/// reading holds in the WebSocket's buffer, beyond the kernel's socket buffers.
+const COALESCED_BYTES: usize = 64 * 1024;
+/// How long the goodbye may take to go out: the `bye` and close frame queue behind what the socket holds already, so a
+/// slow reader that reads again within this time still learns why it was closed.
+const SLOW_BYE_GRACE: Duration = Duration::from_secs(30);
+/// How long the goodbye may take otherwise.
+const BYE_GRACE: Duration = Duration::from_secs(2);
 
 /// The most frames one request sends back to its own connection, as flow control counts them: an answer and up to
 /// three pushes (a stream item, a `friends` frame, a `room` frame). Logging in sends more (the session and a list
@@ -42,6 +60,10 @@ pub struct ConnSettings {
     pub frame_burst: u32,
     pub ping_interval: Duration,
     pub ping_misses: u32,
+    /// From TCP accept to a successful login.
+    pub login_timeout: Duration,
+    /// Bytes queued for all connections together (see `outbound`).
+    pub all_bytes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub struct Connection<S> {
@@ -51,12 +73,17 @@ pub struct Connection<S> {
     pub core: mpsc::Sender<CoreMsg>,
     pub shutdown: broadcast::Receiver<()>,
     pub settings: ConnSettings,
+    pub admitted: Admitted,
+    /// When the TCP connection was accepted: the login deadline counts from here.
+    pub accepted: tokio::time::Instant,
 }
 
 /// Why the loop ended, for the log and the close frame.
 enum End {
-    /// The peer closed or vanished.
+    /// The peer vanished.
     Peer,
+    /// The peer sent a close frame (tungstenite queued the reply; it must still be flushed).
+    PeerClosed,
     Bye(ErrorCode),
     /// A text message that is not UTF-8: `bye` bad_frame with close code 1007 (invalid payload data), as RFC 6455
     /// asks, since after such a message the stream cannot be trusted.
@@ -78,6 +105,7 @@ pub(crate) fn close_code(code: ErrorCode) -> CloseCode {
         ErrorCode::ShuttingDown => CloseCode::Away,
         ErrorCode::FrameTooLarge => CloseCode::Size,
         ErrorCode::ServerBusy => CloseCode::Again,
+        ErrorCode::TooManyConnections => CloseCode::Again,
         ErrorCode::Internal => CloseCode::Error,
         ErrorCode::VersionMismatch => CloseCode::Protocol,
         _ => CloseCode::Policy,
@@ -88,21 +116,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
     pub async fn run(mut self) {
         let (tx, mut rx) = mpsc::channel(self.settings.outbound_queue);
         let (kill_tx, mut kill_rx) = oneshot::channel();
-        let connect = CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, kill: kill_tx };
+        let bytes = Arc::new(OutboundBytes::new(Arc::clone(&self.settings.all_bytes)));
+        let connect =
+            CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, bytes: Arc::clone(&bytes), kill: kill_tx };
         if self.core.send(connect).await.is_err() {
             return;
         }
-        let end = self.pump(&mut rx, &mut kill_rx).await;
-        // Stop taking frames from the core before the (possibly slow) goodbye.
+        let end = self.pump(&mut rx, &bytes, &mut kill_rx).await;
+        // Stop taking frames from the core before the (possibly slow) goodbye, and give back what they counted.
+        rx.close();
+        while let Ok(out) = rx.try_recv() {
+            bytes.release(out.bytes());
+        }
         drop(rx);
         match end {
             End::Bye(code) => {
                 tracing::debug!(conn = self.conn.0, %code, "closing connection");
-                bye(&mut self.ws, code, close_code(code)).await;
+                let grace = if code == ErrorCode::SlowConsumer { SLOW_BYE_GRACE } else { BYE_GRACE };
+                bye_within(&mut self.ws, code, close_code(code), grace).await;
             }
             End::NotUtf8 => {
                 tracing::debug!(conn = self.conn.0, "closing connection: a text message was not UTF-8");
                 bye(&mut self.ws, ErrorCode::BadFrame, CloseCode::Invalid).await;
+            }
+            End::PeerClosed => {
+                // Answer the peer's close frame (RFC 6455 5.5.1): tungstenite queued the reply; send it.
+                let _ = tokio::time::timeout(BYE_GRACE, self.ws.flush()).await;
             }
             End::Peer => {}
         }
@@ -110,7 +149,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         tracing::debug!(conn = self.conn.0, peer = %self.peer, "connection ended");
     }
 
-    async fn pump(&mut self, rx: &mut mpsc::Receiver<Out>, kill: &mut oneshot::Receiver<ErrorCode>) -> End {
+    async fn pump(
+        &mut self,
+        rx: &mut mpsc::Receiver<Out>,
+        bytes: &OutboundBytes,
+        kill: &mut oneshot::Receiver<ErrorCode>,
+    ) -> End {
         let mut bucket = TokenBucket::new(self.settings.frames_per_second, self.settings.frame_burst, Instant::now());
         // One permit per request in the core; a permit comes back once the core queued what the request sent here.
         let most_in_core = (self.settings.outbound_queue / FRAMES_PER_REQUEST).max(1);
@@ -118,21 +162,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let mut ping = tokio::time::interval(self.settings.ping_interval);
         ping.tick().await;
         let mut missed = 0u32;
+        let login_deadline = tokio::time::sleep_until(self.accepted + self.settings.login_timeout);
+        tokio::pin!(login_deadline);
         loop {
             tokio::select! {
                 biased;
                 _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
                 code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
+                () = &mut login_deadline, if !self.admitted.authenticated() => return End::Bye(ErrorCode::LoginTimeout),
                 out = rx.recv() => match out {
                     Some(Out::Frame(text)) => {
-                        // Whatever else the core queued for this connection goes out with it, in one write.
+                        // Whatever else the core queued for this connection goes out with it, in one write, up to
+                        // COALESCED_BYTES.
+                        let mut size = text.len();
+                        bytes.release(text.len());
                         let mut frames = vec![Message::text(text)];
-                        let mut then_close = None;
-                        while frames.len() < COALESCED_FRAMES {
+                        let mut then = None;
+                        while frames.len() < COALESCED_FRAMES && size < COALESCED_BYTES {
                             match rx.try_recv() {
-                                Ok(Out::Frame(text)) => frames.push(Message::text(text)),
-                                Ok(Out::Close(code)) => {
-                                    then_close = Some(code);
+                                Ok(Out::Frame(text)) => {
+                                    size += text.len();
+                                    bytes.release(text.len());
+                                    frames.push(Message::text(text));
+                                }
+                                Ok(other) => {
+                                    then = Some(other);
                                     break;
                                 }
                                 Err(_) => break,
@@ -141,15 +195,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                         if let Err(end) = self.write_all(frames, kill).await {
                             return end;
                         }
-                        if let Some(code) = then_close {
-                            return End::Bye(code);
+                        match then {
+                            Some(Out::Close(code)) => return End::Bye(code),
+                            Some(Out::Authenticated(authed)) => self.authenticated(authed, &mut login_deadline),
+                            Some(Out::Frame(_)) | None => {}
                         }
                     }
                     Some(Out::Close(code)) => return End::Bye(code),
+                    Some(Out::Authenticated(authed)) => self.authenticated(authed, &mut login_deadline),
                     None => return End::Peer,
                 },
                 incoming = self.ws.next(), if room_for_a_request(rx, &requests, most_in_core, self.settings.outbound_queue) => match incoming {
-                    None | Some(Ok(Message::Close(_))) => return End::Peer,
+                    None => return End::Peer,
+                    Some(Ok(Message::Close(_))) => return End::PeerClosed,
                     // Text or binary, a message over the limit is never read: the connection is closed.
                     Some(Err(WsError::Capacity(_))) => return End::Bye(ErrorCode::FrameTooLarge),
                     Some(Err(WsError::Utf8(_))) => return End::NotUtf8,
@@ -183,6 +241,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     }
                 }
             }
+        }
+    }
+
+    /// The core says the connection logged in or out: it moves between the admission counts; logged out, it has a
+    /// new login deadline.
+    fn authenticated(&mut self, authed: bool, deadline: &mut std::pin::Pin<&mut tokio::time::Sleep>) {
+        self.admitted.set_authenticated(authed);
+        if !authed {
+            deadline.as_mut().reset(tokio::time::Instant::now() + self.settings.login_timeout);
         }
     }
 
@@ -285,9 +352,19 @@ fn room_for_a_request(rx: &mpsc::Receiver<Out>, requests: &Semaphore, most_in_co
 /// Sends `bye` and a close frame, then waits briefly for the peer's close reply (so frames it is still sending do
 /// not meet a reset socket before it reads the `bye`), without waiting long for a peer that does not read.
 pub async fn bye<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: ErrorCode, close: CloseCode) {
+    bye_within(ws, code, close, BYE_GRACE).await;
+}
+
+/// [`bye`], giving up after `grace`.
+async fn bye_within<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    code: ErrorCode,
+    close: CloseCode,
+    grace: Duration,
+) {
     let frame = ServerFrame::Bye { code, message: code.sentence().to_owned() };
     let close = CloseFrame { code: close, reason: code.as_str().into() };
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+    let _ = tokio::time::timeout(grace, async {
         if ws.send(Message::text(direct(&frame))).await.is_err() || ws.close(Some(close)).await.is_err() {
             return;
         }

@@ -7,12 +7,14 @@
 //! sleeps until then and sends [`Input::Deadline`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 
+use super::outbound::{ByteBounds, Out, OutboundBytes};
 use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
 use crate::password::{self, PasswordParams};
 use crate::storage::{Storage, StorageError};
@@ -25,20 +27,13 @@ pub const MAX_BATCH: usize = 256;
 /// Smallest outbound queue the relay uses, whatever `limits.outbound_queue` says.
 pub const MIN_OUTBOUND_QUEUE: usize = 4 * MAX_BATCH;
 
-/// What a connection task receives from the core.
-#[derive(Debug)]
-pub enum Out {
-    Frame(String),
-    /// Send `bye` with this code and close.
-    Close(ErrorCode),
-}
-
 /// What the core thread receives.
 pub enum CoreMsg {
     Connect {
         conn: ConnId,
         ip: std::net::IpAddr,
         tx: mpsc::Sender<Out>,
+        bytes: Arc<OutboundBytes>,
         kill: oneshot::Sender<ErrorCode>,
     },
     Input(Input),
@@ -61,6 +56,7 @@ pub enum CoreMsg {
 
 struct Registered {
     tx: mpsc::Sender<Out>,
+    bytes: Arc<OutboundBytes>,
     kill: Option<oneshot::Sender<ErrorCode>>,
 }
 
@@ -74,6 +70,8 @@ pub struct CoreLoop<S: Storage> {
     pub deferred: Vec<Input>,
     /// The core's next deadline, published after every batch for the timer task.
     pub deadlines: watch::Sender<Millis>,
+    /// What the outbound queues may hold in bytes.
+    pub bounds: ByteBounds,
 }
 
 pub fn now_millis() -> Millis {
@@ -103,8 +101,8 @@ impl<S: Storage> CoreLoop<S> {
             batch.extend(self.deferred.drain(..).map(CoreMsg::Input));
             for msg in batch.drain(..) {
                 let result = match msg {
-                    CoreMsg::Connect { conn, ip, tx, kill } => {
-                        conns.insert(conn, Registered { tx, kill: Some(kill) });
+                    CoreMsg::Connect { conn, ip, tx, bytes, kill } => {
+                        conns.insert(conn, Registered { tx, bytes, kill: Some(kill) });
                         self.core.handle(Input::Connected { conn, ip }, now)
                     }
                     CoreMsg::Input(input) => {
@@ -179,8 +177,11 @@ impl<S: Storage> CoreLoop<S> {
 
     fn perform(&mut self, effect: Effect, conns: &mut HashMap<ConnId, Registered>) {
         match effect {
-            Effect::Send { conn, frame } => Self::enqueue(conns, conn, Out::Frame(encode_server(&frame))),
-            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code)),
+            Effect::Send { conn, frame } => Self::enqueue(conns, conn, Out::Frame(encode_server(&frame)), self.bounds),
+            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code), self.bounds),
+            Effect::Authenticated { conn, authed } => {
+                Self::enqueue(conns, conn, Out::Authenticated(authed), self.bounds);
+            }
             Effect::HashPassword { job, password } => {
                 let params = self.params;
                 let work = move || JobOutcome::Hashed(password::hash(&password, params).ok());
@@ -194,19 +195,36 @@ impl<S: Storage> CoreLoop<S> {
         }
     }
 
-    /// Queues a frame for a connection. A full queue means a slow reader: it is closed (`slow_consumer`) instead of
-    /// being allowed to hold memory; it catches up from storage when it reconnects.
-    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out) {
+    /// Queues a frame for a connection. A queue full in frames or in bytes (see `outbound`) means a slow reader: it is
+    /// closed (`slow_consumer`) instead of being allowed to hold memory; it catches up from storage when it
+    /// reconnects.
+    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out, bounds: ByteBounds) {
         let Some(reg) = conns.get_mut(&conn) else { return };
-        match reg.tx.try_send(out) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::info!(conn = conn.0, "slow consumer: outbound queue full, closing");
-                if let Some(kill) = reg.kill.take() {
-                    let _ = kill.send(ErrorCode::SlowConsumer);
+        if reg.kill.is_none() {
+            // Already told to close as a slow reader: nothing more is queued for it.
+            return;
+        }
+        let len = out.bytes();
+        let full = if reg.bytes.reserve(len, bounds) {
+            match reg.tx.try_send(out) {
+                Ok(()) => false,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    reg.bytes.release(len);
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    reg.bytes.release(len);
+                    false
                 }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        } else {
+            true
+        };
+        if full {
+            tracing::info!(conn = conn.0, queued_bytes = reg.bytes.queued(), "slow consumer: outbound queue full, closing");
+            if let Some(kill) = reg.kill.take() {
+                let _ = kill.send(ErrorCode::SlowConsumer);
+            }
         }
     }
 

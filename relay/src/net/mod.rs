@@ -4,18 +4,24 @@
 //! Bounds (each queue is bounded; see also `assets/relay.toml`):
 //! - connections: `max_connections`, a semaphore acquired *before* the handshake; excess connections get
 //!   `server_busy` (at most [`MAX_REJECTING`] such answers in flight; beyond that the TCP connection is dropped);
+//!   per address and for connections not logged in, see `admission` (`too_many_connections`, `server_busy`); a
+//!   connection not logged in `login_timeout_secs` after accept is closed with `login_timeout`;
 //! - core inbox: [`CORE_QUEUE`] inputs; connection tasks wait when it is full, which stops them reading their socket
 //!   (TCP backpressure) instead of buffering;
-//! - per-connection outbound queue: `limits.outbound_queue` frames; full means slow reader → closed with
+//! - per-connection outbound queue: `limits.outbound_queue` frames and `limits.outbound_queue_bytes` bytes, all
+//!   queues together `limits.outbound_total_bytes` (see `outbound`); full means slow reader → closed with
 //!   `slow_consumer`, and it resumes from storage on reconnect;
-//! - WebSocket buffers: 4 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`, write buffer capped at 1 MiB;
+//! - WebSocket buffers: 2 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`; the write buffer holds what
+//!   one write hands it (`connection::COALESCED_BYTES`, or one larger frame), capped at [`MAX_WRITE_BUFFER`];
 //! - password jobs: `passwords.max_concurrent_hashes` threads (a fixed pool, see `hash_pool`), at most
 //!   `core::MAX_PENDING_JOBS` queued.
 
+mod admission;
 mod connection;
 mod core_loop;
 mod feeds;
 mod hash_pool;
+mod outbound;
 mod rate;
 mod tls;
 mod webhook;
@@ -44,6 +50,9 @@ use crate::storage::Storage;
 pub const CORE_QUEUE: usize = 1024;
 /// Connections being told `server_busy` at once.
 pub const MAX_REJECTING: usize = 32;
+/// The WebSocket's write buffer at most: more than any frame the relay sends (a `history` page of 200 messages whose
+/// 8 KiB bodies are all escaped newlines is about 3.3 MB), so a large answer is never refused by the buffer.
+pub const MAX_WRITE_BUFFER: usize = 8 * 1024 * 1024;
 /// How long shutdown waits for connections to close before the final commit.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -59,6 +68,7 @@ pub struct RelaySetup<S: Storage + 'static> {
 pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<CoreConfig> {
     let dummy_phc = password::dummy(params).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
     let l = &config.limits;
+    let window_ms = i64::try_from(l.login_failure_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     Ok(CoreConfig {
         registration: config.registration,
         limits: huddle_shared::model::Limits {
@@ -71,11 +81,26 @@ pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<Co
             frame_burst: l.frame_burst,
         },
         dummy_phc,
-        login_failures_per_account: l.login_failures_per_account,
         login_failures_per_ip: l.login_failures_per_address,
-        login_failure_window_ms: i64::try_from(l.login_failure_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+        login_failure_window_ms: window_ms,
+        login_guard: crate::core::login_guard::GuardLimits {
+            free_failures: l.login_free_failures,
+            max_delay_ms: i64::try_from(l.login_max_delay_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            per_account_per_minute: l.login_failures_per_account,
+            forget_after_ms: window_ms,
+        },
         registrations_per_ip_per_hour: l.registrations_per_address_per_hour,
+        register_attempts_per_ip_per_hour: l.registration_attempts_per_address_per_hour,
         friend_requests_per_hour: l.friend_requests_per_hour,
+        new_handles_per_account_per_day: l.new_handles_per_account_per_day,
+        connections_per_account: l.connections_per_account,
+        budgets: crate::core::budget::BudgetLimits {
+            messages_per_second: f64::from(l.messages_per_second_per_account),
+            message_burst: f64::from(l.message_burst_per_account),
+            bytes_per_second: f64::from(l.message_bytes_per_second_per_account),
+            bytes_burst: f64::from(l.message_bytes_burst_per_account),
+            stored_bytes_per_day: l.stored_mib_per_account_per_day.saturating_mul(1024 * 1024),
+        },
         sync_batch_bytes: 256 * 1024,
         huddles: config.huddles.rules(),
     })
@@ -87,7 +112,7 @@ fn ws_config() -> WebSocketConfig {
         // Frames queued together are written together (see `Connection::write_all`) up to this much; the buffer
         // grows to it only for a connection that is sent that much at once.
         .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(1024 * 1024)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES))
 }
@@ -125,7 +150,11 @@ pub async fn serve<S: Storage + 'static>(
     )?;
     let (deadlines, deadline_rx) = watch::channel(0);
     let feeds = feeds::FeedFetcher::new(core_tx.clone(), config.huddles.feed_allow_private_addresses);
-    let core_loop = CoreLoop { core, rx: core_rx, hashes, feeds, params, deferred: Vec::new(), deadlines };
+    let bounds = outbound::ByteBounds {
+        per_connection: config.limits.outbound_queue_bytes,
+        total: config.limits.outbound_total_bytes,
+    };
+    let core_loop = CoreLoop { core, rx: core_rx, hashes, feeds, params, deferred: Vec::new(), deadlines, bounds };
     let (fatal_tx, mut fatal_rx) = tokio::sync::oneshot::channel::<String>();
     let core_thread = std::thread::Builder::new().name("huddle-core".to_owned()).spawn(move || {
         let result = core_loop.run();
@@ -138,15 +167,29 @@ pub async fn serve<S: Storage + 'static>(
     let (shutdown_tx, _) = broadcast::channel::<()>(1);
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let rejecting = Arc::new(Semaphore::new(MAX_REJECTING));
+    let admission = admission::Admission::new(admission::AdmissionLimits {
+        per_address: config.limits.connections_per_address,
+        unauthenticated_per_address: config.limits.unauthenticated_per_address,
+        unauthenticated: config.limits.unauthenticated_connections,
+    });
     let settings = ConnSettings {
         outbound_queue: config.outbound_queue(),
         frames_per_second: config.limits.frames_per_second,
         frame_burst: config.limits.frame_burst,
         ping_interval: Duration::from_secs(config.limits.ping_interval_secs),
         ping_misses: config.limits.ping_misses,
+        login_timeout: Duration::from_secs(config.limits.login_timeout_secs),
+        all_bytes: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     };
     let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);
     let ticker = tokio::spawn(timer(core_tx.clone(), deadline_rx));
+    let disk_watch = match config.resolved_data_dir() {
+        Ok(dir) => {
+            let floor = config.limits.min_free_disk_mib.saturating_mul(1024 * 1024);
+            Some(tokio::spawn(watch_disk(core_tx.clone(), dir, floor)))
+        }
+        Err(_) => None,
+    };
     if let Some(webhook) = webhook {
         tokio::spawn(webhook::serve(webhook, tls.clone(), core_tx.clone(), shutdown_tx.subscribe()));
     }
@@ -180,16 +223,29 @@ pub async fn serve<S: Storage + 'static>(
                 continue;
             }
         };
+        let accepted = tokio::time::Instant::now();
         let _ = stream.set_nodelay(true);
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            if let Ok(permit) = Arc::clone(&rejecting).try_acquire_owned() {
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    reject_busy(stream, tls, handshake_timeout).await;
-                });
+        let admitted = Arc::clone(&slots)
+            .try_acquire_owned()
+            .map_err(|_| ErrorCode::ServerBusy)
+            .and_then(|slot| match admission.admit(peer.ip()) {
+                Ok(admitted) => Ok((slot, admitted)),
+                Err(admission::Refusal::Address) => Err(ErrorCode::TooManyConnections),
+                Err(admission::Refusal::Unauthenticated) => Err(ErrorCode::ServerBusy),
+            });
+        let (slot, admitted) = match admitted {
+            Ok(pair) => pair,
+            Err(code) => {
+                tracing::debug!(%peer, %code, "connection refused");
+                if let Ok(permit) = Arc::clone(&rejecting).try_acquire_owned() {
+                    let tls = tls.clone();
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        reject(stream, tls, handshake_timeout, code).await;
+                    });
+                }
+                continue;
             }
-            continue;
         };
         next_conn += 1;
         let conn = ConnId(next_conn);
@@ -208,7 +264,10 @@ pub async fn serve<S: Storage + 'static>(
                         )
                     };
                     match tokio::time::timeout(handshake_timeout, handshake).await {
-                        Ok(Ok(ws)) => Connection { conn, peer, ws, core, shutdown: shutdown_rx, settings }.run().await,
+                        Ok(Ok(ws)) => {
+                            let shutdown = shutdown_rx;
+                            Connection { conn, peer, ws, core, shutdown, settings, admitted, accepted }.run().await;
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
                         Err(_) => tracing::debug!(%peer, "handshake timed out"),
                     }
@@ -216,7 +275,10 @@ pub async fn serve<S: Storage + 'static>(
                 None => {
                     let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()));
                     match tokio::time::timeout(handshake_timeout, handshake).await {
-                        Ok(Ok(ws)) => Connection { conn, peer, ws, core, shutdown: shutdown_rx, settings }.run().await,
+                        Ok(Ok(ws)) => {
+                            let shutdown = shutdown_rx;
+                            Connection { conn, peer, ws, core, shutdown, settings, admitted, accepted }.run().await;
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
                         Err(_) => tracing::debug!(%peer, "handshake timed out"),
                     }
@@ -234,6 +296,9 @@ pub async fn serve<S: Storage + 'static>(
         tracing::warn!("some connections did not close in time");
     }
     ticker.abort();
+    if let Some(watch) = disk_watch {
+        watch.abort();
+    }
     let _ = core_tx.send(CoreMsg::Shutdown).await;
     drop(core_tx);
     let joined = tokio::task::spawn_blocking(move || core_thread.join()).await;
@@ -274,21 +339,53 @@ async fn timer(core: mpsc::Sender<CoreMsg>, mut deadlines: watch::Receiver<huddl
     }
 }
 
-async fn reject_busy(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, timeout: Duration) {
+/// Completes the handshakes only to say `bye` with `code` (`server_busy`, `too_many_connections`).
+/// How often the free space of the data directory's file system is looked at.
+const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Tells the core when the data directory's file system goes below `floor` free bytes, and when it is above it again:
+/// below it the relay stores nothing new (`storage_full`) instead of filling the disk until SQLite fails and the relay
+/// stops for everyone.
+async fn watch_disk(core: mpsc::Sender<CoreMsg>, dir: std::path::PathBuf, floor: u64) {
+    let mut low = false;
+    let mut interval = tokio::time::interval(DISK_CHECK_INTERVAL);
+    loop {
+        interval.tick().await;
+        let path = dir.clone();
+        let Ok(Ok(free)) = tokio::task::spawn_blocking(move || fs4::available_space(&path)).await else { continue };
+        let now_low = free < floor;
+        if now_low == low {
+            continue;
+        }
+        low = now_low;
+        if low {
+            tracing::warn!(
+                free_mib = free / (1024 * 1024),
+                floor_mib = floor / (1024 * 1024),
+                "the data directory's disk is nearly full: new messages and accounts are refused until there is room"
+            );
+        } else {
+            tracing::info!(free_mib = free / (1024 * 1024), "there is room on the disk again: storing new messages");
+        }
+        if core.send(CoreMsg::Input(crate::core::Input::DiskLow(low))).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn reject(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, timeout: Duration, code: ErrorCode) {
     let _ = tokio::time::timeout(timeout, async {
         match tls {
             Some(acceptor) => {
                 if let Ok(stream) = acceptor.accept(stream).await {
                     if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
-                        connection::bye(&mut ws, ErrorCode::ServerBusy, connection::close_code(ErrorCode::ServerBusy))
-                            .await;
+                        connection::bye(&mut ws, code, connection::close_code(code)).await;
                     }
                 }
             }
             None => {
                 if let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())).await {
-                    connection::bye(&mut ws, ErrorCode::ServerBusy, connection::close_code(ErrorCode::ServerBusy))
-                        .await;
+                    connection::bye(&mut ws, code, connection::close_code(code)).await;
                 }
             }
         }

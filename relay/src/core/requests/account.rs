@@ -20,6 +20,16 @@ use crate::core::{Answer, ConnId, Core, Effect, JobId, JobOutcome, LoginJob, Pen
 use crate::password;
 use crate::storage::{SessionRec, Storage, StorageError};
 
+/// "1 second", "40 seconds", "5 minutes": a wait in milliseconds as a person reads it.
+fn seconds(ms: u64) -> String {
+    let secs = ms.div_ceil(1000).max(1);
+    match secs {
+        1 => "1 second".to_owned(),
+        2..=119 => format!("{secs} seconds"),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
+}
+
 fn check_password(password: &str) -> Result<(), Fail> {
     if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&password.len()) {
         Ok(())
@@ -95,13 +105,23 @@ impl AccountRequest for Register {
         check_password(&self.password)?;
         check_device(&self.device)?;
         core.job_capacity()?;
+        core.disk_room()?;
+        let address = core.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default();
+        // Every attempt counts, answered `handle_taken` or not: probing which handles exist is limited like guessing
+        // passwords is.
+        let attempt_key = format!("try:{address}");
+        let attempts = core.config.register_attempts_per_ip_per_hour;
+        if let Err(retry) = core.register_attempts.check(&attempt_key, attempts, now) {
+            return Err(rate_limited("Too many sign-up attempts from your address; try again later.", retry));
+        }
+        core.register_attempts.record(&attempt_key, attempts, now);
         if !core.world.state.handle_free(&self.handle) {
             return Err(refuse_with(
                 ErrorCode::HandleTaken,
                 format!("The handle {} is taken; pick another.", self.handle),
             ));
         }
-        let ip_key = format!("reg:{}", core.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default());
+        let ip_key = format!("reg:{address}");
         let max = core.config.registrations_per_ip_per_hour;
         if let Err(retry) = core.registrations.check(&ip_key, max, now) {
             return Err(rate_limited("Too many new accounts from your address; try again later.", retry));
@@ -150,13 +170,13 @@ impl AccountRequest for LoginToken {
         let state = &core.world.state;
         let session = state.tokens.get(&password::token_hash(&self.token)).and_then(|s| state.sessions.get(s));
         let Some(mut session) = session.cloned() else {
-            let (_, ip_key) = core.login_keys(conn, None);
-            core.login_failures.record(&ip_key, core.config.login_failures_per_ip, now);
+            core.record_login_failure(conn, None, now);
             return Err(refuse(ErrorCode::TokenInvalid));
         };
         if state.accounts.get(&session.account).is_none_or(|a| a.disabled) {
             return Err(refuse(ErrorCode::AccountDisabled));
         }
+        core.account_connections(&session.account)?;
         session.last_used_at = now;
         core.world.write(crate::storage::Mutation::PutSession(session.clone()))?;
         core.start_session(conn, self.id, session, None, self.presence);
@@ -227,7 +247,18 @@ impl AccountRequest for RevokeSession {
 impl AccountRequest for AddHandle {
     fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, now: Millis) -> Result<Reply, Fail> {
         let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        // A removed handle is retired for good: adding (and so retiring) names is limited per day.
+        let key = format!("handles:{account}");
+        let per_day = core.config.new_handles_per_account_per_day;
+        if let Err(retry) = core.new_handles.check(&key, per_day, now) {
+            let hours = retry.div_ceil(3_600_000).max(1);
+            return Err(rate_limited(
+                format!("An account can add {per_day} handles a day; try again in {hours} hour(s)."),
+                retry,
+            ));
+        }
         core.world.add_handle(&account, &self.handle, now)?;
+        core.new_handles.record(&key, per_day, now);
         let state = core.conns.handles(caller.conn).first().map_or(PresenceState::Online, |h| h.state);
         core.conns.add_handle(&account, ActingHandle { handle: self.handle, state, live_from: 0 });
         Ok(Reply::Frame(core.announce_handles(caller, &account)))
@@ -256,23 +287,34 @@ impl<S: Storage> Core<S> {
         code.and_then(|c| self.world.state.invites.get(c.trim())).is_some_and(|i| !i.revoked && i.used_by.is_none())
     }
 
-    fn login_keys(&self, conn: ConnId, account: Option<&str>) -> (Option<String>, String) {
-        let ip = self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default();
-        (account.map(|a| format!("acct:{a}")), format!("ip:{ip}"))
+    /// Refuses a login that would give the account more connections than it may have.
+    fn account_connections(&self, account: &str) -> Result<(), Fail> {
+        let max = self.config.connections_per_account;
+        if self.conns.conns_of_account(account).len() >= max {
+            return Err(refuse_with(
+                ErrorCode::TooManyConnections,
+                format!("Your account has {max} connections open already; close one and try again."),
+            ));
+        }
+        Ok(())
+    }
+
+    fn ip_key(&self, conn: ConnId) -> String {
+        format!("ip:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
     }
 
     fn check_login_limits(&mut self, conn: ConnId, account: Option<&str>, now: Millis) -> Result<(), Fail> {
-        let (account_key, ip_key) = self.login_keys(conn, account);
-        let per_account = self.config.login_failures_per_account;
+        let ip_key = self.ip_key(conn);
         let per_ip = self.config.login_failures_per_ip;
-        let limited = match &account_key {
-            Some(key) => self.login_failures.check(key, per_account, now).err(),
+        let ip = self.conns.ip(conn).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        let limited = match account {
+            Some(account) => self.login_guard.check(account, ip, now).err(),
             None => None,
         }
         .or(self.login_failures.check(&ip_key, per_ip, now).err());
         match limited {
             Some(retry) => Err(rate_limited(
-                format!("Too many failed logins; try again in {} seconds.", retry.div_ceil(1000).max(1)),
+                format!("Too many failed logins; try again in {}.", seconds(retry)),
                 retry,
             )),
             None => Ok(()),
@@ -280,9 +322,9 @@ impl<S: Storage> Core<S> {
     }
 
     fn record_login_failure(&mut self, conn: ConnId, account: Option<&str>, now: Millis) {
-        let (account_key, ip_key) = self.login_keys(conn, account);
-        if let Some(key) = account_key {
-            self.login_failures.record(&key, self.config.login_failures_per_account, now);
+        let ip_key = self.ip_key(conn);
+        if let (Some(account), Some(ip)) = (account, self.conns.ip(conn)) {
+            self.login_guard.failed(account, ip, now);
         }
         self.login_failures.record(&ip_key, self.config.login_failures_per_ip, now);
     }
@@ -362,9 +404,9 @@ impl<S: Storage> Core<S> {
         if record.disabled {
             return Err(refuse(ErrorCode::AccountDisabled));
         }
-        let (account_key, _) = self.login_keys(conn, Some(&limit_key));
-        if let Some(key) = account_key {
-            self.login_failures.forget(&key);
+        self.account_connections(&record.id)?;
+        if let Some(ip) = self.conns.ip(conn) {
+            self.login_guard.succeeded(&limit_key, ip);
         }
         let (session, token) = self.world.new_session(&record.id, device, now)?;
         self.start_session(conn, id, session, Some(token), presence);
@@ -409,6 +451,7 @@ impl<S: Storage> Core<S> {
             .collect();
         let infos = self.handle_infos(&session.account);
         self.conns.authenticate(conn, session.account.clone(), session.id.clone(), handles.clone());
+        self.out.push(Effect::Authenticated { conn, authed: true });
         self.send(conn, ServerFrame::Session { id, session: session.id, token, handles: infos });
         for h in handles {
             let list = self.friend_list(&h.handle);

@@ -64,7 +64,7 @@ fn login_failure_windows_follow_the_clock_passed_in() {
             presence: None,
         })
     };
-    for _ in 0..5 {
+    for _ in 0..3 {
         assert_eq!(t.err(conn, wrong), ErrorCode::BadCredentials);
     }
     let limited = t.request(conn, wrong);

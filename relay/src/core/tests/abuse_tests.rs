@@ -1,0 +1,229 @@
+//! Limits that keep one person from taking the relay from everyone else, driven through the core with the clock in
+//! hand: per-account sending budgets and the daily quota, the disk floor, per-account connections, probing for
+//! handles, retiring handles, and password guessing from many addresses.
+
+use std::net::IpAddr;
+
+use huddle_shared::client::*;
+use huddle_shared::model::{RegistrationPolicy, RequestAnswer};
+use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
+
+use crate::core::Input;
+use crate::core::budget::BudgetLimits;
+use crate::core::tests::{Harness, h, test_config};
+
+fn with(change: impl FnOnce(&mut crate::core::CoreConfig)) -> Harness {
+    let mut config = test_config(RegistrationPolicy::Open);
+    change(&mut config);
+    Harness::with_config(config)
+}
+
+fn login_from(t: &mut Harness, handle: &str, ip: IpAddr, password: &str) -> ServerFrame {
+    let conn = t.connect_from(ip);
+    let (handle, password) = (h(handle), password.to_owned());
+    t.request(conn, |id| ClientFrame::Login(Login { id, handle, password, device: None, presence: None }))
+}
+
+#[test]
+fn an_accounts_messages_are_limited_over_all_its_connections() {
+    let mut t = with(|c| {
+        c.budgets = BudgetLimits {
+            messages_per_second: 1.0,
+            message_burst: 4.0,
+            bytes_per_second: 1e9,
+            bytes_burst: 1e9,
+            stored_bytes_per_day: u64::MAX,
+        }
+    });
+    let a1 = t.register("ann");
+    let b = t.register("ben");
+    t.befriend(a1, b, RequestAnswer::AcceptMutual);
+    let a2 = t.login("ann");
+    // Two connections, one budget: the fifth message in the same instant is refused, whichever connection sends it.
+    for conn in [a1, a2, a1, a2] {
+        assert!(matches!(t.dm(conn, "ben", "hi"), ServerFrame::Stored { .. }));
+    }
+    let refused = t.dm(a2, "ben", "one too many");
+    assert!(
+        matches!(refused, ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(990..=1000), .. }),
+        "{refused:?}"
+    );
+    t.now += 1000;
+    assert!(matches!(t.dm(a1, "ben", "later"), ServerFrame::Stored { .. }));
+}
+
+#[test]
+fn the_daily_storage_quota_is_a_typed_refusal_with_the_time_to_wait() {
+    let mut t = with(|c| {
+        c.budgets = BudgetLimits {
+            messages_per_second: 1000.0,
+            message_burst: 1000.0,
+            bytes_per_second: 1e9,
+            bytes_burst: 1e9,
+            stored_bytes_per_day: 10_000,
+        }
+    });
+    let a = t.register("ann");
+    let b = t.register("ben");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    let body = "x".repeat(4000);
+    assert!(matches!(t.dm(a, "ben", &body), ServerFrame::Stored { .. }));
+    assert!(matches!(t.dm(a, "ben", &body), ServerFrame::Stored { .. }));
+    let refused = t.dm(a, "ben", &body);
+    let ServerFrame::Error { code: ErrorCode::QuotaExceeded, retry_after_ms: Some(wait), message, .. } = refused else {
+        panic!("{refused:?}")
+    };
+    assert!(wait > 23 * 3_600_000 && wait <= 24 * 3_600_000, "{wait}");
+    assert!(message.contains("hour"), "{message}");
+    // Ben's own allowance is untouched.
+    assert!(matches!(t.dm(b, "ann", &body), ServerFrame::Stored { .. }));
+}
+
+#[test]
+fn below_the_disk_floor_nothing_new_is_stored_and_the_relay_keeps_running() {
+    let mut t = Harness::new();
+    let a = t.register("ann");
+    let b = t.register("ben");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    t.input(Input::DiskLow(true));
+    let refused = t.dm(a, "ben", "hello");
+    assert!(matches!(refused, ServerFrame::Error { code: ErrorCode::StorageFull, .. }), "{refused:?}");
+    let c = t.connect();
+    let register = |id| {
+        ClientFrame::Register(Register {
+            id,
+            handle: h("cat"),
+            password: "cat-password".into(),
+            invite: None,
+            device: None,
+        })
+    };
+    assert_eq!(t.err(c, register), ErrorCode::StorageFull);
+    // Logging in, reading and syncing still work.
+    t.login("ben");
+    t.input(Input::DiskLow(false));
+    assert!(matches!(t.dm(a, "ben", "hello"), ServerFrame::Stored { .. }));
+}
+
+#[test]
+fn an_account_has_a_bounded_number_of_connections_and_the_core_says_who_logged_in() {
+    let mut t = with(|c| c.connections_per_account = 2);
+    let first = t.register("ann");
+    assert_eq!(t.authed.get(&first), Some(&true));
+    let _second = t.login("ann");
+    let third = t.connect();
+    let login = |id| {
+        ClientFrame::Login(Login {
+            id,
+            handle: h("ann"),
+            password: "ann-password".into(),
+            device: None,
+            presence: None,
+        })
+    };
+    assert_eq!(t.err(third, login), ErrorCode::TooManyConnections);
+    assert_eq!(t.authed.get(&third), None);
+    t.ok(first, |id| ClientFrame::Logout(Logout { id }));
+    assert_eq!(t.authed.get(&first), Some(&false), "logging out makes it anonymous again");
+    assert!(matches!(t.request(third, login), ServerFrame::Session { .. }));
+}
+
+#[test]
+fn probing_for_handles_with_register_is_limited_like_guessing_passwords() {
+    let mut t = with(|c| c.register_attempts_per_ip_per_hour = 5);
+    t.register("ann");
+    let probe = t.connect();
+    let try_handle = |name: &str| {
+        let handle = h(name);
+        move |id| {
+            ClientFrame::Register(Register {
+                id,
+                handle,
+                password: "probe-password".into(),
+                invite: None,
+                device: None,
+            })
+        }
+    };
+    // `register` above was the address's first attempt.
+    for _ in 0..4 {
+        assert_eq!(t.err(probe, try_handle("ann")), ErrorCode::HandleTaken);
+    }
+    // The limit now answers, whether the handle exists or not: probing has stopped telling anything.
+    assert_eq!(t.err(probe, try_handle("ann")), ErrorCode::RateLimited);
+    assert_eq!(t.err(probe, try_handle("nobody-at-all")), ErrorCode::RateLimited);
+    // Another address is not affected.
+    let other = t.connect_from(IpAddr::from([192, 0, 2, 9]));
+    assert_eq!(t.err(other, try_handle("ann")), ErrorCode::HandleTaken);
+}
+
+#[test]
+fn handles_added_per_day_are_limited_so_names_cannot_be_retired_in_bulk() {
+    let mut t = with(|c| c.new_handles_per_account_per_day = 2);
+    let a = t.register("ann");
+    let add = |name: &str| {
+        let handle = h(name);
+        move |id| ClientFrame::AddHandle(AddHandle { id, handle })
+    };
+    let remove = |name: &str| {
+        let handle = h(name);
+        move |id| ClientFrame::RemoveHandle(RemoveHandle { id, handle })
+    };
+    for name in ["ann-two", "ann-three"] {
+        assert!(matches!(t.request(a, add(name)), ServerFrame::Handles { .. }));
+        assert!(matches!(t.request(a, remove(name)), ServerFrame::Handles { .. }));
+    }
+    let refused = t.request(a, add("ann-four"));
+    assert!(
+        matches!(refused, ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(_), .. }),
+        "{refused:?}"
+    );
+    t.now += 86_400_000;
+    assert!(matches!(t.request(a, add("ann-four")), ServerFrame::Handles { .. }));
+}
+
+#[test]
+fn guessing_from_many_addresses_is_bounded_per_account_but_never_locks_the_owner_out() {
+    let mut t = Harness::new();
+    t.register("ann");
+    // Ann logged in from her address once: it is known to her account.
+    assert!(matches!(login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"), ServerFrame::Session { .. }));
+    // Ten addresses, one wrong guess each: the account's budget for strangers in this minute.
+    for n in 0..10 {
+        let answer = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, n]), "wrong-guess");
+        assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::BadCredentials, .. }), "{answer:?}");
+    }
+    let eleventh = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, 77]), "wrong-guess");
+    assert!(matches!(eleventh, ServerFrame::Error { code: ErrorCode::RateLimited, .. }), "{eleventh:?}");
+    // Ann, from her own address, is not held back.
+    assert!(matches!(login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"), ServerFrame::Session { .. }));
+    t.now += 60_000;
+    let later = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, 77]), "wrong-guess");
+    assert!(matches!(later, ServerFrame::Error { code: ErrorCode::BadCredentials, .. }), "{later:?}");
+}
+
+#[test]
+fn a_guessers_wait_doubles() {
+    let mut t = Harness::new();
+    t.register("ann");
+    let guesser = t.connect_from(IpAddr::from([198, 51, 100, 1]));
+    let wrong = |id| {
+        ClientFrame::Login(Login { id, handle: h("ann"), password: "wrong-guess".into(), device: None, presence: None })
+    };
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        match t.request(guesser, wrong) {
+            ServerFrame::Error { code: ErrorCode::BadCredentials, .. } => {}
+            ServerFrame::Error { code: ErrorCode::RateLimited, retry_after_ms: Some(wait), .. } => {
+                waits.push(wait);
+                t.now += i64::try_from(wait).unwrap();
+                assert_eq!(t.err(guesser, wrong), ErrorCode::BadCredentials);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Each wait is the doubling delay, less the milliseconds the harness's own inputs took.
+    let expected = [1000, 2000, 4000];
+    assert_eq!(waits.len(), 3, "{waits:?}");
+    assert!(waits.iter().zip(expected).all(|(w, e)| (e - 5..=e).contains(w)), "{waits:?}");
+}
