@@ -11,7 +11,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use huddle_relay::config::Config;
-use huddle_relay::core::domain::messages::Target;
+use huddle_relay::core::domain::messages::{Outgoing, Target};
 use huddle_relay::core::domain::topics::{IssueDraft, NewTopic, Publisher};
 use huddle_relay::core::{Core, CoreConfig};
 use huddle_relay::password::PasswordParams;
@@ -73,7 +73,7 @@ impl Room {
         self.sent += 1;
         let (writer, target) = (self.writer.clone(), Target::Room(self.room.clone()));
         let id = format!("b{}", self.sent);
-        let acted = self.core.act(self.now, |w, now| w.post(&writer, &target, BODY.into(), id, false, now));
+        let acted = self.core.act(self.now, |w, now| w.post(&writer, &target, Outgoing { body: BODY.into(), client_msg_id: id, receipts: false }, now, |_| Ok(())));
         assert!(acted.expect("storage").result.is_ok());
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use huddle_relay::config::Config;
-use huddle_relay::core::domain::messages::Target;
+use huddle_relay::core::domain::messages::{Outgoing, Target};
 use huddle_relay::core::domain::topics::{IssueDraft, NewTopic, Publisher};
 use huddle_relay::core::{Core, CoreConfig};
 use huddle_relay::password::PasswordParams;
@@ -142,7 +142,7 @@ fn fan_out(c: &mut Criterion) {
                 let id = format!("m{next}");
                 bench
                     .core
-                    .act(bench.now, |w, now| w.post(&sender, &Target::Room(room), "hello all".into(), id, false, now))
+                    .act(bench.now, |w, now| w.post(&sender, &Target::Room(room), Outgoing { body: "hello all".into(), client_msg_id: id, receipts: false }, now, |_| Ok(())))
                     .expect("storage");
                 bench.core.commit().expect("commit");
             });

@@ -77,6 +77,17 @@ pub fn test_config() -> Config {
     config.limits.frames_per_second = 1000;
     config.limits.frame_burst = 1000;
     config.limits.registrations_per_address_per_hour = 1000;
+    // Every test connects from 127.0.0.1, many at once, and sends in bursts: the limits on one address and one
+    // account are lifted, except in the tests about them (`abuse.rs`), which set their own.
+    config.limits.registration_attempts_per_address_per_hour = 100_000;
+    config.limits.connections_per_address = 100_000;
+    config.limits.unauthenticated_per_address = 100_000;
+    config.limits.unauthenticated_connections = 100_000;
+    config.limits.messages_per_second_per_account = 1_000_000;
+    config.limits.message_burst_per_account = 1_000_000;
+    config.limits.message_bytes_per_second_per_account = u32::MAX;
+    config.limits.message_bytes_burst_per_account = u32::MAX;
+    config.limits.stored_mib_per_account_per_day = 1_000_000;
     config
 }
 
@@ -305,6 +316,16 @@ impl Client {
         Self::over(&format!("ws://{addr}/"), Box::new(tcp)).await
     }
 
+    /// Connects over plain TCP from the loopback address `source` (any of 127.0.0.0/8): a client at another address,
+    /// for the limits the relay keeps per address.
+    pub async fn connect_from(addr: SocketAddr, source: std::net::Ipv4Addr) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from((source, 0))).unwrap();
+        let tcp = tokio::time::timeout(WAIT, socket.connect(addr)).await.expect("TCP connect in time").unwrap();
+        tcp.set_nodelay(true).unwrap();
+        Self::over(&format!("ws://{addr}/"), Box::new(tcp)).await
+    }
+
     /// Connects with a tiny TCP receive buffer, so that a client that stops reading backs the relay up quickly.
     pub async fn connect_small_buffer(addr: SocketAddr) -> Self {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -350,6 +371,11 @@ impl Client {
             .await
             .unwrap_or_else(|_| panic!("WebSocket handshake with {url} timed out"))
             .unwrap_or_else(|e| panic!("WebSocket handshake with {url} failed: {e}"));
+        Self::over_ws(ws)
+    }
+
+    /// A client on a WebSocket whose handshake is done.
+    pub fn over_ws(ws: WebSocketStream<Box<dyn Io>>) -> Self {
         Self {
             ws,
             pushes: VecDeque::new(),
@@ -965,12 +991,19 @@ pub fn write_binary_config(dir: &Path, extra: &str) -> PathBuf {
     write_binary_config_logging(dir, "info", extra)
 }
 
+/// The `[limits]` lines that lift the limits on one address and one account (see [`test_config`]).
+const UNLIMITED: &str = "registration_attempts_per_address_per_hour = 100000\nconnections_per_address = 100000\n\
+    unauthenticated_per_address = 100000\nunauthenticated_connections = 100000\n\
+    messages_per_second_per_account = 1000000\nmessage_burst_per_account = 1000000\n\
+    message_bytes_per_second_per_account = 4294967295\nmessage_bytes_burst_per_account = 4294967295\n\
+    stored_mib_per_account_per_day = 1000000\n";
+
 /// [`write_binary_config`] with the log filter `log` (e.g. `"trace"`: everything, dependencies included).
 pub fn write_binary_config_logging(dir: &Path, log: &str, extra: &str) -> PathBuf {
     let path = dir.join("relay.toml");
     let text = format!(
         "name = \"{RELAY_NAME}\"\nlog = \"{log}\"\n{extra}\n[limits]\nframes_per_second = 1000\nframe_burst = 1000\n\
-         registrations_per_address_per_hour = 1000\n"
+         registrations_per_address_per_hour = 1000\n{UNLIMITED}"
     );
     std::fs::write(&path, text).unwrap();
     path

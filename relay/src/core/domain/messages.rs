@@ -25,6 +25,14 @@ pub enum Target {
     Direct(Address),
 }
 
+/// A message as its sender wrote it: the `send` frame's own fields.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub body: String,
+    pub client_msg_id: String,
+    pub receipts: bool,
+}
+
 /// A message stored (now, or by an earlier send with the same key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
@@ -108,15 +116,17 @@ impl<S: Storage> World<S> {
     /// Says `body` in the room `target` names, as `me`. Idempotent per (`me`, `client_msg_id`), across every room: the
     /// same key with the same room and body gets the first answer again, whatever happened since; with anything else
     /// it is refused.
+    /// `admit` decides, for a message that is new and valid, whether its sender may store it now (the account's
+    /// budget, the disk): a resend of a stored message is answered as the first time without asking it.
     pub fn post(
         &mut self,
         me: &Address,
         target: &Target,
-        body: String,
-        client_msg_id: String,
-        receipts: bool,
+        outgoing: Outgoing,
         now: Millis,
+        admit: impl FnOnce(&str) -> Result<(), crate::core::Fail>,
     ) -> Outcome<Posted> {
+        let Outgoing { body, client_msg_id, receipts } = outgoing;
         if !check_client_msg_id(&client_msg_id) {
             return Err(refuse(ErrorCode::BadClientMsgId));
         }
@@ -131,6 +141,7 @@ impl<S: Storage> World<S> {
         if let Err(e) = check_body(&body) {
             return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));
         }
+        admit(&body)?;
         let reach = self.reach(me, target, now)?;
         let message = Message {
             id: self.message_ids.next(now),

@@ -6,9 +6,35 @@ use huddle_shared::{ErrorCode, Millis, ServerFrame};
 
 use super::{Caller, HandleRequest, Me, Reply, one_target};
 use crate::core::Core;
-use crate::core::budget::OverBudget;
-use crate::core::fail::{Fail, rate_limited, refuse_with};
+use crate::core::budget::{Budgets, OverBudget};
+use crate::core::domain::messages::Outgoing;
+use crate::core::fail::{Fail, rate_limited, refuse, refuse_with};
 use crate::storage::{HistoryCursor, Storage};
+
+/// Whether the sender's account may store a new message of `bytes` now: the disk floor, then its budget.
+fn admit(disk_low: bool, budgets: &mut Budgets, account: &str, bytes: usize, now: Millis) -> Result<(), Fail> {
+    if disk_low {
+        return Err(refuse(ErrorCode::StorageFull));
+    }
+    match budgets.spend(account, bytes, now) {
+        Ok(()) => Ok(()),
+        Err(OverBudget::Rate { retry_after_ms }) => Err(rate_limited(
+            "You are sending messages too fast (from all your devices together); wait a moment.",
+            retry_after_ms,
+        )),
+        Err(OverBudget::Quota { retry_after_ms }) => {
+            let hours = retry_after_ms.div_ceil(3_600_000).max(1);
+            Err(Fail::Refuse {
+                code: ErrorCode::QuotaExceeded,
+                message: Some(format!(
+                    "You have sent as much as this relay stores for one account in a day; try again in {hours} \
+                     hour(s)."
+                )),
+                retry_after_ms: Some(retry_after_ms),
+            })
+        }
+    }
+}
 
 /// The default number of messages in a `history` page.
 const HISTORY_PAGE: u64 = 50;
@@ -16,32 +42,12 @@ const HISTORY_PAGE: u64 = 50;
 impl HandleRequest for SendMessage {
     fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
         let target = one_target(self.room, self.to, "to", core.world.relay())?;
-        core.disk_room()?;
         let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
-        match core.budgets.spend(&account, self.body.len(), now) {
-            Ok(()) => {}
-            Err(OverBudget::Rate { retry_after_ms }) => {
-                return Err(rate_limited(
-                    "You are sending messages too fast (from all your devices together); wait a moment.",
-                    retry_after_ms,
-                ));
-            }
-            Err(OverBudget::Quota { retry_after_ms }) => {
-                let hours = retry_after_ms.div_ceil(3_600_000).max(1);
-                let mut fail = refuse_with(
-                    ErrorCode::QuotaExceeded,
-                    format!(
-                        "You have sent as much as this relay stores for one account in a day; try again in {hours} \
-                         hour(s)."
-                    ),
-                );
-                if let Fail::Refuse { retry_after_ms: retry, .. } = &mut fail {
-                    *retry = Some(retry_after_ms);
-                }
-                return Err(fail);
-            }
-        }
-        let posted = core.world.post(&me.address, &target, self.body, self.client_msg_id, self.receipts, now)?;
+        let outgoing = Outgoing { body: self.body, client_msg_id: self.client_msg_id, receipts: self.receipts };
+        let disk_low = core.disk_low;
+        let budgets = &mut core.budgets;
+        let admit = |body: &str| admit(disk_low, budgets, &account, body.len(), now);
+        let posted = core.world.post(&me.address, &target, outgoing, now, admit)?;
         Ok(Reply::Frame(ServerFrame::Stored {
             id: caller.id(),
             room: posted.message.room,
