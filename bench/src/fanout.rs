@@ -42,7 +42,7 @@ pub async fn compare(members: usize, messages: u64, body: usize, pin: bool) -> R
 
 /// Registers `members - 1` subscribers of a topic, publishes an issue (its owner, the publisher, is the huddle's first
 /// member), and returns the owner (the writer), the huddle's room and everyone else's connection.
-async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String, Vec<load::Ws>)> {
+pub async fn relay_room(server: &Server, members: usize) -> Result<(load::Ws, String, Vec<load::Ws>)> {
     let mut owner = Client::user_at(server.addr, "owner").await;
     request(&mut owner, r#""type":"create_topic","topic":"bench","title":"Bench""#).await?;
     let mut clients = Vec::with_capacity(members);
@@ -91,7 +91,7 @@ async fn request(client: &mut Client, fields: &str) -> Result<ServerFrame> {
     }
 }
 
-async fn bare_room(server: &Server, members: usize) -> Result<(load::Ws, Vec<load::Ws>)> {
+pub async fn bare_room(server: &Server, members: usize) -> Result<(load::Ws, Vec<load::Ws>)> {
     let mut conns = Vec::with_capacity(members);
     for i in 0..members {
         let mut ws = Client::connect(server.addr).await.into_ws();

@@ -6,6 +6,7 @@
 //! - **fan-out**: one member writing to a room of N (a huddle of a topic's subscribers on the relay, a group on the
 //!   bare server); server CPU per delivery;
 //! - **idle connections**: resident memory per logged-in connection;
+//! - **stuck readers**: resident memory while messages pile up for connections that stopped reading, and after;
 //! - **cold start**: from starting the relay on stored history to the first login.
 //!
 //! `cargo run --release -p huddle-bench` runs them all with the defaults (see `--help`). The servers are this
@@ -20,6 +21,7 @@ mod one_to_one;
 mod proc;
 mod report;
 mod servers;
+mod stuck;
 
 use std::path::PathBuf;
 
@@ -59,13 +61,21 @@ struct Cli {
     /// Logged-in connections held idle for the memory figure.
     #[arg(long, default_value_t = 2000)]
     idle: usize,
+    /// Members of the room whose other members stop reading, for the stuck-readers figure.
+    #[arg(long, default_value_t = 1000)]
+    stuck: usize,
+    /// Messages the writer sends to the stuck readers, and their body size.
+    #[arg(long, default_value_t = 500)]
+    stuck_messages: u64,
+    #[arg(long, default_value_t = 4096)]
+    stuck_body: usize,
     /// Stored messages for the cold-start figure (the relay also starts on an empty database).
     #[arg(long, default_value_t = 1_000_000)]
     stored: u64,
     /// Messages in the client's conversation.
     #[arg(long, default_value_t = 100_000)]
     client_lines: u64,
-    /// Only these parts: any of one-to-one, fanout, idle, cold, client.
+    /// Only these parts: any of one-to-one, fanout, idle, stuck, cold, client.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -118,6 +128,9 @@ async fn run(cli: Cli, pin: bool) -> Result<()> {
     }
     if wants("idle") {
         idle::compare(cli.idle, pin).await?;
+    }
+    if wants("stuck") {
+        stuck::compare(cli.stuck, cli.stuck_messages, cli.stuck_body, pin).await?;
     }
     if wants("cold") {
         cold::compare(cli.stored, pin).await?;

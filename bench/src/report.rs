@@ -48,3 +48,7 @@ pub fn ms(d: Duration) -> String {
 pub fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
 }
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}

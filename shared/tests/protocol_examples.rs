@@ -111,3 +111,15 @@ fn every_link_inside_the_document_reaches_its_place() {
     let broken: Vec<&&str> = links.iter().filter(|l| !anchors.iter().any(|a| a == **l)).collect();
     assert!(broken.is_empty(), "links to nowhere: {broken:?}");
 }
+
+#[test]
+fn every_error_code_is_in_the_table_with_the_sentence_the_relay_sends() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let missing: Vec<&str> = huddle_shared::ErrorCode::ALL
+        .iter()
+        .filter(|code| !doc.contains(&format!("| `{}` | {} |", code.as_str(), code.sentence())))
+        .map(|code| code.as_str())
+        .collect();
+    assert!(missing.is_empty(), "codes missing from the table of error codes, or with another sentence: {missing:?}");
+}

@@ -192,7 +192,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                                 Err(_) => break,
                             }
                         }
-                        if let Err(end) = self.write_all(frames, kill).await {
+                        bytes.writing(Some(super::now_millis()));
+                        let written = self.write_all(frames, kill).await;
+                        bytes.writing(None);
+                        if let Err(end) = written {
                             return end;
                         }
                         match then {

@@ -146,8 +146,9 @@ impl<S: Storage> CoreLoop<S> {
             if let Err(e) = self.core.commit() {
                 return Err(self.fail(e, &mut conns));
             }
+            let now = now_millis();
             for effect in effects.drain(..) {
-                self.perform(effect, &mut conns);
+                self.perform(effect, &mut conns, now);
             }
             // The requests' frames are queued: their connections may read more.
             drop(handled);
@@ -175,12 +176,14 @@ impl<S: Storage> CoreLoop<S> {
         error
     }
 
-    fn perform(&mut self, effect: Effect, conns: &mut HashMap<ConnId, Registered>) {
+    fn perform(&mut self, effect: Effect, conns: &mut HashMap<ConnId, Registered>, now: Millis) {
         match effect {
-            Effect::Send { conn, frame } => Self::enqueue(conns, conn, Out::Frame(encode_server(&frame)), self.bounds),
-            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code), self.bounds),
+            Effect::Send { conn, frame } => {
+                Self::enqueue(conns, conn, Out::Frame(encode_server(&frame)), self.bounds, now);
+            }
+            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code), self.bounds, now),
             Effect::Authenticated { conn, authed } => {
-                Self::enqueue(conns, conn, Out::Authenticated(authed), self.bounds);
+                Self::enqueue(conns, conn, Out::Authenticated(authed), self.bounds, now);
             }
             Effect::HashPassword { job, password } => {
                 let params = self.params;
@@ -198,14 +201,14 @@ impl<S: Storage> CoreLoop<S> {
     /// Queues a frame for a connection. A queue full in frames or in bytes (see `outbound`) means a slow reader: it is
     /// closed (`slow_consumer`) instead of being allowed to hold memory; it catches up from storage when it
     /// reconnects.
-    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out, bounds: ByteBounds) {
+    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out, bounds: ByteBounds, now: Millis) {
         let Some(reg) = conns.get_mut(&conn) else { return };
         if reg.kill.is_none() {
             // Already told to close as a slow reader: nothing more is queued for it.
             return;
         }
         let len = out.bytes();
-        let full = if reg.bytes.reserve(len, bounds) {
+        let full = if reg.bytes.reserve(len, bounds, now) {
             match reg.tx.try_send(out) {
                 Ok(()) => false,
                 Err(mpsc::error::TrySendError::Full(_)) => {
