@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_code_of_a_later_version_reads_as_unknown() {
-        assert_eq!(serde_json::from_str::<ErrorCode>("\"quota_exceeded\"").unwrap(), ErrorCode::Unknown);
+        assert_eq!(serde_json::from_str::<ErrorCode>("\"quota_refilled\"").unwrap(), ErrorCode::Unknown);
         assert!(!ErrorCode::ALL.contains(&ErrorCode::Unknown));
     }
 }

@@ -45,6 +45,8 @@ const COALESCED_BYTES: usize = 64 * 1024;
 /// How long the goodbye may take to go out: the `bye` and close frame queue behind what the socket holds already, so a
 /// slow reader that reads again within this time still learns why it was closed.
 const SLOW_BYE_GRACE: Duration = Duration::from_secs(30);
+/// How long a write may wait on the socket before the connection counts as stuck (see `outbound`).
+const STUCK_AFTER: Duration = Duration::from_millis(super::outbound::STUCK_AFTER_MS as u64);
 /// How long the goodbye may take otherwise.
 const BYE_GRACE: Duration = Duration::from_secs(2);
 
@@ -62,6 +64,8 @@ pub struct ConnSettings {
     pub ping_misses: u32,
     /// From TCP accept to a successful login.
     pub login_timeout: Duration,
+    /// What may wait for a stuck connection (`limits.outbound_queue_bytes`).
+    pub outbound_queue_bytes: usize,
     /// Bytes queued for all connections together (see `outbound`).
     pub all_bytes: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -129,6 +133,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             bytes.release(out.bytes());
         }
         drop(rx);
+        // The core forgets the connection now, not after the goodbye: a slow reader's goodbye may wait up to
+        // SLOW_BYE_GRACE behind its full socket, and its friends must not see it online meanwhile.
+        let _ = self.core.send(CoreMsg::Input(Input::Disconnected { conn: self.conn })).await;
         match end {
             End::Bye(code) => {
                 tracing::debug!(conn = self.conn.0, %code, "closing connection");
@@ -145,7 +152,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             }
             End::Peer => {}
         }
-        let _ = self.core.send(CoreMsg::Input(Input::Disconnected { conn: self.conn })).await;
         tracing::debug!(conn = self.conn.0, peer = %self.peer, "connection ended");
     }
 
@@ -193,7 +199,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                             }
                         }
                         bytes.writing(Some(super::now_millis()));
-                        let written = self.write_all(frames, kill).await;
+                        let written = self.write_all(frames, bytes, kill).await;
                         bytes.writing(None);
                         if let Err(end) = written {
                             return end;
@@ -275,7 +281,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
 
     /// Writes several messages with one flush (the socket sees one write while they fit the WebSocket's write buffer),
     /// with the same limits as [`Self::write`].
-    async fn write_all(&mut self, frames: Vec<Message>, kill: &mut oneshot::Receiver<ErrorCode>) -> Result<(), End> {
+    ///
+    /// While the write waits on the socket, the queue behind it is looked at every [`STUCK_AFTER`]: a peer that is not
+    /// reading while more than `outbound_queue_bytes` wait for it is a slow reader now, not when the next frame comes
+    /// (which may be never).
+    async fn write_all(
+        &mut self,
+        frames: Vec<Message>,
+        bytes: &OutboundBytes,
+        kill: &mut oneshot::Receiver<ErrorCode>,
+    ) -> Result<(), End> {
         let stall = self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1));
         let ws = &mut self.ws;
         let all = async move {
@@ -284,15 +299,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             }
             ws.flush().await
         };
-        tokio::select! {
-            biased;
-            code = &mut *kill => Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
-            _ = self.shutdown.recv() => Err(End::Bye(ErrorCode::ShuttingDown)),
-            sent = tokio::time::timeout(stall, all) => match sent {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err(End::Peer),
-                Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
-            },
+        let all = tokio::time::timeout(stall, all);
+        tokio::pin!(all);
+        let mut look = tokio::time::interval_at(tokio::time::Instant::now() + STUCK_AFTER, STUCK_AFTER);
+        loop {
+            tokio::select! {
+                biased;
+                code = &mut *kill => return Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
+                _ = self.shutdown.recv() => return Err(End::Bye(ErrorCode::ShuttingDown)),
+                sent = &mut all => return match sent {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(_)) => Err(End::Peer),
+                    Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
+                },
+                _ = look.tick() => {
+                    if bytes.queued() > self.settings.outbound_queue_bytes {
+                        return Err(End::Bye(ErrorCode::SlowConsumer));
+                    }
+                }
+            }
         }
     }
 

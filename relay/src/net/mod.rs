@@ -179,6 +179,7 @@ pub async fn serve<S: Storage + 'static>(
         ping_interval: Duration::from_secs(config.limits.ping_interval_secs),
         ping_misses: config.limits.ping_misses,
         login_timeout: Duration::from_secs(config.limits.login_timeout_secs),
+        outbound_queue_bytes: config.limits.outbound_queue_bytes,
         all_bytes: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     };
     let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);

@@ -121,10 +121,13 @@ mod tests {
         assert!(a.reserve(60, bounds, t + 2000) && a.reserve(40, bounds, t + 2000));
         assert!(!a.reserve(1, bounds, t + 2000), "100 bytes for a stuck connection");
         a.writing(None);
-        assert!(b.reserve(800, bounds, t) && b.reserve(100, bounds, t));
-        assert!(!b.reserve(1, bounds, t), "1000 bytes in all");
+        let c = OutboundBytes::new(Arc::clone(&all));
+        assert!(b.reserve(500, bounds, t) && b.reserve(300, bounds, t));
+        assert!(c.reserve(50, bounds, t));
+        assert!(!c.reserve(60, bounds, t), "1000 bytes in all");
         a.release(100);
-        b.release(900);
+        b.release(800);
+        c.release(50);
         assert_eq!(all.load(Ordering::Acquire), 0);
         assert_eq!(a.queued(), 0);
     }

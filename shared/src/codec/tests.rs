@@ -272,7 +272,7 @@ fn kinds_of_a_later_version_read_as_unknown() {
     )
     .unwrap();
     assert!(matches!(event, Event::Room { change: RoomChange::Unknown, .. }), "{event:?}");
-    let error = decode_server(r#"{"type":"error","id":3,"code":"quota_exceeded","message":"Your quota is full."}"#);
+    let error = decode_server(r#"{"type":"error","id":3,"code":"quota_refilled","message":"Your quota is back."}"#);
     assert!(matches!(error, Ok(ServerFrame::Error { code: ErrorCode::Unknown, .. })), "{error:?}");
 }
 
