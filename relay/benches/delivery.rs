@@ -73,7 +73,15 @@ impl Room {
         self.sent += 1;
         let (writer, target) = (self.writer.clone(), Target::Room(self.room.clone()));
         let id = format!("b{}", self.sent);
-        let acted = self.core.act(self.now, |w, now| w.post(&writer, &target, Outgoing { body: BODY.into(), client_msg_id: id, receipts: false }, now, |_| Ok(())));
+        let acted = self.core.act(self.now, |w, now| {
+            w.post(
+                &writer,
+                &target,
+                Outgoing { body: BODY.into(), client_msg_id: id, receipts: false },
+                now,
+                |_| Ok(()),
+            )
+        });
         assert!(acted.expect("storage").result.is_ok());
     }
 }

@@ -142,7 +142,15 @@ fn fan_out(c: &mut Criterion) {
                 let id = format!("m{next}");
                 bench
                     .core
-                    .act(bench.now, |w, now| w.post(&sender, &Target::Room(room), Outgoing { body: "hello all".into(), client_msg_id: id, receipts: false }, now, |_| Ok(())))
+                    .act(bench.now, |w, now| {
+                        w.post(
+                            &sender,
+                            &Target::Room(room),
+                            Outgoing { body: "hello all".into(), client_msg_id: id, receipts: false },
+                            now,
+                            |_| Ok(()),
+                        )
+                    })
                     .expect("storage");
                 bench.core.commit().expect("commit");
             });

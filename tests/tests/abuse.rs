@@ -172,7 +172,8 @@ async fn one_account_cannot_multiply_its_sending_rate_with_connections() {
     }
     let limits = LimitsConfig::default();
     let elapsed = started.elapsed().as_secs() + 1;
-    let by_count = u64::from(limits.message_burst_per_account) + u64::from(limits.messages_per_second_per_account) * elapsed;
+    let by_count =
+        u64::from(limits.message_burst_per_account) + u64::from(limits.messages_per_second_per_account) * elapsed;
     let by_bytes = (u64::from(limits.message_bytes_burst_per_account)
         + u64::from(limits.message_bytes_per_second_per_account) * elapsed)
         / huddle_shared::limits::MAX_BODY_BYTES as u64;

@@ -103,10 +103,12 @@ impl Budgets {
         }
         #[allow(clippy::cast_precision_loss)] // a body is at most a few KiB
         let cost = bytes as f64;
-        let wait = budget
-            .messages
-            .wait(1.0, l.messages_per_second, l.message_burst, now)
-            .max(budget.bytes.wait(cost, l.bytes_per_second, l.bytes_burst, now));
+        let wait = budget.messages.wait(1.0, l.messages_per_second, l.message_burst, now).max(budget.bytes.wait(
+            cost,
+            l.bytes_per_second,
+            l.bytes_burst,
+            now,
+        ));
         if wait > 0 {
             return Err(OverBudget::Rate { retry_after_ms: wait });
         }

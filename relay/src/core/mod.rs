@@ -40,8 +40,8 @@ use huddle_shared::{ClientFrame, ErrorCode, Handle, Millis, RequestId, ServerFra
 pub use conns::ConnId;
 use conns::Conns;
 pub use fail::Fail;
-pub use limiter::address_key;
 use limiter::Limiter;
+pub use limiter::address_key;
 use state::State;
 use world::World;
 

@@ -55,6 +55,10 @@ const BYE_GRACE: Duration = Duration::from_secs(2);
 /// and rooms per handle), once; the queue's slack takes that.
 pub const FRAMES_PER_REQUEST: usize = 4;
 
+/// What one request is reckoned to send back, in bytes, as flow control counts them: an answer and a push or two of
+/// ordinary size. Larger answers (a history page, a long friend list) only slow the next requests further.
+pub const BYTES_PER_REQUEST: usize = 16 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct ConnSettings {
     pub outbound_queue: usize,
@@ -214,7 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     Some(Out::Authenticated(authed)) => self.authenticated(authed, &mut login_deadline),
                     None => return End::Peer,
                 },
-                incoming = self.ws.next(), if room_for_a_request(rx, &requests, most_in_core, self.settings.outbound_queue) => match incoming {
+                incoming = self.ws.next(), if room_for_a_request(rx, bytes, &requests, most_in_core, &self.settings) => match incoming {
                     None => return End::Peer,
                     Some(Ok(Message::Close(_))) => return End::PeerClosed,
                     // Text or binary, a message over the limit is never read: the connection is closed.
@@ -372,9 +376,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
 
 /// Whether the outbound queue has room for one more request's frames on top of what the queue holds and what the
 /// requests still in the core may send.
-fn room_for_a_request(rx: &mpsc::Receiver<Out>, requests: &Semaphore, most_in_core: usize, capacity: usize) -> bool {
+///
+/// In bytes, each request in the core is reckoned at [`BYTES_PER_REQUEST`], and what is queued plus that must stay
+/// within half of `outbound_queue_bytes`: a client that pipelines requests with large answers is slowed to the pace
+/// it reads them at, and its own answers never make it a slow reader.
+fn room_for_a_request(
+    rx: &mpsc::Receiver<Out>,
+    bytes: &OutboundBytes,
+    requests: &Semaphore,
+    most_in_core: usize,
+    settings: &ConnSettings,
+) -> bool {
     let in_core = most_in_core - requests.available_permits();
-    requests.available_permits() > 0 && rx.len() + FRAMES_PER_REQUEST * (in_core + 1) <= capacity
+    let frames_fit = rx.len() + FRAMES_PER_REQUEST * (in_core + 1) <= settings.outbound_queue;
+    let bytes_fit = bytes.queued() + BYTES_PER_REQUEST * (in_core + 1) <= settings.outbound_queue_bytes / 2;
+    requests.available_permits() > 0 && frames_fit && (bytes_fit || in_core == 0 && bytes.queued() == 0)
 }
 
 /// Sends `bye` and a close frame, then waits briefly for the peer's close reply (so frames it is still sending do

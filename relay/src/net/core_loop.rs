@@ -224,7 +224,11 @@ impl<S: Storage> CoreLoop<S> {
             true
         };
         if full {
-            tracing::info!(conn = conn.0, queued_bytes = reg.bytes.queued(), "slow consumer: outbound queue full, closing");
+            tracing::info!(
+                conn = conn.0,
+                queued_bytes = reg.bytes.queued(),
+                "slow consumer: outbound queue full, closing"
+            );
             if let Some(kill) = reg.kill.take() {
                 let _ = kill.send(ErrorCode::SlowConsumer);
             }

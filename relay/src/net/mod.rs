@@ -226,10 +226,10 @@ pub async fn serve<S: Storage + 'static>(
         };
         let accepted = tokio::time::Instant::now();
         let _ = stream.set_nodelay(true);
-        let admitted = Arc::clone(&slots)
-            .try_acquire_owned()
-            .map_err(|_| ErrorCode::ServerBusy)
-            .and_then(|slot| match admission.admit(peer.ip()) {
+        let admitted =
+            Arc::clone(&slots).try_acquire_owned().map_err(|_| ErrorCode::ServerBusy).and_then(|slot| match admission
+                .admit(peer.ip())
+            {
                 Ok(admitted) => Ok((slot, admitted)),
                 Err(admission::Refusal::Address) => Err(ErrorCode::TooManyConnections),
                 Err(admission::Refusal::Unauthenticated) => Err(ErrorCode::ServerBusy),

@@ -313,10 +313,9 @@ impl<S: Storage> Core<S> {
         }
         .or(self.login_failures.check(&ip_key, per_ip, now).err());
         match limited {
-            Some(retry) => Err(rate_limited(
-                format!("Too many failed logins; try again in {}.", seconds(retry)),
-                retry,
-            )),
+            Some(retry) => {
+                Err(rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
+            }
             None => Ok(()),
         }
     }

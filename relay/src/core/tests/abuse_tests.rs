@@ -187,7 +187,10 @@ fn guessing_from_many_addresses_is_bounded_per_account_but_never_locks_the_owner
     let mut t = Harness::new();
     t.register("ann");
     // Ann logged in from her address once: it is known to her account.
-    assert!(matches!(login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"), ServerFrame::Session { .. }));
+    assert!(matches!(
+        login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"),
+        ServerFrame::Session { .. }
+    ));
     // Ten addresses, one wrong guess each: the account's budget for strangers in this minute.
     for n in 0..10 {
         let answer = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, n]), "wrong-guess");
@@ -196,7 +199,10 @@ fn guessing_from_many_addresses_is_bounded_per_account_but_never_locks_the_owner
     let eleventh = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, 77]), "wrong-guess");
     assert!(matches!(eleventh, ServerFrame::Error { code: ErrorCode::RateLimited, .. }), "{eleventh:?}");
     // Ann, from her own address, is not held back.
-    assert!(matches!(login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"), ServerFrame::Session { .. }));
+    assert!(matches!(
+        login_from(&mut t, "ann", IpAddr::from([192, 0, 2, 1]), "ann-password"),
+        ServerFrame::Session { .. }
+    ));
     t.now += 60_000;
     let later = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, 77]), "wrong-guess");
     assert!(matches!(later, ServerFrame::Error { code: ErrorCode::BadCredentials, .. }), "{later:?}");
