@@ -6,6 +6,8 @@
 //!
 //! Other addresses are other loopback addresses (127.0.0.2 …), which Linux routes to the relay like 127.0.0.1.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
