@@ -25,6 +25,10 @@ mod stuck;
 
 use std::path::PathBuf;
 
+/// The allocator of the `huddle-relay` binary, so that the relay measured here is the relay that ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 

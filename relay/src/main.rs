@@ -13,6 +13,12 @@ use huddle_relay::storage::SqliteStorage;
 use huddle_relay::{RelaySetup, password};
 use huddle_shared::Handle;
 
+/// mimalloc rather than the system's malloc: after a burst (a flood of messages for readers that stopped reading, a
+/// large huddle forming) it gives the memory back to the system, where glibc's malloc kept most of it in its
+/// per-thread arenas (measured with `huddle-bench --only stuck`, see docs/relay.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "huddle-relay",

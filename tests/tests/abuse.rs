@@ -286,3 +286,32 @@ async fn the_relay_answers_a_close_frame_with_a_close_frame() {
     .expect("the relay answers in time");
     assert!(reply.is_some(), "the relay answered the close frame with its own");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn below_its_disk_floor_the_relay_refuses_new_writes_with_a_reason_and_keeps_serving() {
+    // A floor no disk can meet: the relay sees itself below it at its first look.
+    let relay = relay_with_defaults(|c| c.limits.min_free_disk_mib = u64::MAX / (1024 * 1024)).await;
+    let mut client = relay.connect().await;
+    client.hello().await;
+    let register = |id| {
+        ClientFrame::Register(Register {
+            id,
+            handle: h("ann"),
+            password: huddle_tests::password_for("ann"),
+            invite: None,
+            device: None,
+        })
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (code, message, _) = client.error(register).await;
+        if code == ErrorCode::StorageFull {
+            assert!(message.contains("disk space"), "{message}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {code}: {message}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The relay is up: it still answers.
+    client.barrier().await;
+}

@@ -141,6 +141,7 @@ pub async fn serve<S: Storage + 'static>(
         _ => None,
     };
     let core_config = core_config(&config, params)?;
+    let watched = storage.data_dir();
     let core = Core::new(storage, relay, core_config).context("cannot load the relay's data")?;
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
     let hashes = hash_pool::HashPool::start(
@@ -184,12 +185,17 @@ pub async fn serve<S: Storage + 'static>(
     };
     let handshake_timeout = Duration::from_secs(config.limits.handshake_timeout_secs);
     let ticker = tokio::spawn(timer(core_tx.clone(), deadline_rx));
-    let disk_watch = match config.resolved_data_dir() {
-        Ok(dir) => {
+    let disk_watch = match watched {
+        Some(dir) => {
             let floor = config.limits.min_free_disk_mib.saturating_mul(1024 * 1024);
-            Some(tokio::spawn(watch_disk(core_tx.clone(), dir, floor)))
+            // Looked at once before the first connection, so nothing is stored below the floor even at start.
+            let low = disk_low(&dir, floor, false);
+            if low {
+                let _ = core_tx.send(CoreMsg::Input(crate::core::Input::DiskLow(true))).await;
+            }
+            Some(tokio::spawn(watch_disk(core_tx.clone(), dir, floor, low)))
         }
-        Err(_) => None,
+        None => None,
     };
     if let Some(webhook) = webhook {
         tokio::spawn(webhook::serve(webhook, tls.clone(), core_tx.clone(), shutdown_tx.subscribe()));
@@ -347,31 +353,37 @@ const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// Tells the core when the data directory's file system goes below `floor` free bytes, and when it is above it again:
 /// below it the relay stores nothing new (`storage_full`) instead of filling the disk until SQLite fails and the relay
 /// stops for everyone.
-async fn watch_disk(core: mpsc::Sender<CoreMsg>, dir: std::path::PathBuf, floor: u64) {
-    let mut low = false;
-    let mut interval = tokio::time::interval(DISK_CHECK_INTERVAL);
+async fn watch_disk(core: mpsc::Sender<CoreMsg>, dir: std::path::PathBuf, floor: u64, mut low: bool) {
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + DISK_CHECK_INTERVAL, DISK_CHECK_INTERVAL);
     loop {
         interval.tick().await;
         let path = dir.clone();
-        let Ok(Ok(free)) = tokio::task::spawn_blocking(move || fs4::available_space(&path)).await else { continue };
-        let now_low = free < floor;
+        let Ok(now_low) = tokio::task::spawn_blocking(move || disk_low(&path, floor, low)).await else { continue };
         if now_low == low {
             continue;
         }
         low = now_low;
-        if low {
-            tracing::warn!(
-                free_mib = free / (1024 * 1024),
-                floor_mib = floor / (1024 * 1024),
-                "the data directory's disk is nearly full: new messages and accounts are refused until there is room"
-            );
-        } else {
-            tracing::info!(free_mib = free / (1024 * 1024), "there is room on the disk again: storing new messages");
-        }
         if core.send(CoreMsg::Input(crate::core::Input::DiskLow(low))).await.is_err() {
             return;
         }
     }
+}
+
+/// Whether the file system of `dir` has less than `floor` bytes free (`was`: what it was last time, to log only
+/// changes; when the space cannot be read, it stays what it was).
+fn disk_low(dir: &std::path::Path, floor: u64, was: bool) -> bool {
+    let Ok(free) = fs4::available_space(dir) else { return was };
+    let low = free < floor;
+    if low && !was {
+        tracing::warn!(
+            free_mib = free / (1024 * 1024),
+            floor_mib = floor / (1024 * 1024),
+            "the data directory's disk is nearly full: new messages and accounts are refused until there is room"
+        );
+    } else if !low && was {
+        tracing::info!(free_mib = free / (1024 * 1024), "there is room on the disk again: storing new messages");
+    }
+    low
 }
 
 async fn reject(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, timeout: Duration, code: ErrorCode) {

@@ -71,6 +71,10 @@ pub trait Storage: Send {
     fn apply(&mut self, mutation: &Mutation) -> Result<(), StorageError>;
     /// Makes every applied mutation durable.
     fn commit(&mut self) -> Result<(), StorageError>;
+    /// The directory of the durable files, if there are any: the relay watches its file system's free space.
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
     /// Stream items of `handle` with `after < seq <= upto`, in order, at most `max_items`.
     fn stream_page(
         &mut self,

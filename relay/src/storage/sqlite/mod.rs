@@ -128,6 +128,11 @@ impl SqliteStorage {
 }
 
 impl Storage for SqliteStorage {
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        let path = Path::new(self.conn.path().filter(|p| !p.is_empty())?);
+        path.parent().map(Path::to_owned)
+    }
+
     fn load(&mut self) -> Result<Snapshot, StorageError> {
         // What this transaction changed is read back as it stands, acknowledgements included.
         self.write_acks()?;
