@@ -88,11 +88,16 @@ impl Budgets {
     /// Whether `account` may send a message of `bytes` now; if so, it is counted.
     pub fn spend(&mut self, account: &str, bytes: usize, now: Millis) -> Result<(), OverBudget> {
         let l = self.limits;
-        let budget = self.accounts.entry(account.to_owned()).or_insert_with(|| Budget {
-            messages: Bucket::full(l.message_burst, now),
-            bytes: Bucket::full(l.bytes_burst, now),
-            stored: Vec::new(),
-        });
+        // Looked up by reference first: a message from an account already known allocates nothing here.
+        if !self.accounts.contains_key(account) {
+            let fresh = Budget {
+                messages: Bucket::full(l.message_burst, now),
+                bytes: Bucket::full(l.bytes_burst, now),
+                stored: Vec::new(),
+            };
+            self.accounts.insert(account.to_owned(), fresh);
+        }
+        let Some(budget) = self.accounts.get_mut(account) else { return Ok(()) };
         let hour = now.div_euclid(HOUR_MS);
         let size = u64::try_from(bytes).unwrap_or(u64::MAX);
         if budget.stored_in_day(hour).saturating_add(size) > l.stored_bytes_per_day {

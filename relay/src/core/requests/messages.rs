@@ -42,11 +42,11 @@ const HISTORY_PAGE: u64 = 50;
 impl HandleRequest for SendMessage {
     fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
         let target = one_target(self.room, self.to, "to", core.world.relay())?;
-        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        let account = core.conns.account(caller.conn).map_or("", String::as_str);
         let outgoing = Outgoing { body: self.body, client_msg_id: self.client_msg_id, receipts: self.receipts };
         let disk_low = core.disk_low;
         let budgets = &mut core.budgets;
-        let admit = |body: &str| admit(disk_low, budgets, &account, body.len(), now);
+        let admit = |body: &str| admit(disk_low, budgets, account, body.len(), now);
         let posted = core.world.post(&me.address, &target, outgoing, now, admit)?;
         Ok(Reply::Frame(ServerFrame::Stored {
             id: caller.id(),
