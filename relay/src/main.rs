@@ -1,7 +1,7 @@
 //! `huddle-relay`: run a relay (`serve`, the default), write the default config (`init`), and administer users and
 //! invite codes. Admin commands work on the database directly, also while the relay runs.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -126,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     // Validated after the command-line overrides, so `--listen` cannot slip past the TLS rule.
     config.validate()?;
+    init_logging(&config, matches!(command, Command::Serve { .. }))?;
     match command {
         Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
@@ -172,11 +173,20 @@ fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
     Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+/// The log on standard error: `serve` logs as the config's `log` says, the admin commands only warnings (about the
+/// data directory or the database's files); `RUST_LOG` overrides both. Colour only on a terminal, so that a log file
+/// or the journal gets plain text.
+fn init_logging(config: &Config, serving: bool) -> anyhow::Result<()> {
+    let configured = if serving { config.log.as_str() } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log))
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(configured))
         .context("`log` in the config is not a valid filter")?;
-    huddle_relay::logging::init(filter, std::io::stderr, true);
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    huddle_relay::logging::init(filter, std::io::stderr, ansi);
+    Ok(())
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let storage = open_storage(&config)?;

@@ -105,3 +105,119 @@ fn a_new_data_directory_is_private() {
     let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "the database holds password hashes");
 }
+
+// Data at rest and start-up checks (docs/relay.md): the relay run as a service would run it, through `sh` so that a
+// umask or ulimit applies to it alone, its standard error piped as under systemd.
+
+#[cfg(unix)]
+mod at_rest {
+    use std::io::{BufRead, BufReader};
+    use std::path::Path;
+    use std::process::{Child, Command, ExitStatus, Stdio};
+    use std::sync::mpsc::{self, RecvTimeoutError};
+    use std::time::{Duration, Instant};
+
+    /// How long a relay may take to start, or to refuse.
+    const WAIT: Duration = Duration::from_secs(30);
+
+    /// `huddle-relay --data-dir DATA ARGS…` started by `sh -c "PRELUDE; exec huddle-relay …"` in `cwd`, its standard
+    /// error read line by line. Killed when dropped.
+    struct Run {
+        child: Child,
+        lines: mpsc::Receiver<String>,
+        log: String,
+    }
+
+    impl Run {
+        fn start(cwd: &Path, data: &Path, prelude: &str, args: &[&str]) -> Self {
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(format!("{prelude}\nexec \"$0\" \"$@\""))
+                .arg(env!("CARGO_BIN_EXE_huddle-relay"))
+                .arg("--data-dir")
+                .arg(data)
+                .args(args)
+                .env_remove("HUDDLE_RELAY_CONFIG")
+                .env_remove("RUST_LOG")
+                .env_remove("NO_COLOR")
+                .current_dir(cwd)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stderr = child.stderr.take().unwrap();
+            let (tx, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Self { child, lines, log: String::new() }
+        }
+
+        /// `serve` on a free loopback port.
+        fn serve(cwd: &Path, data: &Path, prelude: &str) -> Self {
+            Self::start(cwd, data, prelude, &["serve", "--listen", "127.0.0.1:0"])
+        }
+
+        /// Reads standard error until a line contains `text` (true), or to its end (false) when `text` is `None` or
+        /// the relay ended first. Fails the test if neither comes in time.
+        fn read(&mut self, text: Option<&str>) -> bool {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(line) => {
+                        self.log.push_str(&line);
+                        self.log.push('\n');
+                        if text.is_some_and(|text| line.contains(text)) {
+                            return true;
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return false,
+                    Err(RecvTimeoutError::Timeout) => panic!("still running after {WAIT:?}; log:\n{}", self.log),
+                }
+            }
+        }
+
+        /// Reads standard error until a line contains `text`: true, or false if the relay ended first.
+        fn wait_for(&mut self, text: &str) -> bool {
+            self.read(Some(text))
+        }
+
+        /// Waits for the command to end by itself (a relay that should refuse to start, or an admin command): its
+        /// status and all it wrote to standard error.
+        fn ended(mut self) -> (ExitStatus, String) {
+            self.read(None);
+            (self.child.wait().unwrap(), std::mem::take(&mut self.log))
+        }
+    }
+
+    impl Drop for Run {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    #[test]
+    fn the_log_has_no_colour_codes_when_it_is_not_a_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut relay = Run::serve(dir.path(), &dir.path().join("data"), "");
+        assert!(relay.wait_for("relay listening"), "{}", relay.log);
+        assert!(!relay.log.contains('\u{1b}'), "{:?}", relay.log);
+    }
+
+    #[test]
+    fn an_ipv4_mapped_loopback_address_needs_no_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("relay.toml");
+        std::fs::write(&config, "listen = \"[::ffff:127.0.0.1]:0\"\nwebhook_listen = \"[::ffff:127.0.0.1]:0\"\n")
+            .unwrap();
+        let args = ["--config", config.to_str().unwrap(), "user", "list"];
+        let (status, log) = Run::start(dir.path(), &dir.path().join("data"), "", &args).ended();
+        assert!(status.success(), "{log}");
+    }
+}
