@@ -1,5 +1,9 @@
 //! `huddle-relay`: run a relay (`serve`, the default), write the default config (`init`), and administer users and
 //! invite codes. Admin commands work on the database directly, also while the relay runs.
+//!
+//! Before it uses its data, every command checks the data directory (refused if other users can write to it) and the
+//! database file (made private to its owner; refused if empty), and refuses to start rather than fail later
+//! (docs/relay.md, "Data at rest and start-up checks").
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -167,12 +171,6 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     })
 }
 
-fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
-    let dir = config.resolved_data_dir()?;
-    let path = dir.join("relay.db");
-    Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
-}
-
 /// The log on standard error: `serve` logs as the config's `log` says, the admin commands only warnings (about the
 /// data directory or the database's files); `RUST_LOG` overrides both. Colour only on a terminal, so that a log file
 /// or the journal gets plain text.
@@ -184,6 +182,17 @@ fn init_logging(config: &Config, serving: bool) -> anyhow::Result<()> {
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     huddle_relay::logging::init(filter, std::io::stderr, ansi);
     Ok(())
+}
+
+/// Checks the data directory, then opens the database in it (which makes its files private and refuses an empty
+/// one).
+fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
+    let dir = config.resolved_data_dir()?;
+    for warning in huddle_relay::storage::check_data_dir(&dir)? {
+        tracing::warn!("{warning}");
+    }
+    let path = dir.join("relay.db");
+    Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

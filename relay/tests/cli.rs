@@ -112,6 +112,7 @@ fn a_new_data_directory_is_private() {
 #[cfg(unix)]
 mod at_rest {
     use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
     use std::process::{Child, Command, ExitStatus, Stdio};
     use std::sync::mpsc::{self, RecvTimeoutError};
@@ -219,5 +220,95 @@ mod at_rest {
         let args = ["--config", config.to_str().unwrap(), "user", "list"];
         let (status, log) = Run::start(dir.path(), &dir.path().join("data"), "", &args).ended();
         assert!(status.success(), "{log}");
+    }
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn chmod(path: &Path, mode: u32) {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn the_database_its_companions_and_backups_are_private_whatever_the_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut relay = Run::serve(dir.path(), &data, "umask 000");
+        assert!(relay.wait_for("relay listening"), "{}", relay.log);
+        // While the relay runs, its write-ahead log and shared-memory index exist beside the database.
+        for name in ["relay.db", "relay.db-wal", "relay.db-shm"] {
+            assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+        }
+        let backup = dir.path().join("copy.db");
+        let out = Run::start(dir.path(), &data, "umask 000", &["backup", backup.to_str().unwrap()]);
+        let (status, log) = out.ended();
+        assert!(status.success(), "{log}");
+        assert_eq!(mode(&backup), 0o600, "a backup holds everything the database does");
+        assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+        // A relative name that SQLite could read as a URI is still the file it names.
+        let (status, log) = Run::start(dir.path(), &data, "umask 000", &["backup", "file:copy.db"]).ended();
+        assert!(status.success(), "{log}");
+        let uri_like = dir.path().join("file:copy.db");
+        assert_eq!(mode(&uri_like), 0o600);
+        assert!(std::fs::metadata(&uri_like).unwrap().len() > 0);
+    }
+
+    #[test]
+    fn files_that_others_could_read_are_made_private_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let (status, log) = Run::start(dir.path(), &data, "", &["user", "add", "erin"]).ended();
+        assert!(status.success(), "{log}");
+        let db = data.join("relay.db");
+        chmod(&db, 0o644);
+        let (status, log) = Run::start(dir.path(), &data, "", &["user", "list"]).ended();
+        assert!(status.success(), "{log}");
+        assert_eq!(mode(&db), 0o600);
+        assert!(log.contains("could be read by other users (mode 0644); it is now 0600"), "{log}");
+    }
+
+    #[test]
+    fn a_data_directory_others_can_write_to_is_refused_and_one_they_can_list_is_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        chmod(&data, 0o777);
+        for args in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "list"]] {
+            let (status, log) = Run::start(dir.path(), &data, "", args).ended();
+            assert!(!status.success(), "{args:?}: {log}");
+            assert!(log.contains("can be written by other users (mode 0777)"), "{args:?}: {log}");
+            assert!(log.contains(&format!("`chmod 700 {}`", data.display())), "{args:?}: {log}");
+        }
+        assert!(!data.join("relay.db").exists(), "nothing is created in it");
+
+        chmod(&data, 0o755);
+        let mut relay = Run::serve(dir.path(), &data, "");
+        assert!(relay.wait_for("relay listening"), "{}", relay.log);
+        assert!(relay.log.contains("can be listed by other users (mode 0755)"), "{}", relay.log);
+    }
+
+    #[test]
+    fn an_empty_database_file_is_refused_and_a_missing_one_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        chmod(&data, 0o700);
+        let db = data.join("relay.db");
+        std::fs::write(&db, b"").unwrap();
+        for args in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "add", "fay"]] {
+            let (status, log) = Run::start(dir.path(), &data, "", args).ended();
+            assert!(!status.success(), "{args:?}: {log}");
+            assert!(
+                log.contains(&format!("{} is empty (0 bytes) where a database was expected", db.display())),
+                "{args:?}: {log}"
+            );
+            assert!(log.contains(&format!("delete {}", db.display())), "{args:?}: {log}");
+        }
+        assert_eq!(std::fs::metadata(&db).unwrap().len(), 0, "left as it was");
+
+        std::fs::remove_file(&db).unwrap();
+        let mut relay = Run::serve(dir.path(), &data, "");
+        assert!(relay.wait_for("relay listening"), "{}", relay.log);
+        assert!(std::fs::metadata(&db).unwrap().len() > 0);
     }
 }

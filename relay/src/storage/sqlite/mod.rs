@@ -23,6 +23,7 @@
 //! `apply` leaves nothing half done in the batch.
 
 mod accounts;
+mod at_rest;
 mod columns;
 mod huddles;
 mod lists;
@@ -42,6 +43,8 @@ use rusqlite::Connection;
 use super::{HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
 use lists::Edge;
 
+pub use at_rest::check_data_dir;
+
 /// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -59,7 +62,9 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`.
+    /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`. The
+    /// database and its companion files are made private to their owner (new ones created so, existing ones
+    /// tightened), and an empty `relay.db` is refused rather than taken for a new database (see `at_rest`).
     pub fn open(path: &Path, relay_name: &RelayName) -> Result<Self, StorageError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             let mut builder = std::fs::DirBuilder::new();
@@ -69,15 +74,28 @@ impl SqliteStorage {
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
             builder.create(dir).map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
         }
+        at_rest::prepare(path)?;
         Self::setup(Connection::open(path)?, relay_name)
     }
 
     /// Writes a consistent, compacted copy of the database to `dest` (which must not exist), while the relay may
-    /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long.
+    /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long. The copy holds
+    /// everything the database does, so it is created private to its owner before SQLite writes a byte of it.
     pub fn backup_to(&self, dest: &Path) -> Result<(), StorageError> {
-        let dest =
-            dest.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not valid UTF-8".to_owned()))?;
-        self.conn.execute("VACUUM INTO ?1", [dest])?;
+        // Absolute, so that SQLite never reads a name beginning with `file:` as a URI and writes somewhere else.
+        let absolute = std::path::absolute(dest).map_err(|source| StorageError::File {
+            action: "resolve",
+            path: dest.display().to_string(),
+            source,
+        })?;
+        let dest_text =
+            absolute.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not valid UTF-8".to_owned()))?;
+        drop(at_rest::create_private(dest)?);
+        if let Err(e) = self.conn.execute("VACUUM INTO ?1", [dest_text]) {
+            // The file is ours (created just now), and a half-written copy must not pass for a backup.
+            let _ = std::fs::remove_file(dest);
+            return Err(e.into());
+        }
         Ok(())
     }
 
