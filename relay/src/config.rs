@@ -34,6 +34,8 @@ pub struct Config {
     pub registration: RegistrationPolicy,
     pub allow_insecure: bool,
     pub max_connections: usize,
+    /// Read the whole database at start (`PRAGMA quick_check`) and refuse a damaged one.
+    pub check_database_at_start: bool,
     pub log: String,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
@@ -168,6 +170,7 @@ impl Default for Config {
             registration: RegistrationPolicy::Open,
             allow_insecure: false,
             max_connections: 1024,
+            check_database_at_start: true,
             log: "info".to_owned(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
@@ -348,6 +351,7 @@ mod tests {
         assert_eq!(parsed.limits.outbound_queue, default.limits.outbound_queue);
         assert_eq!(parsed.passwords.memory_kib, 19 * 1024);
         assert_eq!(parsed.max_connections, default.max_connections);
+        assert_eq!(parsed.check_database_at_start, default.check_database_at_start);
         parsed.validate().unwrap();
     }
 

@@ -2,8 +2,8 @@
 //! invite codes. Admin commands work on the database directly, also while the relay runs.
 //!
 //! Before it uses its data, every command checks the data directory (refused if other users can write to it) and the
-//! database file (made private to its owner; refused if empty), and refuses to start rather than fail later
-//! (docs/relay.md, "Data at rest and start-up checks").
+//! database file (made private to its owner; refused if empty). `serve` also checks the whole file for damage, and
+//! refuses to start rather than fail later (docs/relay.md, "Data at rest and start-up checks").
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use huddle_relay::admin::Admin;
 use huddle_relay::config::{Config, DEFAULT_CONFIG};
 use huddle_relay::net::now_millis;
-use huddle_relay::storage::SqliteStorage;
+use huddle_relay::storage::{IntegrityCheck, SqliteStorage};
 use huddle_relay::{RelaySetup, password};
 use huddle_shared::Handle;
 
@@ -137,7 +137,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Invite(cmd) => invite(&config, cmd),
         Command::Backup { file } => {
             anyhow::ensure!(!file.exists(), "{} already exists; choose a new file name", file.display());
-            open_storage(&config)?.backup_to(&file).with_context(|| format!("cannot write {}", file.display()))?;
+            open_storage(&config, IntegrityCheck::Skip)?
+                .backup_to(&file)
+                .with_context(|| format!("cannot write {}", file.display()))?;
             println!("Wrote a consistent copy of the relay's data to {}.", file.display());
             Ok(())
         }
@@ -185,20 +187,21 @@ fn init_logging(config: &Config, serving: bool) -> anyhow::Result<()> {
 }
 
 /// Checks the data directory, then opens the database in it (which makes its files private and refuses an empty
-/// one).
-fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
+/// one), with the integrity check `check`.
+fn open_storage(config: &Config, check: IntegrityCheck) -> anyhow::Result<SqliteStorage> {
     let dir = config.resolved_data_dir()?;
     for warning in huddle_relay::storage::check_data_dir(&dir)? {
         tracing::warn!("{warning}");
     }
     let path = dir.join("relay.db");
-    Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
+    Ok(SqliteStorage::open_with(&path, &config.relay_name()?, check)?)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let storage = open_storage(&config)?;
+        let check = if config.check_database_at_start { IntegrityCheck::Quick } else { IntegrityCheck::Skip };
+        let storage = open_storage(&config, check)?;
         tracing::info!(
             name = %config.name,
             data = %config.resolved_data_dir()?.display(),
@@ -256,7 +259,7 @@ fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)>
 }
 
 fn admin(config: &Config) -> anyhow::Result<Admin<SqliteStorage>> {
-    Ok(Admin::open(open_storage(config)?, config.relay_name()?)?)
+    Ok(Admin::open(open_storage(config, IntegrityCheck::Skip)?, config.relay_name()?)?)
 }
 
 fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {

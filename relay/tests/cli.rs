@@ -287,6 +287,45 @@ mod at_rest {
         assert!(relay.log.contains("can be listed by other users (mode 0755)"), "{}", relay.log);
     }
 
+    /// A data directory made by the admin commands, with a few accounts and invite codes, the relay stopped.
+    fn data_with_accounts(dir: &Path) -> std::path::PathBuf {
+        let data = dir.join("data");
+        for args in [&["user", "add", "ann"][..], &["user", "add", "ben"], &["invite", "create", "--count", "20"]] {
+            let (status, log) = Run::start(dir, &data, "", args).ended();
+            assert!(status.success(), "{args:?}: {log}");
+        }
+        assert!(!data.join("relay.db-wal").exists(), "everything is in relay.db");
+        data
+    }
+
+    #[test]
+    fn a_database_with_a_damaged_page_is_refused_at_start_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = data_with_accounts(dir.path());
+        let db = data.join("relay.db");
+        // The root page of the stored messages: not read when the relay loads, so without the check it started, and
+        // stopped when a client first asked for history — over and over, under systemd.
+        let (page, page_size): (u64, u64) = {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            let page = conn.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'messages'", [], |r| r.get(0));
+            (page.unwrap(), conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap())
+        };
+        let mut bytes = std::fs::read(&db).unwrap();
+        let start = usize::try_from((page - 1) * page_size).unwrap();
+        for (i, byte) in bytes[start..start + usize::try_from(page_size).unwrap()].iter_mut().enumerate() {
+            *byte = u8::try_from(i * 7 % 251).unwrap();
+        }
+        std::fs::write(&db, &bytes).unwrap();
+
+        let (status, log) = Run::serve(dir.path(), &data, "").ended();
+        assert!(!status.success(), "{log}");
+        assert!(log.contains(&format!("{} is damaged", db.display())), "{log}");
+        assert!(log.contains("PRAGMA quick_check"), "{log}");
+        assert!(log.contains("has not changed the file"), "{log}");
+        assert!(log.contains("huddle-relay backup"), "{log}");
+        assert!(std::fs::read(&db).unwrap() == bytes, "the damaged file is left exactly as it was");
+    }
+
     #[test]
     fn an_empty_database_file_is_refused_and_a_missing_one_is_created() {
         let dir = tempfile::tempdir().unwrap();

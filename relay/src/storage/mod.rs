@@ -20,7 +20,7 @@ mod differential;
 
 pub use memory::MemoryStorage;
 pub use records::*;
-pub use sqlite::{SqliteStorage, check_data_dir};
+pub use sqlite::{IntegrityCheck, SqliteStorage, check_data_dir};
 
 use huddle_shared::model::{Message, StreamItem};
 use huddle_shared::{Address, MessageId, RoomId};
@@ -52,6 +52,13 @@ pub enum StorageError {
          start a new, empty relay instead, delete {path}"
     )]
     EmptyDatabase { path: String },
+    #[error(
+        "{path} is damaged: SQLite's check of the file (PRAGMA quick_check) found: {report}. The relay did not start \
+         and has not changed the file. Restore the newest copy made with `huddle-relay backup`: move {path} and any \
+         relay.db-wal and relay.db-shm beside it elsewhere (keep them), copy the backup to {path}, and start the relay \
+         again (see \"Data at rest and start-up checks\" in docs/relay.md)"
+    )]
+    Damaged { path: String, report: String },
     #[error("cannot {action} {path}: {source}")]
     File { action: &'static str, path: String, source: std::io::Error },
 }

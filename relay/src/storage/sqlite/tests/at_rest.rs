@@ -1,8 +1,8 @@
-//! The files at rest: private modes whatever the umask, an empty file refused unchanged, and the data directory's
-//! checks. (`relay/tests/cli.rs` runs the same through the binary.)
+//! The files at rest: private modes whatever the umask, an empty file and a damaged one refused unchanged, and the
+//! data directory's checks. (`relay/tests/cli.rs` runs the same through the binary.)
 
 use super::*;
-use crate::storage::check_data_dir;
+use crate::storage::{IntegrityCheck, check_data_dir};
 
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
@@ -86,6 +86,78 @@ fn an_empty_file_is_refused_unchanged_and_a_missing_one_created() {
     std::fs::remove_file(&path).unwrap();
     drop(open(&path));
     assert!(std::fs::metadata(&path).unwrap().len() > 0, "a new database");
+}
+
+/// A database with rows in its message table, closed, then with the table's root page overwritten.
+fn damaged(dir: &tempfile::TempDir) -> (PathBuf, Vec<u8>) {
+    let path = db_path(dir);
+    {
+        let mut s = open(&path);
+        s.apply(&store_dm("m1", 1, 1)).unwrap();
+        s.commit().unwrap();
+    }
+    let (page, size): (usize, usize) = {
+        let conn = Connection::open(&path).unwrap();
+        let page: i64 =
+            conn.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'messages'", [], |r| r.get(0)).unwrap();
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        (usize::try_from(page).unwrap(), usize::try_from(size).unwrap())
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[(page - 1) * size..page * size].fill(0xa5);
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
+#[test]
+fn a_damaged_file_is_refused_by_the_check_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = damaged(&dir);
+    match SqliteStorage::open_with(&path, &relay(), IntegrityCheck::Quick) {
+        Err(e @ StorageError::Damaged { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains(&format!("{} is damaged", path.display())), "{text}");
+            assert!(text.contains("has not changed the file"), "{text}");
+            assert!(text.contains("huddle-relay backup"), "{text}");
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+    assert!(std::fs::read(&path).unwrap() == bytes);
+    // Without the check the file opens, and the damage is met where the page is read.
+    let mut s = SqliteStorage::open_with(&path, &relay(), IntegrityCheck::Skip).unwrap();
+    assert!(s.history(&dm("alice", "bob"), 0, crate::storage::HistoryCursor::Latest, 10).is_err());
+}
+
+#[test]
+fn a_failed_backup_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = damaged(&dir);
+    let s = SqliteStorage::open_with(&path, &relay(), IntegrityCheck::Skip).unwrap();
+    let copy = dir.path().join("copy.db");
+    assert!(s.backup_to(&copy).is_err(), "the copy reads every page");
+    assert!(!copy.exists(), "a half-written copy must not pass for a backup");
+}
+
+#[test]
+fn a_sound_file_passes_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    drop(open(&path));
+    drop(SqliteStorage::open_with(&path, &relay(), IntegrityCheck::Quick).unwrap());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_reported_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    std::fs::create_dir(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    for check in [IntegrityCheck::Quick, IntegrityCheck::Skip] {
+        match SqliteStorage::open_with(&path, &relay(), check) {
+            Err(StorageError::Damaged { report, .. }) => assert!(report.contains("not a database"), "{report}"),
+            other => panic!("expected Damaged, got {other:?}"),
+        }
+    }
 }
 
 #[cfg(unix)]
