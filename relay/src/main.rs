@@ -2,8 +2,9 @@
 //! invite codes. Admin commands work on the database directly, also while the relay runs.
 //!
 //! Before it uses its data, every command checks the data directory (refused if other users can write to it) and the
-//! database file (made private to its owner; refused if empty). `serve` also checks the whole file for damage, and
-//! refuses to start rather than fail later (docs/relay.md, "Data at rest and start-up checks").
+//! database file (made private to its owner; refused if empty). `serve` also checks the whole file for damage and
+//! the open-files limit against `max_connections`, and refuses to start rather than fail later (docs/relay.md, "Data
+//! at rest and start-up checks").
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand};
 use huddle_relay::admin::Admin;
 use huddle_relay::config::{Config, DEFAULT_CONFIG};
 use huddle_relay::net::now_millis;
+use huddle_relay::open_files::Outcome;
 use huddle_relay::storage::{IntegrityCheck, SqliteStorage};
 use huddle_relay::{RelaySetup, password};
 use huddle_shared::Handle;
@@ -198,6 +200,13 @@ fn open_storage(config: &Config, check: IntegrityCheck) -> anyhow::Result<Sqlite
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    match huddle_relay::open_files::ensure(&config)? {
+        Outcome::Enough { soft, needed } => tracing::debug!(limit = soft, needed, "open-files limit"),
+        Outcome::Raised { from, to, needed } => tracing::info!(
+            "raised the open-files limit from {from} to {to}: max_connections = {} needs {needed}",
+            config.max_connections
+        ),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let check = if config.check_database_at_start { IntegrityCheck::Quick } else { IntegrityCheck::Skip };

@@ -221,6 +221,7 @@ mod at_rest {
         let (status, log) = Run::start(dir.path(), &dir.path().join("data"), "", &args).ended();
         assert!(status.success(), "{log}");
     }
+
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
     }
@@ -349,5 +350,36 @@ mod at_rest {
         let mut relay = Run::serve(dir.path(), &data, "");
         assert!(relay.wait_for("relay listening"), "{}", relay.log);
         assert!(std::fs::metadata(&db).unwrap().len() > 0);
+    }
+
+    #[test]
+    fn an_open_files_limit_below_max_connections_is_raised_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        // Soft and hard limit 64: nothing to raise. 1,024 connections need 1,120 files (32 more being told
+        // "server_busy", 64 for the rest), and no number of connections fits in 64.
+        let (status, log) = Run::serve(dir.path(), &data, "ulimit -n 64").ended();
+        assert!(!status.success(), "{log}");
+        assert!(log.contains("max_connections = 1024 needs 1120 open files"), "{log}");
+        assert!(log.contains("may open only 64 and cannot raise that: the hard limit is 64"), "{log}");
+        assert!(log.contains("Raise the limit to at least 1120: `LimitNOFILE=1120`"), "{log}");
+        assert!(log.contains("`ulimit -n 1120`"), "{log}");
+        // With 512, fewer connections would fit.
+        let (status, log) = Run::serve(dir.path(), &data, "ulimit -n 512").ended();
+        assert!(!status.success(), "{log}");
+        assert!(log.contains("Lower `max_connections` to 416 or less in the config, or raise the limit"), "{log}");
+
+        // Soft limit 64, hard limit as it is: raised up to the hard limit, if that is enough.
+        let hard: u64 = {
+            let out = Command::new("sh").args(["-c", "ulimit -Hn"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(u64::MAX)
+        };
+        if hard < 1120 {
+            eprintln!("skipped the raise: the hard limit here is {hard}");
+            return;
+        }
+        let mut relay = Run::serve(dir.path(), &data, "ulimit -Sn 64");
+        assert!(relay.wait_for("relay listening"), "{}", relay.log);
+        assert!(relay.log.contains("raised the open-files limit from 64 to"), "{}", relay.log);
     }
 }
