@@ -187,3 +187,20 @@ fn the_data_directory_is_refused_if_others_can_write_and_warned_about_if_they_ca
     chmod(&data, 0o750);
     assert_eq!(check_data_dir(&data).unwrap(), Vec::<String>::new(), "the owner's group may look");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_data_directory_owned_by_another_user_is_warned_about() {
+    // Only root can give a directory away; elsewhere there is nothing to set up.
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    chmod(&data, 0o700);
+    std::os::unix::fs::chown(&data, Some(65534), None).unwrap();
+    let warnings = check_data_dir(&data).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("belongs to user id 65534, not to the user running the relay (0)"), "{warnings:?}");
+}
