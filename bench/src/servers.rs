@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use huddle_relay::config::Config;
 use huddle_relay::password::PasswordParams;
-use huddle_relay::storage::SqliteStorage;
+use huddle_relay::storage::{IntegrityCheck, SqliteStorage};
 use huddle_relay::{RelaySetup, RunningRelay};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -37,7 +37,9 @@ pub fn relay(dir: &Path) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let name = config.relay_name()?;
-        let storage = SqliteStorage::open(&dir.join("relay.db"), &name)?;
+        // Checked at start as `huddle-relay serve` checks it, so that the cold-start figure includes the check.
+        let check = if config.check_database_at_start { IntegrityCheck::Quick } else { IntegrityCheck::Skip };
+        let storage = SqliteStorage::open_with(&dir.join("relay.db"), &name, check)?;
         let setup = RelaySetup { config, relay: name, storage, params: PasswordParams::insecure_for_tests() };
         let running = RunningRelay::start(setup).await?;
         println!("listening {}", running.addr);

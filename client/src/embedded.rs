@@ -19,7 +19,8 @@ pub async fn start(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<Runnin
 /// [`start`], with the webhook on a free loopback port when `webhook` is set (the demo publishes through it).
 pub async fn start_with(listen: SocketAddr, data_dir: &Path, webhook: bool) -> anyhow::Result<RunningRelay> {
     anyhow::ensure!(
-        listen.ip().is_loopback(),
+        // Canonical first: `[::ffff:127.0.0.1]` is 127.0.0.1 written as IPv6.
+        listen.ip().to_canonical().is_loopback(),
         "the personal relay only listens on this machine (127.0.0.1); {listen} is not a loopback address"
     );
     let relay = RelayName::parse("localhost").context("relay name")?;

@@ -34,6 +34,8 @@ pub struct Config {
     pub registration: RegistrationPolicy,
     pub allow_insecure: bool,
     pub max_connections: usize,
+    /// Read the whole database at start (`PRAGMA quick_check`) and refuse a damaged one.
+    pub check_database_at_start: bool,
     pub log: String,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
@@ -204,6 +206,7 @@ impl Default for Config {
             registration: RegistrationPolicy::Open,
             allow_insecure: false,
             max_connections: 1024,
+            check_database_at_start: true,
             log: "info".to_owned(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
@@ -278,14 +281,15 @@ impl Config {
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return Err(ConfigError::Invalid("`tls.cert` and `tls.key` must be given together".to_owned()));
         }
-        let exposed_webhook = self.webhook_listen.filter(|w| !w.ip().is_loopback());
+        // Canonical first: `[::ffff:127.0.0.1]` is 127.0.0.1 written as IPv6, and as local as it.
+        let exposed_webhook = self.webhook_listen.filter(|w| !w.ip().to_canonical().is_loopback());
         if let Some(webhook) = exposed_webhook.filter(|_| !self.tls_enabled() && !self.allow_insecure) {
             return Err(ConfigError::Invalid(format!(
                 "refusing to serve the webhook on {webhook} without TLS: its tokens would cross the network in clear. \
                  Set `tls.cert` and `tls.key`, or `allow_insecure = true` if a TLS proxy sits in front of the relay"
             )));
         }
-        if !self.listen.ip().is_loopback() && !self.tls_enabled() && !self.allow_insecure {
+        if !self.listen.ip().to_canonical().is_loopback() && !self.tls_enabled() && !self.allow_insecure {
             return Err(ConfigError::Invalid(format!(
                 "refusing to listen on {} without TLS: passwords would cross the network in clear. Set `tls.cert` \
                  and `tls.key`, or `allow_insecure = true` if a TLS proxy sits in front of the relay",
@@ -424,6 +428,8 @@ mod tests {
         assert_eq!(format!("{:?}", parsed.limits), format!("{:?}", default.limits));
         assert_eq!(parsed.max_connections, default.max_connections);
         assert_eq!(parsed.passwords.memory_kib, 19 * 1024);
+        assert_eq!(parsed.max_connections, default.max_connections);
+        assert_eq!(parsed.check_database_at_start, default.check_database_at_start);
         parsed.validate().unwrap();
     }
 
@@ -444,5 +450,17 @@ mod tests {
         assert_eq!(c.outbound_queue(), crate::net::MIN_OUTBOUND_QUEUE);
         assert!(c.outbound_queue_raised().is_some_and(|w| w.contains("using 1024")));
         assert_eq!(Config::default().outbound_queue_raised(), None);
+    }
+
+    #[test]
+    fn ipv4_mapped_loopback_is_loopback() {
+        for text in ["listen = \"[::ffff:127.0.0.1]:0\"", "webhook_listen = \"[::ffff:127.0.0.1]:7301\""] {
+            Config::parse(text).unwrap().validate().unwrap();
+        }
+        // Mapped or not, a public address still needs TLS.
+        let c = Config::parse("listen = \"[::ffff:192.0.2.1]:7300\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("without TLS"));
+        let c = Config::parse("webhook_listen = \"[::ffff:192.0.2.1]:7301\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("without TLS"));
     }
 }

@@ -10,6 +10,7 @@
 //! - [`password`]: Argon2id hashing and session tokens.
 //! - [`ids`]: the ids the relay makes (accounts, messages, rooms), the same wherever they are made.
 //! - [`logging`]: the log subscriber, which keeps what dependencies trace of the wire out of every log.
+//! - [`open_files`]: the open-files limit `max_connections` needs, checked (and raised) when `serve` starts.
 //!
 //! Data flows one way: socket → connection task (decode, rate limit) → core thread (handle, commit) → per-connection
 //! outbound queue → socket.
@@ -20,6 +21,7 @@ pub mod core;
 pub mod ids;
 pub mod logging;
 pub mod net;
+pub mod open_files;
 pub mod password;
 pub mod storage;
 

@@ -1,7 +1,12 @@
 //! `huddle-relay`: run a relay (`serve`, the default), write the default config (`init`), and administer users and
 //! invite codes. Admin commands work on the database directly, also while the relay runs.
+//!
+//! Before it uses its data, every command checks the data directory (refused if other users can write to it) and the
+//! database file (made private to its owner; refused if empty). `serve` also checks the whole file for damage and
+//! the open-files limit against `max_connections`, and refuses to start rather than fail later (docs/relay.md, "Data
+//! at rest and start-up checks").
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -9,7 +14,8 @@ use clap::{Parser, Subcommand};
 use huddle_relay::admin::Admin;
 use huddle_relay::config::{Config, DEFAULT_CONFIG};
 use huddle_relay::net::now_millis;
-use huddle_relay::storage::SqliteStorage;
+use huddle_relay::open_files::Outcome;
+use huddle_relay::storage::{IntegrityCheck, SqliteStorage};
 use huddle_relay::{RelaySetup, password};
 use huddle_shared::Handle;
 
@@ -132,13 +138,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     // Validated after the command-line overrides, so `--listen` cannot slip past the TLS rule.
     config.validate()?;
+    init_logging(&config, matches!(command, Command::Serve { .. }))?;
     match command {
         Command::Serve { .. } => serve(config),
         Command::User(cmd) => user(&config, cmd),
         Command::Invite(cmd) => invite(&config, cmd),
         Command::Backup { file } => {
             anyhow::ensure!(!file.exists(), "{} already exists; choose a new file name", file.display());
-            open_storage(&config)?.backup_to(&file).with_context(|| format!("cannot write {}", file.display()))?;
+            open_storage(&config, IntegrityCheck::Skip)?
+                .backup_to(&file)
+                .with_context(|| format!("cannot write {}", file.display()))?;
             println!("Wrote a consistent copy of the relay's data to {}.", file.display());
             Ok(())
         }
@@ -172,20 +181,42 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     })
 }
 
-fn open_storage(config: &Config) -> anyhow::Result<SqliteStorage> {
+/// The log on standard error: `serve` logs as the config's `log` says, the admin commands only warnings (about the
+/// data directory or the database's files); `RUST_LOG` overrides both. Colour only on a terminal, so that a log file
+/// or the journal gets plain text.
+fn init_logging(config: &Config, serving: bool) -> anyhow::Result<()> {
+    let configured = if serving { config.log.as_str() } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(configured))
+        .context("`log` in the config is not a valid filter")?;
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    huddle_relay::logging::init(filter, std::io::stderr, ansi);
+    Ok(())
+}
+
+/// Checks the data directory, then opens the database in it (which makes its files private and refuses an empty
+/// one), with the integrity check `check`.
+fn open_storage(config: &Config, check: IntegrityCheck) -> anyhow::Result<SqliteStorage> {
     let dir = config.resolved_data_dir()?;
+    for warning in huddle_relay::storage::check_data_dir(&dir)? {
+        tracing::warn!("{warning}");
+    }
     let path = dir.join("relay.db");
-    Ok(SqliteStorage::open(&path, &config.relay_name()?)?)
+    Ok(SqliteStorage::open_with(&path, &config.relay_name()?, check)?)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log))
-        .context("`log` in the config is not a valid filter")?;
-    huddle_relay::logging::init(filter, std::io::stderr, true);
+    match huddle_relay::open_files::ensure(&config)? {
+        Outcome::Enough { soft, needed } => tracing::debug!(limit = soft, needed, "open-files limit"),
+        Outcome::Raised { from, to, needed } => tracing::info!(
+            "raised the open-files limit from {from} to {to}: max_connections = {} needs {needed}",
+            config.max_connections
+        ),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let storage = open_storage(&config)?;
+        let check = if config.check_database_at_start { IntegrityCheck::Quick } else { IntegrityCheck::Skip };
+        let storage = open_storage(&config, check)?;
         tracing::info!(
             name = %config.name,
             data = %config.resolved_data_dir()?.display(),
@@ -243,7 +274,7 @@ fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)>
 }
 
 fn admin(config: &Config) -> anyhow::Result<Admin<SqliteStorage>> {
-    Ok(Admin::open(open_storage(config)?, config.relay_name()?)?)
+    Ok(Admin::open(open_storage(config, IntegrityCheck::Skip)?, config.relay_name()?)?)
 }
 
 fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {

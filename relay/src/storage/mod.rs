@@ -20,7 +20,7 @@ mod differential;
 
 pub use memory::MemoryStorage;
 pub use records::*;
-pub use sqlite::SqliteStorage;
+pub use sqlite::{IntegrityCheck, SqliteStorage, check_data_dir};
 
 use huddle_shared::model::{Message, StreamItem};
 use huddle_shared::{Address, MessageId, RoomId};
@@ -40,6 +40,27 @@ pub enum StorageError {
     TooNew(i64),
     #[error("cannot create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
+    #[error(
+        "the data directory {path} can be written by other users (mode {mode:04o}): whoever can write there can \
+         delete or replace the database, or put files beside it that SQLite will open as its own. The relay did not \
+         start. Make the directory private with `chmod 700 {path}` and start again"
+    )]
+    DataDirWritable { path: String, mode: u32 },
+    #[error(
+        "{path} is empty (0 bytes) where a database was expected. The relay did not start and has not changed it. \
+         If this relay had data, stop here and restore the newest copy made with `huddle-relay backup` to {path}; to \
+         start a new, empty relay instead, delete {path}"
+    )]
+    EmptyDatabase { path: String },
+    #[error(
+        "{path} is damaged: SQLite's check of the file (PRAGMA quick_check) found: {report}. The relay did not start \
+         and has not changed the file. Restore the newest copy made with `huddle-relay backup`: move {path} and any \
+         relay.db-wal and relay.db-shm beside it elsewhere (keep them), copy the backup to {path}, and start the relay \
+         again (see \"Data at rest and start-up checks\" in docs/relay.md)"
+    )]
+    Damaged { path: String, report: String },
+    #[error("cannot {action} {path}: {source}")]
+    File { action: &'static str, path: String, source: std::io::Error },
 }
 
 /// Which slice of a room's messages `history` wants.

@@ -23,6 +23,7 @@
 //! `apply` leaves nothing half done in the batch.
 
 mod accounts;
+mod at_rest;
 mod columns;
 mod huddles;
 mod lists;
@@ -33,7 +34,7 @@ mod rooms;
 mod streams;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use huddle_shared::model::{Message, StreamItem};
 use huddle_shared::{Address, MessageId, RelayName, RoomId};
@@ -41,6 +42,8 @@ use rusqlite::Connection;
 
 use super::{HistoryCursor, HistoryPage, Mutation, ReceiptRec, Snapshot, Storage, StorageError};
 use lists::Edge;
+
+pub use at_rest::check_data_dir;
 
 /// How long a statement waits for a lock held by another connection (the admin CLI, or the relay as seen from it).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,9 +61,29 @@ pub struct SqliteStorage {
     acks: std::collections::HashMap<huddle_shared::Handle, u64>,
 }
 
+/// How much [`SqliteStorage::open_with`] reads of an existing file to find damage before it writes anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrityCheck {
+    /// Nothing beyond what opening reads: a damaged page is found when it is first used, and stops the relay then.
+    /// For the admin commands, which touch a few rows.
+    Skip,
+    /// `PRAGMA quick_check`: every page is read and every table and index checked as a b-tree (not that each index
+    /// matches its table, which the full `integrity_check` adds at several times the cost). For `serve`, so that a
+    /// damaged file is refused at start rather than stopping the relay when a client first reads the bad page, over
+    /// and over under a service manager that restarts it.
+    Quick,
+}
+
 impl SqliteStorage {
     /// Opens (creating if need be) the database at `path`, migrates it, and checks it belongs to `relay_name`.
     pub fn open(path: &Path, relay_name: &RelayName) -> Result<Self, StorageError> {
+        Self::open_with(path, relay_name, IntegrityCheck::Skip)
+    }
+
+    /// [`SqliteStorage::open`], checking the file first as `check` says. The database and its companion files are
+    /// made private to their owner (new ones created so, existing ones tightened), and an empty `relay.db` is refused
+    /// rather than taken for a new database (see `at_rest`).
+    pub fn open_with(path: &Path, relay_name: &RelayName, check: IntegrityCheck) -> Result<Self, StorageError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             let mut builder = std::fs::DirBuilder::new();
             builder.recursive(true);
@@ -69,15 +92,38 @@ impl SqliteStorage {
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
             builder.create(dir).map_err(|source| StorageError::DataDir { path: dir.display().to_string(), source })?;
         }
-        Self::setup(Connection::open(path)?, relay_name)
+        at_rest::prepare(path)?;
+        let conn = Connection::open(path)?;
+        let shown = path.display().to_string();
+        let setup = match check {
+            IntegrityCheck::Quick => quick_check(&conn, &shown).and_then(|()| Self::setup(conn, relay_name)),
+            IntegrityCheck::Skip => Self::setup(conn, relay_name),
+        };
+        // Damage met while migrating or reading the relay name is reported as such too.
+        setup.map_err(|e| match e {
+            StorageError::Sqlite(e) if is_damage(&e) => StorageError::Damaged { path: shown, report: e.to_string() },
+            e => e,
+        })
     }
 
     /// Writes a consistent, compacted copy of the database to `dest` (which must not exist), while the relay may
-    /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long.
+    /// keep running: SQLite's `VACUUM INTO` reads one snapshot and never blocks writers for long. The copy holds
+    /// everything the database does, so it is created private to its owner before SQLite writes a byte of it.
     pub fn backup_to(&self, dest: &Path) -> Result<(), StorageError> {
-        let dest =
-            dest.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not valid UTF-8".to_owned()))?;
-        self.conn.execute("VACUUM INTO ?1", [dest])?;
+        // Absolute, so that SQLite never reads a name beginning with `file:` as a URI and writes somewhere else.
+        let absolute = std::path::absolute(dest).map_err(|source| StorageError::File {
+            action: "resolve",
+            path: dest.display().to_string(),
+            source,
+        })?;
+        let dest_text =
+            absolute.to_str().ok_or_else(|| StorageError::Corrupt("the backup path is not valid UTF-8".to_owned()))?;
+        drop(at_rest::create_private(dest)?);
+        if let Err(e) = self.conn.execute("VACUUM INTO ?1", [dest_text]) {
+            // The file is ours (created just now), and a half-written copy must not pass for a backup.
+            let _ = std::fs::remove_file(dest);
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -87,7 +133,8 @@ impl SqliteStorage {
     }
 
     fn setup(conn: Connection, relay_name: &RelayName) -> Result<Self, StorageError> {
-        // First, so that even switching the journal mode waits for a concurrent opener instead of failing.
+        // First (the integrity check aside, which runs before it), so that even switching the journal mode waits for a
+        // concurrent opener instead of failing.
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         // An in-memory database reports "memory"; a file that cannot do WAL (no shared memory, as on some network
@@ -282,6 +329,33 @@ impl Storage for SqliteStorage {
         self.data_version = now;
         Ok(changed)
     }
+}
+
+/// Runs `PRAGMA quick_check` before anything is written, so that a damaged file is refused unchanged.
+fn quick_check(conn: &Connection, path: &str) -> Result<(), StorageError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let started = Instant::now();
+    // At most this many problems are listed: enough to tell a damaged page from a damaged file.
+    let found: Result<Vec<String>, rusqlite::Error> = conn
+        .prepare("PRAGMA quick_check(10)")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get::<_, String>(0))?.collect());
+    let report = match found {
+        Ok(rows) if rows.len() == 1 && rows[0] == "ok" => {
+            tracing::info!(took_ms = started.elapsed().as_millis(), "checked {path} (PRAGMA quick_check): no damage");
+            return Ok(());
+        }
+        Ok(rows) => rows.join("; "),
+        Err(e) if is_damage(&e) => e.to_string(),
+        Err(e) => return Err(e.into()),
+    };
+    // Closing would otherwise checkpoint the write-ahead log into the damaged file: leave both as they were found.
+    let _ = conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+    Err(StorageError::Damaged { path: path.to_owned(), report })
+}
+
+/// SQLite found the file damaged, or not a database at all.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
 }
 
 fn data_version(conn: &Connection) -> Result<i64, StorageError> {

@@ -1,7 +1,9 @@
 //! What only a file-backed database has: durability across reopen, the relay-name guard, concurrent connections,
 //! migrations (from every earlier schema, and from a database written by the schema-3 relay), query plans, and the
-//! refusal of corrupt rows. Behaviour shared with memory is in `storage::conformance`.
+//! refusal of corrupt rows; the files at rest (their modes, an empty or damaged file, the data directory). Behaviour
+//! shared with memory is in `storage::conformance`.
 
+mod at_rest;
 mod corrupt;
 mod files;
 mod fixture;
