@@ -113,15 +113,39 @@ enum InviteCommand {
     },
 }
 
+/// The exit status of a refusal that starting again cannot fix (a damaged or empty database, a data directory others
+/// can write to, too few open files, an invalid config): sysexits' EX_CONFIG. The systemd unit names it in
+/// `RestartPreventExitStatus=`, so such a relay stops with its message instead of being restarted over and over.
+const EXIT_REFUSED: u8 = 78;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("huddle-relay: {e:#}");
-            std::process::ExitCode::FAILURE
+            if refused(&e) { std::process::ExitCode::from(EXIT_REFUSED) } else { std::process::ExitCode::FAILURE }
         }
     }
+}
+
+/// Whether `e` is a refusal to start that waits for the admin (see [`EXIT_REFUSED`]).
+fn refused(e: &anyhow::Error) -> bool {
+    use huddle_relay::storage::StorageError;
+    e.chain().any(|cause| {
+        cause.downcast_ref::<huddle_relay::config::ConfigError>().is_some()
+            || cause.downcast_ref::<huddle_relay::open_files::TooFewFiles>().is_some()
+            || matches!(
+                cause.downcast_ref::<StorageError>(),
+                Some(
+                    StorageError::DataDirWritable { .. }
+                        | StorageError::EmptyDatabase { .. }
+                        | StorageError::Damaged { .. }
+                        | StorageError::TooNew(_)
+                        | StorageError::RelayNameMismatch { .. }
+                )
+            )
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -319,7 +319,7 @@ mod at_rest {
         std::fs::write(&db, &bytes).unwrap();
 
         let (status, log) = Run::serve(dir.path(), &data, "").ended();
-        assert!(!status.success(), "{log}");
+        assert_eq!(status.code(), Some(78), "a refusal systemd must not restart (EX_CONFIG): {log}");
         assert!(log.contains(&format!("{} is damaged", db.display())), "{log}");
         assert!(log.contains("PRAGMA quick_check"), "{log}");
         assert!(log.contains("has not changed the file"), "{log}");
