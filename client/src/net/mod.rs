@@ -3,10 +3,14 @@
 //!
 //! - [`transport`]: ws:// and wss:// connections.
 //! - [`streams`]: ordering a handle's stream items without gaps or duplicates.
+//! - [`bounds`]: text from the relay cut to the protocol's limits.
+//! - [`warnings`]: rate-limited warnings, and when a relay has sent too much it cannot use.
 //! - [`worker`]: connect, authenticate, resume, queue outgoing messages while offline, reconnect with backoff.
 
+pub mod bounds;
 pub mod streams;
 pub mod transport;
+pub mod warnings;
 pub mod worker;
 
 pub use worker::{Auth, Command, ConnState, Event, OutgoingMessage, Target, WorkerConfig, WorkerHandle, spawn};
