@@ -15,7 +15,9 @@
 //!
 //! Bounds: the command and event channels hold [`CHANNEL`] entries (a full event channel makes the worker wait,
 //! which stops it reading the socket: TCP backpressure, then the relay's slow-reader policy); at most
-//! [`MAX_OUTBOX`] messages wait to be sent.
+//! [`MAX_OUTBOX`] messages wait to be sent; a frame that cannot be written within [`WRITE_TIMEOUT`] ends the
+//! connection. The application never waits for the worker: [`WorkerHandle::post`] keeps what does not fit the
+//! command channel.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -44,6 +46,9 @@ pub const INTERNAL_IDS: RequestId = 1 << 50;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// The longest one frame may take to be written. A relay that stops reading (TCP backpressure) would otherwise hold
+/// the worker, and with it every message and request, forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames this client cannot read that a connection may bring within [`UNREADABLE_WINDOW`] before the relay is
 /// dropped as misbehaving. A relay of this protocol sends none; a few may be a bug worth a log line, not a reason
 /// to disconnect.
@@ -190,6 +195,53 @@ pub enum Event {
 pub struct WorkerHandle {
     pub commands: mpsc::Sender<Command>,
     pub events: mpsc::Receiver<Event>,
+    /// Commands posted while the channel was full, oldest first: see [`WorkerHandle::post`].
+    waiting: VecDeque<Command>,
+}
+
+impl WorkerHandle {
+    /// Hands `command` to the worker without waiting for it. The worker may be stuck writing to a relay that does
+    /// not read while the channel is full; a caller that waited then (the UI's loop) would stop reading the keyboard
+    /// too. So a command that does not fit waits here, in order, until [`WorkerHandle::room`] says there is room —
+    /// except a [`Command::Signal`], which is dropped: typing and read reports are stale by the time they would go.
+    pub fn post(&mut self, command: Command) {
+        if matches!(command, Command::Signal(_)) && !self.waiting.is_empty() {
+            return;
+        }
+        self.waiting.push_back(command);
+        self.flush();
+    }
+
+    /// Moves waiting commands into the channel while it has room.
+    pub fn flush(&mut self) {
+        while let Some(command) = self.waiting.pop_front() {
+            match self.commands.try_send(command) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(Command::Signal(_))) => {}
+                Err(mpsc::error::TrySendError::Full(command)) => {
+                    self.waiting.push_front(command);
+                    return;
+                }
+                // The worker is gone: nothing will take them.
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Room in the channel for a waiting command, to be awaited beside other events; `None` when nothing waits.
+    pub fn room(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let commands = self.commands.clone();
+        Some(async move {
+            // Room shows as a permit; giving it back at once leaves the room for `flush`.
+            let _ = commands.reserve().await;
+        })
+    }
 }
 
 /// Starts a worker on the current tokio runtime.
@@ -218,7 +270,7 @@ pub fn spawn(config: WorkerConfig) -> WorkerHandle {
         sync_refused: Repeated::new(),
     };
     tokio::spawn(worker.run());
-    WorkerHandle { commands, events }
+    WorkerHandle { commands, events, waiting: VecDeque::new() }
 }
 
 /// Why one connection ended.
@@ -401,9 +453,11 @@ impl Worker {
     }
 
     async fn send(ws: &mut Ws, frame: &ClientFrame) -> Result<(), Ended> {
-        ws.send(Message::text(encode_client(frame)))
-            .await
-            .map_err(|e| Ended::Retry(format!("the connection broke ({e})")))
+        match tokio::time::timeout(WRITE_TIMEOUT, ws.send(Message::text(encode_client(frame)))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Ended::Retry(format!("the connection broke ({e})"))),
+            Err(_) => Err(Ended::Retry("the relay stopped taking what this client sends".to_owned())),
+        }
     }
 
     /// Writing failed: the relay may have closed on purpose (a `bye` it sent first, say that it speaks another
@@ -807,6 +861,52 @@ pub fn retry_delay(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(id: RequestId) -> Command {
+        Command::Request { id, frame: ClientFrame::Logout(Logout { id }) }
+    }
+
+    fn signal() -> Command {
+        Command::Signal(ClientFrame::Ack(Ack { id: None, acting: None, seq: 1 }))
+    }
+
+    #[tokio::test]
+    async fn posting_never_waits_and_keeps_the_order_while_the_worker_is_busy() {
+        let (commands, mut taken) = mpsc::channel(2);
+        let (_events_tx, events) = mpsc::channel(1);
+        let mut handle = WorkerHandle { commands, events, waiting: VecDeque::new() };
+        for id in 1..=4 {
+            handle.post(request(id));
+        }
+        assert!(handle.room().is_some(), "two wait for room");
+        // A signal behind waiting commands is stale before it could go: dropped.
+        handle.post(signal());
+        assert_eq!(handle.waiting.len(), 2);
+        let ids = |taken: &mut mpsc::Receiver<Command>| {
+            let mut ids = Vec::new();
+            while let Ok(command) = taken.try_recv() {
+                ids.push(match command {
+                    Command::Request { id, .. } => id,
+                    _ => 0,
+                });
+            }
+            ids
+        };
+        assert_eq!(ids(&mut taken), vec![1, 2]);
+        if let Some(room) = handle.room() {
+            room.await;
+        }
+        handle.flush();
+        assert!(handle.room().is_none(), "nothing waits any more");
+        assert_eq!(ids(&mut taken), vec![3, 4]);
+        // The worker gone, what waits is dropped rather than kept forever.
+        handle.post(request(5));
+        handle.post(request(6));
+        handle.post(request(7));
+        drop(taken);
+        handle.flush();
+        assert!(handle.room().is_none());
+    }
 
     #[test]
     fn backoff_grows_to_a_cap_with_jitter() {
