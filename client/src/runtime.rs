@@ -15,13 +15,18 @@ use crate::app::{self, Cmd, LoginForm, LoginMode, Model, Msg, Screen, WelcomeFor
 use crate::config::{ClientConfig, Paths, RelayChoice};
 use crate::keymap::Keymap;
 
-/// Network events applied between two frames at most: enough that a sync draws rarely, few enough that a key
-/// pressed during it waits for one batch only.
-const NET_BATCH: usize = 512;
 use crate::net::{self, Auth, WorkerConfig, WorkerHandle};
 use crate::terminal::TerminalGuard;
 use crate::token_store::TokenStore;
 use crate::view::{self, Look};
+
+/// Network events applied between two frames at most: enough that a sync draws rarely, few enough that a key
+/// pressed during it waits for one batch only.
+const NET_BATCH: usize = 512;
+/// The longest a batch of network events keeps the keyboard waiting: a relay can make each event costly (presence
+/// changes over a friend list of thousands, each re-sorting it), and then a batch is cut short by time rather than
+/// by count.
+const NET_BATCH_TIME: Duration = Duration::from_millis(50);
 
 /// Everything the loop needs that is not the model.
 pub struct Runtime {
@@ -94,7 +99,7 @@ impl Runtime {
         if let Start::Demo { url, account, token } = start {
             self.spawn_worker(&url, None);
             self.account = Some(account.clone());
-            self.send(net::Command::Authenticate(Auth::Token { token })).await;
+            self.send(net::Command::Authenticate(Auth::Token { token }));
             let mut model = Model::new(login_form(true, &account), url, now);
             self.apply_settings(&mut model);
             return Ok(model);
@@ -119,7 +124,7 @@ impl Runtime {
                 match token {
                     Some(token) => {
                         self.account = Some(account.clone());
-                        self.send(net::Command::Authenticate(Auth::Token { token })).await;
+                        self.send(net::Command::Authenticate(Auth::Token { token }));
                         login_form(true, &account)
                     }
                     None => login_form(false, &account),
@@ -159,9 +164,10 @@ impl Runtime {
         model.notify = self.config.notify;
     }
 
-    async fn send(&self, command: net::Command) {
-        if let Some(worker) = &self.worker {
-            let _ = worker.commands.send(command).await;
+    /// Hands a command to the worker without waiting for it to be taken (see [`WorkerHandle::post`]).
+    fn send(&mut self, command: net::Command) {
+        if let Some(worker) = &mut self.worker {
+            worker.post(command);
         }
     }
 
@@ -174,7 +180,7 @@ impl Runtime {
                 {
                     self.account = Some(handle.to_string());
                 }
-                self.send(command).await;
+                self.send(command);
             }
             Cmd::UsePersonalRelay => match self.start_personal().await {
                 Ok(url) => {
@@ -294,6 +300,8 @@ impl Runtime {
                     }
                 }
             }
+            // Commands that did not fit the worker's channel go as it makes room, without holding up the keys.
+            let room = self.worker.as_ref().and_then(WorkerHandle::room);
             let msg = tokio::select! {
                 event = input.next() => match event {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
@@ -316,6 +324,12 @@ impl Runtime {
                     }
                 },
                 _ = tick.tick() => Msg::Tick(now_millis()),
+                () = room_for(room) => {
+                    if let Some(worker) = &mut self.worker {
+                        worker.flush();
+                    }
+                    continue;
+                }
             };
             let face = app::clock_face(&model);
             let tick = matches!(msg, Msg::Tick(_));
@@ -326,7 +340,11 @@ impl Runtime {
             // Network events already waiting are applied before the next frame, a bounded batch at a time: a sync
             // of thousands of items draws once per batch, not once per item, and keys are read between batches.
             if net {
+                let started = std::time::Instant::now();
                 for _ in 0..NET_BATCH {
+                    if started.elapsed() >= NET_BATCH_TIME {
+                        break;
+                    }
                     let Some(event) = self.worker.as_mut().and_then(|w| w.events.try_recv().ok()) else { break };
                     let cmds = app::update(&mut model, Msg::Net(event), &self.keymap);
                     keep_going &= self.run_cmds(&mut model, &mut guard, cmds).await?;
@@ -338,12 +356,22 @@ impl Runtime {
         }
         drop(guard);
         if let Some(worker) = self.worker.take() {
-            let _ = worker.commands.send(net::Command::Shutdown).await;
+            // Not waited for: a worker stuck on a relay that does not read must not keep the person from quitting.
+            // Without the command, the closed channel stops it all the same.
+            let _ = worker.commands.try_send(net::Command::Shutdown);
         }
         if let Some(relay) = self.personal.take() {
             relay.stop().await?;
         }
         Ok(())
+    }
+}
+
+/// Resolves when the worker's channel has room for a waiting command; never when nothing waits.
+async fn room_for(room: Option<impl Future<Output = ()>>) {
+    match room {
+        Some(room) => room.await,
+        None => std::future::pending().await,
     }
 }
 

@@ -232,7 +232,12 @@ impl Tui {
 
     /// Waits for the process to end by itself (after quitting).
     pub fn wait_exit(&mut self) -> bool {
-        let deadline = Instant::now() + SCREEN_WAIT;
+        self.wait_exit_within(SCREEN_WAIT)
+    }
+
+    /// [`Tui::wait_exit`] with a deadline of `limit`: whether it ended, successfully, by then.
+    pub fn wait_exit_within(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.success();

@@ -23,6 +23,9 @@ use crate::net::{self, ConnState};
 pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
     match event {
         net::Event::Connection(state) => {
+            if state == ConnState::Online {
+                model.session.misbehaved = None;
+            }
             connection_on_login_form(model, &state);
             model.session.conn = state;
         }
@@ -94,6 +97,13 @@ pub fn apply(model: &mut Model, event: net::Event) -> Vec<Cmd> {
             let level = if code == ErrorCode::ShuttingDown { Level::Info } else { Level::Error };
             notify(model, level, message);
         }
+        net::Event::Misbehaved { message } => {
+            if let Screen::Login(form) = &mut model.screen {
+                form.error = Some(message.clone());
+            }
+            model.session.misbehaved = Some(message.clone());
+            notify(model, Level::Error, message);
+        }
     }
     Vec::new()
 }
@@ -105,6 +115,11 @@ fn connection_on_login_form(model: &mut Model, state: &ConnState) {
     let Screen::Login(form) = &mut model.screen else { return };
     const PREFIX: &str = "Huddle cannot reach the relay at ";
     match state {
+        // The relay was reached, and dropped for what it sent: that is what the person needs to know.
+        ConnState::Waiting { retry_in_secs, .. } if model.session.misbehaved.is_some() => {
+            let why = model.session.misbehaved.as_deref().unwrap_or_default();
+            form.error = Some(format!("{why} Huddle tries again in {retry_in_secs} s."));
+        }
         ConnState::Waiting { retry_in_secs, reason } => {
             form.error = Some(format!(
                 "{PREFIX}{url}: {reason}. It tries again in {retry_in_secs} s — check the address (start Huddle with \

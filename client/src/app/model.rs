@@ -726,11 +726,13 @@ pub struct Session {
     pub relay: Option<RelayName>,
     pub registration: RegistrationPolicy,
     pub conn: ConnState,
+    /// Why this client last dropped the relay, when it was for misbehaving; gone once online again.
+    pub misbehaved: Option<String>,
 }
 
 impl Default for Session {
     fn default() -> Self {
-        Self { relay: None, registration: RegistrationPolicy::Open, conn: ConnState::Idle }
+        Self { relay: None, registration: RegistrationPolicy::Open, conn: ConnState::Idle, misbehaved: None }
     }
 }
 

@@ -756,3 +756,32 @@ fn a_deletion_request_answered_elsewhere_is_no_longer_asked() {
     t.net(net::Event::Item { acting: addr("bob"), item });
     assert!(t.model.questions.is_empty());
 }
+
+#[test]
+fn a_relay_dropped_for_misbehaving_is_said_so_on_the_login_form_and_in_the_notices() {
+    let mut t = T::main("alice");
+    t.model.screen = Screen::Login(LoginForm {
+        mode: LoginMode::Login,
+        field: 0,
+        handle: Default::default(),
+        password: Default::default(),
+        invite: Default::default(),
+        error: None,
+        busy: true,
+    });
+    let sentence = "The relay sent a message of 67,108,864 bytes, more than the 16,777,216 this client accepts; \
+                    disconnected. It may be misbehaving — tell its admin.";
+    t.net(net::Event::Misbehaved { message: sentence.into() });
+    // The countdown that follows keeps the sentence rather than saying the relay cannot be reached.
+    t.net(net::Event::Connection(net::ConnState::Waiting { retry_in_secs: 2, reason: "the relay misbehaved".into() }));
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    let error = form.error.clone().unwrap_or_default();
+    assert_eq!(error, format!("{sentence} Huddle tries again in 2 s."));
+    assert_eq!(t.model.notices.back().map(|n| (n.level, n.text.as_str())), Some((Level::Error, sentence)));
+    // Once online again, a later failure to connect is said as such.
+    t.net(net::Event::Connection(net::ConnState::Online));
+    assert_eq!(t.model.session.misbehaved, None);
+    t.net(net::Event::Connection(net::ConnState::Waiting { retry_in_secs: 1, reason: "connection refused".into() }));
+    let Screen::Login(form) = &t.model.screen else { panic!() };
+    assert!(form.error.as_deref().is_some_and(|e| e.starts_with("Huddle cannot reach the relay")), "{form:?}");
+}

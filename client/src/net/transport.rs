@@ -71,13 +71,25 @@ impl RelayUrl {
     }
 }
 
-fn ws_config() -> WebSocketConfig {
-    // Server frames can be bigger than client frames (sync batches, friend lists).
-    WebSocketConfig::default().max_message_size(Some(64 * 1024 * 1024)).max_frame_size(Some(64 * 1024 * 1024))
-}
+/// The largest message this client reads from a relay, in bytes.
+///
+/// Not the protocol's `max_frame_bytes` (64 KiB, announced in `hello`): that bounds what a relay *accepts*. What a
+/// relay sends is larger by design — a `history` page of 200 maximal messages is about 3.5 MB, a full friend list
+/// with notes and profiles about 7 MB — and the protocol asks clients to accept at least 4 MiB. Above this a relay
+/// is misbehaving: tungstenite reads a frame's length from its header and refuses it before reading the payload, so
+/// a larger message costs neither the memory nor the time to read it.
+pub const MAX_RELAY_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Client frames are small; this is only to fail early on an obviously wrong build.
-const _: () = assert!(MAX_FRAME_BYTES < 64 * 1024 * 1024);
+const _: () = assert!(
+    MAX_RELAY_MESSAGE_BYTES >= 4 * 1024 * 1024 && MAX_RELAY_MESSAGE_BYTES > MAX_FRAME_BYTES,
+    "the protocol asks clients to accept relay messages of at least 4 MiB"
+);
+
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_RELAY_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_RELAY_MESSAGE_BYTES))
+}
 
 pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<Ws, ConnectError> {
     let relay = RelayUrl::parse(url)?;

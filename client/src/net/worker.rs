@@ -6,13 +6,22 @@
 //! never duplicates a resend). When the connection drops it waits with exponential backoff and jitter and tries
 //! again. Every failure reaches the application as an [`Event`] with a sentence, never as a panic.
 //!
+//! A relay is not trusted with the client's memory, time or disk: a message larger than
+//! [`MAX_RELAY_MESSAGE_BYTES`](super::transport::MAX_RELAY_MESSAGE_BYTES) is refused unread, text longer than the
+//! protocol allows is cut ([`bounds`](super::bounds)), warnings about what it sends are rate-limited
+//! ([`warnings`](super::warnings)), and a relay that sends a message too large or a flood of frames this client
+//! cannot read is dropped as misbehaving: the person is told in a sentence ([`Event::Misbehaved`]) and the worker
+//! reconnects with a backoff that keeps growing while the relay keeps misbehaving.
+//!
 //! Bounds: the command and event channels hold [`CHANNEL`] entries (a full event channel makes the worker wait,
 //! which stops it reading the socket: TCP backpressure, then the relay's slow-reader policy); at most
-//! [`MAX_OUTBOX`] messages wait to be sent.
+//! [`MAX_OUTBOX`] messages wait to be sent; a frame that cannot be written within [`WRITE_TIMEOUT`] ends the
+//! connection. The application never waits for the worker: [`WorkerHandle::post`] keeps what does not fit the
+//! command channel.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use huddle_shared::client::{Ack, Hello, Login, LoginToken, Logout, Register, SendMessage, Sync};
@@ -21,10 +30,12 @@ use huddle_shared::model::{PresenceState, RegistrationPolicy, StreamItem};
 use huddle_shared::server::HandleInfo;
 use huddle_shared::{Address, ClientFrame, ErrorCode, Handle, MessageId, RelayName, RequestId, RoomId, ServerFrame};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::streams::StreamCursor;
 use super::transport::{self, Ws};
+use super::warnings::{Burst, Repeated, Report, grouped};
 
 /// Capacity of the command and event channels.
 pub const CHANNEL: usize = 1024;
@@ -35,6 +46,14 @@ pub const INTERNAL_IDS: RequestId = 1 << 50;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// The longest one frame may take to be written. A relay that stops reading (TCP backpressure) would otherwise hold
+/// the worker, and with it every message and request, forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Frames this client cannot read that a connection may bring within [`UNREADABLE_WINDOW`] before the relay is
+/// dropped as misbehaving. A relay of this protocol sends none; a few may be a bug worth a log line, not a reason
+/// to disconnect.
+const UNREADABLE_LIMIT: u32 = 100;
+const UNREADABLE_WINDOW: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -165,12 +184,64 @@ pub enum Event {
         code: ErrorCode,
         message: String,
     },
+    /// This client dropped the relay for misbehaving (a message too large, a flood of unreadable frames); `message`
+    /// says what it did, for the person. The worker reconnects after a pause.
+    Misbehaved {
+        message: String,
+    },
 }
 
 /// The application's end of a worker.
 pub struct WorkerHandle {
     pub commands: mpsc::Sender<Command>,
     pub events: mpsc::Receiver<Event>,
+    /// Commands posted while the channel was full, oldest first: see [`WorkerHandle::post`].
+    waiting: VecDeque<Command>,
+}
+
+impl WorkerHandle {
+    /// Hands `command` to the worker without waiting for it. The worker may be stuck writing to a relay that does
+    /// not read while the channel is full; a caller that waited then (the UI's loop) would stop reading the keyboard
+    /// too. So a command that does not fit waits here, in order, until [`WorkerHandle::room`] says there is room —
+    /// except a [`Command::Signal`], which is dropped: typing and read reports are stale by the time they would go.
+    pub fn post(&mut self, command: Command) {
+        if matches!(command, Command::Signal(_)) && !self.waiting.is_empty() {
+            return;
+        }
+        self.waiting.push_back(command);
+        self.flush();
+    }
+
+    /// Moves waiting commands into the channel while it has room.
+    pub fn flush(&mut self) {
+        while let Some(command) = self.waiting.pop_front() {
+            match self.commands.try_send(command) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(Command::Signal(_))) => {}
+                Err(mpsc::error::TrySendError::Full(command)) => {
+                    self.waiting.push_front(command);
+                    return;
+                }
+                // The worker is gone: nothing will take them.
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.waiting.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Room in the channel for a waiting command, to be awaited beside other events; `None` when nothing waits.
+    pub fn room(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let commands = self.commands.clone();
+        Some(async move {
+            // Room shows as a permit; giving it back at once leaves the room for `flush`.
+            let _ = commands.reserve().await;
+        })
+    }
 }
 
 /// Starts a worker on the current tokio runtime.
@@ -189,17 +260,25 @@ pub fn spawn(config: WorkerConfig) -> WorkerHandle {
         auth_id: None,
         sync_ids: HashMap::new(),
         failures: 0,
+        misbehaved: 0,
+        logged_in: false,
         relay: None,
         version: huddle_shared::version::SUPPORTED.min,
+        unreadable: Repeated::new(),
+        unreadable_burst: Burst::new(UNREADABLE_LIMIT, UNREADABLE_WINDOW),
+        cut: Repeated::new(),
+        sync_refused: Repeated::new(),
     };
     tokio::spawn(worker.run());
-    WorkerHandle { commands, events }
+    WorkerHandle { commands, events, waiting: VecDeque::new() }
 }
 
 /// Why one connection ended.
 enum Ended {
     /// Try again after a pause.
     Retry(String),
+    /// The relay misbehaved (the sentence says how): tell the person, then try again after a growing pause.
+    Misbehaved(String),
     /// Wait for new credentials.
     NeedAuth,
     Stop,
@@ -219,9 +298,22 @@ struct Worker {
     /// wire id -> handle of a sync in flight.
     sync_ids: HashMap<RequestId, Handle>,
     failures: u32,
+    /// Connections in a row that ended with the relay misbehaving. Logging in does not reset it (a hostile relay may
+    /// well accept the login), so the backoff keeps growing; a connection that ends for another reason after logging
+    /// in does.
+    misbehaved: u32,
+    /// This connection reached `session`.
+    logged_in: bool,
     relay: Option<RelayName>,
     /// The protocol version this connection speaks (from the relay's `hello`).
     version: huddle_shared::version::ProtocolVersion,
+    /// Warnings about frames this client cannot read, over-long text cut, and refused syncs: a few lines, then
+    /// summaries (across connections, so that reconnecting does not start the lines again).
+    unreadable: Repeated,
+    /// Frames this client cannot read on this connection, against the limit that makes the relay misbehaving.
+    unreadable_burst: Burst,
+    cut: Repeated,
+    sync_refused: Repeated,
 }
 
 impl Worker {
@@ -243,21 +335,34 @@ impl Worker {
                 }
             }
             let _ = self.emit(Event::Connection(ConnState::Connecting)).await;
+            self.logged_in = false;
+            self.unreadable_burst = Burst::new(UNREADABLE_LIMIT, UNREADABLE_WINDOW);
             let ended = match transport::connect(&self.config.url, self.config.ca_file.as_deref()).await {
                 Ok(ws) => self.session(ws).await,
                 Err(e) => Ended::Retry(e.to_string()),
             };
+            self.log_counted(Instant::now());
             self.in_flight.clear();
             self.sync_ids.clear();
             self.auth_id = None;
             for stream in self.streams.values_mut() {
                 stream.syncing = false;
             }
+            if self.logged_in && !matches!(ended, Ended::Misbehaved(_)) {
+                self.misbehaved = 0;
+            }
             match ended {
                 Ended::Stop => return,
                 Ended::NeedAuth => self.auth = None,
                 Ended::Retry(reason) => {
                     if !self.back_off(reason).await {
+                        return;
+                    }
+                }
+                Ended::Misbehaved(message) => {
+                    self.misbehaved = self.misbehaved.saturating_add(1);
+                    let _ = self.emit(Event::Misbehaved { message }).await;
+                    if !self.back_off("the relay misbehaved".to_owned()).await {
                         return;
                     }
                 }
@@ -316,7 +421,7 @@ impl Worker {
     /// Waits before the next attempt, counting down. False: shut down.
     async fn back_off(&mut self, reason: String) -> bool {
         self.failures = self.failures.saturating_add(1);
-        let delay = retry_delay(self.failures);
+        let delay = retry_delay(self.failures.max(self.misbehaved));
         let deadline = tokio::time::Instant::now() + delay;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -348,9 +453,11 @@ impl Worker {
     }
 
     async fn send(ws: &mut Ws, frame: &ClientFrame) -> Result<(), Ended> {
-        ws.send(Message::text(encode_client(frame)))
-            .await
-            .map_err(|e| Ended::Retry(format!("the connection broke ({e})")))
+        match tokio::time::timeout(WRITE_TIMEOUT, ws.send(Message::text(encode_client(frame)))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Ended::Retry(format!("the connection broke ({e})"))),
+            Err(_) => Err(Ended::Retry("the relay stopped taking what this client sends".to_owned())),
+        }
     }
 
     /// Writing failed: the relay may have closed on purpose (a `bye` it sent first, say that it speaks another
@@ -406,17 +513,22 @@ impl Worker {
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Close(_))) | None => return Ended::Retry("the relay closed the connection".to_owned()),
                         Some(Ok(_)) => continue,
-                        Some(Err(e)) => return Ended::Retry(format!("the connection broke ({e})")),
+                        Some(Err(e)) => return read_failed(e),
                     };
-                    let frame = match decode_server(text.as_str()) {
+                    let decoded = decode_server(text.as_str());
+                    // The text is not needed any more: a large one is freed before the frame is handled.
+                    drop(text);
+                    let mut frame = match decoded {
                         Ok(frame) => frame,
-                        Err(e) => {
-                            // Where and what kind, never the error's text: it can quote a value of the frame.
-                            let (line, column, kind) = (e.line(), e.column(), e.classify());
-                            tracing::warn!(line, column, ?kind, "ignoring a frame this client does not understand");
-                            continue;
-                        }
+                        Err(e) => match self.unreadable_frame(&e) {
+                            Some(end) => return end,
+                            None => continue,
+                        },
                     };
+                    let cut = super::bounds::cut_frame(&mut frame);
+                    if cut > 0 {
+                        self.cut_text(cut);
+                    }
                     if let Err(end) = self.frame(&mut ws, frame).await {
                         return end;
                     }
@@ -428,6 +540,53 @@ impl Worker {
                     }
                 }
             }
+        }
+    }
+
+    /// A frame that does not decode: logged (where and what kind, never its text, which may hold anything) within
+    /// the rate the warnings allow; too many in a short time end the connection.
+    fn unreadable_frame(&mut self, e: &serde_json::Error) -> Option<Ended> {
+        let now = Instant::now();
+        match self.unreadable.note(now) {
+            Report::Each => {
+                let (line, column, kind) = (e.line(), e.column(), e.classify());
+                tracing::warn!(line, column, ?kind, "ignoring a frame this client does not understand");
+            }
+            report => log_unreadable(report),
+        }
+        if !self.unreadable_burst.hit(now) {
+            return None;
+        }
+        if let Some(report) = self.unreadable.flush(now) {
+            log_unreadable(report);
+        }
+        let (limit, secs) = (self.unreadable_burst.limit(), self.unreadable_burst.window().as_secs());
+        tracing::warn!(limit, secs, "the relay sent too many frames this client does not understand; disconnected");
+        Some(Ended::Misbehaved(format!(
+            "The relay sent more than {limit} frames in {secs} s that this client does not understand; disconnected. \
+             It may be misbehaving, or speak a protocol this version of Huddle does not — tell its admin."
+        )))
+    }
+
+    fn cut_text(&mut self, fields: usize) {
+        match self.cut.note(Instant::now()) {
+            Report::Each => {
+                tracing::warn!(fields, "cut text longer than the protocol allows in a frame from the relay")
+            }
+            report => log_cut(report),
+        }
+    }
+
+    /// Logs the summaries of what was only counted so far (when a connection ends).
+    fn log_counted(&mut self, now: Instant) {
+        if let Some(report) = self.unreadable.flush(now) {
+            log_unreadable(report);
+        }
+        if let Some(report) = self.cut.flush(now) {
+            log_cut(report);
+        }
+        if let Some(report) = self.sync_refused.flush(now) {
+            log_sync_refused(report);
         }
     }
 
@@ -499,6 +658,7 @@ impl Worker {
             ServerFrame::Session { id, token, handles, .. } if Some(id) == self.auth_id => {
                 self.auth_id = None;
                 self.failures = 0;
+                self.logged_in = true;
                 if let Some(token) = &token {
                     self.auth = Some(Auth::Token { token: token.clone() });
                 }
@@ -566,10 +726,16 @@ impl Worker {
                 }
                 self.ack(ws, &handle).await?;
             }
-            ServerFrame::Error { id: Some(id), code, message, .. } if self.sync_ids.contains_key(&id) => {
+            ServerFrame::Error { id: Some(id), code, .. } if self.sync_ids.contains_key(&id) => {
                 if let Some(handle) = self.sync_ids.remove(&id) {
-                    // Only if the relay lost data (restored from an old backup): take what it has from now on.
-                    tracing::warn!(%code, %message, %handle, "sync refused; continuing from the relay's position");
+                    // Only if the relay lost data (restored from an old backup): take what it has from now on. The
+                    // relay's sentence stays out of the log: the code says what happened.
+                    match self.sync_refused.note(Instant::now()) {
+                        Report::Each => {
+                            tracing::warn!(%code, %handle, "sync refused; continuing from the relay's position");
+                        }
+                        report => log_sync_refused(report),
+                    }
                     if let Some(stream) = self.streams.get_mut(&handle) {
                         stream.syncing = false;
                     }
@@ -640,6 +806,49 @@ impl Worker {
     }
 }
 
+/// Why reading from the relay failed, for the person. A message larger than this client accepts is the relay's
+/// doing, not the network's: it is said as such.
+fn read_failed(e: tungstenite::Error) -> Ended {
+    match e {
+        tungstenite::Error::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+            tracing::warn!(size, max_size, "the relay sent a message larger than this client accepts; disconnected");
+            Ended::Misbehaved(format!(
+                "The relay sent a message of {} bytes, more than the {} this client accepts; disconnected. It may be \
+                 misbehaving — tell its admin.",
+                grouped(size as u64),
+                grouped(max_size as u64)
+            ))
+        }
+        e => Ended::Retry(format!("the connection broke ({e})")),
+    }
+}
+
+fn log_unreadable(report: Report) {
+    if let Report::Summary { more, over } = report {
+        tracing::warn!("ignored {} more frames this client does not understand {}", grouped(more), during(over));
+    }
+}
+
+fn log_cut(report: Report) {
+    if let Report::Summary { more, over } = report {
+        tracing::warn!("cut over-long text in {} more frames from the relay {}", grouped(more), during(over));
+    }
+}
+
+fn log_sync_refused(report: Report) {
+    if let Report::Summary { more, over } = report {
+        tracing::warn!("{} more syncs refused {}", grouped(more), during(over));
+    }
+}
+
+/// "in the last 12 s", or "within a second".
+fn during(over: Duration) -> String {
+    match over.as_secs() {
+        0 => "within a second".to_owned(),
+        secs => format!("in the last {secs} s"),
+    }
+}
+
 /// Exponential backoff with ±20 % jitter, so that many clients of a restarted relay do not reconnect in lockstep.
 pub fn retry_delay(failures: u32) -> Duration {
     let exponent = failures.saturating_sub(1).min(5);
@@ -652,6 +861,52 @@ pub fn retry_delay(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(id: RequestId) -> Command {
+        Command::Request { id, frame: ClientFrame::Logout(Logout { id }) }
+    }
+
+    fn signal() -> Command {
+        Command::Signal(ClientFrame::Ack(Ack { id: None, acting: None, seq: 1 }))
+    }
+
+    #[tokio::test]
+    async fn posting_never_waits_and_keeps_the_order_while_the_worker_is_busy() {
+        let (commands, mut taken) = mpsc::channel(2);
+        let (_events_tx, events) = mpsc::channel(1);
+        let mut handle = WorkerHandle { commands, events, waiting: VecDeque::new() };
+        for id in 1..=4 {
+            handle.post(request(id));
+        }
+        assert!(handle.room().is_some(), "two wait for room");
+        // A signal behind waiting commands is stale before it could go: dropped.
+        handle.post(signal());
+        assert_eq!(handle.waiting.len(), 2);
+        let ids = |taken: &mut mpsc::Receiver<Command>| {
+            let mut ids = Vec::new();
+            while let Ok(command) = taken.try_recv() {
+                ids.push(match command {
+                    Command::Request { id, .. } => id,
+                    _ => 0,
+                });
+            }
+            ids
+        };
+        assert_eq!(ids(&mut taken), vec![1, 2]);
+        if let Some(room) = handle.room() {
+            room.await;
+        }
+        handle.flush();
+        assert!(handle.room().is_none(), "nothing waits any more");
+        assert_eq!(ids(&mut taken), vec![3, 4]);
+        // The worker gone, what waits is dropped rather than kept forever.
+        handle.post(request(5));
+        handle.post(request(6));
+        handle.post(request(7));
+        drop(taken);
+        handle.flush();
+        assert!(handle.room().is_none());
+    }
 
     #[test]
     fn backoff_grows_to_a_cap_with_jitter() {
