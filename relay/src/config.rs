@@ -327,6 +327,15 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Invalid(format!("`{key}` must be at least 1")));
         }
+        if l.outbound_queue_bytes < 64 * 1024 || l.outbound_total_bytes < l.outbound_queue_bytes {
+            return Err(ConfigError::Invalid(
+                "`limits.outbound_queue_bytes` must be at least 65536, and `limits.outbound_total_bytes` at least that"
+                    .to_owned(),
+            ));
+        }
+        if l.login_timeout_secs > 86_400 {
+            return Err(ConfigError::Invalid("`limits.login_timeout_secs` must be at most 86400 (a day)".to_owned()));
+        }
         if (l.message_bytes_burst_per_account as usize) < huddle_shared::limits::MAX_BODY_BYTES {
             return Err(ConfigError::Invalid(format!(
                 "`limits.message_bytes_burst_per_account` must be at least {} (the largest message body)",
@@ -450,6 +459,12 @@ mod tests {
         assert_eq!(c.outbound_queue(), crate::net::MIN_OUTBOUND_QUEUE);
         assert!(c.outbound_queue_raised().is_some_and(|w| w.contains("using 1024")));
         assert_eq!(Config::default().outbound_queue_raised(), None);
+        // Byte bounds too small to hold a frame, or a total below one connection's, and a deadline that would
+        // overflow the clock are refused.
+        for bad in ["outbound_queue_bytes = 1", "outbound_total_bytes = 1000", "login_timeout_secs = 99999999999"] {
+            let c = Config::parse(&format!("[limits]\n{bad}")).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -346,7 +346,6 @@ async fn timer(core: mpsc::Sender<CoreMsg>, mut deadlines: watch::Receiver<huddl
     }
 }
 
-/// Completes the handshakes only to say `bye` with `code` (`server_busy`, `too_many_connections`).
 /// How often the free space of the data directory's file system is looked at.
 const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -386,6 +385,7 @@ fn disk_low(dir: &std::path::Path, floor: u64, was: bool) -> bool {
     low
 }
 
+/// Completes the handshakes only to say `bye` with `code` (`server_busy`, `too_many_connections`).
 async fn reject(stream: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, timeout: Duration, code: ErrorCode) {
     let _ = tokio::time::timeout(timeout, async {
         match tls {

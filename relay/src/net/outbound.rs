@@ -73,7 +73,9 @@ impl OutboundBytes {
         let stuck = since != 0 && now - since > STUCK_AFTER_MS;
         let own = if stuck { bounds.per_connection } else { bounds.per_connection.saturating_mul(BURST_FACTOR) };
         let fits = mine.saturating_add(len) <= own && all.saturating_add(len) <= bounds.total;
-        if mine > 0 && !fits {
+        // A control item (close, logged in or out) carries no bytes and always goes in: it must never turn a
+        // `session_revoked` into a `slow_consumer`.
+        if len > 0 && mine > 0 && !fits {
             return false;
         }
         self.mine.fetch_add(len, Ordering::AcqRel);
