@@ -315,3 +315,151 @@ async fn below_its_disk_floor_the_relay_refuses_new_writes_with_a_reason_and_kee
     // The relay is up: it still answers.
     client.barrier().await;
 }
+
+/// A logged-in connection from 127.0.0.1 with a tiny receive buffer that says hello and logs in as `handle`.
+async fn slow_login(relay: &TestRelay, handle: &str) -> Client {
+    let mut slow = Client::connect_small_buffer(relay.addr()).await;
+    slow.hello().await;
+    slow.login(handle).await;
+    slow.barrier().await;
+    slow
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_that_fill_the_relay_wide_pool_are_closed_not_the_people_who_keep_reading() {
+    let relay = relay_with_defaults(|c| {
+        c.limits.outbound_queue_bytes = 256 * 1024;
+        c.limits.outbound_total_bytes = 512 * 1024;
+        c.limits.messages_per_second_per_account = 100_000;
+        c.limits.message_burst_per_account = 100_000;
+        c.limits.message_bytes_per_second_per_account = u32::MAX;
+        c.limits.message_bytes_burst_per_account = u32::MAX;
+    })
+    .await;
+    let mut ann = relay.user("ann").await;
+    let mut ben = relay.user("ben").await;
+    let mut cat = relay.user("cat").await;
+    befriend(&mut ann, &mut ben, RequestAnswer::AcceptMutual).await;
+    befriend(&mut ann, &mut cat, RequestAnswer::AcceptMutual).await;
+    drop(ben);
+    // Four of ben's connections stop reading: together they can hold more than the whole pool (and each more than
+    // the kernel's buffers take).
+    let mut stuck = Vec::new();
+    for _ in 0..4 {
+        stuck.push(slow_login(&relay, "ben").await);
+    }
+    cat.barrier().await;
+    const ROUNDS: usize = 80;
+    const PER_ROUND: usize = 10;
+    // Cat reads everything, as a person's client does.
+    let reader = tokio::spawn(async move {
+        let mut delivered = 0;
+        while delivered < ROUNDS * PER_ROUND {
+            match cat.recv(WAIT).await {
+                Recv::Frame(ServerFrame::Deliver { .. }) => delivered += 1,
+                Recv::Frame(ServerFrame::Bye { code, .. }) => panic!("cat was closed: {code}"),
+                Recv::Frame(_) => {}
+                other => panic!("cat stopped hearing after {delivered}: {other:?}"),
+            }
+        }
+        cat
+    });
+    // Ann sends to both in bursts, so several frames wait in cat's queue at once while the pool is full.
+    let body = "p".repeat(8000);
+    for round in 0..ROUNDS {
+        let mut ids = Vec::new();
+        for n in 0..PER_ROUND {
+            for to in ["ben", "cat"] {
+                let id = ann.next_id();
+                let frame = ClientFrame::Send(SendMessage {
+                    id,
+                    acting: None,
+                    room: None,
+                    to: Some(addr(to)),
+                    body: body.clone(),
+                    client_msg_id: format!("{to}-{round}-{n}"),
+                    receipts: false,
+                });
+                ann.send_frame(&frame).await;
+                ids.push(id);
+            }
+        }
+        for id in ids {
+            assert!(matches!(ann.wait_answer(id).await, ServerFrame::Stored { .. }));
+        }
+    }
+    let mut cat = tokio::time::timeout(Duration::from_secs(60), reader).await.unwrap().unwrap();
+    cat.barrier().await;
+    ann.barrier().await;
+    // The readers that held the most were closed and told why (those whose kernel buffers took it all may live on).
+    let mut closed = 0;
+    for mut slow in stuck {
+        loop {
+            match slow.recv(Duration::from_secs(3)).await {
+                Recv::Frame(ServerFrame::Bye { code, .. }) => {
+                    assert_eq!(code, ErrorCode::SlowConsumer);
+                    closed += 1;
+                    break;
+                }
+                Recv::Frame(_) => {}
+                Recv::Closed(_) | Recv::Timeout => break,
+            }
+        }
+    }
+    assert!(closed > 0, "the pool was reached, and someone holding it was closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_starts_the_login_deadline_again() {
+    let relay = relay_with_defaults(|c| c.limits.login_timeout_secs = 2).await;
+    let mut ann = relay.user("ann").await;
+    // Logged in, the deadline does not apply.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ann.barrier().await;
+    ann.ok(|id| ClientFrame::Logout(Logout { id })).await;
+    let close = ann.expect_bye(ErrorCode::LoginTimeout).await;
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::Policy));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_connections_relay_wide_are_capped_and_people_logged_in_keep_their_place() {
+    let relay = relay_with_defaults(|c| c.limits.unauthenticated_connections = 5).await;
+    let mut ann = relay.user("ann").await;
+    let mut held = Vec::new();
+    for n in 0..5 {
+        held.push(anonymous_from(relay.addr(), stranger(20 + n)).await.expect("admitted"));
+    }
+    let refused = anonymous_from(relay.addr(), stranger(30)).await;
+    assert!(matches!(refused, Err(Some(ErrorCode::ServerBusy))), "{:?}", refused.err());
+    ann.barrier().await;
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(anonymous_from(relay.addr(), stranger(30)).await.is_ok(), "places given back are taken again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_deadline_holds_while_a_write_to_a_stranger_waits() {
+    let relay = relay_with_defaults(|c| c.limits.login_timeout_secs = 2).await;
+    let source = stranger(40);
+    // A stranger with a tiny receive buffer asks for answers and never reads them: the relay's writes wait.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind(SocketAddr::from((source, 0))).unwrap();
+    let tcp: Box<dyn huddle_tests::Io> = Box::new(socket.connect(relay.addr()).await.unwrap());
+    let (ws, _) = tokio_tungstenite::client_async(format!("ws://{}/", relay.addr()), tcp).await.unwrap();
+    let mut flooder = Client::over_ws(ws);
+    let hello = huddle_shared::codec::encode_client(&ClientFrame::Hello(Hello::current(None, &[])));
+    for _ in 0..2000 {
+        if flooder.try_send_ws(WsMessage::text(hello.clone())).await.is_err() {
+            break;
+        }
+    }
+    // Past the deadline and the goodbye's grace, its place is given back although it never read a byte: the address
+    // may open its whole share again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mut again = Vec::new();
+    for _ in 0..LimitsConfig::default().unauthenticated_per_address {
+        again.push(anonymous_from(relay.addr(), source).await.expect("the stranger's old place was given back"));
+    }
+    drop(flooder);
+}

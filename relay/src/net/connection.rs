@@ -14,7 +14,12 @@
 //!
 //! Memory: what waits to be written is bounded in bytes (see `outbound`); the task hands the WebSocket at most
 //! [`COALESCED_BYTES`] (and one frame) before each flush, so a peer that does not read holds that much in the
-//! WebSocket's buffer and the rest stays counted in the queue.
+//! WebSocket's buffer, still counted in the relay-wide total until it is written, and the rest stays counted in the
+//! queue.
+//!
+//! Every write goes through [`Connection::write_all`], pings and refusals too: while it waits on the socket, the
+//! connection can still be killed, shut down, or closed at its login deadline, and a socket that takes nothing is
+//! judged stuck (see `outbound`) or, after the liveness period, gone.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -42,8 +47,10 @@ const COALESCED_FRAMES: usize = 64;
 /// Most bytes handed to the WebSocket before a flush (one larger frame still goes alone): what a peer that stops
 /// reading holds in the WebSocket's buffer, beyond the kernel's socket buffers.
 const COALESCED_BYTES: usize = 64 * 1024;
-/// How long the goodbye may take to go out: the `bye` and close frame queue behind what the socket holds already, so a
-/// slow reader that reads again within this time still learns why it was closed.
+/// How long the goodbye to someone logged in may take to go out: the `bye` and close frame queue behind what the
+/// socket holds already, so a slow reader that reads again within this time still learns why it was closed. A
+/// connection that never logged in gets [`BYE_GRACE`] whatever the reason: a stranger's goodbye holds nothing for
+/// long.
 const SLOW_BYE_GRACE: Duration = Duration::from_secs(30);
 /// How long a write may wait on the socket before the connection counts as stuck (see `outbound`).
 const STUCK_AFTER: Duration = Duration::from_millis(super::outbound::STUCK_AFTER_MS as u64);
@@ -78,6 +85,8 @@ pub struct Connection<S> {
     pub conn: ConnId,
     pub peer: SocketAddr,
     pub ws: WebSocketStream<S>,
+    /// What the connection holds in bytes; the TCP socket under `ws` reports its progress here (see `progress`).
+    pub bytes: Arc<OutboundBytes>,
     pub core: mpsc::Sender<CoreMsg>,
     pub shutdown: broadcast::Receiver<()>,
     pub settings: ConnSettings,
@@ -85,6 +94,9 @@ pub struct Connection<S> {
     /// When the TCP connection was accepted: the login deadline counts from here.
     pub accepted: tokio::time::Instant,
 }
+
+/// A deadline that may be off: pinned once per connection, reset rather than rebuilt.
+type Deadline<'a> = std::pin::Pin<&'a mut tokio::time::Sleep>;
 
 /// Why the loop ended, for the log and the close frame.
 enum End {
@@ -124,7 +136,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
     pub async fn run(mut self) {
         let (tx, mut rx) = mpsc::channel(self.settings.outbound_queue);
         let (kill_tx, mut kill_rx) = oneshot::channel();
-        let bytes = Arc::new(OutboundBytes::new(Arc::clone(&self.settings.all_bytes)));
+        let bytes = Arc::clone(&self.bytes);
         let connect =
             CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, bytes: Arc::clone(&bytes), kill: kill_tx };
         if self.core.send(connect).await.is_err() {
@@ -143,7 +155,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         match end {
             End::Bye(code) => {
                 tracing::debug!(conn = self.conn.0, %code, "closing connection");
-                let grace = if code == ErrorCode::SlowConsumer { SLOW_BYE_GRACE } else { BYE_GRACE };
+                let slow = code == ErrorCode::SlowConsumer && self.admitted.authenticated();
+                let grace = if slow { SLOW_BYE_GRACE } else { BYE_GRACE };
                 bye_within(&mut self.ws, code, close_code(code), grace).await;
             }
             End::NotUtf8 => {
@@ -179,20 +192,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 biased;
                 _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
                 code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
-                () = &mut login_deadline, if !self.admitted.authenticated() => return End::Bye(ErrorCode::LoginTimeout),
+                () = &mut login_deadline, if self.login_due() => {
+                    // The core may have logged it in a moment ago, the news still in the queue.
+                    if !bytes.logged_in() {
+                        return End::Bye(ErrorCode::LoginTimeout);
+                    }
+                }
                 out = rx.recv() => match out {
                     Some(Out::Frame(text)) => {
                         // Whatever else the core queued for this connection goes out with it, in one write, up to
                         // COALESCED_BYTES.
                         let mut size = text.len();
-                        bytes.release(text.len());
+                        bytes.take(text.len());
                         let mut frames = vec![Message::text(text)];
                         let mut then = None;
                         while frames.len() < COALESCED_FRAMES && size < COALESCED_BYTES {
                             match rx.try_recv() {
                                 Ok(Out::Frame(text)) => {
                                     size += text.len();
-                                    bytes.release(text.len());
+                                    bytes.take(text.len());
                                     frames.push(Message::text(text));
                                 }
                                 Ok(other) => {
@@ -202,20 +220,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                                 Err(_) => break,
                             }
                         }
-                        bytes.writing(Some(super::now_millis()));
-                        let written = self.write_all(frames, bytes, kill).await;
-                        bytes.writing(None);
-                        if let Err(end) = written {
+                        if let Err(end) = self.write_all(frames, size, kill, &mut login_deadline).await {
                             return end;
                         }
-                        match then {
-                            Some(Out::Close(code)) => return End::Bye(code),
-                            Some(Out::Authenticated(authed)) => self.authenticated(authed, &mut login_deadline),
-                            Some(Out::Frame(_)) | None => {}
+                        if let Some(end) = then.and_then(|then| self.control(then, &mut login_deadline)) {
+                            return end;
                         }
                     }
-                    Some(Out::Close(code)) => return End::Bye(code),
-                    Some(Out::Authenticated(authed)) => self.authenticated(authed, &mut login_deadline),
+                    Some(other) => {
+                        if let Some(end) = self.control(other, &mut login_deadline) {
+                            return end;
+                        }
+                    }
                     None => return End::Peer,
                 },
                 incoming = self.ws.next(), if room_for_a_request(rx, bytes, &requests, most_in_core, &self.settings) => match incoming {
@@ -233,14 +249,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     Some(Ok(Message::Ping(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Binary(_))) => {
                         let frame = ServerFrame::error_with(None, ErrorCode::BadFrame, "Frames are JSON in WebSocket text messages, not binary.");
-                        if let Err(end) = self.write(Message::text(direct(&frame)), kill).await {
+                        let reply = vec![Message::text(direct(&frame))];
+                        if let Err(end) = self.write_all(reply, 0, kill, &mut login_deadline).await {
                             return end;
                         }
                     }
                     Some(Ok(Message::Text(text))) => {
                         missed = 0;
-                        if let Err(end) = self.incoming(text.as_str(), &mut bucket, &requests, kill).await {
-                            return end;
+                        let refusal = match self.incoming(text.as_str(), &mut bucket, &requests).await {
+                            Ok(refusal) => refusal,
+                            Err(end) => return end,
+                        };
+                        if let Some(frame) = refusal {
+                            let reply = vec![Message::text(direct(&frame))];
+                            if let Err(end) = self.write_all(reply, 0, kill, &mut login_deadline).await {
+                                return end;
+                            }
                         }
                     }
                 },
@@ -249,7 +273,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                         return End::Bye(ErrorCode::PingTimeout);
                     }
                     missed += 1;
-                    if let Err(end) = self.write(Message::Ping(Vec::new().into()), kill).await {
+                    let ping = vec![Message::Ping(Vec::new().into())];
+                    if let Err(end) = self.write_all(ping, 0, kill, &mut login_deadline).await {
                         return end;
                     }
                 }
@@ -257,45 +282,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         }
     }
 
-    /// The core says the connection logged in or out: it moves between the admission counts; logged out, it has a
-    /// new login deadline.
-    fn authenticated(&mut self, authed: bool, deadline: &mut std::pin::Pin<&mut tokio::time::Sleep>) {
-        self.admitted.set_authenticated(authed);
-        if !authed {
-            deadline.as_mut().reset(tokio::time::Instant::now() + self.settings.login_timeout);
+    /// Whether the login deadline applies: the connection has not logged in, as far as this task has heard.
+    fn login_due(&self) -> bool {
+        !self.admitted.authenticated() && !self.bytes.logged_in()
+    }
+
+    /// A control item from the core; `Some`: the connection ends.
+    fn control(&mut self, out: Out, deadline: &mut Deadline<'_>) -> Option<End> {
+        match out {
+            Out::Close(code) => Some(End::Bye(code)),
+            Out::Authenticated(true) => {
+                self.admitted.set_authenticated(true);
+                None
+            }
+            Out::Authenticated(false) => {
+                // Logged out, it is an anonymous connection again, with a new login deadline — and within the caps
+                // on anonymous connections, or logging in and out would pass them.
+                if !self.admitted.set_authenticated(false) {
+                    return Some(End::Bye(ErrorCode::TooManyConnections));
+                }
+                deadline.as_mut().reset(tokio::time::Instant::now() + self.settings.login_timeout);
+                None
+            }
+            Out::Frame(_) => None,
         }
     }
 
-    /// Writes one message, but gives up when the core kills the connection, the relay shuts down, or the peer has
-    /// not taken the message within the liveness period (`ping_interval × ping_misses`): a peer that stops reading
-    /// must not hold its task, its slot and its "online" presence forever.
-    async fn write(&mut self, message: Message, kill: &mut oneshot::Receiver<ErrorCode>) -> Result<(), End> {
-        let stall = self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1));
-        tokio::select! {
-            biased;
-            code = &mut *kill => Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
-            _ = self.shutdown.recv() => Err(End::Bye(ErrorCode::ShuttingDown)),
-            sent = tokio::time::timeout(stall, self.ws.send(message)) => match sent {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err(End::Peer),
-                Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
-            },
-        }
-    }
-
-    /// Writes several messages with one flush (the socket sees one write while they fit the WebSocket's write buffer),
-    /// with the same limits as [`Self::write`].
+    /// Writes messages with one flush (the socket sees one write while they fit the WebSocket's write buffer).
+    /// `taken`: the queue bytes they carry, counted in the relay-wide total until the write is over.
     ///
-    /// While the write waits on the socket, the queue behind it is looked at every [`STUCK_AFTER`]: a peer that is not
-    /// reading while more than `outbound_queue_bytes` wait for it is a slow reader now, not when the next frame comes
+    /// It gives up when the core kills the connection, the relay shuts down, the login deadline passes, or the socket
+    /// has taken nothing for the liveness period (`ping_interval × ping_misses`): a peer that stops reading must not
+    /// hold its task, its slot and its "online" presence forever. A slow link that keeps taking bytes is never cut
+    /// for being slow. And the queue behind the write is looked at every [`STUCK_AFTER`]: a peer whose socket takes
+    /// nothing while more than `outbound_queue_bytes` wait for it is a slow reader now, not when the next frame comes
     /// (which may be never).
     async fn write_all(
         &mut self,
         frames: Vec<Message>,
-        bytes: &OutboundBytes,
+        taken: usize,
         kill: &mut oneshot::Receiver<ErrorCode>,
+        deadline: &mut Deadline<'_>,
     ) -> Result<(), End> {
-        let stall = self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1));
+        let stall =
+            i64::try_from(self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1)).as_millis())
+                .unwrap_or(i64::MAX);
+        let login_due = self.login_due();
+        let bytes = Arc::clone(&self.bytes);
+        bytes.waiting(Some(super::now_millis()));
         let ws = &mut self.ws;
         let all = async move {
             for frame in frames {
@@ -303,36 +337,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             }
             ws.flush().await
         };
-        let all = tokio::time::timeout(stall, all);
         tokio::pin!(all);
         let mut look = tokio::time::interval_at(tokio::time::Instant::now() + STUCK_AFTER, STUCK_AFTER);
-        loop {
+        let result = loop {
             tokio::select! {
                 biased;
-                code = &mut *kill => return Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
-                _ = self.shutdown.recv() => return Err(End::Bye(ErrorCode::ShuttingDown)),
-                sent = &mut all => return match sent {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(_)) => Err(End::Peer),
-                    Err(_) => Err(End::Bye(ErrorCode::SlowConsumer)),
-                },
+                code = &mut *kill => break Err(End::Bye(code.unwrap_or(ErrorCode::Internal))),
+                _ = self.shutdown.recv() => break Err(End::Bye(ErrorCode::ShuttingDown)),
+                sent = &mut all => break sent.map_err(|_| End::Peer),
+                () = &mut *deadline, if login_due => {
+                    if !bytes.logged_in() {
+                        break Err(End::Bye(ErrorCode::LoginTimeout));
+                    }
+                }
                 _ = look.tick() => {
-                    if bytes.queued() > self.settings.outbound_queue_bytes {
-                        return Err(End::Bye(ErrorCode::SlowConsumer));
+                    let now = super::now_millis();
+                    if bytes.stalled_for(now) > stall
+                        || bytes.stuck(now) && bytes.queued() > self.settings.outbound_queue_bytes
+                    {
+                        break Err(End::Bye(ErrorCode::SlowConsumer));
                     }
                 }
             }
-        }
+        };
+        bytes.waiting(None);
+        bytes.written(taken);
+        result
     }
 
-    /// One text frame from the peer: rate limit, decode, hand to the core.
+    /// One text frame from the peer: rate limit, decode, hand to the core. `Some`: the refusal to send back instead.
     async fn incoming(
         &mut self,
         text: &str,
         bucket: &mut TokenBucket,
         requests: &Arc<Semaphore>,
-        kill: &mut oneshot::Receiver<ErrorCode>,
-    ) -> Result<(), End> {
+    ) -> Result<Option<ServerFrame>, End> {
         // Read once: a refusal for speed still names the frame's id, and says nothing to a fire-and-forget frame.
         let decoded = decode_client(text);
         let refusal = match bucket.take(Instant::now()) {
@@ -362,15 +401,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                         }
                     };
                     let input = CoreMsg::Request { input: Input::Frame { conn: self.conn, frame }, done: permit };
-                    return self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown));
+                    self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?;
+                    None
                 }
                 Err(e) => Some(e.to_frame()),
             },
         };
-        match refusal {
-            Some(frame) => self.write(Message::text(direct(&frame)), kill).await,
-            None => Ok(()),
-        }
+        Ok(refusal)
     }
 }
 

@@ -14,7 +14,7 @@ use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
 
-use super::outbound::{ByteBounds, Out, OutboundBytes};
+use super::outbound::{ByteBounds, Out, OutboundBytes, Reserve};
 use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
 use crate::password::{self, PasswordParams};
 use crate::storage::{Storage, StorageError};
@@ -58,6 +58,17 @@ struct Registered {
     tx: mpsc::Sender<Out>,
     bytes: Arc<OutboundBytes>,
     kill: Option<oneshot::Sender<ErrorCode>>,
+    /// What it held when it was told to close as a slow reader (counted in [`Queues::closing`]).
+    closing: usize,
+}
+
+/// The connections' queues as the core thread sees them.
+#[derive(Default)]
+struct Queues {
+    conns: HashMap<ConnId, Registered>,
+    /// Bytes held by connections told to close as slow readers and not gone yet: on their way out, so left out of
+    /// the relay-wide total when deciding whether a frame fits (an estimate: they give their bytes back as they go).
+    closing: usize,
 }
 
 pub struct CoreLoop<S: Storage> {
@@ -81,7 +92,7 @@ pub fn now_millis() -> Millis {
 impl<S: Storage> CoreLoop<S> {
     /// Runs until [`CoreMsg::Shutdown`] or a storage failure.
     pub fn run(mut self) -> Result<(), StorageError> {
-        let mut conns: HashMap<ConnId, Registered> = HashMap::new();
+        let mut queues = Queues::default();
         let mut effects = Vec::new();
         let mut batch = Vec::with_capacity(MAX_BATCH);
         let _ = self.deadlines.send(self.core.poll_deadline());
@@ -102,14 +113,14 @@ impl<S: Storage> CoreLoop<S> {
             for msg in batch.drain(..) {
                 let result = match msg {
                     CoreMsg::Connect { conn, ip, tx, bytes, kill } => {
-                        conns.insert(conn, Registered { tx, bytes, kill: Some(kill) });
+                        queues.conns.insert(conn, Registered { tx, bytes, kill: Some(kill), closing: 0 });
                         self.core.handle(Input::Connected { conn, ip }, now)
                     }
                     CoreMsg::Input(input) => {
                         let gone = if let Input::Disconnected { conn } = &input { Some(*conn) } else { None };
                         let result = self.core.handle(input, now);
                         if let Some(conn) = gone {
-                            conns.remove(&conn);
+                            queues.forget(conn);
                         }
                         result
                     }
@@ -140,15 +151,15 @@ impl<S: Storage> CoreLoop<S> {
                 };
                 match result {
                     Ok(more) => effects.extend(more),
-                    Err(e) => return Err(self.fail(e, &mut conns)),
+                    Err(e) => return Err(self.fail(e, &mut queues)),
                 }
             }
             if let Err(e) = self.core.commit() {
-                return Err(self.fail(e, &mut conns));
+                return Err(self.fail(e, &mut queues));
             }
             let now = now_millis();
             for effect in effects.drain(..) {
-                self.perform(effect, &mut conns, now);
+                self.perform(effect, &mut queues, now);
             }
             // The requests' frames are queued: their connections may read more.
             drop(handled);
@@ -166,9 +177,9 @@ impl<S: Storage> CoreLoop<S> {
     }
 
     /// Ends every connection without acknowledging the failed batch, and hands the error up.
-    fn fail(&mut self, error: StorageError, conns: &mut HashMap<ConnId, Registered>) -> StorageError {
+    fn fail(&mut self, error: StorageError, queues: &mut Queues) -> StorageError {
         tracing::error!(%error, "storage failed; stopping the relay without acknowledging the current batch");
-        for (_, mut reg) in conns.drain() {
+        for (_, mut reg) in queues.conns.drain() {
             if let Some(kill) = reg.kill.take() {
                 let _ = kill.send(ErrorCode::Internal);
             }
@@ -176,14 +187,18 @@ impl<S: Storage> CoreLoop<S> {
         error
     }
 
-    fn perform(&mut self, effect: Effect, conns: &mut HashMap<ConnId, Registered>, now: Millis) {
+    fn perform(&mut self, effect: Effect, queues: &mut Queues, now: Millis) {
         match effect {
             Effect::Send { conn, frame } => {
-                Self::enqueue(conns, conn, Out::Frame(encode_server(&frame)), self.bounds, now);
+                queues.enqueue(conn, Out::Frame(encode_server(&frame)), self.bounds, now);
             }
-            Effect::Close { conn, code } => Self::enqueue(conns, conn, Out::Close(code), self.bounds, now),
+            Effect::Close { conn, code } => queues.enqueue(conn, Out::Close(code), self.bounds, now),
             Effect::Authenticated { conn, authed } => {
-                Self::enqueue(conns, conn, Out::Authenticated(authed), self.bounds, now);
+                if let Some(reg) = queues.conns.get(&conn) {
+                    // Before the news is queued: the login deadline must not end a connection already logged in.
+                    reg.bytes.set_logged_in(authed);
+                }
+                queues.enqueue(conn, Out::Authenticated(authed), self.bounds, now);
             }
             Effect::HashPassword { job, password } => {
                 let params = self.params;
@@ -198,18 +213,51 @@ impl<S: Storage> CoreLoop<S> {
         }
     }
 
+    fn submit_job(&mut self, job: JobId, work: impl FnOnce() -> JobOutcome + Send + 'static, failed: JobOutcome) {
+        if let Some(CoreMsg::Input(input)) = self.hashes.submit(job, work, failed) {
+            // Only when the pool's queue is full: answer the job as failed right away, in a later batch.
+            self.deferred.push(input);
+        }
+    }
+}
+
+impl Queues {
+    /// The connection is gone: its queue with it.
+    fn forget(&mut self, conn: ConnId) {
+        if let Some(reg) = self.conns.remove(&conn) {
+            self.closing = self.closing.saturating_sub(reg.closing);
+        }
+    }
+
     /// Queues a frame for a connection. A queue full in frames or in bytes (see `outbound`) means a slow reader: it is
     /// closed (`slow_consumer`) instead of being allowed to hold memory; it catches up from storage when it
-    /// reconnects.
-    fn enqueue(conns: &mut HashMap<ConnId, Registered>, conn: ConnId, out: Out, bounds: ByteBounds, now: Millis) {
-        let Some(reg) = conns.get_mut(&conn) else { return };
+    /// reconnects. A frame that fits its queue but not the relay-wide total closes the connections holding the most
+    /// until it fits (see `outbound`): whoever fills the pool pays for it, not the next person to be sent a frame.
+    fn enqueue(&mut self, conn: ConnId, out: Out, bounds: ByteBounds, now: Millis) {
+        let Some(reg) = self.conns.get(&conn) else { return };
         if reg.kill.is_none() {
             // Already told to close as a slow reader: nothing more is queued for it.
             return;
         }
         let len = out.bytes();
-        let full = if reg.bytes.reserve(len, bounds, now) {
-            match reg.tx.try_send(out) {
+        let fits = match reg.bytes.reserve(len, bounds, now, self.closing) {
+            Reserve::Fits => true,
+            Reserve::OverOwn => false,
+            Reserve::OverTotal { over } => {
+                self.make_room(over);
+                match self.conns.get(&conn) {
+                    Some(reg) if reg.kill.is_some() => {
+                        reg.bytes.force(len);
+                        true
+                    }
+                    // It held the most itself.
+                    _ => return,
+                }
+            }
+        };
+        let Some(reg) = self.conns.get(&conn) else { return };
+        let full = fits
+            && match reg.tx.try_send(out) {
                 Ok(()) => false,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     reg.bytes.release(len);
@@ -219,31 +267,126 @@ impl<S: Storage> CoreLoop<S> {
                     reg.bytes.release(len);
                     false
                 }
-            }
-        } else {
-            true
-        };
-        if full {
-            tracing::info!(
-                conn = conn.0,
-                queued_bytes = reg.bytes.queued(),
-                "slow consumer: outbound queue full, closing"
-            );
-            if let Some(kill) = reg.kill.take() {
-                let _ = kill.send(ErrorCode::SlowConsumer);
-            }
+            };
+        if full || !fits {
+            self.close_slow(conn, "outbound queue full");
         }
     }
 
-    fn submit_job(&mut self, job: JobId, work: impl FnOnce() -> JobOutcome + Send + 'static, failed: JobOutcome) {
-        if let Some(CoreMsg::Input(input)) = self.hashes.submit(job, work, failed) {
-            // Only when the pool's queue is full: answer the job as failed right away, in a later batch.
-            self.deferred.push(input);
+    /// Closes the connections holding the most bytes until `over` bytes are on their way out. Runs only when the
+    /// relay-wide total is reached, so the scan over every connection is rare.
+    fn make_room(&mut self, over: usize) {
+        let mut holders: Vec<(usize, ConnId)> = self
+            .conns
+            .iter()
+            .filter(|(_, reg)| reg.kill.is_some())
+            .map(|(conn, reg)| (reg.bytes.held(), *conn))
+            .filter(|(held, _)| *held > 0)
+            .collect();
+        holders.sort_unstable_by(|a, b| b.cmp(a));
+        let mut freed = 0usize;
+        for (held, conn) in holders {
+            if freed >= over {
+                break;
+            }
+            freed = freed.saturating_add(held);
+            self.close_slow(conn, "relay-wide outbound bytes reached; closing the largest queue");
         }
+    }
+
+    fn close_slow(&mut self, conn: ConnId, why: &'static str) {
+        let Some(reg) = self.conns.get_mut(&conn) else { return };
+        let Some(kill) = reg.kill.take() else { return };
+        let held = reg.bytes.held();
+        tracing::info!(conn = conn.0, queued_bytes = held, "slow consumer: {why}, closing");
+        reg.closing = held;
+        self.closing = self.closing.saturating_add(held);
+        let _ = kill.send(ErrorCode::SlowConsumer);
     }
 }
 
 /// A frame to send straight from a connection task (decode errors, rate limits), outside the core.
 pub fn direct(frame: &ServerFrame) -> String {
     encode_server(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    struct Peer {
+        rx: mpsc::Receiver<Out>,
+        killed: oneshot::Receiver<ErrorCode>,
+        bytes: Arc<OutboundBytes>,
+    }
+
+    fn register(queues: &mut Queues, conn: u64, all: &Arc<AtomicUsize>) -> Peer {
+        let (tx, rx) = mpsc::channel(64);
+        let (kill, killed) = oneshot::channel();
+        let bytes = Arc::new(OutboundBytes::new(Arc::clone(all)));
+        queues.conns.insert(ConnId(conn), Registered { tx, bytes: Arc::clone(&bytes), kill: Some(kill), closing: 0 });
+        Peer { rx, killed, bytes }
+    }
+
+    fn frame(len: usize) -> Out {
+        Out::Frame("x".repeat(len))
+    }
+
+    #[test]
+    fn a_full_pool_closes_the_connections_holding_the_most_not_the_one_being_sent_to() {
+        let all = Arc::new(AtomicUsize::new(0));
+        let bounds = ByteBounds { per_connection: 1000, total: 1000 };
+        let mut queues = Queues::default();
+        let mut big = register(&mut queues, 1, &all);
+        let mut middle = register(&mut queues, 2, &all);
+        let mut prompt = register(&mut queues, 3, &all);
+        let now = 1_000_000;
+        for _ in 0..5 {
+            queues.enqueue(ConnId(1), frame(100), bounds, now);
+        }
+        for _ in 0..3 {
+            queues.enqueue(ConnId(2), frame(100), bounds, now);
+        }
+        queues.enqueue(ConnId(3), frame(100), bounds, now);
+        // 900 held in all; two more frames for the prompt reader pass the total by 100: the largest queue goes.
+        queues.enqueue(ConnId(3), frame(100), bounds, now);
+        queues.enqueue(ConnId(3), frame(100), bounds, now);
+        assert_eq!(big.killed.try_recv(), Ok(ErrorCode::SlowConsumer));
+        assert!(middle.killed.try_recv().is_err(), "one queue made room enough");
+        assert!(prompt.killed.try_recv().is_err(), "the prompt reader is not closed");
+        assert_eq!(prompt.bytes.queued(), 300);
+        assert_eq!(queues.closing, 500, "what the closed connection holds is on its way out");
+        // The closed connection's task drops its queue; once gone, it is forgotten.
+        while let Ok(out) = big.rx.try_recv() {
+            big.bytes.release(out.bytes());
+        }
+        queues.forget(ConnId(1));
+        assert_eq!(queues.closing, 0);
+        assert_eq!(all.load(std::sync::atomic::Ordering::Acquire), 600);
+        while middle.rx.try_recv().is_ok() {}
+        while prompt.rx.try_recv().is_ok() {}
+    }
+
+    #[test]
+    fn a_connection_that_holds_the_most_itself_is_the_one_closed() {
+        let all = Arc::new(AtomicUsize::new(0));
+        let bounds = ByteBounds { per_connection: 1000, total: 1000 };
+        let mut queues = Queues::default();
+        let mut hog = register(&mut queues, 1, &all);
+        let mut other = register(&mut queues, 2, &all);
+        for _ in 0..8 {
+            queues.enqueue(ConnId(1), frame(100), bounds, 1);
+        }
+        queues.enqueue(ConnId(2), frame(100), bounds, 1);
+        queues.enqueue(ConnId(1), frame(200), bounds, 1);
+        assert_eq!(hog.killed.try_recv(), Ok(ErrorCode::SlowConsumer));
+        assert!(other.killed.try_recv().is_err());
+        assert_eq!(hog.bytes.queued(), 800, "the frame that did not fit was not queued");
+        while hog.rx.try_recv().is_ok() {}
+        while other.rx.try_recv().is_ok() {}
+    }
 }

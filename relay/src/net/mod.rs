@@ -12,7 +12,8 @@
 //!   queues together `limits.outbound_total_bytes` (see `outbound`); full means slow reader → closed with
 //!   `slow_consumer`, and it resumes from storage on reconnect;
 //! - WebSocket buffers: 2 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`; the write buffer holds what
-//!   one write hands it (`connection::COALESCED_BYTES`, or one larger frame), capped at [`MAX_WRITE_BUFFER`];
+//!   one write hands it (`connection::COALESCED_BYTES`, or one larger frame), capped at [`MAX_WRITE_BUFFER`], and
+//!   counted in `limits.outbound_total_bytes` until written;
 //! - password jobs: `passwords.max_concurrent_hashes` threads (a fixed pool, see `hash_pool`), at most
 //!   `core::MAX_PENDING_JOBS` queued.
 
@@ -22,6 +23,7 @@ mod core_loop;
 mod feeds;
 mod hash_pool;
 mod outbound;
+mod progress;
 mod rate;
 mod tls;
 mod webhook;
@@ -260,6 +262,8 @@ pub async fn serve<S: Storage + 'static>(
         let shutdown_rx = shutdown_tx.subscribe();
         let settings = settings.clone();
         let tls = tls.clone();
+        let bytes = Arc::new(outbound::OutboundBytes::new(Arc::clone(&settings.all_bytes)));
+        let stream = progress::Watched::new(stream, Arc::clone(&bytes));
         tokio::spawn(async move {
             let _slot = slot;
             match tls {
@@ -273,7 +277,9 @@ pub async fn serve<S: Storage + 'static>(
                     match tokio::time::timeout(handshake_timeout, handshake).await {
                         Ok(Ok(ws)) => {
                             let shutdown = shutdown_rx;
-                            Connection { conn, peer, ws, core, shutdown, settings, admitted, accepted }.run().await;
+                            Connection { conn, peer, ws, bytes, core, shutdown, settings, admitted, accepted }
+                                .run()
+                                .await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
                         Err(_) => tracing::debug!(%peer, "handshake timed out"),
@@ -284,7 +290,9 @@ pub async fn serve<S: Storage + 'static>(
                     match tokio::time::timeout(handshake_timeout, handshake).await {
                         Ok(Ok(ws)) => {
                             let shutdown = shutdown_rx;
-                            Connection { conn, peer, ws, core, shutdown, settings, admitted, accepted }.run().await;
+                            Connection { conn, peer, ws, bytes, core, shutdown, settings, admitted, accepted }
+                                .run()
+                                .await;
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "handshake failed"),
                         Err(_) => tracing::debug!(%peer, "handshake timed out"),
