@@ -74,13 +74,9 @@ impl Room {
         let (writer, target) = (self.writer.clone(), Target::Room(self.room.clone()));
         let id = format!("b{}", self.sent);
         let acted = self.core.act(self.now, |w, now| {
-            w.post(
-                &writer,
-                &target,
-                Outgoing { body: BODY.into(), client_msg_id: id, receipts: false },
-                now,
-                |_| Ok(()),
-            )
+            w.post(&writer, &target, Outgoing { body: BODY.into(), client_msg_id: id, receipts: false }, now, |_, _| {
+                Ok(())
+            })
         });
         assert!(acted.expect("storage").result.is_ok());
     }

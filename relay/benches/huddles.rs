@@ -148,7 +148,7 @@ fn fan_out(c: &mut Criterion) {
                             &Target::Room(room),
                             Outgoing { body: "hello all".into(), client_msg_id: id, receipts: false },
                             now,
-                            |_| Ok(()),
+                            |_, _| Ok(()),
                         )
                     })
                     .expect("storage");

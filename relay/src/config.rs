@@ -144,9 +144,9 @@ pub struct LimitsConfig {
     pub ping_interval_secs: u64,
     pub ping_misses: u32,
     pub handshake_timeout_secs: u64,
-    /// Failed password logins per account per minute from addresses that never logged in to it (all of them
-    /// together): what brute force from many addresses gets at most.
-    pub login_failures_per_account: usize,
+    /// Password tries per handle (as typed at login) per minute from addresses not known to it (all of them
+    /// together), failed or still being checked: what brute force from many addresses gets at most.
+    pub login_failures_per_handle: usize,
     pub login_failures_per_address: usize,
     pub login_failure_window_secs: u64,
     /// Failed logins one address may make for one account before each further try waits, the wait doubling from
@@ -225,7 +225,7 @@ impl Default for LimitsConfig {
             ping_interval_secs: 20,
             ping_misses: 3,
             handshake_timeout_secs: 10,
-            login_failures_per_account: 10,
+            login_failures_per_handle: 3,
             login_failures_per_address: 20,
             login_failure_window_secs: 900,
             login_free_failures: 3,
@@ -305,7 +305,7 @@ impl Config {
             ("limits.ping_interval_secs", l.ping_interval_secs),
             ("limits.ping_misses", u64::from(l.ping_misses)),
             ("limits.handshake_timeout_secs", l.handshake_timeout_secs),
-            ("limits.login_failures_per_account", l.login_failures_per_account as u64),
+            ("limits.login_failures_per_handle", l.login_failures_per_handle as u64),
             ("limits.login_failures_per_address", l.login_failures_per_address as u64),
             ("limits.login_max_delay_secs", l.login_max_delay_secs),
             ("limits.registration_attempts_per_address_per_hour", l.registration_attempts_per_address_per_hour as u64),

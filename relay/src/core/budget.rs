@@ -85,8 +85,18 @@ impl Budgets {
         Self { limits, accounts: HashMap::new() }
     }
 
-    /// Whether `account` may send a message of `bytes` now; if so, it is counted.
+    /// Whether `account` may send a message of `bytes` now; nothing is counted (see [`Self::spend`]).
+    pub fn check(&mut self, account: &str, bytes: usize, now: Millis) -> Result<(), OverBudget> {
+        self.evaluate(account, bytes, now, false)
+    }
+
+    /// Whether `account` may send a message of `bytes` now; if so, it is counted. Called once the message is sure to
+    /// be stored (after [`Self::check`] and every other check): a message refused for another reason costs nothing.
     pub fn spend(&mut self, account: &str, bytes: usize, now: Millis) -> Result<(), OverBudget> {
+        self.evaluate(account, bytes, now, true)
+    }
+
+    fn evaluate(&mut self, account: &str, bytes: usize, now: Millis, take: bool) -> Result<(), OverBudget> {
         let l = self.limits;
         // Looked up by reference first: a message from an account already known allocates nothing here.
         if !self.accounts.contains_key(account) {
@@ -116,6 +126,9 @@ impl Budgets {
         ));
         if wait > 0 {
             return Err(OverBudget::Rate { retry_after_ms: wait });
+        }
+        if !take {
+            return Ok(());
         }
         budget.messages.tokens -= 1.0;
         budget.bytes.tokens -= cost;

@@ -180,8 +180,8 @@ struct LoginJob {
     conn: ConnId,
     id: RequestId,
     account: Option<String>,
-    /// The key failures count against: the account, or the unknown handle's name.
-    limit_key: String,
+    /// The try, as the login guard counts it (keyed by the handle as typed).
+    attempt: login_guard::Attempt,
     device: Option<String>,
     presence: Option<huddle_shared::model::PresenceState>,
 }
@@ -191,11 +191,19 @@ struct LoginJob {
 enum PendingJob {
     Register(RegisterJob),
     Login(LoginJob),
-    ChangePasswordCheck { conn: ConnId, id: RequestId, new_password: String },
+    ChangePasswordCheck { conn: ConnId, id: RequestId, new_password: String, attempt: login_guard::Attempt },
     ChangePasswordHash { conn: ConnId, id: RequestId },
 }
 
 impl PendingJob {
+    /// The password try it carries, if it is one (see `login_guard`).
+    fn attempt(&self) -> Option<&login_guard::Attempt> {
+        match self {
+            Self::Login(LoginJob { attempt, .. }) | Self::ChangePasswordCheck { attempt, .. } => Some(attempt),
+            Self::Register(_) | Self::ChangePasswordHash { .. } => None,
+        }
+    }
+
     fn caller(&self) -> (ConnId, RequestId) {
         match self {
             Self::Register(RegisterJob { conn, id, .. })

@@ -30,7 +30,7 @@ pub(crate) fn test_config(registration: RegistrationPolicy) -> CoreConfig {
         login_guard: crate::core::login_guard::GuardLimits {
             free_failures: 3,
             max_delay_ms: 300_000,
-            per_account_per_minute: 10,
+            per_key_per_minute: 10,
             forget_after_ms: 900_000,
         },
         registrations_per_ip_per_hour: 100,
@@ -62,6 +62,8 @@ pub(crate) struct Harness {
     pub authed: HashMap<ConnId, bool>,
     /// The handle each connection logged in with.
     pub handle_of: HashMap<ConnId, Handle>,
+    /// The session token each connection that registered was given.
+    tokens: HashMap<ConnId, String>,
     /// Feed fetches the core asked for and the test has not answered.
     pub fetches: Vec<crate::core::domain::feeds::FeedPoll>,
 }
@@ -94,6 +96,7 @@ impl Harness {
             closed: HashMap::new(),
             authed: HashMap::new(),
             handle_of: HashMap::new(),
+            tokens: HashMap::new(),
             fetches: Vec::new(),
         }
     }
@@ -219,10 +222,16 @@ impl Harness {
                 device: None,
             })
         });
-        assert!(matches!(answer, ServerFrame::Session { token: Some(_), .. }), "{answer:?}");
+        let ServerFrame::Session { token: Some(token), .. } = answer else { panic!("{answer:?}") };
+        self.tokens.insert(conn, token);
         self.handle_of.insert(conn, h(handle));
         self.take(conn);
         conn
+    }
+
+    /// The session token `conn` was given when it registered.
+    pub fn token_of(&self, conn: ConnId) -> String {
+        self.tokens.get(&conn).cloned().unwrap_or_else(|| panic!("{conn:?} did not register"))
     }
 
     pub fn login(&mut self, handle: &str) -> ConnId {

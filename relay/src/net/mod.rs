@@ -88,7 +88,7 @@ pub fn core_config(config: &Config, params: PasswordParams) -> anyhow::Result<Co
         login_guard: crate::core::login_guard::GuardLimits {
             free_failures: l.login_free_failures,
             max_delay_ms: i64::try_from(l.login_max_delay_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-            per_account_per_minute: l.login_failures_per_account,
+            per_key_per_minute: l.login_failures_per_handle,
             forget_after_ms: window_ms,
         },
         registrations_per_ip_per_hour: l.registrations_per_address_per_hour,

@@ -25,6 +25,15 @@ pub enum Target {
     Direct(Address),
 }
 
+/// What [`World::post`] asks of its gate (see there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// May this message be stored? Nothing is counted yet.
+    Check,
+    /// It will be stored: count it.
+    Spend,
+}
+
 /// A message as its sender wrote it: the `send` frame's own fields.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -117,14 +126,16 @@ impl<S: Storage> World<S> {
     /// same key with the same room and body gets the first answer again, whatever happened since; with anything else
     /// it is refused.
     /// `admit` decides, for a message that is new and valid, whether its sender may store it now (the account's
-    /// budget, the disk): a resend of a stored message is answered as the first time without asking it.
+    /// budget, the disk): asked [`Gate::Check`] before anything is done for the message, and [`Gate::Spend`] once
+    /// it reaches someone and will be stored, so a message refused for any reason costs its sender nothing. A resend
+    /// of a stored message is answered as the first time without asking it.
     pub fn post(
         &mut self,
         me: &Address,
         target: &Target,
         outgoing: Outgoing,
         now: Millis,
-        admit: impl FnOnce(&str) -> Result<(), crate::core::Fail>,
+        mut admit: impl FnMut(&str, Gate) -> Result<(), crate::core::Fail>,
     ) -> Outcome<Posted> {
         let Outgoing { body, client_msg_id, receipts } = outgoing;
         if !check_client_msg_id(&client_msg_id) {
@@ -141,8 +152,9 @@ impl<S: Storage> World<S> {
         if let Err(e) = check_body(&body) {
             return Err(refuse_with(ErrorCode::BadBody, format!("{} ({e})", ErrorCode::BadBody.sentence())));
         }
-        admit(&body)?;
+        admit(&body, Gate::Check)?;
         let reach = self.reach(me, target, now)?;
+        admit(&body, Gate::Spend)?;
         let message = Message {
             id: self.message_ids.next(now),
             room: reach.room.clone(),

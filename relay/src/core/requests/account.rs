@@ -16,9 +16,12 @@ use super::{AccountRequest, Caller, Reply};
 use crate::core::conns::ActingHandle;
 use crate::core::facts::Fact;
 use crate::core::fail::{Fail, rate_limited, refuse, refuse_with};
-use crate::core::{Answer, ConnId, Core, Effect, JobId, JobOutcome, LoginJob, PendingJob, RegisterJob};
+use crate::core::{Answer, ConnId, Core, Effect, JobId, JobOutcome, LoginJob, PendingJob, RegisterJob, login_guard};
 use crate::password;
 use crate::storage::{SessionRec, Storage, StorageError};
+
+/// How many more failed token logins than failed password logins an address may have in the window.
+const TOKEN_FAILURE_FACTOR: usize = 10;
 
 /// "1 second", "40 seconds", "5 minutes": a wait in milliseconds as a person reads it.
 fn seconds(ms: u64) -> String {
@@ -144,9 +147,8 @@ impl AccountRequest for Login {
         check_device(&self.device)?;
         core.job_capacity()?;
         let account = core.world.state.handles.get(&self.handle).map(|h| h.account.clone());
-        // Unknown handles are limited like real accounts, so the limit itself reveals nothing.
-        let limit_key = account.clone().unwrap_or_else(|| format!("unknown:{}", self.handle));
-        core.check_login_limits(conn, Some(&limit_key), now)?;
+        // Keyed by the handle as typed, whether it exists or not, so the limit itself reveals nothing.
+        let attempt = core.begin_password_try(conn, login_guard::handle_key(self.handle.as_str()), now)?;
         // Unknown handles verify against a dummy hash, so they cost the same time and say the same thing.
         let phc = account
             .as_ref()
@@ -154,7 +156,7 @@ impl AccountRequest for Login {
             .map_or_else(|| core.config.dummy_phc.clone(), |a| a.password_phc.clone());
         core.conns.set_authenticating(conn, true);
         let Login { id, password, device, presence, .. } = self;
-        let job = core.new_job(PendingJob::Login(LoginJob { conn, id, account, limit_key, device, presence }));
+        let job = core.new_job(PendingJob::Login(LoginJob { conn, id, account, attempt, device, presence }));
         core.out.push(Effect::VerifyPassword { job, password, phc });
         Ok(Reply::Nothing)
     }
@@ -166,17 +168,23 @@ impl AccountRequest for LoginToken {
         if !core.conns.can_authenticate(conn) {
             return Err(refuse(ErrorCode::AlreadyAuthenticated));
         }
-        core.check_login_limits(conn, None, now)?;
+        core.check_token_limits(conn, now)?;
         let state = &core.world.state;
         let session = state.tokens.get(&password::token_hash(&self.token)).and_then(|s| state.sessions.get(s));
         let Some(mut session) = session.cloned() else {
-            core.record_login_failure(conn, None, now);
+            core.record_token_failure(conn, now);
             return Err(refuse(ErrorCode::TokenInvalid));
         };
         if state.accounts.get(&session.account).is_none_or(|a| a.disabled) {
             return Err(refuse(ErrorCode::AccountDisabled));
         }
         core.account_connections(&session.account)?;
+        if let Some(ip) = core.conns.ip(conn) {
+            // The owner's address: exempt from the per-handle guessing cap for password logins too.
+            for key in core.handle_keys(&session.account) {
+                core.login_guard.know(&key, ip, now);
+            }
+        }
         session.last_used_at = now;
         core.world.write(crate::storage::Mutation::PutSession(session.clone()))?;
         core.start_session(conn, self.id, session, None, self.presence);
@@ -198,9 +206,10 @@ impl AccountRequest for ChangePassword {
         core.job_capacity()?;
         let account = core.conns.account(conn).cloned().ok_or_else(|| refuse(ErrorCode::NotAuthenticated))?;
         // Guessing the current password from a stolen session is limited like guessing it at login.
-        core.check_login_limits(conn, Some(&account), now)?;
+        let attempt = core.begin_password_try(conn, login_guard::account_key(&account), now)?;
         let phc = core.world.state.accounts.get(&account).map(|a| a.password_phc.clone()).unwrap_or_default();
-        let job = core.new_job(PendingJob::ChangePasswordCheck { conn, id: self.id, new_password: self.new_password });
+        let new_password = self.new_password;
+        let job = core.new_job(PendingJob::ChangePasswordCheck { conn, id: self.id, new_password, attempt });
         core.out.push(Effect::VerifyPassword { job, password: self.old_password, phc });
         Ok(Reply::Nothing)
     }
@@ -257,8 +266,18 @@ impl AccountRequest for AddHandle {
                 retry,
             ));
         }
+        // Every try counts, answered `handle_taken` or not, as for `register`: probing which handles exist is limited.
+        let attempt_key = format!("add:{account}");
+        let attempts = core.config.register_attempts_per_ip_per_hour;
+        if let Err(retry) = core.register_attempts.check(&attempt_key, attempts, now) {
+            return Err(rate_limited("Too many tries at new handles; try again later.", retry));
+        }
+        core.register_attempts.record(&attempt_key, attempts, now);
         core.world.add_handle(&account, &self.handle, now)?;
         core.new_handles.record(&key, per_day, now);
+        if let Some(ip) = core.conns.ip(caller.conn) {
+            core.login_guard.know(&login_guard::handle_key(self.handle.as_str()), ip, now);
+        }
         let state = core.conns.handles(caller.conn).first().map_or(PresenceState::Online, |h| h.state);
         core.conns.add_handle(&account, ActingHandle { handle: self.handle, state, live_from: 0 });
         Ok(Reply::Frame(core.announce_handles(caller, &account)))
@@ -303,29 +322,47 @@ impl<S: Storage> Core<S> {
         format!("ip:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
     }
 
-    fn check_login_limits(&mut self, conn: ConnId, account: Option<&str>, now: Millis) -> Result<(), Fail> {
+    /// Starts a password try for `key` from `conn`'s address: limited per address (all keys together) and by the
+    /// login guard (see `login_guard`).
+    fn begin_password_try(&mut self, conn: ConnId, key: String, now: Millis) -> Result<login_guard::Attempt, Fail> {
         let ip_key = self.ip_key(conn);
         let per_ip = self.config.login_failures_per_ip;
         let ip = self.conns.ip(conn).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-        let limited = match account {
-            Some(account) => self.login_guard.check(account, ip, now).err(),
-            None => None,
-        }
-        .or(self.login_failures.check(&ip_key, per_ip, now).err());
-        match limited {
-            Some(retry) => {
-                Err(rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
-            }
-            None => Ok(()),
-        }
+        let begun =
+            self.login_failures.check(&ip_key, per_ip, now).and_then(|()| self.login_guard.begin(&key, ip, now));
+        begun.map_err(|retry| rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
     }
 
-    fn record_login_failure(&mut self, conn: ConnId, account: Option<&str>, now: Millis) {
+    fn record_password_failure(&mut self, conn: ConnId, attempt: &login_guard::Attempt, now: Millis) {
+        self.login_guard.failed(attempt, now);
         let ip_key = self.ip_key(conn);
-        if let (Some(account), Some(ip)) = (account, self.conns.ip(conn)) {
-            self.login_guard.failed(account, ip, now);
-        }
         self.login_failures.record(&ip_key, self.config.login_failures_per_ip, now);
+    }
+
+    /// Token logins have their own count per address, [`TOKEN_FAILURE_FACTOR`] times as large: tokens cannot be
+    /// guessed, and neighbours behind one address who mistype passwords must not keep its owners from logging in
+    /// with their tokens.
+    fn check_token_limits(&mut self, conn: ConnId, now: Millis) -> Result<(), Fail> {
+        let key = self.token_key(conn);
+        let max = self.config.login_failures_per_ip.saturating_mul(TOKEN_FAILURE_FACTOR);
+        self.login_failures
+            .check(&key, max, now)
+            .map_err(|retry| rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
+    }
+
+    fn record_token_failure(&mut self, conn: ConnId, now: Millis) {
+        let key = self.token_key(conn);
+        let max = self.config.login_failures_per_ip.saturating_mul(TOKEN_FAILURE_FACTOR);
+        self.login_failures.record(&key, max, now);
+    }
+
+    fn token_key(&self, conn: ConnId) -> String {
+        format!("token:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
+    }
+
+    /// The login guard's keys of every handle of `account`.
+    fn handle_keys(&self, account: &str) -> Vec<String> {
+        self.world.state.account_handles(account).iter().map(|h| login_guard::handle_key(h.handle.as_str())).collect()
     }
 
     /// A password job came back: the request it belongs to is finished. Returns the connection it was for, and the
@@ -340,25 +377,35 @@ impl<S: Storage> Core<S> {
         let (conn, id) = pending.caller();
         self.conns.set_authenticating(conn, false);
         if !self.conns.exists(conn) {
+            if let Some(attempt) = pending.attempt() {
+                self.login_guard.abandoned(attempt);
+            }
             return Ok((None, None));
         }
         let result = match (pending, outcome) {
             (PendingJob::Register(job), JobOutcome::Hashed(Some(phc))) => self.finish_register(job, phc, now),
             (PendingJob::Login(job), JobOutcome::Verified(ok)) => self.finish_login(job, ok, now),
-            (PendingJob::ChangePasswordCheck { new_password, .. }, JobOutcome::Verified(true)) => {
+            (PendingJob::ChangePasswordCheck { new_password, attempt, .. }, JobOutcome::Verified(true)) => {
+                let account = self.conns.account(conn).cloned().unwrap_or_default();
+                let also = self.handle_keys(&account);
+                self.login_guard.succeeded(&attempt, &also, now);
                 let job = self.new_job(PendingJob::ChangePasswordHash { conn, id });
                 self.out.push(Effect::HashPassword { job, password: new_password });
                 Ok(None)
             }
-            (PendingJob::ChangePasswordCheck { .. }, JobOutcome::Verified(false)) => {
-                let account = self.conns.account(conn).cloned();
-                self.record_login_failure(conn, account.as_deref(), now);
+            (PendingJob::ChangePasswordCheck { attempt, .. }, JobOutcome::Verified(false)) => {
+                self.record_password_failure(conn, &attempt, now);
                 Err(refuse_with(ErrorCode::BadCredentials, "Your current password is not right."))
             }
             (PendingJob::ChangePasswordHash { .. }, JobOutcome::Hashed(Some(phc))) => {
                 self.finish_change_password(conn, phc).map(|()| Some(ServerFrame::Ok { id }))
             }
-            _ => Err(refuse(ErrorCode::Internal)),
+            (pending, _) => {
+                if let Some(attempt) = pending.attempt() {
+                    self.login_guard.abandoned(attempt);
+                }
+                Err(refuse(ErrorCode::Internal))
+            }
         };
         match result {
             Ok(answer) => Ok((Some(conn), answer.map(|frame| Answer::new(conn, frame)))),
@@ -385,28 +432,31 @@ impl<S: Storage> Core<S> {
             RegistrationPolicy::Open => None,
         };
         let account = self.world.create_account(&handle, phc, invite, now)?;
+        if let Some(ip) = self.conns.ip(conn) {
+            self.login_guard.know(&login_guard::handle_key(handle.as_str()), ip, now);
+        }
         let (session, token) = self.world.new_session(&account.id, device, now)?;
         self.start_session(conn, id, session, Some(token), None);
         Ok(None)
     }
 
     fn finish_login(&mut self, job: LoginJob, ok: bool, now: Millis) -> Result<Option<ServerFrame>, Fail> {
-        let LoginJob { conn, id, account, limit_key, device, presence } = job;
+        let LoginJob { conn, id, account, attempt, device, presence } = job;
         let record = match account.as_ref().and_then(|a| self.world.state.accounts.get(a)) {
             Some(record) if ok => record.clone(),
             _ => {
-                self.record_login_failure(conn, Some(&limit_key), now);
+                self.record_password_failure(conn, &attempt, now);
                 return Err(refuse(ErrorCode::BadCredentials));
             }
         };
+        // The password was right: the address is its owner's, whatever comes next.
+        let also = self.handle_keys(&record.id);
+        self.login_guard.succeeded(&attempt, &also, now);
         // Told only to someone who knows the password, so it reveals nothing to guessers.
         if record.disabled {
             return Err(refuse(ErrorCode::AccountDisabled));
         }
         self.account_connections(&record.id)?;
-        if let Some(ip) = self.conns.ip(conn) {
-            self.login_guard.succeeded(&limit_key, ip);
-        }
         let (session, token) = self.world.new_session(&record.id, device, now)?;
         self.start_session(conn, id, session, Some(token), presence);
         Ok(None)

@@ -7,16 +7,27 @@ use huddle_shared::{ErrorCode, Millis, ServerFrame};
 use super::{Caller, HandleRequest, Me, Reply, one_target};
 use crate::core::Core;
 use crate::core::budget::{Budgets, OverBudget};
-use crate::core::domain::messages::Outgoing;
+use crate::core::domain::messages::{Gate, Outgoing};
 use crate::core::fail::{Fail, rate_limited, refuse, refuse_with};
 use crate::storage::{HistoryCursor, Storage};
 
-/// Whether the sender's account may store a new message of `bytes` now: the disk floor, then its budget.
-fn admit(disk_low: bool, budgets: &mut Budgets, account: &str, bytes: usize, now: Millis) -> Result<(), Fail> {
+/// Whether the sender's account may store a new message of `bytes` now: the disk floor, then its budget, counted
+/// when `gate` says it will be stored.
+fn admit(
+    disk_low: bool,
+    budgets: &mut Budgets,
+    (account, bytes): (&str, usize),
+    gate: Gate,
+    now: Millis,
+) -> Result<(), Fail> {
     if disk_low {
         return Err(refuse(ErrorCode::StorageFull));
     }
-    match budgets.spend(account, bytes, now) {
+    let verdict = match gate {
+        Gate::Check => budgets.check(account, bytes, now),
+        Gate::Spend => budgets.spend(account, bytes, now),
+    };
+    match verdict {
         Ok(()) => Ok(()),
         Err(OverBudget::Rate { retry_after_ms }) => Err(rate_limited(
             "You are sending messages too fast (from all your devices together); wait a moment.",
@@ -46,7 +57,7 @@ impl HandleRequest for SendMessage {
         let outgoing = Outgoing { body: self.body, client_msg_id: self.client_msg_id, receipts: self.receipts };
         let disk_low = core.disk_low;
         let budgets = &mut core.budgets;
-        let admit = |body: &str| admit(disk_low, budgets, account, body.len(), now);
+        let admit = |body: &str, gate: Gate| admit(disk_low, budgets, (account, body.len()), gate, now);
         let posted = core.world.post(&me.address, &target, outgoing, now, admit)?;
         Ok(Reply::Frame(ServerFrame::Stored {
             id: caller.id(),

@@ -1,6 +1,8 @@
 //! Limits that keep one person from taking the relay from everyone else, driven through the core with the clock in
 //! hand: per-account sending budgets and the daily quota, the disk floor, per-account connections, probing for
-//! handles, retiring handles, and password guessing from many addresses.
+//! handles (with `register` and `add_handle`), retiring handles, password guessing from many addresses (at once, too)
+//! without revealing which handles share an account, token logins beside failing neighbours, and messages refused
+//! for other reasons costing nothing.
 
 use std::net::IpAddr;
 
@@ -8,9 +10,9 @@ use huddle_shared::client::*;
 use huddle_shared::model::{RegistrationPolicy, RequestAnswer};
 use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 
-use crate::core::Input;
 use crate::core::budget::BudgetLimits;
 use crate::core::tests::{Harness, h, test_config};
+use crate::core::{ConnId, Effect, Input};
 
 fn with(change: impl FnOnce(&mut crate::core::CoreConfig)) -> Harness {
     let mut config = test_config(RegistrationPolicy::Open);
@@ -183,7 +185,7 @@ fn handles_added_per_day_are_limited_so_names_cannot_be_retired_in_bulk() {
 }
 
 #[test]
-fn guessing_from_many_addresses_is_bounded_per_account_but_never_locks_the_owner_out() {
+fn guessing_from_many_addresses_is_bounded_per_handle_but_never_locks_the_owner_out() {
     let mut t = Harness::new();
     t.register("ann");
     // Ann logged in from her address once: it is known to her account.
@@ -232,4 +234,127 @@ fn a_guessers_wait_doubles() {
     let expected = [1000, 2000, 4000];
     assert_eq!(waits.len(), 3, "{waits:?}");
     assert!(waits.iter().zip(expected).all(|(w, e)| (e - 5..=e).contains(w)), "{waits:?}");
+}
+
+fn wrong_login(handle: &str) -> impl FnOnce(u64) -> ClientFrame {
+    let handle = h(handle);
+    move |id| ClientFrame::Login(Login { id, handle, password: "wrong-guess".into(), device: None, presence: None })
+}
+
+#[test]
+fn logins_at_once_from_many_addresses_cannot_pass_the_cap_before_the_first_answer() {
+    let mut t = Harness::new();
+    t.register("ann");
+    let conns: Vec<ConnId> = (0..20).map(|n| t.connect_from(IpAddr::from([198, 51, 100, n]))).collect();
+    // Twenty logins reach the core before any password check comes back (the harness would finish each at once).
+    let (mut checks, mut limited) = (0, 0);
+    for conn in conns {
+        let id = t.id();
+        let frame = wrong_login("ann")(id);
+        for effect in t.core.handle(Input::Frame { conn, frame }, t.now).unwrap() {
+            match effect {
+                Effect::VerifyPassword { .. } => checks += 1,
+                Effect::Send { frame: ServerFrame::Error { code: ErrorCode::RateLimited, .. }, .. } => limited += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((checks, limited), (10, 10), "the per-handle cap counts the tries still being checked");
+}
+
+#[test]
+fn a_limit_reached_on_one_handle_says_nothing_about_the_accounts_other_handles() {
+    let mut t = Harness::new();
+    let a = t.register("ann");
+    let work = h("ann-work");
+    assert!(matches!(
+        t.request(a, |id| ClientFrame::AddHandle(AddHandle { id, handle: work })),
+        ServerFrame::Handles { .. }
+    ));
+    for n in 0..10 {
+        let answer = login_from(&mut t, "ann", IpAddr::from([198, 51, 100, n]), "wrong-guess");
+        assert!(matches!(answer, ServerFrame::Error { code: ErrorCode::BadCredentials, .. }), "{answer:?}");
+    }
+    let stranger = IpAddr::from([203, 0, 113, 5]);
+    let limited = login_from(&mut t, "ann", stranger, "wrong-guess");
+    assert!(matches!(limited, ServerFrame::Error { code: ErrorCode::RateLimited, .. }), "{limited:?}");
+    // The same stranger on the account's other handle gets the answer anyone gets: nothing ties the two together.
+    let other = login_from(&mut t, "ann-work", stranger, "wrong-guess");
+    assert!(matches!(other, ServerFrame::Error { code: ErrorCode::BadCredentials, .. }), "{other:?}");
+}
+
+#[test]
+fn a_token_login_makes_the_address_known_so_the_owner_logs_in_with_the_password_during_an_attack() {
+    let mut t = Harness::new();
+    let a = t.register("ann");
+    // Her token, as her client saved it when she registered.
+    let token = t.token_of(a);
+    for n in 0..10 {
+        login_from(&mut t, "ann", IpAddr::from([198, 51, 100, n]), "wrong-guess");
+    }
+    let laptop = IpAddr::from([192, 0, 2, 44]);
+    let limited = login_from(&mut t, "ann", laptop, "ann-password");
+    assert!(matches!(limited, ServerFrame::Error { code: ErrorCode::RateLimited, .. }), "{limited:?}");
+    // Her client logs in from the new address with its token, which strangers cannot hold back...
+    let conn = t.connect_from(laptop);
+    let answer = t.request(conn, |id| ClientFrame::LoginToken(LoginToken { id, token, presence: None }));
+    assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
+    // ...and from then on the address is hers for password logins too.
+    assert!(matches!(login_from(&mut t, "ann", laptop, "ann-password"), ServerFrame::Session { .. }));
+}
+
+#[test]
+fn failed_password_logins_from_an_address_do_not_block_token_logins_from_it() {
+    let mut t = with(|c| c.login_failures_per_ip = 5);
+    let a = t.register("ann");
+    let token = t.token_of(a);
+    // A neighbour behind the same address mistypes passwords until the address is limited.
+    let shared = IpAddr::from([192, 0, 2, 80]);
+    let neighbour = t.connect_from(shared);
+    let mut codes = Vec::new();
+    for n in 0..8 {
+        codes.push(t.err(neighbour, wrong_login(&format!("nobody-{n}"))));
+    }
+    assert_eq!(codes.last(), Some(&ErrorCode::RateLimited), "{codes:?}");
+    let conn = t.connect_from(shared);
+    let answer = t.request(conn, |id| ClientFrame::LoginToken(LoginToken { id, token, presence: None }));
+    assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
+}
+
+#[test]
+fn probing_for_handles_with_add_handle_is_limited() {
+    let mut t = with(|c| c.register_attempts_per_ip_per_hour = 5);
+    t.register("ben");
+    let a = t.register("ann");
+    let add = |id| ClientFrame::AddHandle(AddHandle { id, handle: h("ben") });
+    for _ in 0..5 {
+        assert_eq!(t.err(a, add), ErrorCode::HandleTaken);
+    }
+    assert_eq!(t.err(a, add), ErrorCode::RateLimited);
+    let free = |id| ClientFrame::AddHandle(AddHandle { id, handle: h("nobody-here") });
+    assert_eq!(t.err(a, free), ErrorCode::RateLimited, "the same answer for a free handle");
+}
+
+#[test]
+fn a_message_refused_for_another_reason_costs_nothing_from_the_budget() {
+    let mut t = with(|c| {
+        c.budgets = BudgetLimits {
+            messages_per_second: 0.001,
+            message_burst: 3.0,
+            bytes_per_second: 1e9,
+            bytes_burst: 1e9,
+            stored_bytes_per_day: u64::MAX,
+        }
+    });
+    let a = t.register("ann");
+    let b = t.register("ben");
+    t.register("cat");
+    t.befriend(a, b, RequestAnswer::AcceptMutual);
+    for _ in 0..10 {
+        let refused = t.dm(a, "cat", "not a friend");
+        assert!(matches!(refused, ServerFrame::Error { code: ErrorCode::NotReachable, .. }), "{refused:?}");
+    }
+    for _ in 0..3 {
+        assert!(matches!(t.dm(a, "ben", "hi"), ServerFrame::Stored { .. }));
+    }
 }
