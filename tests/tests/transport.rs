@@ -337,6 +337,29 @@ async fn a_prompt_reader_that_pipelines_is_not_taken_for_a_slow_one() {
     }
 }
 
+/// Flow control lets few requests into the core at once when the byte bound is small (one, at 64 KiB). A connection
+/// that stopped reading for want of places must be woken when a place comes back, even when nothing else is coming
+/// for it: it once slept for good as soon as the core gave a place back after the connection had last looked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelining_client_with_nothing_else_coming_is_answered_to_the_last_request() {
+    let relay = TestRelay::start_with(|c| {
+        c.limits.outbound_queue_bytes = 64 * 1024;
+        c.limits.frames_per_second = 100_000;
+        c.limits.frame_burst = 100_000;
+    })
+    .await;
+    let mut c = relay.user("alice").await;
+    for _ in 0..20 {
+        let ids: Vec<u64> = (0..200).map(|_| c.next_id()).collect();
+        for &id in &ids {
+            c.send_frame(&ClientFrame::ListSessions(ListSessions { id })).await;
+        }
+        for &id in &ids {
+            assert!(matches!(c.wait_answer(id).await, ServerFrame::Sessions { .. }));
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_pipelines_far_more_than_its_queue_holds_is_slowed_not_cut_off() {
     use futures_util::{SinkExt, StreamExt};

@@ -30,7 +30,7 @@ use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -65,6 +65,23 @@ pub const FRAMES_PER_REQUEST: usize = 4;
 /// What one request is reckoned to send back, in bytes, as flow control counts them: an answer and a push or two of
 /// ordinary size. Larger answers (a history page, a long friend list) only slow the next requests further.
 pub const BYTES_PER_REQUEST: usize = 16 * 1024;
+
+/// A request's place in the core (flow control): given back when the core has queued what the request sent, which
+/// wakes the connection so that it looks again whether it may read. Without the wake, a connection that stopped
+/// reading for want of places would sleep until something else woke it — which, when nothing more is coming for it,
+/// is never.
+pub struct InCore {
+    permit: Option<OwnedSemaphorePermit>,
+    returned: Arc<Notify>,
+}
+
+impl Drop for InCore {
+    fn drop(&mut self) {
+        // The place first, then the wake: woken, the connection must find it free.
+        drop(self.permit.take());
+        self.returned.notify_one();
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ConnSettings {
@@ -182,12 +199,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         // One permit per request in the core; a permit comes back once the core queued what the request sent here.
         let most_in_core = (self.settings.outbound_queue / FRAMES_PER_REQUEST).max(1);
         let requests = Arc::new(Semaphore::new(most_in_core));
+        let returned = Arc::new(Notify::new());
         let mut ping = tokio::time::interval(self.settings.ping_interval);
         ping.tick().await;
         let mut missed = 0u32;
         let login_deadline = tokio::time::sleep_until(self.accepted + self.settings.login_timeout);
         tokio::pin!(login_deadline);
         loop {
+            let room = room_for_a_request(rx, bytes, &requests, most_in_core, &self.settings);
             tokio::select! {
                 biased;
                 _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
@@ -234,7 +253,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     }
                     None => return End::Peer,
                 },
-                incoming = self.ws.next(), if room_for_a_request(rx, bytes, &requests, most_in_core, &self.settings) => match incoming {
+                // A request's place came back: look again whether there is room.
+                () = returned.notified(), if !room => {}
+                incoming = self.ws.next(), if room => match incoming {
                     None => return End::Peer,
                     Some(Ok(Message::Close(_))) => return End::PeerClosed,
                     // Text or binary, a message over the limit is never read: the connection is closed.
@@ -256,7 +277,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     }
                     Some(Ok(Message::Text(text))) => {
                         missed = 0;
-                        let refusal = match self.incoming(text.as_str(), &mut bucket, &requests).await {
+                        let refusal = match self.incoming(text.as_str(), &mut bucket, (&requests, &returned)).await {
                             Ok(refusal) => refusal,
                             Err(end) => return end,
                         };
@@ -327,7 +348,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let stall =
             i64::try_from(self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1)).as_millis())
                 .unwrap_or(i64::MAX);
-        let login_due = self.login_due();
+        let mut login_due = self.login_due();
         let bytes = Arc::clone(&self.bytes);
         bytes.waiting(Some(super::now_millis()));
         let ws = &mut self.ws;
@@ -349,6 +370,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     if !bytes.logged_in() {
                         break Err(End::Bye(ErrorCode::LoginTimeout));
                     }
+                    // Logged in a moment ago: the deadline no longer applies (and must not be polled again).
+                    login_due = false;
                 }
                 _ = look.tick() => {
                     let now = super::now_millis();
@@ -370,7 +393,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         &mut self,
         text: &str,
         bucket: &mut TokenBucket,
-        requests: &Arc<Semaphore>,
+        (requests, returned): (&Arc<Semaphore>, &Arc<Notify>),
     ) -> Result<Option<ServerFrame>, End> {
         // Read once: a refusal for speed still names the frame's id, and says nothing to a fire-and-forget frame.
         let decoded = decode_client(text);
@@ -400,7 +423,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                             requests.clone().acquire_owned().await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?
                         }
                     };
-                    let input = CoreMsg::Request { input: Input::Frame { conn: self.conn, frame }, done: permit };
+                    let done = InCore { permit: Some(permit), returned: Arc::clone(returned) };
+                    let input = CoreMsg::Request { input: Input::Frame { conn: self.conn, frame }, done };
                     self.core.send(input).await.map_err(|_| End::Bye(ErrorCode::ShuttingDown))?;
                     None
                 }

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use huddle_shared::codec::encode_server;
 use huddle_shared::{ErrorCode, Millis, ServerFrame};
-use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::outbound::{ByteBounds, Out, OutboundBytes, Reserve};
 use crate::core::{ConnId, Core, Effect, Input, JobId, JobOutcome};
@@ -41,7 +41,7 @@ pub enum CoreMsg {
     /// `connection.rs`).
     Request {
         input: Input,
-        done: OwnedSemaphorePermit,
+        done: super::connection::InCore,
     },
     /// An issue from the webhook; answered on `reply` once it is committed.
     Webhook {
