@@ -50,6 +50,9 @@ impl Server {
         };
         let mut child = command
             .args(args)
+            // As the relay's systemd unit runs it: memory freed after a burst goes back to the system at once, not
+            // when the threads that freed it next allocate (which, for a relay gone quiet, may be much later).
+            .env("MIMALLOC_PURGE_DELAY", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
