@@ -2,9 +2,11 @@
 //!
 //! It connects, says hello, authenticates (register, password or token), then for every handle resumes the stream
 //! from where this process left it (or from the relay's `acked` on first connect) and hands items on in order. It
-//! sends outgoing messages and keeps them until the relay says `stored`, resending after a reconnect (the relay
-//! never duplicates a resend). When the connection drops it waits with exponential backoff and jitter and tries
-//! again. Every failure reaches the application as an [`Event`] with a sentence, never as a panic.
+//! sends outgoing messages one at a time in the order they were typed ([`outbox`](super::outbox)) and keeps each
+//! until the relay says `stored`, resending after a reconnect (the relay never duplicates a resend) or after the
+//! pause a relay that refused it for now asked for — a timer, during which the worker goes on reading and taking
+//! commands. When the connection drops it waits with exponential backoff and jitter and tries again. Every failure
+//! reaches the application as an [`Event`] with a sentence, never as a panic.
 //!
 //! A relay is not trusted with the client's memory, time or disk: a message larger than
 //! [`MAX_RELAY_MESSAGE_BYTES`](super::transport::MAX_RELAY_MESSAGE_BYTES) is refused unread, text longer than the
@@ -33,14 +35,14 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+pub use super::outbox::MAX_OUTBOX;
+use super::outbox::Outbox;
 use super::streams::StreamCursor;
 use super::transport::{self, Ws};
 use super::warnings::{Burst, Repeated, Report, grouped};
 
 /// Capacity of the command and event channels.
 pub const CHANNEL: usize = 1024;
-/// Most outgoing messages waiting for `stored`.
-pub const MAX_OUTBOX: usize = 500;
 /// Request ids the worker uses for itself start here; the application's own ids must stay below.
 pub const INTERNAL_IDS: RequestId = 1 << 50;
 
@@ -254,8 +256,7 @@ pub fn spawn(config: WorkerConfig) -> WorkerHandle {
         events: event_tx,
         auth: None,
         streams: HashMap::new(),
-        outbox: VecDeque::new(),
-        in_flight: HashMap::new(),
+        outbox: Outbox::default(),
         next_id: INTERNAL_IDS,
         auth_id: None,
         sync_ids: HashMap::new(),
@@ -290,9 +291,7 @@ struct Worker {
     events: mpsc::Sender<Event>,
     auth: Option<Auth>,
     streams: HashMap<Handle, StreamCursor>,
-    outbox: VecDeque<OutgoingMessage>,
-    /// wire id -> client_msg_id of messages sent on this connection.
-    in_flight: HashMap<RequestId, String>,
+    outbox: Outbox,
     next_id: RequestId,
     auth_id: Option<RequestId>,
     /// wire id -> handle of a sync in flight.
@@ -342,7 +341,7 @@ impl Worker {
                 Err(e) => Ended::Retry(e.to_string()),
             };
             self.log_counted(Instant::now());
-            self.in_flight.clear();
+            self.outbox.disconnected();
             self.sync_ids.clear();
             self.auth_id = None;
             for stream in self.streams.values_mut() {
@@ -404,7 +403,7 @@ impl Worker {
     }
 
     async fn queue(&mut self, message: OutgoingMessage) {
-        if self.outbox.len() >= MAX_OUTBOX {
+        if self.outbox.is_full() {
             let event = Event::MessageFailed {
                 client_msg_id: message.client_msg_id,
                 code: ErrorCode::RateLimited,
@@ -414,7 +413,7 @@ impl Worker {
             };
             let _ = self.emit(event).await;
         } else {
-            self.outbox.push_back(message);
+            self.outbox.push(message);
         }
     }
 
@@ -507,7 +506,15 @@ impl Worker {
             return self.goodbye_or(&mut ws, end).await;
         }
         loop {
+            // The pause a relay asked for before a refused message goes again; only while logged in, when sending
+            // is possible (a pause starts only then, and a new connection ends it).
+            let retry_at = self.outbox.retry_at().filter(|_| self.logged_in);
             tokio::select! {
+                () = until(retry_at) => {
+                    if let Err(end) = self.send_next(&mut ws).await {
+                        return end;
+                    }
+                }
                 incoming = ws.next() => {
                     let text = match incoming {
                         Some(Ok(Message::Text(text))) => text,
@@ -606,16 +613,9 @@ impl Worker {
             }
             Command::Signal(frame) => Self::send(ws, &frame).await,
             Command::Message(message) => {
-                if self.auth_id.is_some() {
-                    // Still logging in: it goes out with the rest of the outbox.
-                    self.queue(message).await;
-                    return Ok(());
-                }
-                self.queue(message.clone()).await;
-                if self.outbox.back() == Some(&message) {
-                    self.transmit(ws, message).await?;
-                }
-                Ok(())
+                // It goes out when its turn comes: at once if nothing else waits and the session is open.
+                self.queue(message).await;
+                self.send_next(ws).await
             }
             Command::Authenticate(auth) => {
                 // New credentials replace the session: reconnect with them.
@@ -638,9 +638,15 @@ impl Worker {
         }
     }
 
-    async fn transmit(&mut self, ws: &mut Ws, message: OutgoingMessage) -> Result<(), Ended> {
+    /// Sends the front of the outbox if its turn has come (see [`Outbox::next`]): logged in, nothing else on its
+    /// way, no pause running.
+    async fn send_next(&mut self, ws: &mut Ws) -> Result<(), Ended> {
+        if !self.logged_in {
+            return Ok(());
+        }
+        let Some(message) = self.outbox.next(tokio::time::Instant::now()).cloned() else { return Ok(()) };
         let id = self.id();
-        self.in_flight.insert(id, message.client_msg_id.clone());
+        self.outbox.sent(id);
         let acting = Some(message.acting);
         let (body, client_msg_id, receipts) = (message.body, message.client_msg_id, message.receipts);
         let (room, to) = message.to.fields();
@@ -675,42 +681,37 @@ impl Worker {
                     let acting = Some(info.address.handle.clone());
                     Self::send(ws, &ClientFrame::Sync(Sync { id, acting, after, limit: None })).await?;
                 }
-                let pending: Vec<OutgoingMessage> = self.outbox.iter().cloned().collect();
-                for message in pending {
-                    self.transmit(ws, message).await?;
-                }
+                // The rest follow one by one, as the relay stores each.
+                self.send_next(ws).await?;
             }
             ServerFrame::Error { id: Some(id), code, message, .. } if Some(id) == self.auth_id => {
                 self.auth_id = None;
                 self.emit(Event::AuthFailed { code, message }).await;
                 return Err(Ended::NeedAuth);
             }
-            ServerFrame::Stored { id, message_id, seq, sent_at, recipients, .. }
-                if self.in_flight.contains_key(&id) =>
-            {
-                let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
-                let Some(position) = self.outbox.iter().position(|m| m.client_msg_id == client_msg_id) else {
-                    return Ok(());
-                };
-                let Some(message) = self.outbox.remove(position) else { return Ok(()) };
-                let progress = self.streams.entry(message.acting.clone()).or_default().known(seq);
-                let acting = message.acting.clone();
-                self.emit(Event::Stored { acting, client_msg_id, message_id, seq, sent_at, recipients }).await;
-                let acting = message.acting;
-                self.after_progress(ws, &acting, progress).await?;
+            ServerFrame::Stored { id, message_id, seq, sent_at, recipients, .. } if self.outbox.awaits(id) => {
+                if let Some(OutgoingMessage { acting, client_msg_id, .. }) = self.outbox.settled(id) {
+                    let progress = self.streams.entry(acting.clone()).or_default().known(seq);
+                    let event =
+                        Event::Stored { acting: acting.clone(), client_msg_id, message_id, seq, sent_at, recipients };
+                    self.emit(event).await;
+                    self.after_progress(ws, &acting, progress).await?;
+                }
+                // Its turn over, the next message goes.
+                self.send_next(ws).await?;
             }
-            ServerFrame::Error { id: Some(id), code, message, retry_after_ms } if self.in_flight.contains_key(&id) => {
-                let client_msg_id = self.in_flight.remove(&id).unwrap_or_default();
+            ServerFrame::Error { id: Some(id), code, message, retry_after_ms } if self.outbox.awaits(id) => {
                 if matches!(code, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ServerBusy) {
-                    // Temporary: try again after the pause the relay asked for.
+                    // Temporary: the same message goes again after the pause the relay asked for, and nothing
+                    // typed after it goes first. The session loop waits for the pause beside the socket.
                     let pause = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(50, 30_000));
-                    tokio::time::sleep(pause).await;
-                    if let Some(m) = self.outbox.iter().find(|m| m.client_msg_id == client_msg_id).cloned() {
-                        self.transmit(ws, m).await?;
-                    }
+                    self.outbox.later(id, tokio::time::Instant::now() + pause);
                 } else {
-                    self.outbox.retain(|m| m.client_msg_id != client_msg_id);
-                    self.emit(Event::MessageFailed { client_msg_id, code, message }).await;
+                    if let Some(refused) = self.outbox.settled(id) {
+                        let client_msg_id = refused.client_msg_id;
+                        self.emit(Event::MessageFailed { client_msg_id, code, message }).await;
+                    }
+                    self.send_next(ws).await?;
                 }
             }
             ServerFrame::Batch { id, acting, items, more, .. } if self.sync_ids.contains_key(&id) => {
@@ -838,6 +839,14 @@ fn log_cut(report: Report) {
 fn log_sync_refused(report: Report) {
     if let Report::Summary { more, over } = report {
         tracing::warn!("{} more syncs refused {}", grouped(more), during(over));
+    }
+}
+
+/// Waits until `at`; for ever if `None`.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
