@@ -22,6 +22,11 @@ use super::worker::OutgoingMessage;
 /// Most messages waiting to be sent.
 pub const MAX_OUTBOX: usize = 500;
 
+/// How many times in a row the front may be refused for a fault of the relay (`internal`, `server_busy`) before it is
+/// given up as failed, so that one message the relay cannot store does not hold back everything typed after it.
+/// (`rate_limited` is always tried again: the relay says when it will take it.)
+pub const MAX_FAULTS: u32 = 5;
+
 #[derive(Debug, Default)]
 pub struct Outbox {
     /// Oldest first; the front is the one being sent.
@@ -30,6 +35,8 @@ pub struct Outbox {
     in_flight: Option<RequestId>,
     /// The relay asked to wait until then before sending the front again.
     retry_at: Option<Instant>,
+    /// Times in a row the front was refused for now.
+    refusals: u32,
 }
 
 impl Outbox {
@@ -92,6 +99,7 @@ impl Outbox {
             return None;
         }
         self.in_flight = None;
+        self.refusals = 0;
         self.queue.pop_front()
     }
 
@@ -100,7 +108,13 @@ impl Outbox {
         if self.awaits(id) {
             self.in_flight = None;
             self.retry_at = Some(at);
+            self.refusals = self.refusals.saturating_add(1);
         }
+    }
+
+    /// Times in a row the front was refused for now.
+    pub fn refusals(&self) -> u32 {
+        self.refusals
     }
 
     pub fn len(&self) -> usize {
@@ -178,6 +192,20 @@ mod tests {
         assert_eq!(outbox.retry_at(), None);
         assert_eq!(outbox.settled(2).map(|m| m.client_msg_id).as_deref(), Some("m1"));
         assert_eq!(send(&mut outbox, 3, now + pause).as_deref(), Some("m2"));
+    }
+
+    #[test]
+    fn refusals_in_a_row_are_counted_for_the_front_only() {
+        let now = Instant::now();
+        let mut outbox = with(2);
+        for id in 1..=3 {
+            assert_eq!(send(&mut outbox, id, now).as_deref(), Some("m1"));
+            outbox.later(id, now);
+        }
+        assert_eq!(outbox.refusals(), 3);
+        assert_eq!(send(&mut outbox, 4, now).as_deref(), Some("m1"));
+        outbox.settled(4);
+        assert_eq!(outbox.refusals(), 0, "the next message starts afresh");
     }
 
     #[test]

@@ -701,7 +701,8 @@ impl Worker {
                 self.send_next(ws).await?;
             }
             ServerFrame::Error { id: Some(id), code, message, retry_after_ms } if self.outbox.awaits(id) => {
-                if matches!(code, ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ServerBusy) {
+                let fault = matches!(code, ErrorCode::Internal | ErrorCode::ServerBusy);
+                if code == ErrorCode::RateLimited || fault && self.outbox.refusals() + 1 < super::outbox::MAX_FAULTS {
                     // Temporary: the same message goes again after the pause the relay asked for, and nothing
                     // typed after it goes first. The session loop waits for the pause beside the socket.
                     let pause = Duration::from_millis(retry_after_ms.unwrap_or(1000).clamp(50, 30_000));
