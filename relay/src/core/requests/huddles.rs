@@ -8,6 +8,7 @@ use huddle_shared::{Millis, ServerFrame};
 
 use super::{Caller, HandleRequest, Me, Reply};
 use crate::core::Core;
+use crate::core::domain::messages::Gate;
 use crate::core::domain::topics::{IssueDraft, NewTopic, Publisher, TopicChanges};
 use crate::core::fail::Fail;
 use crate::storage::Storage;
@@ -88,9 +89,17 @@ impl HandleRequest for Unsubscribe {
 }
 
 impl HandleRequest for Publish {
-    fn handle<S: Storage>(self, core: &mut Core<S>, _caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+    fn handle<S: Storage>(self, core: &mut Core<S>, caller: &Caller, me: &Me, now: Millis) -> Result<Reply, Fail> {
+        // An issue is stored and sent to every subscriber: it costs its publisher's account what a message of its
+        // size does, and nothing when it is refused.
+        let account = core.conns.account(caller.conn).cloned().unwrap_or_default();
+        let size =
+            self.title.len() + self.body.as_ref().map_or(0, String::len) + self.link.as_ref().map_or(0, String::len);
+        let disk_low = core.disk_low;
+        super::messages::admit(disk_low, &mut core.budgets, (&account, size), Gate::Check, now)?;
         let draft = IssueDraft { title: self.title, body: self.body, link: self.link };
         let published = core.world.publish(&self.topic, Publisher::Handle(me.address.clone()), draft, now)?;
+        super::messages::admit(disk_low, &mut core.budgets, (&account, size), Gate::Spend, now)?;
         Ok(Reply::Frame(ServerFrame::Published {
             id: self.id,
             topic: published.topic,

@@ -12,8 +12,8 @@ use crate::core::fail::{Fail, rate_limited, refuse, refuse_with};
 use crate::storage::{HistoryCursor, Storage};
 
 /// Whether the sender's account may store a new message of `bytes` now: the disk floor, then its budget, counted
-/// when `gate` says it will be stored.
-fn admit(
+/// when `gate` says it will be stored. Publishing an issue is counted the same way (see `huddles`).
+pub(super) fn admit(
     disk_low: bool,
     budgets: &mut Budgets,
     (account, bytes): (&str, usize),

@@ -358,3 +358,47 @@ fn a_message_refused_for_another_reason_costs_nothing_from_the_budget() {
         assert!(matches!(t.dm(a, "ben", "hi"), ServerFrame::Stored { .. }));
     }
 }
+
+#[test]
+fn publishing_issues_costs_the_account_as_messages_do() {
+    let mut t = with(|c| {
+        c.budgets = BudgetLimits {
+            messages_per_second: 0.001,
+            message_burst: 2.0,
+            bytes_per_second: 1e9,
+            bytes_burst: 1e9,
+            stored_bytes_per_day: u64::MAX,
+        }
+    });
+    let a = t.register("ann");
+    let news = huddle_shared::model::TopicId::parse("news").unwrap();
+    let create = {
+        let topic = news.clone();
+        move |id| {
+            ClientFrame::CreateTopic(CreateTopic {
+                id,
+                acting: None,
+                topic,
+                title: "News".into(),
+                description: None,
+                duration_ms: Some(60_000),
+                include_offline: false,
+            })
+        }
+    };
+    assert!(matches!(t.request(a, create), ServerFrame::Topic { .. }));
+    let publish = |topic: huddle_shared::model::TopicId| {
+        move |id| {
+            ClientFrame::Publish(Publish { id, acting: None, topic, title: "Issue".into(), body: None, link: None })
+        }
+    };
+    // Refused for another reason (nobody publishes to a topic that does not exist): it costs nothing.
+    let missing = huddle_shared::model::TopicId::parse("missing").unwrap();
+    for _ in 0..3 {
+        assert_ne!(t.err(a, publish(missing.clone())), ErrorCode::RateLimited);
+    }
+    for _ in 0..2 {
+        assert!(matches!(t.request(a, publish(news.clone())), ServerFrame::Published { .. }));
+    }
+    assert_eq!(t.err(a, publish(news.clone())), ErrorCode::RateLimited, "the account's burst is spent");
+}
