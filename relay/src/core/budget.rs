@@ -116,8 +116,10 @@ impl Budgets {
             let retry = (oldest + DAY_HOURS as i64) * HOUR_MS - now;
             return Err(OverBudget::Quota { retry_after_ms: u64::try_from(retry).unwrap_or(0).max(1) });
         }
+        // A message larger than the whole burst costs the whole burst: it waits for a full bucket instead of for
+        // ever (an issue's title, body and link together may pass the smallest burst the config allows).
         #[allow(clippy::cast_precision_loss)] // a body is at most a few KiB
-        let cost = bytes as f64;
+        let cost = (bytes as f64).min(l.bytes_burst);
         let wait = budget.messages.wait(1.0, l.messages_per_second, l.message_burst, now).max(budget.bytes.wait(
             cost,
             l.bytes_per_second,
@@ -171,6 +173,16 @@ mod tests {
             bytes_burst: 2000.0,
             stored_bytes_per_day: 10_000,
         }
+    }
+
+    #[test]
+    fn something_larger_than_the_byte_burst_waits_for_a_full_bucket_not_for_ever() {
+        let mut b = Budgets::new(limits());
+        let t = 1_700_000_000_000;
+        assert!(b.check("acc", 3000, t).is_ok(), "a full bucket takes it");
+        b.spend("acc", 3000, t).unwrap();
+        assert_eq!(b.check("acc", 3000, t), Err(OverBudget::Rate { retry_after_ms: 2000 }));
+        assert!(b.spend("acc", 3000, t + 2000).is_ok());
     }
 
     #[test]

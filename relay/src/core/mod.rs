@@ -477,8 +477,10 @@ impl<S: Storage> Core<S> {
         self.world.end_session(session)?;
         for other in self.conns.conns_of_session(session) {
             if Some(other) != keep {
-                self.drop_conn_auth(other);
+                // The close first: the connection ends with `session_revoked`, before the news that it is logged
+                // out could close it for being one anonymous connection too many.
                 self.out.push(Effect::Close { conn: other, code: ErrorCode::SessionRevoked });
+                self.drop_conn_auth(other);
             }
         }
         Ok(())

@@ -14,8 +14,8 @@
 //!
 //! Memory: what waits to be written is bounded in bytes (see `outbound`); the task hands the WebSocket at most
 //! [`COALESCED_BYTES`] (and one frame) before each flush, so a peer that does not read holds that much in the
-//! WebSocket's buffer, still counted in the relay-wide total until it is written, and the rest stays counted in the
-//! queue.
+//! WebSocket's buffer, still counted in the relay-wide total until it is written (or the write is abandoned), and
+//! the rest stays counted in the queue.
 //!
 //! Every write goes through [`Connection::write_all`], pings and refusals too: while it waits on the socket, the
 //! connection can still be killed, shut down, or closed at its login deadline, and a socket that takes nothing is
@@ -52,8 +52,8 @@ const COALESCED_BYTES: usize = 64 * 1024;
 /// connection that never logged in gets [`BYE_GRACE`] whatever the reason: a stranger's goodbye holds nothing for
 /// long.
 const SLOW_BYE_GRACE: Duration = Duration::from_secs(30);
-/// How long a write may wait on the socket before the connection counts as stuck (see `outbound`).
-const STUCK_AFTER: Duration = Duration::from_millis(super::outbound::STUCK_AFTER_MS as u64);
+/// How often a write waiting on its socket looks whether the connection is stuck (see `outbound`) or gone.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// How long the goodbye may take otherwise.
 const BYE_GRACE: Duration = Duration::from_secs(2);
 
@@ -201,6 +201,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let requests = Arc::new(Semaphore::new(most_in_core));
         let returned = Arc::new(Notify::new());
         let mut ping = tokio::time::interval(self.settings.ping_interval);
+        // Pings missed during a long write are not made up in a burst: a burst would count as pongs missed before
+        // the peer could answer one.
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.tick().await;
         let mut missed = 0u32;
         let login_deadline = tokio::time::sleep_until(self.accepted + self.settings.login_timeout);
@@ -211,12 +214,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                 biased;
                 _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
                 code = &mut *kill => return End::Bye(code.unwrap_or(ErrorCode::Internal)),
-                () = &mut login_deadline, if self.login_due() => {
-                    // The core may have logged it in a moment ago, the news still in the queue.
-                    if !bytes.logged_in() {
-                        return End::Bye(ErrorCode::LoginTimeout);
-                    }
-                }
                 out = rx.recv() => match out {
                     Some(Out::Frame(text)) => {
                         // Whatever else the core queued for this connection goes out with it, in one write, up to
@@ -253,6 +250,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
                     }
                     None => return End::Peer,
                 },
+                // After the queue: news of a login (or of a logout, which starts a new deadline) already queued is
+                // taken first.
+                () = &mut login_deadline, if self.login_due() => {
+                    // The core may have logged it in a moment ago, the news still in the queue.
+                    if !bytes.logged_in() {
+                        return End::Bye(ErrorCode::LoginTimeout);
+                    }
+                }
                 // A request's place came back: look again whether there is room.
                 () = returned.notified(), if !room => {}
                 incoming = self.ws.next(), if room => match incoming {
@@ -334,10 +339,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
     ///
     /// It gives up when the core kills the connection, the relay shuts down, the login deadline passes, or the socket
     /// has taken nothing for the liveness period (`ping_interval × ping_misses`): a peer that stops reading must not
-    /// hold its task, its slot and its "online" presence forever. A slow link that keeps taking bytes is never cut
-    /// for being slow. And the queue behind the write is looked at every [`STUCK_AFTER`]: a peer whose socket takes
-    /// nothing while more than `outbound_queue_bytes` wait for it is a slow reader now, not when the next frame comes
-    /// (which may be never).
+    /// hold its task, its slot and its "online" presence forever; a link that keeps taking bytes, however slowly, is
+    /// not gone. And the queue behind the write is looked at every [`LOOK_EVERY`]: a peer whose socket is stuck (see
+    /// `outbound`) while more than `outbound_queue_bytes` wait for it is a slow reader now, not when the next frame
+    /// comes (which may be never).
     async fn write_all(
         &mut self,
         frames: Vec<Message>,
@@ -359,7 +364,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             ws.flush().await
         };
         tokio::pin!(all);
-        let mut look = tokio::time::interval_at(tokio::time::Instant::now() + STUCK_AFTER, STUCK_AFTER);
+        let mut look = tokio::time::interval_at(tokio::time::Instant::now() + LOOK_EVERY, LOOK_EVERY);
         let result = loop {
             tokio::select! {
                 biased;

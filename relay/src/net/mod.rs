@@ -13,7 +13,7 @@
 //!   `slow_consumer`, and it resumes from storage on reconnect;
 //! - WebSocket buffers: 2 KiB read buffer, messages and frames up to `MAX_FRAME_BYTES`; the write buffer holds what
 //!   one write hands it (`connection::COALESCED_BYTES`, or one larger frame), capped at [`MAX_WRITE_BUFFER`], and
-//!   counted in `limits.outbound_total_bytes` until written;
+//!   counted in `limits.outbound_total_bytes` until written (or the write is abandoned);
 //! - password jobs: `passwords.max_concurrent_hashes` threads (a fixed pool, see `hash_pool`), at most
 //!   `core::MAX_PENDING_JOBS` queued.
 

@@ -14,8 +14,11 @@
 //! **In all**, the bytes waiting in queues *and* the bytes being written (handed to the WebSocket, at most
 //! `connection::COALESCED_BYTES` or one larger frame per connection) are counted against the total. When a frame
 //! would pass it, the connections holding the most are closed as slow readers until it fits — a prompt reader holds
-//! little, so whoever fills the pool is the one closed, never a bystander. Their bytes leave the count as their tasks
-//! drop them; until then the total may be passed by what they still hold.
+//! little, so whoever fills the pool is the one closed, never a bystander. What they held when they were closed is
+//! left out of the total until they are gone (an estimate: they give their bytes back as they go, so for those
+//! moments the total may be passed by what they gave back already). Bytes handed to the WebSocket leave the count
+//! when the write is done or abandoned; an abandoned write's bytes stay in the WebSocket's buffer until its goodbye
+//! is over (at most 30 s).
 //!
 //! The core thread counts a frame in before it queues it ([`OutboundBytes::reserve`]); the connection task moves it
 //! to "being written" when it takes it off the queue ([`OutboundBytes::take`]), and out when the write is over
@@ -26,8 +29,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 
 use huddle_shared::{ErrorCode, Millis};
 
-/// A socket that has taken nothing for this long while a write waits means the peer is not reading.
-pub const STUCK_AFTER_MS: Millis = 1000;
+/// A socket that has taken nothing for this long while a write waits means the peer is not reading. Long enough
+/// for a link that pauses without being gone (TCP retransmissions back off from a second; a phone busy reading a
+/// large frame), short enough that a reader that stopped holds its larger allowance only for moments.
+pub const STUCK_AFTER_MS: Millis = 5000;
 /// How much more than `outbound_queue_bytes` a connection that keeps up may hold for a moment.
 pub const BURST_FACTOR: usize = 8;
 
@@ -224,11 +229,12 @@ mod tests {
         assert_eq!(a.reserve(400, bounds, t, 0), Reserve::Fits);
         assert_eq!(a.reserve(1, bounds, t, 0), Reserve::OverOwn, "800 bytes for a connection that keeps up");
         a.release(800);
-        // Its socket taking nothing for over a second, it may hold its bound only.
+        // Its socket taking nothing for over five seconds, it may hold its bound only.
         a.waiting(Some(t));
-        assert_eq!(a.reserve(60, bounds, t + 2000, 0), Reserve::Fits);
-        assert_eq!(a.reserve(40, bounds, t + 2000, 0), Reserve::Fits);
-        assert_eq!(a.reserve(1, bounds, t + 2000, 0), Reserve::OverOwn, "100 bytes for a stuck connection");
+        let later = t + STUCK_AFTER_MS + 1;
+        assert_eq!(a.reserve(60, bounds, later, 0), Reserve::Fits);
+        assert_eq!(a.reserve(40, bounds, later, 0), Reserve::Fits);
+        assert_eq!(a.reserve(1, bounds, later, 0), Reserve::OverOwn, "100 bytes for a stuck connection");
         a.waiting(None);
         let c = OutboundBytes::new(Arc::clone(&all));
         assert_eq!(b.reserve(500, bounds, t, 0), Reserve::Fits);
@@ -265,14 +271,14 @@ mod tests {
         let a = OutboundBytes::new(Arc::new(AtomicUsize::new(0)));
         let t = 1_000_000;
         a.waiting(Some(t));
-        assert!(!a.stuck(t + 900));
-        a.progress(t + 900);
-        a.progress(t + 1800);
-        assert!(!a.stuck(t + 2500), "it took bytes 700 ms ago");
-        assert!(a.stuck(t + 2900));
-        assert_eq!(a.stalled_for(t + 2900), 1100);
+        assert!(!a.stuck(t + 4900));
+        a.progress(t + 4900);
+        a.progress(t + 9800);
+        assert!(!a.stuck(t + 14_000), "it took bytes 4.2 s ago");
+        assert!(a.stuck(t + 14_900));
+        assert_eq!(a.stalled_for(t + 14_900), 5100);
         a.waiting(None);
-        a.progress(t + 3000);
-        assert!(!a.stuck(t + 9000), "no write waiting, nothing stuck");
+        a.progress(t + 15_000);
+        assert!(!a.stuck(t + 99_000), "no write waiting, nothing stuck");
     }
 }

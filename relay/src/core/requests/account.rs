@@ -365,6 +365,15 @@ impl<S: Storage> Core<S> {
         self.world.state.account_handles(account).iter().map(|h| login_guard::handle_key(h.handle.as_str())).collect()
     }
 
+    /// The keys an address proven by the password becomes known to: every handle's, and the account's own (for
+    /// `change_password`). A token login makes the address known to the handles only: a stolen token must not
+    /// free its thief from the cap on guessing the current password.
+    fn owner_keys(&self, account: &str) -> Vec<String> {
+        let mut keys = self.handle_keys(account);
+        keys.push(login_guard::account_key(account));
+        keys
+    }
+
     /// A password job came back: the request it belongs to is finished. Returns the connection it was for, and the
     /// answer to send after the pushes (a login's `session` goes out at once, before the lists that follow it).
     pub(in crate::core) fn job_done(
@@ -387,7 +396,7 @@ impl<S: Storage> Core<S> {
             (PendingJob::Login(job), JobOutcome::Verified(ok)) => self.finish_login(job, ok, now),
             (PendingJob::ChangePasswordCheck { new_password, attempt, .. }, JobOutcome::Verified(true)) => {
                 let account = self.conns.account(conn).cloned().unwrap_or_default();
-                let also = self.handle_keys(&account);
+                let also = self.owner_keys(&account);
                 self.login_guard.succeeded(&attempt, &also, now);
                 let job = self.new_job(PendingJob::ChangePasswordHash { conn, id });
                 self.out.push(Effect::HashPassword { job, password: new_password });
@@ -433,7 +442,9 @@ impl<S: Storage> Core<S> {
         };
         let account = self.world.create_account(&handle, phc, invite, now)?;
         if let Some(ip) = self.conns.ip(conn) {
-            self.login_guard.know(&login_guard::handle_key(handle.as_str()), ip, now);
+            for key in self.owner_keys(&account.id) {
+                self.login_guard.know(&key, ip, now);
+            }
         }
         let (session, token) = self.world.new_session(&account.id, device, now)?;
         self.start_session(conn, id, session, Some(token), None);
@@ -450,7 +461,7 @@ impl<S: Storage> Core<S> {
             }
         };
         // The password was right: the address is its owner's, whatever comes next.
-        let also = self.handle_keys(&record.id);
+        let also = self.owner_keys(&record.id);
         self.login_guard.succeeded(&attempt, &also, now);
         // Told only to someone who knows the password, so it reveals nothing to guessers.
         if record.disabled {

@@ -402,3 +402,67 @@ fn publishing_issues_costs_the_account_as_messages_do() {
     }
     assert_eq!(t.err(a, publish(news.clone())), ErrorCode::RateLimited, "the account's burst is spent");
 }
+
+#[test]
+fn a_session_thief_guessing_the_current_password_does_not_keep_the_owner_from_changing_it() {
+    let mut t = Harness::new();
+    let home = IpAddr::from([192, 0, 2, 1]);
+    let owner = t.connect_from(home);
+    let register = |id| {
+        ClientFrame::Register(Register {
+            id,
+            handle: h("ann"),
+            password: "ann-password".into(),
+            invite: None,
+            device: None,
+        })
+    };
+    let ServerFrame::Session { token: Some(token), .. } = t.request(owner, register) else { panic!("registered") };
+    // The thief uses the stolen token from many addresses and guesses the current password from each.
+    let mut limited = false;
+    for n in 0..15 {
+        let thief = t.connect_from(IpAddr::from([198, 51, 100, n]));
+        let token = token.clone();
+        let answer = t.request(thief, |id| ClientFrame::LoginToken(LoginToken { id, token, presence: None }));
+        assert!(matches!(answer, ServerFrame::Session { .. }), "{answer:?}");
+        let guess = |id| {
+            ClientFrame::ChangePassword(ChangePassword {
+                id,
+                old_password: "is-it-this".into(),
+                new_password: "thief-password".into(),
+            })
+        };
+        limited |= t.err(thief, guess) == ErrorCode::RateLimited;
+    }
+    assert!(limited, "guessing from addresses the password never came from is capped");
+    // The owner, at home, changes it at once.
+    let change = |id| {
+        ClientFrame::ChangePassword(ChangePassword {
+            id,
+            old_password: "ann-password".into(),
+            new_password: "a-new-password".into(),
+        })
+    };
+    t.ok(owner, change);
+}
+
+#[test]
+fn a_revoked_connection_is_closed_before_it_is_logged_out() {
+    let mut t = Harness::new();
+    let first = t.register("ann");
+    let second = t.login("ann");
+    let ServerFrame::Sessions { sessions, .. } = t.request(second, |id| ClientFrame::ListSessions(ListSessions { id }))
+    else {
+        panic!("sessions")
+    };
+    let session = sessions.iter().find(|s| !s.current).unwrap().session.clone();
+    // Logged out first, the connection would become one anonymous connection too many behind a busy address, and
+    // end with `too_many_connections` instead of `session_revoked`.
+    let id = t.id();
+    let frame = ClientFrame::RevokeSession(RevokeSession { id, session });
+    let effects = t.core.handle(Input::Frame { conn: second, frame }, t.now).unwrap();
+    let close = effects.iter().position(|e| matches!(e, Effect::Close { conn, .. } if *conn == first));
+    let logged_out =
+        effects.iter().position(|e| matches!(e, Effect::Authenticated { conn, authed: false } if *conn == first));
+    assert!(close.is_some() && close < logged_out, "{effects:?}");
+}
