@@ -48,11 +48,14 @@ impl Server {
         } else {
             Command::new(exe)
         };
+        // As the relay's systemd unit runs it: memory freed after a burst goes back to the system at once, not when
+        // the threads that freed it next allocate (which, for a relay gone quiet, may be much later). A value already
+        // set is kept, to measure others (`MIMALLOC_PURGE_DELAY=1000` is the allocator's own default).
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            command.env("MIMALLOC_PURGE_DELAY", "0");
+        }
         let mut child = command
             .args(args)
-            // As the relay's systemd unit runs it: memory freed after a burst goes back to the system at once, not
-            // when the threads that freed it next allocate (which, for a relay gone quiet, may be much later).
-            .env("MIMALLOC_PURGE_DELAY", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -22,6 +22,7 @@
 //! for `cargo test` alone, so after changing relay code, build it again or the binary tests run the old one.
 
 pub mod pty;
+pub mod scripted;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,19 @@ pub fn h(handle: &str) -> Handle {
 /// The full address of a handle on a test relay, as the relay writes it.
 pub fn addr(handle: &str) -> Address {
     Address::parse(&format!("{handle}@{RELAY_NAME}")).unwrap_or_else(|e| panic!("bad test handle {handle:?}: {e}"))
+}
+
+/// A `send` of `body` to `to`, request `id`, without receipts.
+pub fn direct_message(id: RequestId, to: &str, body: &str, client_msg_id: &str) -> ClientFrame {
+    ClientFrame::Send(SendMessage {
+        id,
+        acting: None,
+        room: None,
+        to: Some(addr(to)),
+        body: body.to_owned(),
+        client_msg_id: client_msg_id.to_owned(),
+        receipts: false,
+    })
 }
 
 /// The password the helpers register each handle with.
@@ -764,18 +778,14 @@ impl Client {
 
     /// Sends a message; returns the raw answer (`stored` or an error).
     pub async fn send_message(&mut self, to: &str, body: &str, client_msg_id: &str) -> ServerFrame {
-        self.request(|id| {
-            ClientFrame::Send(SendMessage {
-                id,
-                acting: None,
-                room: None,
-                to: Some(addr(to)),
-                body: body.to_owned(),
-                client_msg_id: client_msg_id.to_owned(),
-                receipts: false,
-            })
-        })
-        .await
+        self.request(|id| direct_message(id, to, body, client_msg_id)).await
+    }
+
+    /// Sends a direct message without waiting for its answer (for pipelining); returns its request id.
+    pub async fn send_unanswered(&mut self, to: &str, body: &str, client_msg_id: &str) -> RequestId {
+        let id = self.next_id();
+        self.send_frame(&direct_message(id, to, body, client_msg_id)).await;
+        id
     }
 
     /// Sends a message that must be stored.

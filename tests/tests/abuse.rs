@@ -16,7 +16,7 @@ use huddle_relay::config::{Config, LimitsConfig};
 use huddle_shared::client::*;
 use huddle_shared::model::RequestAnswer;
 use huddle_shared::{ClientFrame, ErrorCode, ServerFrame};
-use huddle_tests::{Client, Recv, TestRelay, WAIT, addr, befriend, h};
+use huddle_tests::{Client, Recv, TestRelay, WAIT, befriend, h};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -150,18 +150,7 @@ async fn one_account_cannot_multiply_its_sending_rate_with_connections() {
     let mut ids = Vec::new();
     for (c, conn) in conns.iter_mut().enumerate() {
         for n in 0..20 {
-            let id = conn.next_id();
-            let frame = ClientFrame::Send(SendMessage {
-                id,
-                acting: None,
-                room: None,
-                to: Some(addr("ben")),
-                body: body.clone(),
-                client_msg_id: format!("flood-{c}-{n}"),
-                receipts: false,
-            });
-            conn.send_frame(&frame).await;
-            ids.push((c, id));
+            ids.push((c, conn.send_unanswered("ben", &body, &format!("flood-{c}-{n}")).await));
         }
     }
     let (mut stored, mut limited) = (0u64, 0u64);
@@ -370,18 +359,7 @@ async fn readers_that_fill_the_relay_wide_pool_are_closed_not_the_people_who_kee
         let mut ids = Vec::new();
         for n in 0..PER_ROUND {
             for to in ["ben", "cat"] {
-                let id = ann.next_id();
-                let frame = ClientFrame::Send(SendMessage {
-                    id,
-                    acting: None,
-                    room: None,
-                    to: Some(addr(to)),
-                    body: body.clone(),
-                    client_msg_id: format!("{to}-{round}-{n}"),
-                    receipts: false,
-                });
-                ann.send_frame(&frame).await;
-                ids.push(id);
+                ids.push(ann.send_unanswered(to, &body, &format!("{to}-{round}-{n}")).await);
             }
         }
         for id in ids {

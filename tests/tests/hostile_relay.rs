@@ -25,12 +25,10 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use huddle_shared::client::{History, Login, LoginToken, Register};
 use huddle_shared::codec::{decode_client, encode_server};
-use huddle_shared::model::{
-    FriendEntry, FriendList, ItemBody, Limits, Message, Presence, Profile, RegistrationPolicy, ShownState, StreamItem,
-};
-use huddle_shared::server::HandleInfo;
-use huddle_shared::{Address, ClientFrame, MessageId, RelayName, RoomId, ServerFrame, SessionId};
+use huddle_shared::model::{FriendEntry, FriendList, ItemBody, Message, Presence, Profile, ShownState, StreamItem};
+use huddle_shared::{Address, ClientFrame, MessageId, RoomId, ServerFrame};
 use huddle_tests::pty::Tui;
+use huddle_tests::scripted;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -115,41 +113,6 @@ impl HostileRelay {
     }
 }
 
-/// The `hello` a relay of this release answers with.
-fn hello() -> ServerFrame {
-    ServerFrame::Hello {
-        version: huddle_shared::version::CURRENT,
-        features: vec![huddle_shared::version::FEATURE_TYPING.to_owned()],
-        relay: RelayName::parse(RELAY).unwrap(),
-        registration: RegistrationPolicy::Open,
-        limits: Limits {
-            max_frame_bytes: huddle_shared::limits::MAX_FRAME_BYTES,
-            max_body_bytes: huddle_shared::limits::MAX_BODY_BYTES,
-            max_handles: huddle_shared::limits::MAX_HANDLES_PER_ACCOUNT,
-            max_sync_page: huddle_shared::limits::MAX_SYNC_PAGE,
-            max_history_page: huddle_shared::limits::MAX_HISTORY_PAGE,
-            frames_per_second: 20,
-            frame_burst: 60,
-        },
-    }
-}
-
-fn session(id: u64) -> ServerFrame {
-    ServerFrame::Session {
-        id,
-        session: SessionId::new("0123456789abcdef0123456789abcdef"),
-        token: Some("a-token-of-the-hostile-relay".to_owned()),
-        handles: vec![HandleInfo {
-            address: address("alice"),
-            head: 0,
-            acked: 0,
-            profile: Profile::default(),
-            activity: None,
-            location: None,
-        }],
-    }
-}
-
 async fn serve(tcp: TcpStream, misbehaviour: Misbehaviour) {
     let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
     // Plays along: `hello`, then any way of logging in.
@@ -157,12 +120,12 @@ async fn serve(tcp: TcpStream, misbehaviour: Misbehaviour) {
         let Some(Ok(message)) = ws.next().await else { return };
         let WsMessage::Text(text) = message else { continue };
         let answer = match decode_client(text.as_str()) {
-            Ok(ClientFrame::Hello(_)) => hello(),
+            Ok(ClientFrame::Hello(_)) => scripted::hello(),
             Ok(
                 ClientFrame::Login(Login { id, .. })
                 | ClientFrame::LoginToken(LoginToken { id, .. })
                 | ClientFrame::Register(Register { id, .. }),
-            ) => session(id),
+            ) => scripted::session(id, "a-token-of-the-hostile-relay"),
             _ => continue,
         };
         let logged_in = matches!(answer, ServerFrame::Session { .. });

@@ -19,10 +19,9 @@ use futures_util::{SinkExt, StreamExt};
 use huddle_client::net::{self, Auth, Command, Event, OutgoingMessage, Target, WorkerConfig, WorkerHandle};
 use huddle_shared::client::{GetFriends, Login, LoginToken, SendMessage, Sync};
 use huddle_shared::codec::{decode_client, encode_server};
-use huddle_shared::model::{FriendList, ItemBody, Limits, Message, PresenceState, RegistrationPolicy, StreamItem};
-use huddle_shared::server::HandleInfo;
-use huddle_shared::{ClientFrame, ErrorCode, MessageId, RelayName, RoomId, ServerFrame, SessionId};
-use huddle_tests::{TestRelay, addr, befriend, bodies, h, messages_of, password_for};
+use huddle_shared::model::{FriendList, ItemBody, Message, PresenceState, StreamItem};
+use huddle_shared::{ClientFrame, ErrorCode, MessageId, RoomId, ServerFrame};
+use huddle_tests::{TestRelay, addr, befriend, bodies, h, messages_of, password_for, scripted};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -155,9 +154,9 @@ async fn scripted_relay(refuse: &str, retry_after_ms: u64) -> (String, mpsc::Unb
             let WsMessage::Text(text) = message else { continue };
             let mut answers = Vec::new();
             match decode_client(text.as_str()).unwrap() {
-                ClientFrame::Hello(_) => answers.push(hello()),
+                ClientFrame::Hello(_) => answers.push(scripted::hello()),
                 ClientFrame::Login(Login { id, .. }) | ClientFrame::LoginToken(LoginToken { id, .. }) => {
-                    answers.push(session(id));
+                    answers.push(scripted::session(id, "a-token-of-the-scripted-relay"));
                 }
                 ClientFrame::Sync(Sync { id, .. }) => {
                     answers.push(ServerFrame::Batch { id, acting: addr("alice"), items: Vec::new(), more: false, head })
@@ -201,40 +200,6 @@ async fn scripted_relay(refuse: &str, retry_after_ms: u64) -> (String, mpsc::Unb
         }
     });
     (url, received)
-}
-
-fn hello() -> ServerFrame {
-    ServerFrame::Hello {
-        version: huddle_shared::version::CURRENT,
-        features: vec![huddle_shared::version::FEATURE_TYPING.to_owned()],
-        relay: RelayName::parse("localhost").unwrap(),
-        registration: RegistrationPolicy::Open,
-        limits: Limits {
-            max_frame_bytes: huddle_shared::limits::MAX_FRAME_BYTES,
-            max_body_bytes: huddle_shared::limits::MAX_BODY_BYTES,
-            max_handles: huddle_shared::limits::MAX_HANDLES_PER_ACCOUNT,
-            max_sync_page: huddle_shared::limits::MAX_SYNC_PAGE,
-            max_history_page: huddle_shared::limits::MAX_HISTORY_PAGE,
-            frames_per_second: 20,
-            frame_burst: 60,
-        },
-    }
-}
-
-fn session(id: u64) -> ServerFrame {
-    ServerFrame::Session {
-        id,
-        session: SessionId::new("0123456789abcdef0123456789abcdef"),
-        token: Some("a-token-of-the-scripted-relay".to_owned()),
-        handles: vec![HandleInfo {
-            address: addr("alice"),
-            head: 0,
-            acked: 0,
-            profile: Default::default(),
-            activity: None,
-            location: None,
-        }],
-    }
 }
 
 fn room() -> RoomId {

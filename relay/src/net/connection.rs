@@ -154,16 +154,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let (tx, mut rx) = mpsc::channel(self.settings.outbound_queue);
         let (kill_tx, mut kill_rx) = oneshot::channel();
         let bytes = Arc::clone(&self.bytes);
-        let connect =
-            CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, bytes: Arc::clone(&bytes), kill: kill_tx };
+        let connect = CoreMsg::Connect { conn: self.conn, ip: self.peer.ip(), tx, bytes, kill: kill_tx };
         if self.core.send(connect).await.is_err() {
             return;
         }
-        let end = self.pump(&mut rx, &bytes, &mut kill_rx).await;
+        let end = self.pump(&mut rx, &mut kill_rx).await;
         // Stop taking frames from the core before the (possibly slow) goodbye, and give back what they counted.
         rx.close();
         while let Ok(out) = rx.try_recv() {
-            bytes.release(out.bytes());
+            self.bytes.release(out.bytes());
         }
         drop(rx);
         // The core forgets the connection now, not after the goodbye: a slow reader's goodbye may wait up to
@@ -189,12 +188,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         tracing::debug!(conn = self.conn.0, peer = %self.peer, "connection ended");
     }
 
-    async fn pump(
-        &mut self,
-        rx: &mut mpsc::Receiver<Out>,
-        bytes: &OutboundBytes,
-        kill: &mut oneshot::Receiver<ErrorCode>,
-    ) -> End {
+    async fn pump(&mut self, rx: &mut mpsc::Receiver<Out>, kill: &mut oneshot::Receiver<ErrorCode>) -> End {
+        let bytes = Arc::clone(&self.bytes);
         let mut bucket = TokenBucket::new(self.settings.frames_per_second, self.settings.frame_burst, Instant::now());
         // One permit per request in the core; a permit comes back once the core queued what the request sent here.
         let most_in_core = (self.settings.outbound_queue / FRAMES_PER_REQUEST).max(1);
@@ -209,7 +204,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
         let login_deadline = tokio::time::sleep_until(self.accepted + self.settings.login_timeout);
         tokio::pin!(login_deadline);
         loop {
-            let room = room_for_a_request(rx, bytes, &requests, most_in_core, &self.settings);
+            let room = room_for_a_request(rx, &bytes, &requests, most_in_core, &self.settings);
             tokio::select! {
                 biased;
                 _ = self.shutdown.recv() => return End::Bye(ErrorCode::ShuttingDown),
@@ -354,7 +349,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Connection<S> {
             i64::try_from(self.settings.ping_interval.saturating_mul(self.settings.ping_misses.max(1)).as_millis())
                 .unwrap_or(i64::MAX);
         let mut login_due = self.login_due();
-        let bytes = Arc::clone(&self.bytes);
+        let bytes = &self.bytes;
         bytes.waiting(Some(super::now_millis()));
         let ws = &mut self.ws;
         let all = async move {

@@ -240,36 +240,26 @@ impl Queues {
             return;
         }
         let len = out.bytes();
-        let fits = match reg.bytes.reserve(len, bounds, now, self.closing) {
-            Reserve::Fits => true,
-            Reserve::OverOwn => false,
+        match reg.bytes.reserve(len, bounds, now, self.closing) {
+            Reserve::Fits => {}
+            Reserve::OverOwn => return self.close_slow(conn, "outbound queue full"),
             Reserve::OverTotal { over } => {
                 self.make_room(over);
                 match self.conns.get(&conn) {
-                    Some(reg) if reg.kill.is_some() => {
-                        reg.bytes.force(len);
-                        true
-                    }
+                    Some(reg) if reg.kill.is_some() => reg.bytes.force(len),
                     // It held the most itself.
                     _ => return,
                 }
             }
-        };
+        }
         let Some(reg) = self.conns.get(&conn) else { return };
-        let full = fits
-            && match reg.tx.try_send(out) {
-                Ok(()) => false,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    reg.bytes.release(len);
-                    true
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => {
-                    reg.bytes.release(len);
-                    false
-                }
-            };
-        if full || !fits {
-            self.close_slow(conn, "outbound queue full");
+        match reg.tx.try_send(out) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                reg.bytes.release(len);
+                self.close_slow(conn, "outbound queue full");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => reg.bytes.release(len),
         }
     }
 

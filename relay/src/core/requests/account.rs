@@ -33,6 +33,11 @@ fn seconds(ms: u64) -> String {
     }
 }
 
+/// The refusal of a login that must wait `retry` milliseconds.
+fn too_many_failures(retry: u64) -> Fail {
+    rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry)
+}
+
 fn check_password(password: &str) -> Result<(), Fail> {
     if (MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&password.len()) {
         Ok(())
@@ -318,24 +323,25 @@ impl<S: Storage> Core<S> {
         Ok(())
     }
 
-    fn ip_key(&self, conn: ConnId) -> String {
-        format!("ip:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
+    /// A key of the per-address failure counts: `kind` (`ip` for passwords, `token` for tokens) and the address.
+    fn address_key(&self, kind: &str, conn: ConnId) -> String {
+        format!("{kind}:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
     }
 
     /// Starts a password try for `key` from `conn`'s address: limited per address (all keys together) and by the
     /// login guard (see `login_guard`).
     fn begin_password_try(&mut self, conn: ConnId, key: String, now: Millis) -> Result<login_guard::Attempt, Fail> {
-        let ip_key = self.ip_key(conn);
+        let ip_key = self.address_key("ip", conn);
         let per_ip = self.config.login_failures_per_ip;
         let ip = self.conns.ip(conn).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
         let begun =
             self.login_failures.check(&ip_key, per_ip, now).and_then(|()| self.login_guard.begin(&key, ip, now));
-        begun.map_err(|retry| rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
+        begun.map_err(too_many_failures)
     }
 
     fn record_password_failure(&mut self, conn: ConnId, attempt: &login_guard::Attempt, now: Millis) {
         self.login_guard.failed(attempt, now);
-        let ip_key = self.ip_key(conn);
+        let ip_key = self.address_key("ip", conn);
         self.login_failures.record(&ip_key, self.config.login_failures_per_ip, now);
     }
 
@@ -343,21 +349,15 @@ impl<S: Storage> Core<S> {
     /// guessed, and neighbours behind one address who mistype passwords must not keep its owners from logging in
     /// with their tokens.
     fn check_token_limits(&mut self, conn: ConnId, now: Millis) -> Result<(), Fail> {
-        let key = self.token_key(conn);
+        let key = self.address_key("token", conn);
         let max = self.config.login_failures_per_ip.saturating_mul(TOKEN_FAILURE_FACTOR);
-        self.login_failures
-            .check(&key, max, now)
-            .map_err(|retry| rate_limited(format!("Too many failed logins; try again in {}.", seconds(retry)), retry))
+        self.login_failures.check(&key, max, now).map_err(too_many_failures)
     }
 
     fn record_token_failure(&mut self, conn: ConnId, now: Millis) {
-        let key = self.token_key(conn);
+        let key = self.address_key("token", conn);
         let max = self.config.login_failures_per_ip.saturating_mul(TOKEN_FAILURE_FACTOR);
         self.login_failures.record(&key, max, now);
-    }
-
-    fn token_key(&self, conn: ConnId) -> String {
-        format!("token:{}", self.conns.ip(conn).map(|ip| ip.to_string()).unwrap_or_default())
     }
 
     /// The login guard's keys of every handle of `account`.
